@@ -1,0 +1,128 @@
+# memtide - see README.md.  `make`, `make check`, `make demo`, `make bench`, `make install`.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+DESTDIR ?=
+PKG_CONFIG ?= pkg-config
+CC ?= cc
+CFLAGS ?= -O2 -g
+PYTHON ?= /usr/bin/python3
+
+VERSION := 0.1.0
+B := build
+
+WARN := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wformat=2 -Wwrite-strings -Wpointer-arith -Wundef
+HARDEN := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
+LDHARDEN := -pie -Wl,-z,relro,-z,now
+ALL_CFLAGS = $(WARN) $(HARDEN) -Iinclude -Ilib -DMEMTIDE_VERSION='"$(VERSION)"' \
+	$(CFLAGS) $(WERROR)
+LDFLAGS ?=
+
+# libproc2 is opened at run time (dlopen, see lib/sampler.c): only its
+# headers are needed to build.
+LIB_PKGS := libproc2 sqlite3
+PLOT_PKGS := sqlite3 cairo
+LIB_LIBS = $(shell $(PKG_CONFIG) --libs sqlite3) -ldl -lpthread
+PLOT_LIBS = $(shell $(PKG_CONFIG) --libs $(PLOT_PKGS)) -lm
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(LIB_PKGS) cairo)
+
+LIB_SRC := $(wildcard lib/*.c)
+CLI_SRC := $(wildcard cli/*.c)
+PLOT_SRC := $(filter-out plot/main.c,$(wildcard plot/*.c))
+UNIT_SRC := $(wildcard tests/unit/*.c)
+BENCH_SRC := $(wildcard bench/*.c)
+
+LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(B)/%.o)
+PLOT_OBJ := $(PLOT_SRC:%.c=$(B)/%.o)
+UNIT_OBJ := $(UNIT_SRC:%.c=$(B)/%.o)
+
+PROGS := $(B)/memtide $(B)/memtide-plot
+MANS := $(B)/man/memtide.1 $(B)/man/memtide-plot.1
+
+.PHONY: all deps check unit e2e demo bench install uninstall clean lint-man
+all: $(PROGS) $(MANS)
+
+$(B)/%.o: %.c $(wildcard include/memtide/*.h lib/*.h plot/*.h cli/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -MMD -c -o $@ $<
+
+$(B)/libmemtide.a: $(LIB_OBJ)
+	$(AR) rcs $@ $^
+
+$(B)/memtide: $(CLI_OBJ) $(B)/libmemtide.a
+	$(CC) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(LIB_LIBS)
+
+$(B)/memtide-plot: $(B)/plot/main.o $(PLOT_OBJ) $(B)/libmemtide.a
+	$(CC) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(PLOT_LIBS) $(LIB_LIBS)
+
+$(B)/unit-tests: $(UNIT_OBJ) $(PLOT_OBJ) $(B)/libmemtide.a
+	$(CC) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(PLOT_LIBS) $(LIB_LIBS)
+
+$(B)/bench/%: bench/%.c $(B)/libmemtide.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) $(LDHARDEN) -o $@ $^ $(LIB_LIBS)
+
+$(B)/man/%: man/%.scd
+	@mkdir -p $(dir $@)
+	scdoc < $< > $@
+
+# Installs the Debian packages that building, testing and benchmarking need,
+# only those missing.
+DEB_PKGS := build-essential pkg-config libproc2-dev libsqlite3-dev libcairo2-dev \
+	sqlite3 python3 python3-pytest python3-psutil python3-memory-profiler \
+	python3-matplotlib scdoc mandoc
+deps:
+	@missing=$$(for p in $(DEB_PKGS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing: $$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+check: deps
+	$(MAKE) clean-objs
+	$(MAKE) WERROR=-Werror all $(B)/unit-tests
+	$(MAKE) unit e2e lint-man
+
+unit: $(B)/unit-tests
+	$(B)/unit-tests
+
+e2e: $(PROGS)
+	cd tests/e2e && MEMTIDE_BUILD=$(CURDIR)/$(B) $(PYTHON) -m pytest -q -p no:cacheprovider .
+
+# scdoc emits an empty .PP after each heading, which mandoc reports as
+# "skipping paragraph macro"; any other warning fails.
+lint-man: $(MANS)
+	@for m in $(MANS); do out=$$(mandoc -T lint -W warning $$m 2>&1 | \
+		grep -v 'skipping paragraph macro'); \
+		if [ -n "$$out" ]; then echo "$$out"; exit 1; fi; done; echo "man pages: mandoc lint clean"
+
+demo: deps
+	$(MAKE) all
+	@db=$(B)/demo.db; rm -f $$db $$db-wal $$db-shm; \
+	$(B)/memtide run --db $$db -C -T 0.05 --label demo examples/leaky_worker.py && \
+	$(B)/memtide list --db $$db && $(B)/memtide peak --db $$db && \
+	$(B)/memtide plot --db $$db -o $(B)/demo.png
+
+bench: deps all $(B)/bench/sampler_floor
+	$(PYTHON) bench/run.py --build $(B)
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 0755 $(PROGS) $(DESTDIR)$(BINDIR)/
+	install -m 0644 $(MANS) $(DESTDIR)$(MANDIR)/man1/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/memtide $(DESTDIR)$(BINDIR)/memtide-plot \
+		$(DESTDIR)$(MANDIR)/man1/memtide.1 $(DESTDIR)$(MANDIR)/man1/memtide-plot.1
+
+clean-objs:
+	rm -rf $(B)/lib $(B)/cli $(B)/plot $(B)/tests $(B)/bench
+
+clean:
+	rm -rf $(B)
+
+-include $(wildcard $(B)/*/*.d $(B)/*/*/*.d)

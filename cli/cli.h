@@ -1,0 +1,28 @@
+/* cli.h - the memtide command's subcommands and their shared helpers. */
+#ifndef MEMTIDE_CLI_H
+#define MEMTIDE_CLI_H
+
+#include "memtide/store.h"
+
+/* Exit codes (a run returns its command's own status instead). */
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+int cmd_run(int argc, char **argv);
+int cmd_attach(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_peak(int argc, char **argv);
+int cmd_rm(int argc, char **argv);
+int cmd_clean(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
+
+/* Prints "memtide: <message>" and a newline on stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Opens the database named by --db (or the defaults of store.h), printing
+ * one line on failure.  Returns the store, or NULL. */
+struct store *cli_open_store(const char *db_arg, enum store_mode mode);
+
+/* Prints "try 'memtide CMD --help'" after a usage error; returns EXIT_USAGE. */
+int cli_usage_error(const char *cmd);
+
+#endif

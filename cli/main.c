@@ -1,0 +1,102 @@
+/* main.c - memtide: dispatch to a subcommand. */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage[] =
+	"Usage: memtide COMMAND [OPTION...] [ARG...]\n"
+	"Record the memory of programs over time into SQLite, mprof-style.\n"
+	"\n"
+	"Commands:\n"
+	"  run [-T SEC] [-C] [-t SEC] [--] COMMAND [ARG...]\n"
+	"                        run COMMAND and record it (a bare script.py runs\n"
+	"                        under python3)\n"
+	"  attach PID            record a running process until it exits\n"
+	"  list                  list recorded runs\n"
+	"  peak [RUN...]         print the peak memory of runs\n"
+	"  rm RUN...             delete runs\n"
+	"  clean                 delete every run\n"
+	"  plot [RUN...]         chart runs to PNG, SVG or PDF\n"
+	"\n"
+	"Every command takes --db PATH (default $MEMTIDE_DB, else\n"
+	"$XDG_DATA_HOME/memtide/memtide.db) and --help.  RUN is an id from\n"
+	"'memtide list'; the default is the last run.\n"
+	"The views runs, processes and samples answer SQL: see memtide(1).\n";
+
+void cli_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("memtide: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int cli_usage_error(const char *cmd)
+{
+	fprintf(stderr, "Try 'memtide %s --help'.\n", cmd);
+	return EXIT_USAGE;
+}
+
+struct store *cli_open_store(const char *db_arg, enum store_mode mode)
+{
+	char *path = store_default_path(db_arg);
+	struct store *s = NULL;
+	int err;
+
+	if (!path) {
+		cli_error("no database path: set --db, $MEMTIDE_DB or $HOME");
+		return NULL;
+	}
+	err = store_open(path, mode, &s);
+	if (err) {
+		if (mode == STORE_READ && err == -ENOENT)
+			cli_error("cannot open database '%s': it does not exist yet "
+				  "(record something with 'memtide run')", path);
+		else
+			cli_error("cannot open database '%s': %s", path, store_errmsg(s));
+		store_close(s);
+		free(path);
+		return NULL;
+	}
+	free(path);
+	return s;
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(int, char **);
+} commands[] = {
+	{"run", cmd_run},     {"attach", cmd_attach}, {"list", cmd_list},
+	{"peak", cmd_peak},   {"rm", cmd_rm},         {"clean", cmd_clean},
+	{"plot", cmd_plot},
+};
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fputs(usage, stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		fputs(usage, stdout);
+		return EXIT_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+		printf("memtide %s\n", MEMTIDE_VERSION);
+		return EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].fn(argc - 1, argv + 1);
+	cli_error("unknown command '%s'", argv[1]);
+	fputs("Try 'memtide --help'.\n", stderr);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,729 @@
+/* record.c - memtide run and memtide attach: the sampling loop.
+ *
+ * One wake-up per tick for every tracked process, on absolute deadlines;
+ * samples are batched and committed at least once a second and at exit, so a
+ * kill -9 loses at most the last second.
+ */
+#include "cli.h"
+
+#include "memtide/sampler.h"
+#include "memtide/text.h"
+#include "memtide/ticker.h"
+#include "memtide/units.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define NS 1000000000LL
+#define FLUSH_NS NS           /* commit at least this often */
+#define STATUS_NS (NS / 4)    /* live status line refresh */
+#define SCAN_NS (NS / 20)     /* children scans at most this often */
+#define TERM_GRACE_NS (5 * NS) /* -t: SIGKILL this long after SIGTERM */
+#define BATCH_MAX 1000000     /* samples held while the database fails */
+
+struct opts {
+	int attach;
+	int64_t interval_ns, timeout_ns;
+	int children, quiet;
+	enum sampler_backend backend;
+	const char *db, *label;
+};
+
+struct batch {
+	struct store_sample *v;
+	size_t n, cap;
+	size_t dropped;
+	int failing; /* the last flush failed: said once, retried each second */
+};
+
+static volatile sig_atomic_t got_signal, forward_signal, got_child;
+
+/* A signal the terminal sent (Ctrl-C) reaches the whole foreground process
+ * group, the command included; one sent with kill(1) to memtide alone is
+ * forwarded, so the command sees each signal once. */
+static void on_signal(int sig, siginfo_t *si, void *ctx)
+{
+	(void)ctx;
+	got_signal = sig;
+	if (si && si->si_code <= 0)
+		forward_signal = sig;
+}
+
+static void on_child(int sig)
+{
+	(void)sig;
+	got_child = 1;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = on_signal;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = on_child;
+	sa.sa_flags = SA_NOCLDSTOP;
+	sigaction(SIGCHLD, &sa, NULL);
+}
+
+static const char run_usage[] =
+	"Usage: memtide run [OPTION...] [--] COMMAND [ARG...]\n"
+	"Run COMMAND and record its memory, CPU and threads until it exits.\n"
+	"A bare script.py runs under python3, as with mprof.\n"
+	"\n"
+	"  -T, --interval SEC      sampling interval (default 0.1; units ms s m h)\n"
+	"  -C, --include-children  record every descendant as its own series\n"
+	"  -M, --multiprocess      the same as -C\n"
+	"  -E, --exit-code         accepted for mprof; memtide always exits with the\n"
+	"                          command's status (127: could not start, 128+N:\n"
+	"                          killed by signal N)\n"
+	"  -t, --timeout SEC       stop after SEC: the command gets SIGTERM, then\n"
+	"                          SIGKILL 5 s later\n"
+	"      --backend B         psutil (RSS, default), psutil_pss or psutil_uss\n"
+	"                          (also PSS, USS and swap from smaps_rollup)\n"
+	"      --db PATH           database (default $MEMTIDE_DB, else\n"
+	"                          $XDG_DATA_HOME/memtide/memtide.db)\n"
+	"      --label TEXT        a label kept with the run\n"
+	"  -q, --quiet             no live status line and no summary\n"
+	"  -h, --help              this help\n";
+
+static const char attach_usage[] =
+	"Usage: memtide attach PID [OPTION...]\n"
+	"Record a running process until it exits, the timeout, or Ctrl-C.\n"
+	"\n"
+	"  -T, --interval SEC      sampling interval (default 0.1)\n"
+	"  -C, --include-children  record its descendants too (-M: the same)\n"
+	"  -t, --timeout SEC       stop recording after SEC\n"
+	"      --backend B         psutil, psutil_pss or psutil_uss\n"
+	"      --db PATH           database\n"
+	"      --label TEXT        a label kept with the run\n"
+	"  -q, --quiet             no live status line and no summary\n"
+	"  -h, --help              this help\n";
+
+enum { OPT_BACKEND = 256, OPT_DB, OPT_LABEL };
+
+static const struct option long_opts[] = {
+	{"interval", required_argument, NULL, 'T'},
+	{"include-children", no_argument, NULL, 'C'},
+	{"multiprocess", no_argument, NULL, 'M'},
+	{"exit-code", no_argument, NULL, 'E'},
+	{"timeout", required_argument, NULL, 't'},
+	{"quiet", no_argument, NULL, 'q'},
+	{"help", no_argument, NULL, 'h'},
+	{"backend", required_argument, NULL, OPT_BACKEND},
+	{"db", required_argument, NULL, OPT_DB},
+	{"label", required_argument, NULL, OPT_LABEL},
+	{NULL, 0, NULL, 0},
+};
+
+/* Parses the options; returns the index of the first operand, or -1 after
+ * printing a usage error, or -2 after printing help. */
+static int parse_opts(int argc, char **argv, struct opts *o)
+{
+	int c;
+
+	o->interval_ns = NS / 10;
+	optind = 1;
+	opterr = 0;
+	/* '+': options end at the command, whose own options are its own. */
+	while ((c = getopt_long(argc, argv, "+:T:CMEt:qh", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'T':
+			if (units_parse_duration(optarg, &o->interval_ns)) {
+				cli_error("bad interval '%s': give seconds > 0, such as "
+					  "0.1 or 10ms", optarg);
+				return -1;
+			}
+			break;
+		case 't':
+			if (units_parse_duration(optarg, &o->timeout_ns)) {
+				cli_error("bad timeout '%s': give seconds > 0", optarg);
+				return -1;
+			}
+			break;
+		case 'C':
+		case 'M':
+			o->children = 1;
+			break;
+		case 'E':
+			break;
+		case 'q':
+			o->quiet = 1;
+			break;
+		case 'h':
+			fputs(o->attach ? attach_usage : run_usage, stdout);
+			return -2;
+		case OPT_BACKEND:
+			if (strcmp(optarg, "psutil") == 0 || strcmp(optarg, "rss") == 0)
+				o->backend = SAMPLER_RSS;
+			else if (strcmp(optarg, "psutil_pss") == 0 || strcmp(optarg, "pss") == 0)
+				o->backend = SAMPLER_PSS;
+			else if (strcmp(optarg, "psutil_uss") == 0 || strcmp(optarg, "uss") == 0)
+				o->backend = SAMPLER_USS;
+			else {
+				cli_error("unknown backend '%s' (use psutil, psutil_pss or "
+					  "psutil_uss)", optarg);
+				return -1;
+			}
+			break;
+		case OPT_DB:
+			o->db = optarg;
+			break;
+		case OPT_LABEL:
+			o->label = optarg;
+			break;
+		case ':':
+			cli_error("option '%s' needs a value", argv[optind - 1]);
+			return -1;
+		default:
+			if (optopt)
+				cli_error("unknown option '-%c'", optopt);
+			else
+				cli_error("unknown option '%s'", argv[optind - 1]);
+			return -1;
+		}
+	}
+	return optind;
+}
+
+/* The display form of a NULL-terminated argv, shell-quoted where needed. */
+static char *join_argv(char **argv)
+{
+	size_t len = 0;
+	char *z, *out;
+
+	for (int i = 0; argv[i]; i++)
+		len += strlen(argv[i]) + 1;
+	if (!(z = malloc(len + 1)))
+		return NULL;
+	len = 0;
+	for (int i = 0; argv[i]; i++) {
+		size_t n = strlen(argv[i]) + 1;
+
+		memcpy(z + len, argv[i], n);
+		len += n;
+	}
+	out = text_argv(z, len, 1);
+	free(z);
+	return out;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* Starts argv; returns its pid after exec succeeded, or -errno of the
+ * failed exec (the child is reaped). */
+static pid_t spawn(char **argv)
+{
+	int pfd[2], err = 0;
+	pid_t pid;
+	ssize_t n;
+
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		err = -errno;
+		close(pfd[0]);
+		close(pfd[1]);
+		return err;
+	}
+	if (pid == 0) {
+		struct sigaction dfl;
+		sigset_t none;
+
+		memset(&dfl, 0, sizeof dfl);
+		dfl.sa_handler = SIG_DFL;
+		sigaction(SIGINT, &dfl, NULL);
+		sigaction(SIGTERM, &dfl, NULL);
+		sigaction(SIGHUP, &dfl, NULL);
+		sigaction(SIGCHLD, &dfl, NULL);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		close(pfd[0]);
+		execvp(argv[0], argv);
+		err = errno;
+		if (write(pfd[1], &err, sizeof err) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	close(pfd[1]);
+	/* The pipe closes on a successful exec: the process is the command
+	 * from here on, and its exe and argv are worth reading. */
+	do
+		n = read(pfd[0], &err, sizeof err);
+	while (n < 0 && errno == EINTR);
+	close(pfd[0]);
+	if (n == (ssize_t)sizeof err) {
+		waitpid(pid, NULL, 0);
+		return -err;
+	}
+	return pid;
+}
+
+struct recording {
+	struct opts *o;
+	struct store *st;
+	struct sampler *sm;
+	struct sampler_reading *rd;
+	size_t rd_cap;
+	struct batch b;
+	int64_t run;
+	double started;
+	struct ticker tk;
+	int64_t peak_pages, last_pages;
+	size_t samples;
+	int status_shown;
+	long page_size;
+};
+
+/* Gives the store every process the sampler has met since the last call,
+ * and the end of those that ended. */
+static int sync_procs(struct recording *r, int64_t tick, double now_real)
+{
+	for (size_t i = 0; i < sampler_count(r->sm); i++) {
+		struct sampler_proc *p = sampler_get(r->sm, i);
+		int err;
+
+		if (p->id == 0) {
+			struct store_proc sp = {
+				.run = r->run,
+				.pid = p->pid,
+				.ppid = p->ppid,
+				.parent = p->parent ? p->parent->id : 0,
+				.start_ticks = p->start_ticks,
+				.started = p->started,
+				.first_tick = tick,
+				.exe = p->exe,
+				.argv = p->argv,
+				.argv_len = p->argv_len,
+			};
+
+			if ((err = store_proc_add(r->st, &sp, &p->id)))
+				return err;
+		}
+		if (!p->alive && !p->end_reported) {
+			if ((err = store_proc_end(r->st, p->id, now_real,
+						  p->last_tick < 0 ? tick : p->last_tick)))
+				return err;
+			p->end_reported = 1;
+		}
+	}
+	return 0;
+}
+
+static int batch_push(struct batch *b, const struct store_sample *s)
+{
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 1024;
+		struct store_sample *v;
+
+		if (cap > BATCH_MAX) {
+			b->dropped++;
+			return -ENOBUFS;
+		}
+		if (!(v = realloc(b->v, cap * sizeof *v))) {
+			b->dropped++;
+			return -ENOMEM;
+		}
+		b->v = v;
+		b->cap = cap;
+	}
+	b->v[b->n++] = *s;
+	return 0;
+}
+
+static int flush(struct recording *r)
+{
+	int err;
+
+	sampler_read_hwm(r->sm);
+	sampler_refresh_meta(r->sm);
+	for (size_t i = 0; i < sampler_count(r->sm); i++) {
+		struct sampler_proc *p = sampler_get(r->sm, i);
+
+		if (p->id && p->alive && p->hwm_kib > 0)
+			store_proc_hwm(r->st, p->id, p->hwm_kib * 1024);
+		if (p->id && p->meta_changed &&
+		    store_proc_meta(r->st, p->id, p->exe, p->argv, p->argv_len) == 0)
+			p->meta_changed = 0;
+	}
+	err = store_append(r->st, r->run, r->b.v, r->b.n);
+	if (err) {
+		if (!r->b.failing)
+			cli_error("cannot write samples (keeping %zu in memory, retrying "
+				  "every second): %s", r->b.n, store_errmsg(r->st));
+		r->b.failing = 1;
+		return err;
+	}
+	if (r->b.failing && !r->o->quiet)
+		cli_error("writing samples again");
+	r->b.failing = 0;
+	r->b.n = 0;
+	return 0;
+}
+
+static void show_status(struct recording *r, int64_t now_ns, int final)
+{
+	char cur[32], peak[32], el[32];
+	size_t live = sampler_alive(r->sm);
+
+	if (final) {
+		if (r->status_shown)
+			fputs("\r\033[K", stderr);
+		return;
+	}
+	units_format_duration((double)(now_ns - r->tk.t0_ns) / 1e9, el, sizeof el);
+	units_format_bytes(r->last_pages * r->page_size, cur, sizeof cur);
+	units_format_bytes(r->peak_pages * r->page_size, peak, sizeof peak);
+	fprintf(stderr, "\r\033[Kmemtide: %s  rss %s  peak %s", el, cur, peak);
+	if (r->o->children)
+		fprintf(stderr, "  (%zu process%s)", live, live == 1 ? "" : "es");
+	fflush(stderr);
+	r->status_shown = 1;
+}
+
+/* Takes one tick: reads every live process and queues the samples. */
+static void take_tick(struct recording *r, int64_t tick, int64_t now_ns)
+{
+	size_t n;
+	int64_t total = 0;
+
+	if (sampler_count(r->sm) > r->rd_cap) {
+		size_t cap = sampler_count(r->sm) * 2;
+		struct sampler_reading *v = realloc(r->rd, cap * sizeof *v);
+
+		if (!v)
+			return;
+		r->rd = v;
+		r->rd_cap = cap;
+	}
+	n = sampler_tick(r->sm, tick, now_ns, r->rd);
+	for (size_t i = 0; i < n; i++) {
+		struct sampler_reading *x = &r->rd[i];
+		struct store_sample s = {
+			.proc = x->proc->id,
+			.tick = tick,
+			.rss_pages = x->rss_pages,
+			.cpu_pm = x->cpu_pm,
+			.threads = x->threads,
+			.pss_kib = x->pss_kib,
+			.uss_kib = x->uss_kib,
+			.swap_kib = x->swap_kib,
+		};
+
+		total += x->rss_pages;
+		batch_push(&r->b, &s);
+	}
+	if (n) {
+		r->samples += n;
+		r->last_pages = total;
+		if (total > r->peak_pages)
+			r->peak_pages = total;
+	}
+}
+
+static double real_now(void)
+{
+	return (double)ticker_now_real() / 1e9;
+}
+
+static int record(struct opts *o, char **cmd, int attach_pid)
+{
+	struct recording r = {.o = o, .page_size = sysconf(_SC_PAGESIZE)};
+	struct sampler_proc *root = NULL;
+	struct rusage ru;
+	pid_t child = 0;
+	int status = -1, exit_code = EXIT_OK, err, interactive;
+	int64_t next_flush, next_status, next_scan, term_at = 0, kill_at = 0;
+	int64_t kernel_peak = -1;
+	char *command = NULL;
+
+	memset(&ru, 0, sizeof ru);
+	if (!(r.st = cli_open_store(o->db, STORE_WRITE)))
+		return EXIT_FAIL;
+	if ((err = sampler_new("/proc", o->children, o->backend, &r.sm))) {
+		cli_error("cannot start sampler: %s", strerror(-err));
+		store_close(r.st);
+		return EXIT_FAIL;
+	}
+	install_signals();
+	if (!attach_pid) {
+		if (o->children)
+			/* Orphaned grandchildren come to us, not to init, and stay
+			 * recognisable as the command's descendants. */
+			prctl(PR_SET_CHILD_SUBREAPER, 1);
+		child = spawn(cmd);
+		if (child < 0) {
+			cli_error("cannot run '%s': %s", cmd[0], strerror((int)-child));
+			exit_code = 127;
+			goto out;
+		}
+		sampler_set_adopter(r.sm, (int)getpid());
+		command = join_argv(cmd);
+	}
+	err = sampler_add_root(r.sm, attach_pid ? attach_pid : child, &root);
+	if (err && child) {
+		/* The command already exited (or cannot be read): the run is
+		 * still recorded, with its exit status and kernel peak. */
+		root = NULL;
+	} else if (err) {
+		if (err == -ESRCH)
+			cli_error("no process with pid %d", attach_pid);
+		else
+			cli_error("cannot read process %d: %s", attach_pid, strerror(-err));
+		exit_code = EXIT_FAIL;
+		goto out;
+	}
+	if (attach_pid && root->argv)
+		/* The run's title is the process's own command line. */
+		command = text_argv(root->argv, root->argv_len, 1);
+	ticker_init(&r.tk, ticker_now_mono(), o->interval_ns);
+	r.started = real_now();
+	{
+		struct store_run sr = {
+			.kind = attach_pid ? "attach" : "run",
+			.command = command ? command : "?",
+			.label = o->label,
+			.started = r.started,
+			.interval = (double)o->interval_ns / 1e9,
+			.page_size = r.page_size,
+			.backend = o->backend == SAMPLER_PSS   ? "pss"
+				   : o->backend == SAMPLER_USS ? "uss"
+							       : "rss",
+		};
+
+		if ((err = store_run_begin(r.st, &sr, &r.run))) {
+			cli_error("cannot start a run in the database: %s",
+				  store_errmsg(r.st));
+			exit_code = EXIT_FAIL;
+			goto wait_child;
+		}
+	}
+	interactive = !o->quiet && isatty(2);
+	next_flush = r.tk.t0_ns + FLUSH_NS;
+	next_status = r.tk.t0_ns;
+	next_scan = r.tk.t0_ns;
+	for (;;) {
+		int64_t now, k;
+		int slept = ticker_sleep(&r.tk);
+
+		if (got_signal) {
+			int sig = got_signal, fwd = forward_signal;
+
+			got_signal = forward_signal = 0;
+			if (attach_pid)
+				break;
+			if (fwd)
+				kill(child, fwd);
+			(void)sig;
+		}
+		if (got_child || slept == 0) {
+			pid_t w;
+			int st;
+			struct rusage wru;
+
+			got_child = 0;
+			/* Reap the command and any orphan adopted under -C. */
+			while ((w = wait4(-1, &st, WNOHANG, &wru)) > 0)
+				if (w == child) {
+					status = st;
+					ru = wru;
+				}
+			if (status != -1)
+				break;
+		}
+		if (slept)
+			continue;
+		now = ticker_now_mono();
+		k = ticker_due(&r.tk, now);
+		/* -t T takes the ticks due in [0, T): 1000 samples for
+		 * -T 0.01 -t 10, as mprof counts them. */
+		if (o->timeout_ns && ticker_deadline(&r.tk, k) - r.tk.t0_ns >= o->timeout_ns) {
+			if (attach_pid)
+				break;
+			if (!term_at) {
+				term_at = now;
+				kill(child, SIGTERM);
+			} else if (!kill_at && now - term_at >= TERM_GRACE_NS) {
+				kill_at = now;
+				kill(child, SIGKILL);
+			}
+		}
+		if (o->children && now >= next_scan) {
+			sampler_scan(r.sm);
+			next_scan = now + SCAN_NS;
+		}
+		/* New processes get their ids before their first sample;
+		 * those found gone now are recorded as ended next tick. */
+		if (sync_procs(&r, k, real_now()) && !r.b.failing) {
+			cli_error("cannot record processes: %s", store_errmsg(r.st));
+			r.b.failing = 1;
+		}
+		take_tick(&r, k, now);
+		if (now >= next_flush) {
+			flush(&r);
+			next_flush = now + FLUSH_NS;
+		}
+		if (interactive && now >= next_status) {
+			show_status(&r, now, 0);
+			next_status = now + STATUS_NS;
+		}
+		ticker_advance(&r.tk, k);
+		if (attach_pid && !root->alive)
+			break;
+	}
+	if (attach_pid)
+		sampler_read_hwm(r.sm);
+	for (size_t i = 0; i < sampler_count(r.sm); i++) {
+		struct sampler_proc *p = sampler_get(r.sm, i);
+
+		p->alive = 0; /* the recording ends for everyone still tracked */
+	}
+	sync_procs(&r, r.tk.tick, real_now());
+	if (child && status != -1 && root) {
+		kernel_peak = (int64_t)ru.ru_maxrss * 1024;
+		if (root->id)
+			store_proc_hwm(r.st, root->id, kernel_peak);
+	} else if (root && root->hwm_kib > 0) {
+		kernel_peak = root->hwm_kib * 1024;
+	}
+	if (interactive)
+		show_status(&r, 0, 1);
+	while (r.b.n && flush(&r) == -EBUSY)
+		;
+	if (r.b.n) {
+		cli_error("%zu samples could not be saved: %s", r.b.n, store_errmsg(r.st));
+		exit_code = EXIT_FAIL;
+	}
+	store_run_end(r.st, r.run, real_now(),
+		      status == -1	    ? -1
+		      : WIFEXITED(status) ? WEXITSTATUS(status)
+					  : 128 + WTERMSIG(status),
+		      kernel_peak);
+	if (!o->quiet) {
+		char peak[32], kpeak[32], el[32];
+
+		units_format_bytes(r.peak_pages * r.page_size, peak, sizeof peak);
+		units_format_duration(real_now() - r.started, el, sizeof el);
+		if (kernel_peak > 0)
+			units_format_bytes(kernel_peak, kpeak, sizeof kpeak);
+		fprintf(stderr, "memtide: run %lld: %s, %zu samples, peak %s%s%s%s\n",
+			(long long)r.run, el, r.samples, peak,
+			kernel_peak > 0 ? " (kernel high-water mark " : "",
+			kernel_peak > 0 ? kpeak : "", kernel_peak > 0 ? ")" : "");
+		if (r.tk.skipped)
+			fprintf(stderr, "memtide: %lld ticks skipped: the machine was too "
+				"busy to sample every %.3f s\n",
+				(long long)r.tk.skipped, (double)o->interval_ns / 1e9);
+	}
+wait_child:
+	if (child && status == -1) {
+		/* Setting up the run failed: the command still runs; wait for it
+		 * as its caller would. */
+		while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+			;
+	}
+	if (child && status != -1 && exit_code == EXIT_OK)
+		exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+out:
+	free(command);
+	free(r.rd);
+	free(r.b.v);
+	sampler_free(r.sm);
+	store_close(r.st);
+	return exit_code;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct opts o = {0};
+	int i = parse_opts(argc, argv, &o);
+	char **cmd;
+	int code;
+
+	if (i == -2)
+		return EXIT_OK;
+	if (i < 0)
+		return cli_usage_error("run");
+	if (i >= argc) {
+		cli_error("run needs a command, such as 'memtide run script.py'");
+		return cli_usage_error("run");
+	}
+	cmd = calloc((size_t)(argc - i) + 2, sizeof *cmd);
+	if (!cmd)
+		return EXIT_FAIL;
+	if (ends_with(argv[i], ".py")) {
+		cmd[0] = (char *)"python3";
+		memcpy(cmd + 1, argv + i, (size_t)(argc - i) * sizeof *cmd);
+	} else {
+		memcpy(cmd, argv + i, (size_t)(argc - i) * sizeof *cmd);
+	}
+	code = record(&o, cmd, 0);
+	free(cmd);
+	return code;
+}
+
+int cmd_attach(int argc, char **argv)
+{
+	struct opts o = {.attach = 1};
+	int i, pid = 0;
+	char *end;
+	long v;
+
+	/* "attach PID -T 0.01" and "attach -T 0.01 PID" both work. */
+	if (argc > 1 && argv[1][0] != '-') {
+		errno = 0;
+		v = strtol(argv[1], &end, 10);
+		if (errno || *end || v <= 0 || v > 4194304) {
+			cli_error("'%s' is not a pid", argv[1]);
+			return cli_usage_error("attach");
+		}
+		pid = (int)v;
+		argv[1] = argv[0];
+		argc--;
+		argv++;
+	}
+	i = parse_opts(argc, argv, &o);
+	if (i == -2)
+		return EXIT_OK;
+	if (i < 0)
+		return cli_usage_error("attach");
+	if (!pid && i < argc) {
+		errno = 0;
+		v = strtol(argv[i], &end, 10);
+		if (errno || *end || v <= 0 || v > 4194304) {
+			cli_error("'%s' is not a pid", argv[i]);
+			return cli_usage_error("attach");
+		}
+		pid = (int)v;
+		i++;
+	}
+	if (!pid) {
+		cli_error("attach needs a pid");
+		return cli_usage_error("attach");
+	}
+	if (i < argc) {
+		cli_error("unexpected argument '%s'", argv[i]);
+		return cli_usage_error("attach");
+	}
+	return record(&o, NULL, pid);
+}

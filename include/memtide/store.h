@@ -1,0 +1,136 @@
+/* store.h - the SQLite history: one file, runs, processes and samples.
+ *
+ * The schema (PRAGMA user_version = MEMTIDE_SCHEMA_VERSION):
+ *
+ *   run(id, kind, command, label, started, ended, interval, page_size, backend,
+ *       samples, last_tick, peak_rss, kernel_peak_rss, exit_status, host, boot_id)
+ *       started/ended: Unix seconds (real); interval: seconds between ticks;
+ *       page_size: bytes per unit of sample.rss; peak_rss: pages, highest
+ *       sampled total; kernel_peak_rss: bytes, wait4() ru_maxrss or VmHWM.
+ *   proc(id, run, pid, ppid, parent, start_ticks, started, ended, first_tick,
+ *        last_tick, exe, cmdline, argv, peak_rss, hwm)
+ *       start_ticks: /proc/PID/stat field 22 (clock ticks since boot); with the
+ *       run's boot_id it makes a process identity that survives pid reuse.
+ *       cmdline: arguments joined by spaces, control and invalid UTF-8 bytes
+ *       escaped; argv: the raw NUL-separated bytes.  peak_rss: pages, the
+ *       highest sampled; hwm: bytes, the highest VmHWM (or ru_maxrss) seen.
+ *   sample(proc, tick, rss, cpu, threads)  WITHOUT ROWID, key (proc, tick)
+ *       The sample's time is run.started + tick * run.interval: every process
+ *       of a run is sampled on the same ticks, so the total of a run at a tick
+ *       is a plain GROUP BY tick.  rss: pages of run.page_size bytes;
+ *       cpu: permille of one core over the tick before (may exceed 1000).
+ *       Small integers are what keeps a sample near 18 bytes on disk.
+ *   sample_mem(proc, tick, pss, uss, swap)  WITHOUT ROWID, KiB, from
+ *       smaps_rollup, only with --backend psutil_pss|psutil_uss.
+ *
+ * The views are the stable interface for SQL users (times Unix seconds, sizes
+ * bytes, cpu percent of one core):
+ *   runs(run, started, ended, command, peak_rss, kernel_peak_rss, label, kind,
+ *        interval, samples, exit_status)
+ *   processes(run, pid, ppid, command, started, ended, exe, peak_rss,
+ *             kernel_peak_rss, proc)
+ *   samples(run, pid, t, rss, cpu, threads, proc, tick)
+ *   samples_mem(run, pid, t, pss, uss, swap, proc, tick)
+ *
+ * Functions return 0 or -errno-like negative codes (MEMTIDE_E*), never print;
+ * store_errmsg() gives the last SQLite message for the caller to print.
+ */
+#ifndef MEMTIDE_STORE_H
+#define MEMTIDE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define MEMTIDE_SCHEMA_VERSION 1
+
+/* Error codes beyond errno: the database is not a memtide/SQLite file, or is
+ * from a newer memtide. */
+#define MEMTIDE_ECORRUPT 10001
+#define MEMTIDE_ENEWER 10002
+
+struct store;
+
+enum store_mode {
+	STORE_READ,  /* read only; the file must exist */
+	STORE_WRITE, /* create or migrate as needed */
+};
+
+/* One sample of one process, as the sampler hands it to the store. */
+struct store_sample {
+	int64_t proc;      /* proc.id */
+	int64_t tick;      /* ticks since run.started */
+	int64_t rss_pages; /* resident set, pages */
+	int32_t cpu_pm;    /* permille of one core over the last tick */
+	int32_t threads;
+	int64_t pss_kib, uss_kib, swap_kib; /* -1 when not measured this tick */
+};
+
+/* The run being recorded. */
+struct store_run {
+	const char *kind; /* "run" or "attach" */
+	const char *command;
+	const char *label; /* NULL for none */
+	double started;    /* Unix seconds of tick 0 */
+	double interval;   /* seconds */
+	long page_size;    /* bytes */
+	const char *backend; /* "rss", "pss" or "uss" */
+};
+
+/* A process of a run as the sampler first saw it. */
+struct store_proc {
+	int64_t run;
+	int pid, ppid;
+	int64_t parent; /* proc.id of the parent in this run, 0 for none */
+	uint64_t start_ticks;
+	double started; /* Unix seconds */
+	int64_t first_tick;
+	const char *exe;     /* may be NULL */
+	const char *argv;    /* NUL-separated, may be NULL */
+	size_t argv_len;
+};
+
+/* The resolved database path: path if not NULL, else $MEMTIDE_DB, else
+ * $XDG_DATA_HOME/memtide/memtide.db, else ~/.local/share/memtide/memtide.db.
+ * Returns a malloc'd string, or NULL with errno set. */
+char *store_default_path(const char *path);
+
+/* Opens (and in STORE_WRITE mode creates, with its parent directory, and
+ * migrates) the database at path.  On failure returns a negative code and, when
+ * *out is not NULL, a handle whose only use is store_errmsg() then
+ * store_close(). */
+int store_open(const char *path, enum store_mode mode, struct store **out);
+void store_close(struct store *s);
+/* The last error message (SQLite's or a description of a MEMTIDE_E* code). */
+const char *store_errmsg(const struct store *s);
+/* The raw connection, for the read-only query paths (list, plot, query). */
+struct sqlite3 *store_db(struct store *s);
+
+/* Starts a run; *id receives run.id. */
+int store_run_begin(struct store *s, const struct store_run *r, int64_t *id);
+/* Adds a process; *id receives proc.id. */
+int store_proc_add(struct store *s, const struct store_proc *p, int64_t *id);
+/* Marks a process ended at Unix time ended (seconds) after last_tick. */
+int store_proc_end(struct store *s, int64_t proc, double ended, int64_t last_tick);
+/* Replaces a process's exe and argv (NUL-separated) after it exec'd. */
+int store_proc_meta(struct store *s, int64_t proc, const char *exe,
+		    const char *argv, size_t argv_len);
+/* Records a kernel high-water mark (bytes) for a process; keeps the maximum. */
+int store_proc_hwm(struct store *s, int64_t proc, int64_t hwm_bytes);
+
+/* Appends n samples in one transaction, updating the run's sample count,
+ * last tick, and the per-process and run peaks. */
+int store_append(struct store *s, int64_t run, const struct store_sample *v,
+		 size_t n);
+
+/* Ends a run: end time, exit status (-1 unknown), kernel peak (bytes, -1
+ * unknown). */
+int store_run_end(struct store *s, int64_t run, double ended, int exit_status,
+		  int64_t kernel_peak);
+
+/* Resolves a user's RUN argument: a number, or "last"/NULL for the newest.
+ * Returns 0 and *id, -ENOENT when there is no such run. */
+int store_run_resolve(struct store *s, const char *arg, int64_t *id);
+/* Deletes a run with its processes and samples. */
+int store_run_delete(struct store *s, int64_t run);
+
+#endif

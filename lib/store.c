@@ -1,0 +1,642 @@
+/* store.c - the SQLite history (see include/memtide/store.h). */
+#include "memtide/store.h"
+
+#include "memtide/text.h"
+
+#include "schema.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum {
+	ST_SAMPLE,
+	ST_SAMPLE_MEM,
+	ST_RUN_PROGRESS,
+	ST_PROC_PEAK,
+	ST_COUNT,
+};
+
+static const char *const stmt_sql[ST_COUNT] = {
+	[ST_SAMPLE] = "INSERT OR REPLACE INTO sample(proc, tick, rss, cpu, threads)"
+		      " VALUES (?, ?, ?, ?, ?)",
+	[ST_SAMPLE_MEM] = "INSERT OR REPLACE INTO sample_mem(proc, tick, pss, uss, swap)"
+			  " VALUES (?, ?, ?, ?, ?)",
+	[ST_RUN_PROGRESS] = "UPDATE run SET samples = samples + ?2, last_tick = ?3,"
+			    " peak_rss = max(coalesce(peak_rss, 0), ?4) WHERE id = ?1",
+	[ST_PROC_PEAK] = "UPDATE proc SET peak_rss = max(coalesce(peak_rss, 0), ?2),"
+			 " last_tick = max(coalesce(last_tick, 0), ?3) WHERE id = ?1",
+};
+
+struct store {
+	sqlite3 *db;
+	sqlite3_stmt *st[ST_COUNT];
+	char msg[256];
+};
+
+static int fail(struct store *s, int code, const char *what)
+{
+	const char *m = s->db ? sqlite3_errmsg(s->db) : "out of memory";
+
+	if (code == -MEMTIDE_ECORRUPT)
+		m = "not a memtide database (or corrupt)";
+	else if (code == -MEMTIDE_ENEWER)
+		m = "written by a newer memtide; upgrade memtide to read it";
+	if (what)
+		snprintf(s->msg, sizeof s->msg, "%s: %s", what, m);
+	else
+		snprintf(s->msg, sizeof s->msg, "%s", m);
+	return code;
+}
+
+/* Maps an SQLite result code to the negative codes of store.h. */
+static int sql_code(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_DONE:
+	case SQLITE_ROW:
+		return 0;
+	case SQLITE_NOMEM:
+		return -ENOMEM;
+	case SQLITE_FULL:
+		return -ENOSPC;
+	case SQLITE_READONLY:
+		return -EROFS;
+	case SQLITE_PERM:
+	case SQLITE_AUTH:
+		return -EACCES;
+	case SQLITE_CANTOPEN:
+		return -ENOENT;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return -EBUSY;
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		return -MEMTIDE_ECORRUPT;
+	default:
+		return -EIO;
+	}
+}
+
+const char *store_errmsg(const struct store *s)
+{
+	return s ? s->msg : "out of memory";
+}
+
+struct sqlite3 *store_db(struct store *s)
+{
+	return s->db;
+}
+
+char *store_default_path(const char *path)
+{
+	const char *env = getenv("MEMTIDE_DB");
+	const char *xdg = getenv("XDG_DATA_HOME");
+	const char *home = getenv("HOME");
+	char *out = NULL;
+
+	if (path && *path)
+		return strdup(path);
+	if (env && *env)
+		return strdup(env);
+	if (xdg && *xdg == '/') {
+		if (asprintf(&out, "%s/memtide/memtide.db", xdg) < 0)
+			return NULL;
+		return out;
+	}
+	if (!home || !*home) {
+		errno = ENOENT;
+		return NULL;
+	}
+	if (asprintf(&out, "%s/.local/share/memtide/memtide.db", home) < 0)
+		return NULL;
+	return out;
+}
+
+/* mkdir -p of the directory that holds path. */
+static int make_parent(const char *path)
+{
+	char dir[PATH_MAX];
+	size_t n = strlen(path);
+
+	if (n >= sizeof dir)
+		return -ENAMETOOLONG;
+	memcpy(dir, path, n + 1);
+	for (char *p = dir + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	return 0;
+}
+
+static int exec_sql(struct store *s, const char *sql, const char *what)
+{
+	int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? 0 : fail(s, sql_code(rc), what);
+}
+
+static int user_version(struct store *s, int *v)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return fail(s, sql_code(rc), "reading schema version");
+	rc = sqlite3_step(st);
+	*v = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return fail(s, sql_code(rc), "reading schema version");
+	return 0;
+}
+
+/* A database with tables but no user_version is somebody else's SQLite file:
+ * never write our schema into it. */
+static int foreign_tables(struct store *s)
+{
+	sqlite3_stmt *st;
+	int n = 0;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM sqlite_schema", -1, &st,
+			       NULL) != SQLITE_OK)
+		return 1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return n > 0;
+}
+
+/* Runs every forward migration from the file's version to the newest, in one
+ * transaction: a failure leaves the file as it was. */
+static int migrate(struct store *s)
+{
+	int v, err;
+	char pragma[64];
+
+	if ((err = exec_sql(s, "BEGIN IMMEDIATE", "locking database")))
+		return err;
+	if ((err = user_version(s, &v)))
+		goto out;
+	if (v > MEMTIDE_SCHEMA_VERSION) {
+		err = fail(s, -MEMTIDE_ENEWER, NULL);
+		goto out;
+	}
+	if (v == MEMTIDE_SCHEMA_VERSION)
+		goto out;
+	if (v == 0 && foreign_tables(s)) {
+		err = fail(s, -MEMTIDE_ECORRUPT, NULL);
+		goto out;
+	}
+	for (; v < MEMTIDE_SCHEMA_VERSION; v++)
+		if ((err = exec_sql(s, schema_migration(v), "migrating schema")))
+			goto out;
+	snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d",
+		 MEMTIDE_SCHEMA_VERSION);
+	err = exec_sql(s, pragma, "migrating schema");
+out:
+	if (err) {
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return err;
+	}
+	return exec_sql(s, "COMMIT", "migrating schema");
+}
+
+int store_open(const char *path, enum store_mode mode, struct store **out)
+{
+	struct store *s = calloc(1, sizeof *s);
+	int flags = mode == STORE_READ ? SQLITE_OPEN_READONLY
+				       : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	int rc, err, v;
+
+	*out = s;
+	if (!s)
+		return -ENOMEM;
+	if (mode == STORE_WRITE && (err = make_parent(path)) < 0) {
+		snprintf(s->msg, sizeof s->msg, "cannot create its directory: %s",
+			 strerror(-err));
+		return err;
+	}
+	/* SQLite says only "unable to open database file": find the cause
+	 * first (a missing file, a path through a regular file, no access). */
+	if (access(path, F_OK) == 0 ? access(path, mode == STORE_READ ? R_OK : R_OK | W_OK) < 0
+				    : mode == STORE_READ || errno != ENOENT) {
+		err = -errno;
+		snprintf(s->msg, sizeof s->msg, "%s", strerror(errno));
+		return err;
+	}
+	rc = sqlite3_open_v2(path, &s->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK)
+		return fail(s, sql_code(rc), NULL);
+	sqlite3_busy_timeout(s->db, 5000);
+	/* A small page cache keeps the sampler's RSS low; the WAL makes
+	 * readers and the writer independent, and a crash loses at most the
+	 * transaction in flight. */
+	err = exec_sql(s, "PRAGMA cache_size = -128; PRAGMA foreign_keys = ON",
+		       NULL);
+	if (err)
+		return err;
+	if (mode == STORE_WRITE) {
+		/* WAL only once the file is known to be ours: switching a
+		 * foreign SQLite file to WAL would change it. */
+		if ((err = migrate(s)) ||
+		    (err = exec_sql(s, "PRAGMA journal_mode = WAL", NULL)) ||
+		    (err = exec_sql(s, "PRAGMA synchronous = NORMAL", NULL)))
+			return err;
+		for (int i = 0; i < ST_COUNT; i++) {
+			rc = sqlite3_prepare_v3(s->db, stmt_sql[i], -1,
+						SQLITE_PREPARE_PERSISTENT, &s->st[i],
+						NULL);
+			if (rc != SQLITE_OK)
+				return fail(s, sql_code(rc), NULL);
+		}
+		return 0;
+	}
+	if ((err = user_version(s, &v)))
+		return err;
+	if (v > MEMTIDE_SCHEMA_VERSION)
+		return fail(s, -MEMTIDE_ENEWER, NULL);
+	if (v < MEMTIDE_SCHEMA_VERSION)
+		/* Reading never migrates; an older file is upgraded by the
+		 * next command that writes to it. */
+		return fail(s, v == 0 ? -MEMTIDE_ECORRUPT : -MEMTIDE_ENEWER, NULL);
+	return 0;
+}
+
+void store_close(struct store *s)
+{
+	if (!s)
+		return;
+	for (int i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(s->st[i]);
+	sqlite3_close(s->db);
+	free(s);
+}
+
+static int step_done(struct store *s, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return fail(s, sql_code(rc), what);
+	return 0;
+}
+
+static void bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static int read_boot_id(char *buf, size_t len)
+{
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+
+	if (!f)
+		return -errno;
+	if (!fgets(buf, (int)len, f)) {
+		fclose(f);
+		return -EIO;
+	}
+	fclose(f);
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+int store_run_begin(struct store *s, const struct store_run *r, int64_t *id)
+{
+	sqlite3_stmt *st;
+	char host[256] = "", boot[64] = "";
+	int rc, err;
+
+	gethostname(host, sizeof host - 1);
+	read_boot_id(boot, sizeof boot);
+	rc = sqlite3_prepare_v2(s->db,
+				"INSERT INTO run(kind, command, label, started, interval,"
+				" page_size, backend, host, boot_id)"
+				" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return fail(s, sql_code(rc), "starting run");
+	sqlite3_bind_text(st, 1, r->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, r->command, -1, SQLITE_STATIC);
+	bind_text_or_null(st, 3, r->label);
+	sqlite3_bind_double(st, 4, r->started);
+	sqlite3_bind_double(st, 5, r->interval);
+	sqlite3_bind_int64(st, 6, r->page_size);
+	sqlite3_bind_text(st, 7, r->backend, -1, SQLITE_STATIC);
+	bind_text_or_null(st, 8, host[0] ? host : NULL);
+	bind_text_or_null(st, 9, boot[0] ? boot : NULL);
+	err = step_done(s, st, "starting run");
+	sqlite3_finalize(st);
+	if (!err)
+		*id = sqlite3_last_insert_rowid(s->db);
+	return err;
+}
+
+int store_proc_add(struct store *s, const struct store_proc *p, int64_t *id)
+{
+	sqlite3_stmt *st;
+	char *cmd = p->argv ? text_argv(p->argv, p->argv_len, 0) : NULL;
+	int rc, err;
+
+	rc = sqlite3_prepare_v2(s->db,
+				"INSERT INTO proc(run, pid, ppid, parent, start_ticks, started,"
+				" first_tick, exe, cmdline, argv) VALUES (?,?,?,?,?,?,?,?,?,?)"
+				" ON CONFLICT(run, pid, start_ticks) DO UPDATE SET"
+				" ended = NULL RETURNING id",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		free(cmd);
+		return fail(s, sql_code(rc), "adding process");
+	}
+	sqlite3_bind_int64(st, 1, p->run);
+	sqlite3_bind_int(st, 2, p->pid);
+	sqlite3_bind_int(st, 3, p->ppid);
+	if (p->parent)
+		sqlite3_bind_int64(st, 4, p->parent);
+	else
+		sqlite3_bind_null(st, 4);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)p->start_ticks);
+	sqlite3_bind_double(st, 6, p->started);
+	sqlite3_bind_int64(st, 7, p->first_tick);
+	bind_text_or_null(st, 8, p->exe);
+	bind_text_or_null(st, 9, cmd);
+	if (p->argv)
+		sqlite3_bind_blob(st, 10, p->argv, (int)p->argv_len, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, 10);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(st, 0);
+		err = 0;
+	} else {
+		err = fail(s, sql_code(rc), "adding process");
+	}
+	sqlite3_finalize(st);
+	free(cmd);
+	return err;
+}
+
+int store_proc_meta(struct store *s, int64_t proc, const char *exe,
+		    const char *argv, size_t argv_len)
+{
+	sqlite3_stmt *st;
+	char *cmd = argv ? text_argv(argv, argv_len, 0) : NULL;
+	int rc, err;
+
+	rc = sqlite3_prepare_v2(s->db,
+				"UPDATE proc SET exe = ?2, cmdline = ?3, argv = ?4 WHERE id = ?1",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		free(cmd);
+		return fail(s, sql_code(rc), "updating process");
+	}
+	sqlite3_bind_int64(st, 1, proc);
+	bind_text_or_null(st, 2, exe);
+	bind_text_or_null(st, 3, cmd);
+	if (argv)
+		sqlite3_bind_blob(st, 4, argv, (int)argv_len, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, 4);
+	err = step_done(s, st, "updating process");
+	sqlite3_finalize(st);
+	free(cmd);
+	return err;
+}
+
+static int exec_bound(struct store *s, const char *sql, const char *what,
+		      int64_t a, double b, int64_t c)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL), err;
+
+	if (rc != SQLITE_OK)
+		return fail(s, sql_code(rc), what);
+	sqlite3_bind_int64(st, 1, a);
+	sqlite3_bind_double(st, 2, b);
+	sqlite3_bind_int64(st, 3, c);
+	err = step_done(s, st, what);
+	sqlite3_finalize(st);
+	return err;
+}
+
+int store_proc_end(struct store *s, int64_t proc, double ended, int64_t last_tick)
+{
+	return exec_bound(s,
+			  "UPDATE proc SET ended = ?2,"
+			  " last_tick = max(coalesce(last_tick, ?3), ?3) WHERE id = ?1",
+			  "ending process", proc, ended, last_tick);
+}
+
+int store_proc_hwm(struct store *s, int64_t proc, int64_t hwm_bytes)
+{
+	return exec_bound(s,
+			  "UPDATE proc SET hwm = max(coalesce(hwm, 0), ?3) WHERE id = ?1",
+			  "recording high-water mark", proc, 0.0, hwm_bytes);
+}
+
+int store_run_end(struct store *s, int64_t run, double ended, int exit_status,
+		  int64_t kernel_peak)
+{
+	sqlite3_stmt *st;
+	int rc, err;
+
+	rc = sqlite3_prepare_v2(
+		s->db,
+		"UPDATE run SET ended = ?2, exit_status = ?3, kernel_peak_rss ="
+		" max(coalesce(?4, 0), (SELECT coalesce(max(hwm), 0) FROM proc"
+		" WHERE run = ?1 AND parent IS NULL)) WHERE id = ?1",
+		-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return fail(s, sql_code(rc), "ending run");
+	sqlite3_bind_int64(st, 1, run);
+	sqlite3_bind_double(st, 2, ended);
+	if (exit_status >= 0)
+		sqlite3_bind_int(st, 3, exit_status);
+	else
+		sqlite3_bind_null(st, 3);
+	if (kernel_peak >= 0)
+		sqlite3_bind_int64(st, 4, kernel_peak);
+	else
+		sqlite3_bind_null(st, 4);
+	err = step_done(s, st, "ending run");
+	sqlite3_finalize(st);
+	return err;
+}
+
+struct proc_peak {
+	int64_t proc, pages, tick;
+};
+
+static int by_proc(const void *a, const void *b)
+{
+	const struct proc_peak *x = a, *y = b;
+
+	return (x->proc > y->proc) - (x->proc < y->proc);
+}
+
+/* Updates each process's peak and last tick once per batch, not per sample. */
+static int update_proc_peaks(struct store *s, const struct store_sample *v, size_t n)
+{
+	struct proc_peak *pk = malloc(n * sizeof *pk);
+	size_t i = 0;
+	int err = 0;
+
+	if (!pk)
+		return -ENOMEM;
+	for (size_t k = 0; k < n; k++)
+		pk[k] = (struct proc_peak){v[k].proc, v[k].rss_pages, v[k].tick};
+	qsort(pk, n, sizeof *pk, by_proc);
+	while (i < n && !err) {
+		sqlite3_stmt *st = s->st[ST_PROC_PEAK];
+		struct proc_peak m = pk[i];
+
+		for (; i < n && pk[i].proc == m.proc; i++) {
+			if (pk[i].pages > m.pages)
+				m.pages = pk[i].pages;
+			if (pk[i].tick > m.tick)
+				m.tick = pk[i].tick;
+		}
+		sqlite3_bind_int64(st, 1, m.proc);
+		sqlite3_bind_int64(st, 2, m.pages);
+		sqlite3_bind_int64(st, 3, m.tick);
+		err = step_done(s, st, "writing samples");
+	}
+	free(pk);
+	return err;
+}
+
+/* Samples arrive grouped by tick (the sampler hands over whole ticks), so
+ * the run's total at each tick is the sum of a contiguous stretch. */
+int store_append(struct store *s, int64_t run, const struct store_sample *v,
+		 size_t n)
+{
+	int64_t peak_pages = 0, tick_pages = 0, last_tick = -1;
+	int err;
+
+	if (n == 0)
+		return 0;
+	if ((err = exec_sql(s, "BEGIN IMMEDIATE", "writing samples")))
+		return err;
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_stmt *st = s->st[ST_SAMPLE];
+
+		if (v[i].tick != last_tick) {
+			tick_pages = 0;
+			last_tick = v[i].tick;
+		}
+		tick_pages += v[i].rss_pages;
+		if (tick_pages > peak_pages)
+			peak_pages = tick_pages;
+		sqlite3_bind_int64(st, 1, v[i].proc);
+		sqlite3_bind_int64(st, 2, v[i].tick);
+		sqlite3_bind_int64(st, 3, v[i].rss_pages);
+		sqlite3_bind_int(st, 4, v[i].cpu_pm);
+		sqlite3_bind_int(st, 5, v[i].threads);
+		if ((err = step_done(s, st, "writing samples")))
+			goto out;
+		if (v[i].pss_kib >= 0) {
+			st = s->st[ST_SAMPLE_MEM];
+			sqlite3_bind_int64(st, 1, v[i].proc);
+			sqlite3_bind_int64(st, 2, v[i].tick);
+			sqlite3_bind_int64(st, 3, v[i].pss_kib);
+			sqlite3_bind_int64(st, 4, v[i].uss_kib);
+			sqlite3_bind_int64(st, 5, v[i].swap_kib);
+			if ((err = step_done(s, st, "writing samples")))
+				goto out;
+		}
+	}
+	if ((err = update_proc_peaks(s, v, n)))
+		goto out;
+	{
+		sqlite3_stmt *st = s->st[ST_RUN_PROGRESS];
+
+		sqlite3_bind_int64(st, 1, run);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)n);
+		sqlite3_bind_int64(st, 3, last_tick);
+		sqlite3_bind_int64(st, 4, peak_pages);
+		if ((err = step_done(s, st, "writing samples")))
+			goto out;
+	}
+	err = exec_sql(s, "COMMIT", "writing samples");
+out:
+	if (err)
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return err;
+}
+
+int store_run_resolve(struct store *s, const char *arg, int64_t *id)
+{
+	sqlite3_stmt *st;
+	int rc;
+	char *end;
+	long long want = 0;
+
+	if (arg && strcmp(arg, "last") != 0) {
+		errno = 0;
+		want = strtoll(arg, &end, 10);
+		if (errno || *end || end == arg || want <= 0) {
+			snprintf(s->msg, sizeof s->msg,
+				 "'%s' is not a run id (see memtide list)", arg);
+			return -EINVAL;
+		}
+	}
+	rc = sqlite3_prepare_v2(s->db,
+				want ? "SELECT id FROM run WHERE id = ?"
+				     : "SELECT max(id) FROM run",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return fail(s, sql_code(rc), "looking up run");
+	if (want)
+		sqlite3_bind_int64(st, 1, want);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		*id = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+		return 0;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return fail(s, sql_code(rc), "looking up run");
+	if (want)
+		snprintf(s->msg, sizeof s->msg, "no run %lld (see memtide list)", want);
+	else
+		snprintf(s->msg, sizeof s->msg, "no runs recorded yet");
+	return -ENOENT;
+}
+
+int store_run_delete(struct store *s, int64_t run)
+{
+	static const char *const sql[] = {
+		"DELETE FROM sample WHERE proc IN (SELECT id FROM proc WHERE run = ?1)",
+		"DELETE FROM sample_mem WHERE proc IN (SELECT id FROM proc WHERE run = ?1)",
+		"DELETE FROM proc WHERE run = ?1",
+		"DELETE FROM run WHERE id = ?1",
+	};
+	int err;
+
+	if ((err = exec_sql(s, "BEGIN IMMEDIATE", "deleting run")))
+		return err;
+	for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++)
+		if ((err = exec_bound(s, sql[i], "deleting run", run, 0, 0)))
+			break;
+	if (err) {
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return err;
+	}
+	return exec_sql(s, "COMMIT", "deleting run");
+}

@@ -1,0 +1,79 @@
+/* text.c - display forms of command lines (see include/memtide/text.h). */
+#include "memtide/text.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Length of the valid UTF-8 sequence at p (at most n bytes), 0 if none. */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+	size_t need = p[0] < 0x80 ? 1 : p[0] >= 0xf0 ? 4 : p[0] >= 0xe0 ? 3 : 2;
+
+	if (p[0] >= 0x80 && (p[0] < 0xc2 || p[0] > 0xf4))
+		return 0;
+	if (need > n)
+		return 0;
+	for (size_t k = 1; k < need; k++)
+		if ((p[k] & 0xc0) != 0x80)
+			return 0;
+	return need;
+}
+
+static int needs_quotes(const char *a, size_t n)
+{
+	if (n == 0)
+		return 1;
+	for (size_t i = 0; i < n; i++)
+		if (strchr(" \t\n'\"\\$`*?;&|<>(){}[]~#!", a[i]) && a[i])
+			return 1;
+	return 0;
+}
+
+char *text_argv(const char *argv, size_t len, int quote)
+{
+	char *out, *o;
+
+	while (len > 0 && argv[len - 1] == '\0')
+		len--;
+	/* Worst case: every byte becomes \xNN, plus quotes around each. */
+	if (!(out = malloc(len * 4 + 2 * len + 3)))
+		return NULL;
+	o = out;
+	for (size_t start = 0; start <= len;) {
+		const char *a = argv + start;
+		const char *nul = memchr(a, '\0', len - start);
+		size_t n = nul ? (size_t)(nul - a) : len - start;
+		int q = quote && needs_quotes(a, n);
+
+		if (start)
+			*o++ = ' ';
+		if (q)
+			*o++ = '\'';
+		for (size_t i = 0; i < n;) {
+			unsigned char c = (unsigned char)a[i];
+			size_t u = utf8_len((const unsigned char *)a + i, n - i);
+
+			if (c == '\n') {
+				o += sprintf(o, "\\n");
+			} else if (c == '\t') {
+				o += sprintf(o, "\\t");
+			} else if (c < 0x20 || c == 0x7f || !u) {
+				o += sprintf(o, "\\x%02x", c);
+			} else if (c == '\'' && q) {
+				o += sprintf(o, "'\\''");
+			} else {
+				memcpy(o, a + i, u);
+				o += u;
+				i += u;
+				continue;
+			}
+			i++;
+		}
+		if (q)
+			*o++ = '\'';
+		start += n + 1;
+	}
+	*o = '\0';
+	return out;
+}

@@ -1,0 +1,69 @@
+/* units.c - durations and sizes (see include/memtide/units.h). */
+#include "memtide/units.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int units_parse_duration(const char *s, int64_t *ns)
+{
+	static const struct {
+		const char *name;
+		double seconds;
+	} suffix[] = {
+		{"", 1},     {"s", 1},    {"ms", 1e-3},  {"us", 1e-6}, {"m", 60},
+		{"min", 60}, {"h", 3600}, {"d", 86400},
+	};
+	char *end;
+	double v;
+
+	if (!s || !*s || *s == ' ')
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || !(v > 0) || !isfinite(v))
+		return -EINVAL;
+	for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
+		if (strcmp(end, suffix[i].name) == 0) {
+			double t = v * suffix[i].seconds;
+
+			if (t > 100 * 86400.0 || t < 1e-6)
+				return -EINVAL;
+			*ns = (int64_t)(t * 1e9 + 0.5);
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+char *units_format_bytes(int64_t bytes, char *buf, size_t len)
+{
+	static const char *const unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	double v = (double)bytes;
+	int u = 0;
+
+	while ((v >= 1024 || v <= -1024) && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, len, "%lld B", (long long)bytes);
+	else
+		snprintf(buf, len, "%.1f %s", v, unit[u]);
+	return buf;
+}
+
+char *units_format_duration(double seconds, char *buf, size_t len)
+{
+	long s = (long)seconds;
+
+	if (seconds < 60)
+		snprintf(buf, len, "%.1f s", seconds);
+	else if (seconds < 3600)
+		snprintf(buf, len, "%ld min %02ld s", s / 60, s % 60);
+	else
+		snprintf(buf, len, "%ld h %02ld min", s / 3600, s / 60 % 60);
+	return buf;
+}

@@ -1,0 +1,782 @@
+/* chart.c - the chart model: scales, margins, legend and label placement
+ * (see chart.h). */
+#include "chart.h"
+
+#include "label.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* How far capitals and digits rise above the baseline, and descenders drop
+ * below it, in ems of a sans face (DejaVu Sans, the default here).  Text
+ * boxes, and so every overlap test, are built from these. */
+#define ASCENT 0.76
+#define DESCENT 0.24
+
+/* A placement that breaks a hard rule (overlaps text, leaves the plot)
+ * costs this much more than any amount of hidden data. */
+#define FORBIDDEN 1e9
+
+static const unsigned char palette[CHART_PALETTE_N][3] = {
+	{0x00, 0x72, 0xB2}, /* blue */
+	{0xD5, 0x5E, 0x00}, /* vermillion */
+	{0x00, 0x9E, 0x73}, /* bluish green */
+	{0xCC, 0x79, 0xA7}, /* reddish purple */
+	{0xE6, 0x9F, 0x00}, /* orange */
+	{0x56, 0xB4, 0xE9}, /* sky blue */
+};
+
+void chart_colour_rgb(int colour, double rgb[3])
+{
+	static const unsigned char special[][3] = {
+		{0x1a, 0x1a, 0x1a}, /* CHART_INK */
+		{0xa0, 0xa0, 0xa0}, /* CHART_GREY */
+		{0x5c, 0x5c, 0x5c}, /* CHART_MUTED */
+	};
+	const unsigned char *c;
+
+	if (colour >= 0)
+		c = palette[colour % CHART_PALETTE_N];
+	else if (colour >= CHART_MUTED)
+		c = special[-colour - 1];
+	else
+		c = special[0];
+	for (int i = 0; i < 3; i++)
+		rgb[i] = c[i] / 255.0;
+}
+
+int chart_init(struct chart *c, int width, int height, double x0, double x1)
+{
+	memset(c, 0, sizeof *c);
+	if (width < 1 || height < 1 || !(x1 > x0))
+		return -EINVAL;
+	c->width = width;
+	c->height = height;
+	c->x0 = x0;
+	c->x1 = x1;
+	c->ncols = (size_t)width;
+	return 0;
+}
+
+void chart_free(struct chart *c)
+{
+	for (size_t i = 0; i < c->nseries; i++) {
+		free(c->series[i].label);
+		decimate_free(&c->series[i].dec);
+	}
+	free(c->series);
+	free(c->marks);
+	free(c->title);
+	free(c->note);
+	free(c->lay.legend_series);
+	free(c->lay.texts);
+	memset(c, 0, sizeof *c);
+}
+
+static int replace(char **dst, const char *s)
+{
+	char *copy = NULL;
+
+	if (s && !(copy = strdup(s)))
+		return -ENOMEM;
+	free(*dst);
+	*dst = copy;
+	return 0;
+}
+
+int chart_set_title(struct chart *c, const char *s)
+{
+	return replace(&c->title, s);
+}
+
+int chart_set_note(struct chart *c, const char *s)
+{
+	return replace(&c->note, s);
+}
+
+long chart_add_series(struct chart *c, const char *label, int colour,
+		      enum chart_weight weight, double xa, double xb)
+{
+	struct chart_series *v, *s;
+
+	v = realloc(c->series, (c->nseries + 1) * sizeof *v);
+	if (!v)
+		return -ENOMEM;
+	c->series = v;
+	s = &v[c->nseries];
+	memset(s, 0, sizeof *s);
+	if (label && !(s->label = strdup(label)))
+		return -ENOMEM;
+	s->legend_order = (int)c->nseries;
+	s->colour = colour;
+	s->weight = weight;
+	if (decimate_init(&s->dec, c->x0, c->x1, c->ncols, xa, xb) < 0) {
+		free(s->label);
+		decimate_free(&s->dec);
+		return -ENOMEM;
+	}
+	return (long)c->nseries++;
+}
+
+int chart_add_mark(struct chart *c, enum chart_mark_kind kind, double bytes,
+		   int colour)
+{
+	struct chart_mark *v = realloc(c->marks, (c->nmarks + 1) * sizeof *v);
+
+	if (!v)
+		return -ENOMEM;
+	c->marks = v;
+	v[c->nmarks++] = (struct chart_mark){
+		.kind = kind, .bytes = bytes, .colour = colour, .text = -1};
+	return 0;
+}
+
+double chart_x(const struct chart *c, double seconds)
+{
+	const struct chart_rect *p = &c->lay.plot;
+
+	return p->x + (seconds - c->x0) / (c->x1 - c->x0) * p->w;
+}
+
+double chart_y(const struct chart *c, double bytes)
+{
+	const struct chart_rect *p = &c->lay.plot;
+
+	return p->y + p->h - bytes / c->lay.y1 * p->h;
+}
+
+double chart_line_width(const struct chart *c, enum chart_weight w)
+{
+	static const double factor[] = {
+		[CHART_THIN] = 0.6, [CHART_NORMAL] = 1, [CHART_THICK] = 1.7};
+
+	return c->lay.line * factor[w];
+}
+
+/* The state of one chart_layout() call. */
+struct lay {
+	struct chart *c;
+	chart_measure_fn measure;
+	void *ctx;
+	size_t cap;         /* of c->lay.texts */
+	double headroom;    /* px the memory axis keeps free above the data */
+	double legend_cost; /* data_cost() of the legend's place */
+	int err;
+};
+
+static double width_of(struct lay *k, const char *text, double size, int bold)
+{
+	return k->measure(k->ctx, text, size, bold);
+}
+
+/* Shortens text in place with a trailing ellipsis until it is at most maxw
+ * wide.  A binary search over the byte length: width grows with length. */
+static void fit(struct lay *k, char *text, size_t cap, double size, int bold,
+		double maxw)
+{
+	static const char ell[] = "\xe2\x80\xa6"; /* U+2026 */
+	char buf[sizeof((struct chart_text *)0)->text];
+	size_t lo = 0, hi = strlen(text), best = 0;
+
+	if (width_of(k, text, size, bold) <= maxw)
+		return;
+	if (hi >= sizeof buf - sizeof ell)
+		hi = sizeof buf - sizeof ell;
+	while (lo <= hi) {
+		size_t mid = (lo + hi) / 2, n = label_utf8_cut(text, mid);
+
+		memcpy(buf, text, n);
+		while (n > 0 && buf[n - 1] == ' ')
+			n--;
+		memcpy(buf + n, ell, sizeof ell);
+		if (width_of(k, buf, size, bold) <= maxw) {
+			best = mid;
+			lo = mid + 1;
+		} else {
+			if (mid == 0)
+				break;
+			hi = mid - 1;
+		}
+	}
+	best = label_utf8_cut(text, best);
+	while (best > 0 && text[best - 1] == ' ')
+		best--;
+	if (best + sizeof ell > cap)
+		best = label_utf8_cut(text, cap - sizeof ell);
+	memcpy(text + best, ell, sizeof ell);
+}
+
+/* Appends a text (copied, cut to fit the array) and returns it, or NULL
+ * when out of memory. */
+static struct chart_text *add_text(struct lay *k, const char *s,
+				   enum chart_role role, double size, int bold,
+				   int colour)
+{
+	struct chart_layout *L = &k->c->lay;
+	struct chart_text *t;
+	size_t n;
+
+	if (L->ntexts == k->cap) {
+		size_t cap = k->cap ? 2 * k->cap : 64;
+
+		t = realloc(L->texts, cap * sizeof *t);
+		if (!t) {
+			k->err = -ENOMEM;
+			return NULL;
+		}
+		L->texts = t;
+		k->cap = cap;
+	}
+	t = &L->texts[L->ntexts++];
+	memset(t, 0, sizeof *t);
+	n = label_utf8_cut(s, sizeof t->text - 1);
+	memcpy(t->text, s, n);
+	t->role = role;
+	t->size = size;
+	t->bold = bold;
+	t->colour = colour;
+	return t;
+}
+
+/* Anchors t at (x, y) and works out its box.  Vertical text runs upwards
+ * from its anchor, its glyphs rising towards smaller x. */
+static void anchor(struct lay *k, struct chart_text *t, double x, double y,
+		   enum chart_align align, int vertical)
+{
+	double w = width_of(k, t->text, t->size, t->bold);
+	double start = align == CHART_LEFT     ? 0
+		       : align == CHART_CENTRE ? w / 2
+					       : w;
+
+	t->x = x;
+	t->y = y;
+	t->align = align;
+	t->vertical = vertical;
+	if (vertical)
+		t->box = (struct chart_rect){x - ASCENT * t->size,
+					     y - w + start, t->size, w};
+	else
+		t->box = (struct chart_rect){x - start, y - ASCENT * t->size, w,
+					     t->size};
+}
+
+static int overlap(const struct chart_rect *a, const struct chart_rect *b)
+{
+	return a->x < b->x + b->w && b->x < a->x + a->w && a->y < b->y + b->h &&
+	       b->y < a->y + a->h;
+}
+
+static int inside(const struct chart_rect *a, const struct chart_rect *outer)
+{
+	return a->x >= outer->x && a->y >= outer->y &&
+	       a->x + a->w <= outer->x + outer->w &&
+	       a->y + a->h <= outer->y + outer->h;
+}
+
+/* How much of the drawn data the rectangle r would hide: the length of
+ * every column's vertical span (and of the joins across empty columns)
+ * inside r, plus one per column touched, so that grazing a line still
+ * counts.  Mark lines crossing r count a third of their covered length.
+ * Works on the columns as read, so it holds before and after re_bucket(). */
+static double data_cost(const struct chart *c, const struct chart_rect *r)
+{
+	double cost = 0, top = r->y, bot = r->y + r->h, right = r->x + r->w;
+
+	for (size_t s = 0; s < c->nseries; s++) {
+		const struct decimate *d = &c->series[s].dec;
+		double pad = chart_line_width(c, c->series[s].weight);
+		double prev_x = 0, prev_y = 0;
+		int have_prev = 0;
+
+		for (size_t i = d->lo; i < d->hi; i++) {
+			const struct decimate_col *col = decimate_get(d, i);
+			double x, y0, y1, ov, xa, xb;
+
+			if (!col)
+				continue;
+			x = chart_x(c, decimate_col_x(d, i));
+			xa = fmax(prev_x, r->x);
+			xb = fmin(x, right);
+			if (have_prev && xb > xa) {
+				/* The straight join from the previous filled
+				 * column, over the part of it above r. */
+				double yb = chart_y(c, col->first),
+				       k = (yb - prev_y) / (x - prev_x);
+				double ya_ = prev_y + k * (xa - prev_x),
+				       yb_ = prev_y + k * (xb - prev_x);
+
+				if (fmax(ya_, yb_) + pad > top &&
+				    fmin(ya_, yb_) - pad < bot)
+					cost += (xb - xa) * (1 + 2 * pad);
+			}
+			have_prev = 1;
+			prev_x = x;
+			prev_y = chart_y(c, col->last);
+			if (x < r->x || x >= right)
+				continue;
+			y0 = chart_y(c, col->max) - pad;
+			y1 = chart_y(c, col->min) + pad;
+			ov = fmin(y1, bot) - fmax(y0, top);
+			if (ov > 0)
+				cost += 1 + ov;
+		}
+	}
+	for (size_t m = 0; m < c->nmarks; m++) {
+		double y = chart_y(c, c->marks[m].bytes);
+
+		if (y >= top && y <= bot)
+			cost += r->w / 3;
+	}
+	return cost;
+}
+
+/* Puts the memory axis in a unit and a 1-2-5 step, leaving room above the
+ * highest value for a mark label (or a little air without one). */
+static void layout_y(struct lay *k)
+{
+	struct chart *c = k->c;
+	struct chart_layout *L = &c->lay;
+	double vmax = 0, vu, need, f, target, step, top;
+	int max_ticks;
+
+	for (size_t i = 0; i < c->nseries; i++)
+		if (c->series[i].dec.n && c->series[i].dec.vmax > vmax)
+			vmax = c->series[i].dec.vmax;
+	for (size_t i = 0; i < c->nmarks; i++)
+		if (c->marks[i].bytes > vmax)
+			vmax = c->marks[i].bytes;
+	L->unit = ticks_unit_bytes(vmax);
+	vu = vmax / L->unit->bytes;
+	need = c->nmarks ? L->font + 6 : 0.03 * L->plot.h;
+	need = fmax(need, k->headroom);
+	f = fmin(0.5, need / fmax(L->plot.h, 1));
+	target = vu > 0 ? vu / (1 - f) : 1;
+	max_ticks = (int)floor(L->plot.h / (2.6 * L->font)) + 1;
+	if (max_ticks < 2)
+		max_ticks = 2;
+	step = ticks_step(target, max_ticks);
+	top = ceil(target / step - 1e-9) * step;
+	if (top < step)
+		top = step;
+	/* Rounding up to a whole step may add one tick over max_ticks; the
+	 * top sits on a tick all the same. */
+	L->yt.first = 0;
+	L->yt.step = step;
+	L->yt.n = (int)lround(top / step) + 1;
+	L->yt.decimals = ticks_decimals(step);
+	L->y1 = top * L->unit->bytes;
+}
+
+/* Chooses x ticks whose widest label fits between neighbours with a gap of
+ * two ems.  Label width depends on the step (decimals), so iterate. */
+static void layout_x(struct lay *k)
+{
+	struct chart *c = k->c;
+	struct chart_layout *L = &c->lay;
+	char buf[64];
+	double w_est, w, last, q, limit;
+	int max_ticks;
+
+	snprintf(buf, sizeof buf, "%.1f", fmax(fabs(c->x0), fabs(c->x1)));
+	w_est = width_of(k, buf, L->font, 0);
+	for (int iter = 0; iter < 6; iter++) {
+		max_ticks = (int)floor(L->plot.w / (w_est + 2 * L->font)) + 1;
+		if (max_ticks < 2)
+			max_ticks = 2;
+		ticks_nice(c->x0, c->x1, max_ticks, &L->xt);
+		w = 0;
+		for (int i = 0; i < L->xt.n; i++) {
+			ticks_format(&L->xt, ticks_value(&L->xt, i), buf,
+				     sizeof buf);
+			w = fmax(w, width_of(k, buf, L->font, 0));
+		}
+		if (w <= w_est + 0.5)
+			break;
+		w_est = w;
+	}
+	/* The last label is centred on its tick: narrow the plot until it
+	 * stays on the canvas. */
+	last = ticks_value(&L->xt, L->xt.n - 1);
+	ticks_format(&L->xt, last, buf, sizeof buf);
+	w = width_of(k, buf, L->font, 0);
+	q = (last - c->x0) / (c->x1 - c->x0);
+	limit = c->width - 0.5 * L->font - w / 2;
+	if (q > 0 && chart_x(c, last) > limit)
+		L->plot.w = fmax(1, floor((limit - L->plot.x) / q));
+}
+
+static int re_bucket(struct chart *c)
+{
+	size_t ncols = (size_t)c->lay.plot.w;
+
+	for (size_t i = 0; i < c->nseries; i++) {
+		struct decimate tmp;
+		int err = decimate_resample(&c->series[i].dec, &tmp, ncols);
+
+		if (err) {
+			decimate_free(&tmp);
+			return err;
+		}
+		decimate_free(&c->series[i].dec);
+		c->series[i].dec = tmp;
+	}
+	c->ncols = ncols;
+	return 0;
+}
+
+static int by_legend_order(const void *a, const void *b, void *arg)
+{
+	const struct chart *c = arg;
+	long i = *(const long *)a, j = *(const long *)b;
+	int oi = c->series[i].legend_order, oj = c->series[j].legend_order;
+
+	if (oi != oj)
+		return oi < oj ? -1 : 1;
+	return i < j ? -1 : i > j;
+}
+
+/* A series is in the legend when it has a label and something to draw. */
+static int listed(const struct chart_series *s)
+{
+	return s->label && (s->dec.n || (s->dec.has_pre && s->dec.has_post));
+}
+
+/* Builds the legend's rows and texts and puts the box in whichever corner
+ * or edge hides the least data; matplotlib's "best" order breaks ties. */
+static void layout_legend(struct lay *k)
+{
+	struct chart *c = k->c;
+	struct chart_layout *L = &c->lay;
+	const struct chart_rect *p = &L->plot;
+	double size = L->font, row = 1.4 * size, pad = 0.6 * size;
+	double swatch = 2.2 * size, gap = 0.6 * size, text_w = 0, maxw, m;
+	double best = HUGE_VAL, w, h;
+	size_t n = 0, rows, max_rows, first_text = L->ntexts;
+	struct chart_rect cand[8];
+	long *idx;
+
+	for (size_t i = 0; i < c->nseries; i++)
+		n += listed(&c->series[i]);
+	if (n == 0)
+		return;
+	idx = malloc(n * sizeof *idx);
+	if (!idx) {
+		k->err = -ENOMEM;
+		return;
+	}
+	n = 0;
+	for (size_t i = 0; i < c->nseries; i++)
+		if (listed(&c->series[i]))
+			idx[n++] = (long)i;
+	qsort_r(idx, n, sizeof *idx, by_legend_order, c);
+	max_rows = (size_t)fmax(1, floor((p->h * 0.9 - 2 * pad) / row));
+	rows = n;
+	if (rows > max_rows) {
+		rows = max_rows;
+		/* The last row says how many were left out. */
+		idx[rows - 1] = -1;
+	}
+	maxw = fmax(p->w * 0.4 - swatch - gap - 2 * pad, 4 * size);
+	for (size_t r = 0; r < rows; r++) {
+		struct chart_text *t;
+		char more[64];
+		const char *s = more;
+
+		if (idx[r] >= 0)
+			s = c->series[idx[r]].label;
+		else
+			snprintf(more, sizeof more, "%zu more", n - rows + 1);
+		t = add_text(k, s, CHART_LEGEND, size, 0,
+			     idx[r] >= 0 ? CHART_INK : CHART_MUTED);
+		if (!t) {
+			free(idx);
+			return;
+		}
+		fit(k, t->text, sizeof t->text, size, 0, maxw);
+		text_w = fmax(text_w, width_of(k, t->text, size, 0));
+	}
+	w = ceil(pad + swatch + gap + text_w + pad);
+	h = ceil(2 * pad * 0.6 + rows * row);
+	m = round(0.5 * L->font);
+	{
+		double l = p->x + m, r = p->x + p->w - m - w;
+		double t = p->y + m, b = p->y + p->h - m - h;
+		double cx = p->x + round((p->w - w) / 2),
+		       cy = p->y + round((p->h - h) / 2);
+
+		cand[0] = (struct chart_rect){r, t, w, h};  /* upper right */
+		cand[1] = (struct chart_rect){l, t, w, h};  /* upper left */
+		cand[2] = (struct chart_rect){l, b, w, h};  /* lower left */
+		cand[3] = (struct chart_rect){r, b, w, h};  /* lower right */
+		cand[4] = (struct chart_rect){r, cy, w, h}; /* right */
+		cand[5] = (struct chart_rect){l, cy, w, h}; /* left */
+		cand[6] = (struct chart_rect){cx, b, w, h}; /* lower centre */
+		cand[7] = (struct chart_rect){cx, t, w, h}; /* upper centre */
+	}
+	for (size_t i = 0; i < sizeof cand / sizeof cand[0]; i++) {
+		double cost = data_cost(c, &cand[i]) + 0.01 * (double)i;
+
+		if (cost < best) {
+			best = cost;
+			L->legend = cand[i];
+		}
+	}
+	k->legend_cost = best;
+	L->legend_row = row;
+	L->legend_swatch = swatch;
+	L->legend_pad = pad;
+	L->legend_n = rows;
+	L->legend_series = idx;
+	for (size_t r = 0; r < rows; r++) {
+		double base = L->legend.y + 0.6 * pad + (r + 0.5) * row +
+			      (ASCENT - DESCENT) / 2 * size;
+
+		anchor(k, &L->texts[first_text + r],
+		       L->legend.x + pad + swatch + gap, base, CHART_LEFT, 0);
+	}
+}
+
+static int hits_text(const struct chart_layout *L, const struct chart_rect *r,
+		     size_t upto)
+{
+	for (size_t i = 0; i < upto; i++)
+		if (overlap(r, &L->texts[i].box))
+			return 1;
+	return 0;
+}
+
+/* Labels each mark ("peak 301.2 MiB") at an end of its line, above or
+ * below it, choosing the spot that hides the least data and touches no
+ * other text, legend or mark line. */
+static void layout_marks(struct lay *k)
+{
+	struct chart *c = k->c;
+	struct chart_layout *L = &c->lay;
+	const struct chart_rect *p = &L->plot;
+	double size = L->font, m = 0.5 * L->font, g = 0.25 * L->font;
+	/* The legend with a little air around it. */
+	const struct chart_rect clear = {L->legend.x - g, L->legend.y - g,
+					 L->legend.w + 2 * g,
+					 L->legend.h + 2 * g};
+
+	for (size_t i = 0; i < c->nmarks; i++) {
+		c->marks[i].y = chart_y(c, c->marks[i].bytes);
+		c->marks[i].folded = 0;
+	}
+	/* A kernel peak within a few units of its sampled peak would draw as
+	 * one muddled line: say both values on the peak's line instead. */
+	for (size_t i = 0; i < c->nmarks; i++)
+		for (size_t j = 0; j < c->nmarks; j++)
+			if (c->marks[i].kind == CHART_KERNEL_PEAK &&
+			    c->marks[j].kind == CHART_PEAK &&
+			    c->marks[i].colour == c->marks[j].colour &&
+			    fabs(c->marks[i].y - c->marks[j].y) < 3)
+				c->marks[i].folded = 1 + (int)j;
+	for (size_t i = 0; i < c->nmarks; i++) {
+		struct chart_mark *mk = &c->marks[i];
+		struct chart_text *t;
+		char val[48], text[160];
+		double best = HUGE_VAL, bx = 0, by = 0;
+		enum chart_align ba = CHART_RIGHT;
+		double lw = chart_line_width(c, CHART_NORMAL);
+		double above = mk->y - 0.35 * size - lw;
+		double below = mk->y + 0.35 * size + ASCENT * size + lw;
+		const struct {
+			double x, y;
+			enum chart_align a;
+		} cand[] = {
+			{p->x + p->w - m, above, CHART_RIGHT},
+			{p->x + m, above, CHART_LEFT},
+			{p->x + p->w - m, below, CHART_RIGHT},
+			{p->x + m, below, CHART_LEFT},
+			{p->x + p->w / 2, above, CHART_CENTRE},
+			{p->x + p->w / 2, below, CHART_CENTRE},
+		};
+
+		if (mk->folded)
+			continue;
+		ticks_format_bytes(mk->bytes, L->unit, val, sizeof val);
+		snprintf(text, sizeof text, "%s %s",
+			 mk->kind == CHART_KERNEL_PEAK ? "kernel peak" : "peak",
+			 val);
+		for (size_t o = 0; o < c->nmarks; o++)
+			if (c->marks[o].folded == 1 + (int)i) {
+				size_t n = strlen(text);
+
+				ticks_format_bytes(c->marks[o].bytes, L->unit,
+						   val, sizeof val);
+				snprintf(text + n, sizeof text - n,
+					 " (kernel %s)", val);
+			}
+		t = add_text(k, text, CHART_MARK_LABEL, size, 0, mk->colour);
+		if (!t)
+			return;
+		for (size_t j = 0; j < sizeof cand / sizeof cand[0]; j++) {
+			double cost;
+
+			anchor(k, t, cand[j].x, cand[j].y, cand[j].a, 0);
+			cost = data_cost(c, &t->box) + 0.01 * (double)j;
+			if (!inside(&t->box, p))
+				cost += FORBIDDEN;
+			if ((L->legend.w > 0 && overlap(&t->box, &clear)) ||
+			    hits_text(L, &t->box, L->ntexts - 1))
+				cost += FORBIDDEN;
+			for (size_t o = 0; o < c->nmarks; o++)
+				if (o != i && !c->marks[o].folded &&
+				    c->marks[o].y >= t->box.y - 1 &&
+				    c->marks[o].y <= t->box.y + t->box.h + 1)
+					cost += FORBIDDEN / 1e3;
+			if (cost < best) {
+				best = cost;
+				bx = cand[j].x;
+				by = cand[j].y;
+				ba = cand[j].a;
+			}
+		}
+		anchor(k, t, bx, by, ba, 0);
+		mk->text = (int)(L->ntexts - 1);
+	}
+}
+
+/* One attempt at the whole layout, with headroom px kept free above the
+ * data; everything but the re-bucketing. */
+static int layout_pass(struct lay *k)
+{
+	struct chart *c = k->c;
+	struct chart_layout *L = &c->lay;
+	double W = c->width, H = c->height, font, pad, top, bottom, left, right;
+	double ytick_w = 0, gap;
+	char buf[64];
+	struct chart_text *t;
+
+	/* Type scales with the canvas: 13.3 at 1200x600, never unreadable. */
+	font = fmin(fmax(fmin(W, 2 * H) / 90, 7), 40);
+	L->font = font;
+	L->line = fmax(1, 1.5 * font / 13.3);
+	L->tick_len = round(0.4 * font);
+	pad = round(0.8 * font);
+	gap = 0.35 * font;
+
+	/* The top y tick label rises half an em above the plot. */
+	top = c->title && *c->title ? pad + 1.3 * font + 0.65 * font
+				    : 1.5 * pad;
+	bottom = L->tick_len + gap + font + 0.45 * font + font + pad * 0.7;
+	L->plot.y = ceil(top);
+	L->plot.h = fmax(1, floor(H - bottom) - L->plot.y);
+	layout_y(k);
+
+	for (int i = 0; i < L->yt.n; i++) {
+		ticks_format(&L->yt, ticks_value(&L->yt, i), buf, sizeof buf);
+		ytick_w = fmax(ytick_w, width_of(k, buf, font, 0));
+	}
+	left = pad * 0.7 + font + 0.5 * font + ytick_w + gap + L->tick_len;
+	snprintf(buf, sizeof buf, "%.1f", c->x1);
+	right = fmax(pad * 1.5, width_of(k, buf, font, 0) / 2 + 0.5 * pad);
+	L->plot.x = round(left);
+	L->plot.w = fmax(1, floor(W - right - L->plot.x));
+	layout_x(k);
+
+	for (int i = 0; i < L->yt.n; i++) {
+		double v = ticks_value(&L->yt, i);
+
+		ticks_format(&L->yt, v, buf, sizeof buf);
+		if (!(t = add_text(k, buf, CHART_TICK, font, 0, CHART_INK)))
+			return k->err;
+		anchor(k, t, L->plot.x - L->tick_len - gap,
+		       chart_y(c, v * L->unit->bytes) +
+			       (ASCENT - DESCENT) / 2 * font,
+		       CHART_RIGHT, 0);
+	}
+	for (int i = 0; i < L->xt.n; i++) {
+		double v = ticks_value(&L->xt, i);
+
+		ticks_format(&L->xt, v, buf, sizeof buf);
+		if (!(t = add_text(k, buf, CHART_TICK, font, 0, CHART_INK)))
+			return k->err;
+		anchor(k, t, chart_x(c, v),
+		       L->plot.y + L->plot.h + L->tick_len + gap +
+			       ASCENT * font,
+		       CHART_CENTRE, 0);
+	}
+
+	if (!(t = add_text(k, "time since start (s)", CHART_AXIS, font, 0,
+			   CHART_INK)))
+		return k->err;
+	fit(k, t->text, sizeof t->text, font, 0, L->plot.w);
+	anchor(k, t, L->plot.x + L->plot.w / 2, H - pad * 0.7 - DESCENT * font,
+	       CHART_CENTRE, 0);
+	snprintf(buf, sizeof buf, "resident memory (%s)", L->unit->name);
+	if (!(t = add_text(k, buf, CHART_AXIS, font, 0, CHART_INK)))
+		return k->err;
+	fit(k, t->text, sizeof t->text, font, 0, L->plot.h);
+	anchor(k, t, pad * 0.7 + ASCENT * font, L->plot.y + L->plot.h / 2,
+	       CHART_CENTRE, 1);
+
+	if (c->title && *c->title) {
+		if (!(t = add_text(k, c->title, CHART_TITLE, 1.3 * font, 1,
+				   CHART_INK)))
+			return k->err;
+		fit(k, t->text, sizeof t->text, t->size, 1, W - 2 * pad);
+		anchor(k, t, W / 2, pad + ASCENT * t->size, CHART_CENTRE, 0);
+	}
+	if (c->note) {
+		if (!(t = add_text(k, c->note, CHART_NOTE, 1.1 * font, 0,
+				   CHART_MUTED)))
+			return k->err;
+		fit(k, t->text, sizeof t->text, t->size, 0,
+		    L->plot.w - 2 * pad);
+		anchor(k, t, L->plot.x + L->plot.w / 2,
+		       L->plot.y + L->plot.h / 2 +
+			       (ASCENT - DESCENT) / 2 * t->size,
+		       CHART_CENTRE, 0);
+	}
+
+	layout_legend(k);
+	if (k->err)
+		return k->err;
+	layout_marks(k);
+	return k->err;
+}
+
+static void layout_release(struct chart_layout *L)
+{
+	free(L->legend_series);
+	free(L->texts);
+	memset(L, 0, sizeof *L);
+}
+
+int chart_layout(struct chart *c, chart_measure_fn measure, void *ctx)
+{
+	struct chart_layout *L = &c->lay;
+	struct lay k = {.c = c, .measure = measure, .ctx = ctx};
+	double cost;
+	int err;
+
+	layout_release(L);
+	if ((err = layout_pass(&k)))
+		return err;
+	/* A legend that hides data gets a second try with the memory axis
+	 * raised so that it fits above the data, unless that would squash
+	 * the data; the better of the two stays (the first is re-done, as a
+	 * pass also places the marks). */
+	if (L->legend.w > 0 && L->legend.h < 0.35 * L->plot.h &&
+	    k.legend_cost > 4 * L->font) {
+		cost = k.legend_cost;
+		k.headroom = L->legend.h + 2 * round(0.5 * L->font) + 2;
+		layout_release(L);
+		k.cap = 0;
+		if ((err = layout_pass(&k)))
+			return err;
+		if (k.legend_cost >= cost) {
+			k.headroom = 0;
+			layout_release(L);
+			k.cap = 0;
+			if ((err = layout_pass(&k)))
+				return err;
+		}
+	}
+	return re_bucket(c);
+}

@@ -1,0 +1,67 @@
+/* decimate.h - min/max decimation of one time series into pixel columns.
+ *
+ * The window [x0, x1] (seconds) is cut into ncols equal columns; each keeps
+ * the first, last, smallest and largest value (bytes) that fell in it.  That
+ * is all a renderer needs: a vertical span from the smallest to the largest
+ * value, drawn the way the data went (first to last), joined column to
+ * column.  A one-sample spike survives; a million samples become at most
+ * two points a column.  Samples must be added in increasing x.  The last
+ * sample before the window and the first after it are kept too, so a line
+ * can enter and leave the plot at its edges.
+ *
+ * Only the columns a series touches are allocated, so a short-lived process
+ * in a long run costs a few columns, not a whole row.
+ */
+#ifndef MEMTIDE_PLOT_DECIMATE_H
+#define MEMTIDE_PLOT_DECIMATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct decimate_col {
+	double first, last, min, max; /* bytes */
+	uint32_t n;                   /* samples in the column; 0: empty */
+};
+
+struct decimate {
+	double x0, x1;            /* the window, seconds */
+	size_t ncols;             /* columns across the window */
+	double scale;             /* columns per second */
+	size_t lo, hi;            /* allocated columns [lo, hi) */
+	struct decimate_col *col; /* col[i - lo] is column i; owned */
+	size_t n;                 /* samples inside the window */
+	double vmin, vmax; /* bytes, over the samples inside; 0 when n == 0 */
+	int has_pre, has_post;
+	double pre_x, pre_v;   /* the last sample before x0 */
+	double post_x, post_v; /* the first sample after x1 */
+	int err; /* -ENOMEM once a column could not be allocated */
+};
+
+/* Prepares d for the window [x0, x1] (x0 < x1) in ncols (>= 1) columns and
+ * allocates the columns [xa, xb] (seconds) will fall in; xa > xb allocates
+ * none yet.  Columns outside are allocated when a sample needs them.
+ * Returns 0 or -ENOMEM/-EINVAL; free with decimate_free() in any case. */
+int decimate_init(struct decimate *d, double x0, double x1, size_t ncols,
+		  double xa, double xb);
+void decimate_free(struct decimate *d);
+
+/* Adds one sample: x seconds, v bytes; x never smaller than the previous x.
+ * Never fails; an allocation failure drops the sample and sets d->err. */
+void decimate_add(struct decimate *d, double x, double v);
+
+/* The column a time x (seconds) falls in, clamped to [0, ncols - 1]. */
+size_t decimate_col_of(const struct decimate *d, double x);
+
+/* The centre of column i, seconds. */
+double decimate_col_x(const struct decimate *d, size_t i);
+
+/* Column i (any i < ncols), or NULL when no sample fell in it. */
+const struct decimate_col *decimate_get(const struct decimate *d, size_t i);
+
+/* Re-buckets src into dst, a fresh decimate over the same window with
+ * ncols columns (usually fewer): each column of src goes whole into the dst
+ * column holding its centre.  Returns 0 or -ENOMEM; dst must be freed. */
+int decimate_resample(const struct decimate *src, struct decimate *dst,
+		      size_t ncols);
+
+#endif

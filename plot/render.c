@@ -1,0 +1,474 @@
+/* render.c - cairo drawing of a laid-out chart (see render.h). */
+#include "render.h"
+
+#include "polyline.h"
+
+#include <cairo-pdf.h>
+#include <cairo-svg.h>
+#include <cairo.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#define FONT "DejaVu Sans"
+
+int render_format_of(const char *path)
+{
+	const char *dot = strrchr(path, '.');
+
+	if (!dot || strchr(dot, '/'))
+		return -1;
+	if (strcasecmp(dot, ".png") == 0)
+		return RENDER_PNG;
+	if (strcasecmp(dot, ".svg") == 0)
+		return RENDER_SVG;
+	if (strcasecmp(dot, ".pdf") == 0)
+		return RENDER_PDF;
+	return -1;
+}
+
+static void set_font(cairo_t *cr, double size, int bold)
+{
+	cairo_select_font_face(cr, FONT, CAIRO_FONT_SLANT_NORMAL,
+			       bold ? CAIRO_FONT_WEIGHT_BOLD
+				    : CAIRO_FONT_WEIGHT_NORMAL);
+	cairo_set_font_size(cr, size);
+}
+
+/* chart_measure_fn over a cairo context: the advance width of text. */
+static double measure(void *ctx, const char *text, double size, int bold)
+{
+	cairo_t *cr = ctx;
+	cairo_text_extents_t e;
+
+	set_font(cr, size, bold);
+	cairo_text_extents(cr, text, &e);
+	return e.x_advance;
+}
+
+static void colour(cairo_t *cr, int c, double alpha)
+{
+	double rgb[3];
+
+	chart_colour_rgb(c, rgb);
+	cairo_set_source_rgba(cr, rgb[0], rgb[1], rgb[2], alpha);
+}
+
+/* Snaps a coordinate to a pixel centre so 1-unit lines stay crisp. */
+static double crisp(double v)
+{
+	return floor(v) + 0.5;
+}
+
+static void draw_grid(const struct chart *c, cairo_t *cr)
+{
+	const struct chart_layout *L = &c->lay;
+	const struct chart_rect *p = &L->plot;
+
+	for (int i = 0; i < L->yt.n; i++) {
+		double y = crisp(
+			chart_y(c, ticks_value(&L->yt, i) * L->unit->bytes));
+
+		cairo_move_to(cr, p->x, y);
+		cairo_line_to(cr, p->x + p->w, y);
+	}
+	for (int i = 0; i < L->xt.n; i++) {
+		double x = crisp(chart_x(c, ticks_value(&L->xt, i)));
+
+		cairo_move_to(cr, x, p->y);
+		cairo_line_to(cr, x, p->y + p->h);
+	}
+	cairo_set_source_rgb(cr, 0.9, 0.9, 0.9);
+	cairo_set_line_width(cr, 1);
+	cairo_stroke(cr);
+}
+
+static void path_to(void *ctx, double x, double y, int first)
+{
+	if (first)
+		cairo_move_to(ctx, x, y);
+	else
+		cairo_line_to(ctx, x, y);
+}
+
+/* The canvas y of bytes, to a quarter unit: finer than any screen
+ * resolves, and the numbers in an SVG path stay short ("412.25", not
+ * "412.263184"). */
+static double y_of(const struct chart *c, double bytes)
+{
+	return round(chart_y(c, bytes) * 4) / 4;
+}
+
+/* Strokes a series as one polyline of at most two points a column.  A
+ * column whose data only rose or only fell runs from its first value at its
+ * left edge to its last at its right edge, so slopes stay slopes; one with
+ * an extreme beyond those (a spike, a dip, noise) is a vertical span from
+ * its smallest to its largest value in its middle, drawn the way the data
+ * went.  A column with one sample is one point.  Points within a fifth of a
+ * unit of the line that skips them are left out: a steady slope is two
+ * points however long. */
+static void draw_series(const struct chart *c, cairo_t *cr,
+			const struct chart_series *s)
+{
+	const struct decimate *d = &s->dec;
+	double left = c->lay.plot.x, lw = chart_line_width(c, s->weight);
+	struct polyline pl;
+	long kept;
+
+	polyline_start(&pl, 0.2, path_to, cr);
+	if (d->has_pre)
+		polyline_add(&pl, chart_x(c, d->pre_x), y_of(c, d->pre_v));
+	for (size_t i = d->lo; i < d->hi; i++) {
+		const struct decimate_col *col = decimate_get(d, i);
+		double x = left + (double)i, a, b;
+
+		if (!col)
+			continue;
+		if (col->n == 1) {
+			polyline_add(&pl, x + 0.5, y_of(c, col->first));
+			continue;
+		}
+		a = col->last >= col->first ? col->min : col->max;
+		b = col->last >= col->first ? col->max : col->min;
+		if (col->min < fmin(col->first, col->last) ||
+		    col->max > fmax(col->first, col->last)) {
+			polyline_add(&pl, x + 0.5, y_of(c, a));
+			polyline_add(&pl, x + 0.5, y_of(c, b));
+		} else {
+			polyline_add(&pl, x, y_of(c, col->first));
+			polyline_add(&pl, x + 1, y_of(c, col->last));
+		}
+	}
+	if (d->has_post)
+		polyline_add(&pl, chart_x(c, d->post_x), y_of(c, d->post_v));
+	kept = polyline_end(&pl);
+	if (kept == 0)
+		return;
+	colour(cr, s->colour, 1);
+	if (kept == 1) {
+		/* A lone sample: a dot, or it would not show at all. */
+		double x, y;
+
+		cairo_get_current_point(cr, &x, &y);
+		cairo_new_path(cr);
+		cairo_arc(cr, x, y, lw * 1.2, 0, 2 * M_PI);
+		cairo_fill(cr);
+		return;
+	}
+	cairo_set_line_width(cr, lw);
+	cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
+	cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
+	cairo_stroke(cr);
+}
+
+static void mark_style(const struct chart *c, cairo_t *cr,
+		       enum chart_mark_kind kind)
+{
+	double l = c->lay.line;
+	const double dashed[] = {6 * l, 4 * l}, dotted[] = {0, 2.5 * l};
+
+	cairo_set_line_width(cr, l);
+	if (kind == CHART_PEAK) {
+		cairo_set_line_cap(cr, CAIRO_LINE_CAP_BUTT);
+		cairo_set_dash(cr, dashed, 2, 0);
+	} else {
+		cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
+		cairo_set_dash(cr, dotted, 2, 0);
+	}
+}
+
+static void draw_marks(const struct chart *c, cairo_t *cr)
+{
+	const struct chart_rect *p = &c->lay.plot;
+
+	for (size_t i = 0; i < c->nmarks; i++) {
+		const struct chart_mark *m = &c->marks[i];
+
+		if (m->folded)
+			continue;
+		mark_style(c, cr, m->kind);
+		colour(cr, m->colour, 0.9);
+		cairo_move_to(cr, p->x, m->y);
+		cairo_line_to(cr, p->x + p->w, m->y);
+		cairo_stroke(cr);
+	}
+	cairo_set_dash(cr, NULL, 0, 0);
+}
+
+static void draw_text(cairo_t *cr, const struct chart_text *t)
+{
+	cairo_text_extents_t e;
+	double dx;
+
+	set_font(cr, t->size, t->bold);
+	cairo_text_extents(cr, t->text, &e);
+	dx = t->align == CHART_LEFT     ? 0
+	     : t->align == CHART_CENTRE ? e.x_advance / 2
+					: e.x_advance;
+	colour(cr, t->colour, 1);
+	cairo_save(cr);
+	cairo_translate(cr, t->x, t->y);
+	if (t->vertical)
+		cairo_rotate(cr, -M_PI / 2);
+	cairo_move_to(cr, -dx, 0);
+	cairo_show_text(cr, t->text);
+	cairo_restore(cr);
+}
+
+static void draw_legend(const struct chart *c, cairo_t *cr)
+{
+	const struct chart_layout *L = &c->lay;
+	const struct chart_rect *r = &L->legend;
+
+	if (r->w <= 0)
+		return;
+	cairo_rectangle(cr, r->x + 0.5, r->y + 0.5, r->w - 1, r->h - 1);
+	cairo_set_source_rgba(cr, 1, 1, 1, 0.88);
+	cairo_fill_preserve(cr);
+	cairo_set_source_rgb(cr, 0.8, 0.8, 0.8);
+	cairo_set_line_width(cr, 1);
+	cairo_stroke(cr);
+	for (size_t i = 0; i < L->legend_n; i++) {
+		double y = r->y + 0.6 * L->legend_pad +
+			   ((double)i + 0.5) * L->legend_row;
+		const struct chart_series *s;
+
+		if (L->legend_series[i] < 0)
+			continue;
+		s = &c->series[L->legend_series[i]];
+		colour(cr, s->colour, 1);
+		cairo_set_line_width(cr,
+				     fmax(chart_line_width(c, s->weight), 1.5));
+		cairo_set_line_cap(cr, CAIRO_LINE_CAP_BUTT);
+		cairo_move_to(cr, r->x + L->legend_pad, y);
+		cairo_line_to(cr, r->x + L->legend_pad + L->legend_swatch, y);
+		cairo_stroke(cr);
+	}
+}
+
+static void draw_axes(const struct chart *c, cairo_t *cr)
+{
+	const struct chart_layout *L = &c->lay;
+	const struct chart_rect *p = &L->plot;
+
+	cairo_rectangle(cr, p->x + 0.5, p->y + 0.5, p->w - 1, p->h - 1);
+	for (int i = 0; i < L->yt.n; i++) {
+		double y = crisp(
+			chart_y(c, ticks_value(&L->yt, i) * L->unit->bytes));
+
+		cairo_move_to(cr, p->x, y);
+		cairo_line_to(cr, p->x - L->tick_len, y);
+	}
+	for (int i = 0; i < L->xt.n; i++) {
+		double x = crisp(chart_x(c, ticks_value(&L->xt, i)));
+
+		cairo_move_to(cr, x, p->y + p->h);
+		cairo_line_to(cr, x, p->y + p->h + L->tick_len);
+	}
+	colour(cr, CHART_MUTED, 1);
+	cairo_set_line_width(cr, 1);
+	cairo_set_line_cap(cr, CAIRO_LINE_CAP_BUTT);
+	cairo_stroke(cr);
+}
+
+/* Draws everything chart_layout() decided, back to front. */
+static void draw(const struct chart *c, cairo_t *cr)
+{
+	const struct chart_layout *L = &c->lay;
+	const struct chart_rect *p = &L->plot;
+
+	cairo_set_source_rgb(cr, 1, 1, 1);
+	cairo_paint(cr);
+	draw_grid(c, cr);
+
+	cairo_save(cr);
+	cairo_rectangle(cr, p->x, p->y, p->w, p->h);
+	cairo_clip(cr);
+	for (int w = CHART_THIN; w <= CHART_THICK; w++)
+		for (size_t i = 0; i < c->nseries; i++)
+			if ((int)c->series[i].weight == w)
+				draw_series(c, cr, &c->series[i]);
+	draw_marks(c, cr);
+	cairo_restore(cr);
+
+	draw_axes(c, cr);
+	draw_legend(c, cr);
+	for (size_t i = 0; i < L->ntexts; i++) {
+		const struct chart_text *t = &L->texts[i];
+
+		if (t->role == CHART_MARK_LABEL) {
+			cairo_rectangle(cr, t->box.x - 2, t->box.y - 1,
+					t->box.w + 4, t->box.h + 2);
+			cairo_set_source_rgba(cr, 1, 1, 1, 0.8);
+			cairo_fill(cr);
+		}
+		draw_text(cr, t);
+	}
+}
+
+/* Where cairo's output goes, and the first errno writing it failed with:
+ * cairo keeps only "write error", and calls more functions after it. */
+struct sink {
+	FILE *f;
+	int err;
+};
+
+static cairo_status_t write_sink(void *closure, const unsigned char *data,
+				 unsigned int len)
+{
+	struct sink *k = closure;
+
+	if (fwrite(data, 1, len, k->f) == len)
+		return CAIRO_STATUS_SUCCESS;
+	if (!k->err)
+		k->err = errno ? -errno : -EIO;
+	return CAIRO_STATUS_WRITE_ERROR;
+}
+
+/* Writes s with XML's five special characters escaped. */
+static void xml_escaped(FILE *out, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '&': fputs("&amp;", out); break;
+		case '<': fputs("&lt;", out); break;
+		case '>': fputs("&gt;", out); break;
+		case '"': fputs("&quot;", out); break;
+		case '\'': fputs("&apos;", out); break;
+		default: fputc(*s, out);
+		}
+	}
+}
+
+/* Copies cairo's SVG to out with a <title> after the opening <svg ...>:
+ * cairo draws text as glyph outlines, so without it the document would
+ * have no name for screen readers, search, or a test. */
+static void svg_with_title(FILE *out, const char *svg, size_t len,
+			   const char *title)
+{
+	const char *tag = title && *title ? strstr(svg, "<svg") : NULL;
+	const char *end = tag ? strchr(tag, '>') : NULL;
+
+	if (!end) {
+		fwrite(svg, 1, len, out);
+		return;
+	}
+	end++;
+	fwrite(svg, 1, (size_t)(end - svg), out);
+	fputs("\n<title>", out);
+	xml_escaped(out, title);
+	fputs("</title>", out);
+	fwrite(end, 1, len - (size_t)(end - svg), out);
+}
+
+/* A surface of c's size for format f: PNG pixels (encoded at the end),
+ * SVG into the memory stream mem, PDF straight into out.  Never NULL:
+ * cairo reports failures through the surface's status. */
+static cairo_surface_t *surface_for(const struct chart *c,
+				    enum render_format f, struct sink *out,
+				    struct sink *mem)
+{
+	cairo_surface_t *s;
+
+	switch (f) {
+	case RENDER_SVG:
+		return cairo_svg_surface_create_for_stream(write_sink, mem,
+							   c->width, c->height);
+	case RENDER_PDF:
+		s = cairo_pdf_surface_create_for_stream(write_sink, out,
+							c->width, c->height);
+		if (c->title)
+			cairo_pdf_surface_set_metadata(
+				s, CAIRO_PDF_METADATA_TITLE, c->title);
+		cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_CREATOR,
+					       "memtide-plot " MEMTIDE_VERSION);
+		return s;
+	case RENDER_PNG:
+	default:
+		/* No alpha channel: the PNG is smaller and faster to encode. */
+		return cairo_image_surface_create(CAIRO_FORMAT_RGB24, c->width,
+						  c->height);
+	}
+}
+
+/* Lays out and draws c on surface.  Returns 0, -ENOMEM or -EIO. */
+static int paint(struct chart *c, cairo_surface_t *surface)
+{
+	cairo_t *cr = cairo_create(surface);
+	cairo_font_options_t *fo = cairo_font_options_create();
+	int err;
+
+	/* Unhinted metrics: text measures the same in every format, so the
+	 * three files of one chart share one layout. */
+	cairo_font_options_set_hint_metrics(fo, CAIRO_HINT_METRICS_OFF);
+	cairo_set_font_options(cr, fo);
+	err = chart_layout(c, measure, cr);
+	if (!err) {
+		draw(c, cr);
+		if (cairo_status(cr) != CAIRO_STATUS_SUCCESS)
+			err = -EIO;
+	}
+	cairo_font_options_destroy(fo);
+	cairo_destroy(cr);
+	return err;
+}
+
+int render_file(struct chart *c, const char *path, enum render_format f)
+{
+	cairo_surface_t *surface = NULL;
+	struct sink out = {0}, mem = {0};
+	char *svg = NULL;
+	size_t svg_len = 0;
+	int err = 0;
+
+	if (!(out.f = fopen(path, "wb")))
+		return -errno;
+	if (f == RENDER_SVG && !(mem.f = open_memstream(&svg, &svg_len))) {
+		err = -errno;
+		goto out;
+	}
+	surface = surface_for(c, f, &out, &mem);
+	if (cairo_surface_status(surface) != CAIRO_STATUS_SUCCESS) {
+		err = -ENOMEM;
+		goto out;
+	}
+	if ((err = paint(c, surface)))
+		goto out;
+	if (f == RENDER_PNG)
+		cairo_surface_write_to_png_stream(surface, write_sink, &out);
+	else
+		cairo_surface_finish(surface);
+	if (cairo_surface_status(surface) != CAIRO_STATUS_SUCCESS)
+		err = -EIO;
+	if (mem.f) {
+		if (fclose(mem.f) && !err)
+			err = -errno;
+		mem.f = NULL;
+		if (!err && !mem.err) {
+			errno = EIO;
+			svg_with_title(out.f, svg, svg_len, c->title);
+			if (ferror(out.f))
+				err = -errno;
+		}
+	}
+	if (!err && fflush(out.f))
+		err = -errno;
+out:
+	cairo_surface_destroy(surface);
+	if (mem.f)
+		fclose(mem.f);
+	free(svg);
+	if (fclose(out.f) && !err)
+		err = -errno;
+	if (out.err || mem.err)
+		err = out.err ? out.err : mem.err;
+	if (err)
+		unlink(path);
+	/* Drops cairo's font caches, so that leak checkers see only leaks. */
+	cairo_debug_reset_static_data();
+	return err;
+}

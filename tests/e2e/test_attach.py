@@ -1,0 +1,81 @@
+"""memtide attach: recording a process memtide did not start."""
+import shlex
+import signal
+import subprocess
+import time
+
+from conftest import PY, alive, prog, q, q1, wait_for
+
+
+def start_sleeper(procs, tmp_path, sec):
+    """A python sleeping sec seconds, already past its start-up."""
+    ready = tmp_path / "ready"
+    argv = [PY, prog("sleeper.py"), str(sec), str(ready)]
+    p = procs.start(argv)
+    wait_for(ready.exists)
+    return p, argv
+
+
+def test_attach_for_a_timeout(mt, db, procs, tmp_path):
+    target, argv = start_sleeper(procs, tmp_path, 30)
+    t0 = time.monotonic()
+    rc, out, err = mt("attach", target.pid, "-t", 2, "-T", 0.05, "-q", "--db", db)
+    took = time.monotonic() - t0
+    assert rc == 0, err
+    assert 1.9 <= took <= 3.5, took
+    kind, command, nsamples, ended = q(db, "SELECT kind, command, samples, ended FROM runs")[0]
+    assert kind == "attach"
+    assert shlex.split(command) == argv, command
+    assert ended is not None
+    assert 38 <= nsamples <= 42, nsamples
+    assert q1(db, "SELECT count(*) FROM samples") == nsamples
+    assert q1(db, "SELECT pid FROM processes") == target.pid
+    # Attaching is only watching: the target lives on.
+    assert target.poll() is None
+
+
+def test_attach_ends_when_the_target_exits(mt, db, procs, tmp_path):
+    target, argv = start_sleeper(procs, tmp_path, 1)
+    t0 = time.monotonic()
+    rc, out, err = mt("attach", target.pid, "-T", 0.05, "-q", "--db", db, timeout=20)
+    took = time.monotonic() - t0
+    assert rc == 0, err
+    assert took < 2.5, took
+    assert target.wait(timeout=5) == 0
+    nsamples, ended = q(db, "SELECT samples, ended FROM runs")[0]
+    assert ended is not None
+    assert 5 <= nsamples <= 25, nsamples
+
+
+def test_attach_to_a_missing_pid(mt, db, tmp_path):
+    # A pid that existed a moment ago and has been reaped.
+    p = subprocess.Popen(["/bin/true"])
+    p.wait()
+    assert not alive(p.pid)
+    rc, out, err = mt("attach", p.pid, "--db", db)
+    assert rc != 0 and rc != 2, (rc, err)
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("memtide: ") and str(p.pid) in lines[0]
+    # Nothing half-recorded is left behind for 'list' to show.
+    if db.exists():
+        assert q1(db, "SELECT count(*) FROM runs") == 0
+
+
+def test_sigint_stops_attach_cleanly(mt_popen, db, procs, tmp_path):
+    target, argv = start_sleeper(procs, tmp_path, 30)
+    m = mt_popen("attach", target.pid, "-T", 0.02, "-q", "--db", db)
+    wait_for(lambda: db.exists() and q(db, "SELECT samples FROM runs WHERE samples > 0"))
+    time.sleep(1.2)
+    t_int = time.time()
+    m.send_signal(signal.SIGINT)
+    out, err = m.communicate(timeout=10)
+    assert m.returncode == 0, err
+    assert err == b""
+    started, ended, nsamples = q(db, "SELECT started, ended, samples FROM runs")[0]
+    assert ended is not None and ended >= t_int - 0.05
+    assert q1(db, "SELECT count(*) FROM samples") == nsamples
+    assert nsamples >= 0.9 * (t_int - started) / 0.02, (nsamples, t_int - started)
+    # The signal was memtide's: the target did not get it.
+    time.sleep(0.1)
+    assert target.poll() is None

@@ -1,0 +1,148 @@
+/* test_procfs.c - /proc parsers on fixture files with hostile names
+ * (tests/fixtures/proc: run from the source root). */
+#include "harness.h"
+
+#include "memtide/procfs.h"
+
+#include <errno.h>
+#include <string.h>
+
+#define ROOT "tests/fixtures/proc"
+
+static struct procfs_stat read_stat(int pid, char *comm, size_t len, int *rc)
+{
+	char buf[2048];
+	struct procfs_stat st;
+	long n = procfs_read(ROOT, pid, "stat", buf, sizeof buf);
+
+	memset(&st, 0, sizeof st);
+	*rc = n < 0 ? (int)n : procfs_parse_stat(buf, (size_t)n, &st, comm, len);
+	return st;
+}
+
+TEST(stat_plain)
+{
+	char comm[64];
+	int rc;
+	struct procfs_stat st = read_stat(100, comm, sizeof comm, &rc);
+
+	CHECK_EQ_INT(rc, 0);
+	CHECK_EQ_STR(comm, "python3");
+	CHECK_EQ_INT(st.state, 'S');
+	CHECK_EQ_INT(st.ppid, 1);
+	CHECK_EQ_INT(st.utime, 250);
+	CHECK_EQ_INT(st.stime, 50);
+	CHECK_EQ_INT(st.threads, 5);
+	CHECK_EQ_INT(st.start_ticks, 85024);
+	CHECK_EQ_INT(st.rss_pages, 76790);
+}
+
+TEST(stat_name_with_paren_space_newline)
+{
+	char comm[64];
+	int rc;
+	struct procfs_stat st = read_stat(101, comm, sizeof comm, &rc);
+
+	CHECK_EQ_INT(rc, 0);
+	CHECK_EQ_STR(comm, "a) b\nc");
+	CHECK_EQ_INT(st.state, 'R');
+	CHECK_EQ_INT(st.ppid, 100);
+	CHECK_EQ_INT(st.threads, 1);
+	CHECK_EQ_INT(st.start_ticks, 85100);
+}
+
+TEST(stat_name_with_parens_and_invalid_utf8)
+{
+	char comm[64];
+	int rc;
+	struct procfs_stat st = read_stat(102, comm, sizeof comm, &rc);
+
+	CHECK_EQ_INT(rc, 0);
+	CHECK_EQ_STR(comm, "x (y) \xff z");
+	CHECK_EQ_INT(st.threads, 2);
+	CHECK_EQ_INT(st.rss_pages, 2000);
+}
+
+TEST(stat_truncated_or_garbage)
+{
+	struct procfs_stat st;
+	const char *bad[] = {"", "1234", "1234 (x", "1234 (x) S", "1234 (x) S 1 2 3",
+			     "garbage)"};
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		CHECK_EQ_INT(procfs_parse_stat(bad[i], strlen(bad[i]), &st, NULL, 0),
+			     -EINVAL);
+}
+
+TEST(stat_comm_is_cut_to_buffer)
+{
+	char comm[4];
+	int rc;
+
+	read_stat(101, comm, sizeof comm, &rc);
+	CHECK_EQ_INT(rc, 0);
+	CHECK_EQ_STR(comm, "a) ");
+}
+
+TEST(statm)
+{
+	char buf[256];
+	int64_t rss = 0;
+	long n = procfs_read(ROOT, 100, "statm", buf, sizeof buf);
+
+	CHECK(n > 0);
+	CHECK_EQ_INT(procfs_parse_statm(buf, (size_t)n, &rss), 0);
+	CHECK_EQ_INT(rss, 76800);
+	CHECK_EQ_INT(procfs_parse_statm("12", 2, &rss), -EINVAL);
+}
+
+TEST(status_hwm_tabs_and_missing)
+{
+	char buf[2048];
+	int64_t hwm = 0;
+	long n = procfs_read(ROOT, 100, "status", buf, sizeof buf);
+
+	CHECK(n > 0);
+	CHECK_EQ_INT(procfs_parse_status_hwm(buf, (size_t)n, &hwm), 0);
+	CHECK_EQ_INT(hwm, 307300);
+	n = procfs_read(ROOT, 103, "status", buf, sizeof buf);
+	CHECK_EQ_INT(procfs_parse_status_hwm(buf, (size_t)n, &hwm), -ENOENT);
+}
+
+TEST(smaps_rollup)
+{
+	char buf[4096];
+	struct procfs_rollup r;
+	long n = procfs_read(ROOT, 100, "smaps_rollup", buf, sizeof buf);
+
+	CHECK(n > 0);
+	CHECK_EQ_INT(procfs_parse_rollup(buf, (size_t)n, &r), 0);
+	CHECK_EQ_INT(r.rss_kib, 307200);
+	CHECK_EQ_INT(r.pss_kib, 300000); /* not Pss_Dirty */
+	CHECK_EQ_INT(r.uss_kib, 288 + 299000);
+	CHECK_EQ_INT(r.swap_kib, 1024); /* not SwapPss */
+}
+
+TEST(read_missing_process)
+{
+	char buf[64];
+
+	CHECK_EQ_INT(procfs_read(ROOT, 999, "stat", buf, sizeof buf), -ESRCH);
+}
+
+TEST(handle_samples_fixture_and_refuses_zombie)
+{
+	struct procfs_handle h;
+	struct procfs_reading r;
+
+	CHECK_EQ_INT(procfs_open(&h, ROOT, 100), 0);
+	CHECK_EQ_INT(procfs_sample(&h, &r), 0);
+	CHECK_EQ_INT(r.rss_pages, 76800); /* statm, not stat's lagging field */
+	CHECK_EQ_INT(r.threads, 5);
+	CHECK_EQ_INT(r.cpu_ns, 300ULL * 1000000000ULL / (uint64_t)procfs_hz());
+	procfs_close(&h);
+	CHECK_EQ_INT(procfs_open(&h, ROOT, 103), 0);
+	CHECK_EQ_INT(procfs_sample(&h, &r), -ESRCH);
+	procfs_close(&h);
+	CHECK_EQ_INT(procfs_open(&h, ROOT, 999), -ESRCH);
+}
