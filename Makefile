@@ -24,7 +24,7 @@ LDFLAGS ?=
 LIB_PKGS := libproc2 sqlite3
 PLOT_PKGS := sqlite3 cairo
 LIB_LIBS = $(shell $(PKG_CONFIG) --libs sqlite3) -ldl -lpthread
-PLOT_LIBS = $(shell $(PKG_CONFIG) --libs $(PLOT_PKGS)) -lm
+PLOT_LIBS = $(shell $(PKG_CONFIG) --libs $(PLOT_PKGS) libpng) -lm -lpthread
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(LIB_PKGS) cairo)
 
 LIB_SRC := $(wildcard lib/*.c)

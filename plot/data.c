@@ -3,9 +3,13 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Samples (process ticks) in a window worth reading on two connections. */
+#define DATA_SPLIT_MIN 50000
 
 static char *column_strdup(sqlite3_stmt *st, int i)
 {
@@ -225,24 +229,19 @@ static void retire(struct cursor *heap, size_t *n, sqlite3_stmt **pool,
 	heap[0] = heap[--*n];
 }
 
-int data_run_read(sqlite3 *db, const struct data_run *r, double x0, double x1,
-		  struct decimate *const *per_proc, struct decimate *total)
+/* The heap merge of data_run_read() over the ticks [lo, hi]. */
+static int read_range(sqlite3 *db, const struct data_run *r, int64_t lo,
+		      int64_t hi, struct decimate *const *per_proc,
+		      struct decimate *total)
 {
 	static const char sql[] = "SELECT tick, rss FROM sample WHERE proc = ?1"
 				  " AND tick BETWEEN ?2 AND ?3 ORDER BY tick";
 	struct cursor *heap = NULL;
 	sqlite3_stmt **pool = NULL; /* finished cursors, for reuse */
 	size_t n = 0, npool = 0;
-	int64_t lo, hi;
 	double page = (double)r->page_size;
 	int err = 0;
 
-	if (r->tick_max < 0 || r->nprocs == 0)
-		return 0;
-	/* One tick of margin each side: the line enters and leaves the
-	 * window instead of starting at the first sample inside. */
-	lo = clamp_tick(floor(x0 / r->interval) - 1, r->tick_max);
-	hi = clamp_tick(ceil(x1 / r->interval) + 1, r->tick_max);
 	heap = calloc(r->nprocs, sizeof *heap);
 	pool = calloc(r->nprocs, sizeof *pool);
 	if (!heap || !pool) {
@@ -314,4 +313,133 @@ out:
 	free(heap);
 	free(pool);
 	return err;
+}
+
+/* The later half of a split read: its own connection and decimators, so
+ * that it shares nothing with the earlier half until the merge. */
+struct half {
+	const char *path; /* db's file; the connection is not for this thread */
+	const struct data_run *r;
+	int64_t lo, hi;
+	struct decimate **per_proc; /* NULL entries as the caller's */
+	struct decimate *total;
+	int opened; /* 0 when no connection could be opened */
+	int err;    /* of read_range() on that connection */
+};
+
+static void *read_half(void *arg)
+{
+	struct half *h = arg;
+	sqlite3 *db = NULL;
+
+	if (!h->path || !*h->path ||
+	    sqlite3_open_v2(h->path, &db,
+			    SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
+		sqlite3_close(db);
+		return NULL;
+	}
+	h->opened = 1;
+	h->err = read_range(db, h->r, h->lo, h->hi, h->per_proc, h->total);
+	sqlite3_close(db);
+	return NULL;
+}
+
+/* A new empty decimate over the window and columns of d, or NULL for a
+ * NULL d; *err becomes -ENOMEM when it cannot be had.  twin_free() it. */
+static struct decimate *twin_of(const struct decimate *d, int *err)
+{
+	struct decimate *e;
+
+	if (!d)
+		return NULL;
+	if (!(e = malloc(sizeof *e))) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	if (decimate_init(e, d->x0, d->x1, d->ncols, 1, 0) < 0)
+		*err = -ENOMEM;
+	return e;
+}
+
+static void twin_free(struct decimate *d)
+{
+	if (d)
+		decimate_free(d);
+	free(d);
+}
+
+/* Reads [lo, hi] in two halves at once, the later on a thread with its own
+ * connection, and merges the later half's decimators into the caller's.
+ * Reads the later half on db after the earlier when the thread, its
+ * connection or its read fails. */
+static int read_split(sqlite3 *db, const struct data_run *r, int64_t lo,
+		      int64_t hi, struct decimate *const *per_proc,
+		      struct decimate *total)
+{
+	int64_t mid = lo + (hi - lo) / 2;
+	struct half h = {.path = sqlite3_db_filename(db, "main"),
+			 .r = r,
+			 .lo = mid + 1,
+			 .hi = hi};
+	pthread_t thread;
+	int err = 0, started;
+
+	h.per_proc = calloc(r->nprocs, sizeof *h.per_proc);
+	if (!h.per_proc)
+		return -ENOMEM;
+	for (size_t i = 0; i < r->nprocs && per_proc; i++)
+		h.per_proc[i] = twin_of(per_proc[i], &err);
+	h.total = twin_of(total, &err);
+	if (err)
+		goto out;
+	started = pthread_create(&thread, NULL, read_half, &h) == 0;
+	err = read_range(db, r, lo, mid, per_proc, total);
+	if (started)
+		pthread_join(thread, NULL);
+	if (err)
+		goto out;
+	/* Its partial decimators are dropped, and an error comes from db,
+	 * where the caller's sqlite3_errmsg() can tell why. */
+	if (!h.opened || h.err) {
+		err = read_range(db, r, mid + 1, hi, per_proc, total);
+		goto out;
+	}
+	for (size_t i = 0; i < r->nprocs && per_proc && !err; i++)
+		if (per_proc[i])
+			err = decimate_merge(per_proc[i], h.per_proc[i]);
+	if (total && !err)
+		err = decimate_merge(total, h.total);
+out:
+	for (size_t i = 0; i < r->nprocs; i++)
+		twin_free(h.per_proc[i]);
+	free(h.per_proc);
+	twin_free(h.total);
+	return err;
+}
+
+int data_run_read(sqlite3 *db, const struct data_run *r, double x0, double x1,
+		  struct decimate *const *per_proc, struct decimate *total)
+{
+	int64_t lo, hi, ticks = 0;
+
+	if (r->tick_max < 0 || r->nprocs == 0)
+		return 0;
+	/* One tick of margin each side: the line enters and leaves the
+	 * window instead of starting at the first sample inside. */
+	lo = clamp_tick(floor(x0 / r->interval) - 1, r->tick_max);
+	hi = clamp_tick(ceil(x1 / r->interval) + 1, r->tick_max);
+	for (size_t i = 0; i < r->nprocs; i++) {
+		const struct data_proc *p = &r->procs[i];
+		int64_t a = p->tick_min > lo ? p->tick_min : lo;
+		int64_t b = p->tick_max < hi ? p->tick_max : hi;
+
+		if (b >= a)
+			ticks += b - a + 1;
+	}
+	/* A thread and a second connection save about 4 ms at 100,000
+	 * samples, nothing measurable at 20,000. */
+	if (ticks < DATA_SPLIT_MIN)
+		return read_range(db, r, lo, hi, per_proc, total);
+	return read_split(db, r, lo, hi, per_proc, total);
 }

@@ -48,7 +48,9 @@ double data_run_duration(const struct data_run *r);
  * process i's into per_proc[i] (per_proc or any entry may be NULL), and the
  * sum over all processes at each tick into total (may be NULL).  Values are
  * bytes.  Processes are read through one index range scan each, merged by
- * tick, with only the ones alive at the current tick holding a cursor.
+ * tick, with only the ones alive at the current tick holding a cursor.  A
+ * window of many samples is read in two halves at once: the later one on a
+ * thread, through a read-only connection of its own to db's file.
  * Returns 0, -ENOMEM or -EIO (see sqlite3_errmsg(db)). */
 int data_run_read(struct sqlite3 *db, const struct data_run *r, double x0,
 		  double x1, struct decimate *const *per_proc,

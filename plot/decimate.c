@@ -37,9 +37,11 @@ void decimate_free(struct decimate *d)
 
 size_t decimate_col_of(const struct decimate *d, double x)
 {
-	double c = floor((x - d->x0) * d->scale);
+	double c = (x - d->x0) * d->scale;
 
-	if (!(c > 0))
+	/* floor(c) without calling it: the cast truncates, which is the
+	 * same for c >= 1, and this is once a sample. */
+	if (!(c >= 1))
 		return 0;
 	if (c >= (double)d->ncols)
 		return d->ncols - 1;
@@ -108,23 +110,72 @@ void decimate_add(struct decimate *d, double x, double v)
 	if ((i < d->lo || i >= d->hi) && grow(d, i) < 0)
 		return;
 	c = &d->col[i - d->lo];
+	/* Noise makes the comparisons unpredictable: these forms compile to
+	 * minsd and maxsd instead of branches. */
 	if (c->n++ == 0) {
 		c->first = c->last = c->min = c->max = v;
 	} else {
 		c->last = v;
-		if (v < c->min)
-			c->min = v;
-		if (v > c->max)
-			c->max = v;
+		c->min = v < c->min ? v : c->min;
+		c->max = v > c->max ? v : c->max;
 	}
 	if (d->n++ == 0) {
 		d->vmin = d->vmax = v;
 	} else {
-		if (v < d->vmin)
-			d->vmin = v;
-		if (v > d->vmax)
-			d->vmax = v;
+		d->vmin = v < d->vmin ? v : d->vmin;
+		d->vmax = v > d->vmax ? v : d->vmax;
 	}
+}
+
+/* Folds column s, whose samples all come after c's, into c. */
+static void col_merge(struct decimate_col *c, const struct decimate_col *s)
+{
+	if (c->n == 0) {
+		*c = *s;
+		return;
+	}
+	c->last = s->last;
+	c->n += s->n;
+	if (s->min < c->min)
+		c->min = s->min;
+	if (s->max > c->max)
+		c->max = s->max;
+}
+
+int decimate_merge(struct decimate *dst, const struct decimate *src)
+{
+	for (size_t i = src->lo; i < src->hi; i++) {
+		const struct decimate_col *s = &src->col[i - src->lo];
+
+		if (s->n == 0)
+			continue;
+		if ((i < dst->lo || i >= dst->hi) && grow(dst, i) < 0)
+			return dst->err;
+		col_merge(&dst->col[i - dst->lo], s);
+	}
+	if (src->n && dst->n == 0) {
+		dst->vmin = src->vmin;
+		dst->vmax = src->vmax;
+	} else if (src->n) {
+		dst->vmin = fmin(dst->vmin, src->vmin);
+		dst->vmax = fmax(dst->vmax, src->vmax);
+	}
+	dst->n += src->n;
+	/* The last sample before the window is src's when it has one, the
+	 * first after it dst's: src's samples all come later. */
+	if (src->has_pre) {
+		dst->has_pre = 1;
+		dst->pre_x = src->pre_x;
+		dst->pre_v = src->pre_v;
+	}
+	if (!dst->has_post && src->has_post) {
+		dst->has_post = 1;
+		dst->post_x = src->post_x;
+		dst->post_v = src->post_v;
+	}
+	if (!dst->err)
+		dst->err = src->err;
+	return dst->err;
 }
 
 int decimate_resample(const struct decimate *src, struct decimate *dst,
@@ -142,7 +193,6 @@ int decimate_resample(const struct decimate *src, struct decimate *dst,
 		return err;
 	for (size_t i = src->lo; i < src->hi; i++) {
 		const struct decimate_col *s = &src->col[i - src->lo];
-		struct decimate_col *c;
 		size_t j;
 
 		if (s->n == 0)
@@ -150,17 +200,7 @@ int decimate_resample(const struct decimate *src, struct decimate *dst,
 		j = decimate_col_of(dst, decimate_col_x(src, i));
 		if ((j < dst->lo || j >= dst->hi) && grow(dst, j) < 0)
 			return dst->err;
-		c = &dst->col[j - dst->lo];
-		if (c->n == 0) {
-			*c = *s;
-		} else {
-			c->last = s->last;
-			c->n += s->n;
-			if (s->min < c->min)
-				c->min = s->min;
-			if (s->max > c->max)
-				c->max = s->max;
-		}
+		col_merge(&dst->col[j - dst->lo], s);
 	}
 	dst->n = src->n;
 	dst->vmin = src->vmin;

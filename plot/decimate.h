@@ -58,6 +58,13 @@ double decimate_col_x(const struct decimate *d, size_t i);
 /* Column i (any i < ncols), or NULL when no sample fell in it. */
 const struct decimate_col *decimate_get(const struct decimate *d, size_t i);
 
+/* Folds src into dst, two decimates over the same window and columns, as
+ * if src's samples had been added to dst after its own: every one of src's
+ * samples must come after every one of dst's (including the ones before and
+ * after the window).  src is unchanged.  Returns 0 or -ENOMEM (dst->err,
+ * which also takes src->err); dst must be freed in any case. */
+int decimate_merge(struct decimate *dst, const struct decimate *src);
+
 /* Re-buckets src into dst, a fresh decimate over the same window with
  * ncols columns (usually fewer): each column of src goes whole into the dst
  * column holding its centre.  Returns 0 or -ENOMEM; dst must be freed. */

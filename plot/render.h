@@ -14,9 +14,10 @@ int render_format_of(const char *path);
 
 /* Lays c out (chart_layout) with cairo's font metrics and writes it to path
  * as format f: PNG pixels, or SVG/PDF points, of c->width x c->height.  SVG
- * and PDF carry the title as document metadata.  Returns 0, -errno when
- * path cannot be written (the partial file is removed), -ENOMEM, or -EIO
- * for a cairo failure. */
+ * and PDF carry the title as document metadata.  A PNG is drawn on this
+ * thread and one more, and encoded for speed (see pngfile.h).  Returns 0,
+ * -errno when path cannot be written (the partial file is removed),
+ * -ENOMEM, or -EIO for a cairo failure. */
 int render_file(struct chart *c, const char *path, enum render_format f);
 
 #endif

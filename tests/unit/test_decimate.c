@@ -170,3 +170,65 @@ TEST(decimate_resample_merges_columns)
 	decimate_free(&src);
 	decimate_free(&dst);
 }
+
+/* Every observable field of a and b agree: columns, totals, neighbours. */
+static int decimate_same(const struct decimate *a, const struct decimate *b)
+{
+	if (a->n != b->n || a->vmin != b->vmin || a->vmax != b->vmax ||
+	    a->has_pre != b->has_pre || a->has_post != b->has_post ||
+	    a->err != b->err)
+		return 0;
+	if (a->has_pre && (a->pre_x != b->pre_x || a->pre_v != b->pre_v))
+		return 0;
+	if (a->has_post && (a->post_x != b->post_x || a->post_v != b->post_v))
+		return 0;
+	for (size_t i = 0; i < a->ncols; i++) {
+		const struct decimate_col *p = decimate_get(a, i);
+		const struct decimate_col *q = decimate_get(b, i);
+
+		if (!p != !q)
+			return 0;
+		if (p && (p->n != q->n || p->first != q->first ||
+			  p->last != q->last || p->min != q->min ||
+			  p->max != q->max))
+			return 0;
+	}
+	return 1;
+}
+
+TEST(decimate_merge_of_halves_equals_whole)
+{
+	/* 3000 samples 0.01 s apart over [0, 30) s, a window of [5, 25] s in
+	 * 7 columns (so columns straddle any split), a spike at 12.34 s. */
+	enum { N = 3000 };
+	/* Splits: before the window, inside a column, on the spike, right
+	 * after it, after the window, and with an empty half each side. */
+	const size_t splits[] = {0, 250, 1234, 1235, 1500, 2600, N};
+	double v[N];
+
+	srand(11);
+	for (size_t i = 0; i < N; i++)
+		v[i] = 100 + rand() % 50 + (i == 1234 ? 9000 : 0);
+	for (size_t k = 0; k < sizeof splits / sizeof *splits; k++) {
+		struct decimate whole, a, b;
+
+		CHECK_EQ_INT(decimate_init(&whole, 5, 25, 7, 0, 30), 0);
+		CHECK_EQ_INT(decimate_init(&a, 5, 25, 7, 0, 30), 0);
+		CHECK_EQ_INT(decimate_init(&b, 5, 25, 7, 1, 0), 0);
+		for (size_t i = 0; i < N; i++) {
+			decimate_add(&whole, (double)i / 100, v[i]);
+			decimate_add(i < splits[k] ? &a : &b, (double)i / 100,
+				     v[i]);
+		}
+		CHECK_EQ_INT(decimate_merge(&a, &b), 0);
+		CHECK(whole.vmax == v[1234]);
+		CHECK(whole.has_pre && whole.has_post);
+		if (!decimate_same(&a, &whole))
+			fprintf(stderr, "  split at sample %zu differs\n",
+				splits[k]);
+		CHECK(decimate_same(&a, &whole));
+		decimate_free(&whole);
+		decimate_free(&a);
+		decimate_free(&b);
+	}
+}
