@@ -3,6 +3,8 @@
  * pass over every sample gives, per process and for the total. */
 #include "harness.h"
 
+#include "decimate_same.h"
+
 #include "../../plot/data.h"
 #include "../../plot/decimate.h"
 #include "memtide/store.h"
@@ -33,31 +35,6 @@ static int has_b(int64_t t)
 static int64_t pages_b(int64_t t)
 {
 	return 5000 + t * 104729 % 1999;
-}
-
-/* Every observable field of a and b agree: columns, totals, neighbours. */
-static int same(const struct decimate *a, const struct decimate *b)
-{
-	if (a->n != b->n || a->vmin != b->vmin || a->vmax != b->vmax ||
-	    a->has_pre != b->has_pre || a->has_post != b->has_post ||
-	    a->err || b->err)
-		return 0;
-	if (a->has_pre && (a->pre_x != b->pre_x || a->pre_v != b->pre_v))
-		return 0;
-	if (a->has_post && (a->post_x != b->post_x || a->post_v != b->post_v))
-		return 0;
-	for (size_t i = 0; i < a->ncols; i++) {
-		const struct decimate_col *p = decimate_get(a, i);
-		const struct decimate_col *q = decimate_get(b, i);
-
-		if (!p != !q)
-			return 0;
-		if (p && (p->n != q->n || p->first != q->first ||
-			  p->last != q->last || p->min != q->min ||
-			  p->max != q->max))
-			return 0;
-	}
-	return 1;
 }
 
 /* Writes the run of processes a and b to a new database at path. */
@@ -132,8 +109,8 @@ static int check_window(const char *path, double x0, double x1, size_t ncols)
 	if (store_open(path, STORE_READ, &s) == 0 &&
 	    data_run_load(store_db(s), 1, &r) == 0 && r.nprocs == 2 &&
 	    data_run_read(store_db(s), &r, x0, x1, per, &got[2]) == 0)
-		ok = same(&got[0], &want[0]) && same(&got[1], &want[1]) &&
-		     same(&got[2], &want[2]) && got[0].vmax == 90000.0 * 4096;
+		ok = decimate_same(&got[0], &want[0]) && decimate_same(&got[1], &want[1]) &&
+		     decimate_same(&got[2], &want[2]) && got[0].vmax == 90000.0 * 4096;
 	data_run_free(&r);
 	store_close(s);
 	for (int i = 0; i < 3; i++) {
