@@ -22,10 +22,10 @@ LDFLAGS ?=
 # libproc2 is opened at run time (dlopen, see lib/sampler.c): only its
 # headers are needed to build.
 LIB_PKGS := libproc2 sqlite3
-PLOT_PKGS := sqlite3 cairo
+PLOT_PKGS := sqlite3 cairo libpng
 LIB_LIBS = $(shell $(PKG_CONFIG) --libs sqlite3) -ldl -lpthread
-PLOT_LIBS = $(shell $(PKG_CONFIG) --libs $(PLOT_PKGS) libpng) -lm -lpthread
-PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(LIB_PKGS) cairo)
+PLOT_LIBS = $(shell $(PKG_CONFIG) --libs $(PLOT_PKGS)) -lm -lpthread
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(LIB_PKGS) $(PLOT_PKGS))
 
 LIB_SRC := $(wildcard lib/*.c)
 CLI_SRC := $(wildcard cli/*.c)
