@@ -6,6 +6,7 @@
  */
 #include "cli.h"
 
+#include "memtide/procfs.h"
 #include "memtide/sampler.h"
 #include "memtide/text.h"
 #include "memtide/ticker.h"
@@ -315,6 +316,7 @@ static int sync_procs(struct recording *r, int64_t tick, double now_real)
 				.exe = p->exe,
 				.argv = p->argv,
 				.argv_len = p->argv_len,
+				.uid = procfs_uid(NULL, p->pid),
 			};
 
 			if ((err = store_proc_add(r->st, &sp, &p->id)))

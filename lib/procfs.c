@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 long procfs_hz(void)
@@ -278,4 +279,13 @@ void procfs_close(struct procfs_handle *h)
 	if (h->statm_fd >= 0)
 		close(h->statm_fd);
 	h->stat_fd = h->statm_fd = -1;
+}
+
+long procfs_uid(const char *root, int pid)
+{
+	char path[4096];
+	struct stat st;
+
+	snprintf(path, sizeof path, "%s/%d", root ? root : "/proc", pid);
+	return stat(path, &st) < 0 ? -1 : (long)st.st_uid;
 }

@@ -71,7 +71,66 @@ static const char v1[] =
 	" m.uss * 1024 AS uss, m.swap * 1024 AS swap, m.proc AS proc, m.tick AS tick"
 	" FROM sample_mem m JOIN proc p ON p.id = m.proc JOIN run r ON r.id = p.run;";
 
-static const char *const migrations[] = {v1};
+/* v2: daemon history (rule, unit, Python-aware names, per-process
+ * intervals), markers and per-minute rollups. */
+static const char v2[] =
+	"ALTER TABLE proc ADD COLUMN name TEXT;"
+	"ALTER TABLE proc ADD COLUMN interpreter TEXT;"
+	"ALTER TABLE proc ADD COLUMN script TEXT;"
+	"ALTER TABLE proc ADD COLUMN module TEXT;"
+	"ALTER TABLE proc ADD COLUMN venv TEXT;"
+	"ALTER TABLE proc ADD COLUMN uid INTEGER;"
+	"ALTER TABLE proc ADD COLUMN unit TEXT;"
+	"ALTER TABLE proc ADD COLUMN rule TEXT;"
+	"ALTER TABLE proc ADD COLUMN interval REAL;"
+	"CREATE INDEX proc_started ON proc(started);"
+	"CREATE TABLE mark("
+	" id INTEGER PRIMARY KEY,"
+	" run INTEGER NOT NULL REFERENCES run(id) ON DELETE CASCADE,"
+	" label TEXT NOT NULL,"
+	" start REAL NOT NULL,"
+	" end REAL,"
+	" level INTEGER NOT NULL DEFAULT 0,"
+	" pid INTEGER,"
+	" mem_start INTEGER,"
+	" mem_end INTEGER);"
+	"CREATE INDEX mark_run ON mark(run, start);"
+	"CREATE TABLE rollup("
+	" proc INTEGER NOT NULL,"
+	" minute INTEGER NOT NULL,"
+	" n INTEGER NOT NULL,"
+	" rss_min INTEGER NOT NULL,"
+	" rss_max INTEGER NOT NULL,"
+	" rss_mean INTEGER NOT NULL,"
+	" cpu_mean INTEGER NOT NULL,"
+	" cpu_max INTEGER NOT NULL,"
+	" threads_max INTEGER NOT NULL,"
+	" pss_min INTEGER, pss_max INTEGER, pss_mean INTEGER,"
+	" uss_mean INTEGER, swap_max INTEGER,"
+	" PRIMARY KEY(proc, minute)) WITHOUT ROWID;"
+	"DROP VIEW processes;"
+	"CREATE VIEW processes AS SELECT p.run AS run, p.pid AS pid, p.ppid AS ppid,"
+	" p.cmdline AS command, p.started AS started, p.ended AS ended, p.exe AS exe,"
+	" p.peak_rss * r.page_size AS peak_rss, p.hwm AS kernel_peak_rss,"
+	" p.id AS proc, coalesce(p.name, p.cmdline) AS name, p.interpreter AS"
+	" interpreter, p.script AS script, p.module AS module, p.venv AS venv,"
+	" p.uid AS uid, p.unit AS unit, p.rule AS rule,"
+	" coalesce(p.interval, r.interval) AS interval"
+	" FROM proc p JOIN run r ON r.id = p.run;"
+	"CREATE VIEW marks AS SELECT m.run AS run, m.label AS label,"
+	" m.start AS start, m.end AS end, m.level AS level, m.pid AS pid,"
+	" m.mem_start AS mem_start, m.mem_end AS mem_end, m.id AS mark FROM mark m;"
+	"CREATE VIEW samples_minute AS SELECT p.run AS run, p.pid AS pid,"
+	" u.minute * 60 AS t, u.n AS n, u.rss_min * r.page_size AS rss_min,"
+	" u.rss_max * r.page_size AS rss_max, u.rss_mean * r.page_size AS rss_mean,"
+	" u.cpu_mean / 10.0 AS cpu, u.cpu_max / 10.0 AS cpu_max,"
+	" u.threads_max AS threads, u.pss_min * 1024 AS pss_min,"
+	" u.pss_max * 1024 AS pss_max, u.pss_mean * 1024 AS pss_mean,"
+	" u.uss_mean * 1024 AS uss_mean, u.swap_max * 1024 AS swap_max,"
+	" u.proc AS proc, u.minute AS minute"
+	" FROM rollup u JOIN proc p ON p.id = u.proc JOIN run r ON r.id = p.run;";
+
+static const char *const migrations[] = {v1, v2};
 
 const char *schema_migration(int from_version)
 {

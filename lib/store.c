@@ -47,6 +47,9 @@ static int fail(struct store *s, int code, const char *what)
 		m = "not a memtide database (or corrupt)";
 	else if (code == -MEMTIDE_ENEWER)
 		m = "written by a newer memtide; upgrade memtide to read it";
+	else if (code == -MEMTIDE_EOLDER)
+		m = "written by an older memtide and not writable here; open it"
+		    " once as its owner (any memtide command) to upgrade it";
 	if (what)
 		snprintf(s->msg, sizeof s->msg, "%s: %s", what, m);
 	else
@@ -212,6 +215,8 @@ out:
 	return exec_sql(s, "COMMIT", "migrating schema");
 }
 
+static int upgrade_then_read(struct store *s, const char *path);
+
 int store_open(const char *path, enum store_mode mode, struct store **out)
 {
 	struct store *s = calloc(1, sizeof *s);
@@ -266,11 +271,29 @@ int store_open(const char *path, enum store_mode mode, struct store **out)
 		return err;
 	if (v > MEMTIDE_SCHEMA_VERSION)
 		return fail(s, -MEMTIDE_ENEWER, NULL);
+	if (v == 0)
+		return fail(s, -MEMTIDE_ECORRUPT, NULL);
 	if (v < MEMTIDE_SCHEMA_VERSION)
-		/* Reading never migrates; an older file is upgraded by the
-		 * next command that writes to it. */
-		return fail(s, v == 0 ? -MEMTIDE_ECORRUPT : -MEMTIDE_ENEWER, NULL);
+		return upgrade_then_read(s, path);
 	return 0;
+}
+
+/* An older file opened for reading: migrated through a writing connection
+ * when this user may write it (the migration is one transaction), then read
+ * through the read-only one, which sees the new schema. */
+static int upgrade_then_read(struct store *s, const char *path)
+{
+	struct store *w;
+	int err;
+
+	if (access(path, W_OK) < 0)
+		return fail(s, -MEMTIDE_EOLDER, NULL);
+	err = store_open(path, STORE_WRITE, &w);
+	if (err < 0)
+		snprintf(s->msg, sizeof s->msg, "upgrading schema: %.200s",
+			 store_errmsg(w));
+	store_close(w);
+	return err;
 }
 
 void store_close(struct store *s)
@@ -355,7 +378,9 @@ int store_proc_add(struct store *s, const struct store_proc *p, int64_t *id)
 
 	rc = sqlite3_prepare_v2(s->db,
 				"INSERT INTO proc(run, pid, ppid, parent, start_ticks, started,"
-				" first_tick, exe, cmdline, argv) VALUES (?,?,?,?,?,?,?,?,?,?)"
+				" first_tick, exe, cmdline, argv, name, interpreter, script,"
+				" module, venv, uid, unit, rule, interval)"
+				" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 				" ON CONFLICT(run, pid, start_ticks) DO UPDATE SET"
 				" ended = NULL RETURNING id",
 				-1, &st, NULL);
@@ -379,6 +404,21 @@ int store_proc_add(struct store *s, const struct store_proc *p, int64_t *id)
 		sqlite3_bind_blob(st, 10, p->argv, (int)p->argv_len, SQLITE_TRANSIENT);
 	else
 		sqlite3_bind_null(st, 10);
+	bind_text_or_null(st, 11, p->name);
+	bind_text_or_null(st, 12, p->interpreter);
+	bind_text_or_null(st, 13, p->script);
+	bind_text_or_null(st, 14, p->module);
+	bind_text_or_null(st, 15, p->venv);
+	if (p->uid >= 0)
+		sqlite3_bind_int64(st, 16, p->uid);
+	else
+		sqlite3_bind_null(st, 16);
+	bind_text_or_null(st, 17, p->unit);
+	bind_text_or_null(st, 18, p->rule);
+	if (p->interval > 0)
+		sqlite3_bind_double(st, 19, p->interval);
+	else
+		sqlite3_bind_null(st, 19);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		*id = sqlite3_column_int64(st, 0);
@@ -639,4 +679,63 @@ int store_run_delete(struct store *s, int64_t run)
 		return err;
 	}
 	return exec_sql(s, "COMMIT", "deleting run");
+}
+
+int store_mark_add(struct store *s, const struct store_mark *m, int64_t *id)
+{
+	sqlite3_stmt *st;
+	int rc, err;
+
+	rc = sqlite3_prepare_v2(s->db,
+				"INSERT INTO mark(run, label, start, end, level, pid,"
+				" mem_start, mem_end) VALUES (?,?,?,?,?,?,?,?)",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return fail(s, sql_code(rc), "adding marker");
+	sqlite3_bind_int64(st, 1, m->run);
+	sqlite3_bind_text(st, 2, m->label, -1, SQLITE_STATIC);
+	sqlite3_bind_double(st, 3, m->start);
+	if (m->end >= 0)
+		sqlite3_bind_double(st, 4, m->end);
+	else
+		sqlite3_bind_null(st, 4);
+	sqlite3_bind_int(st, 5, m->level);
+	if (m->pid > 0)
+		sqlite3_bind_int(st, 6, m->pid);
+	else
+		sqlite3_bind_null(st, 6);
+	if (m->mem_start >= 0)
+		sqlite3_bind_int64(st, 7, m->mem_start);
+	else
+		sqlite3_bind_null(st, 7);
+	if (m->mem_end >= 0)
+		sqlite3_bind_int64(st, 8, m->mem_end);
+	else
+		sqlite3_bind_null(st, 8);
+	err = step_done(s, st, "adding marker");
+	sqlite3_finalize(st);
+	if (!err && id)
+		*id = sqlite3_last_insert_rowid(s->db);
+	return err;
+}
+
+int store_mark_end(struct store *s, int64_t mark, double end, int64_t mem_end)
+{
+	sqlite3_stmt *st;
+	int rc, err;
+
+	rc = sqlite3_prepare_v2(s->db,
+				"UPDATE mark SET end = ?2, mem_end = ?3 WHERE id = ?1",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return fail(s, sql_code(rc), "ending marker");
+	sqlite3_bind_int64(st, 1, mark);
+	sqlite3_bind_double(st, 2, end);
+	if (mem_end >= 0)
+		sqlite3_bind_int64(st, 3, mem_end);
+	else
+		sqlite3_bind_null(st, 3);
+	err = step_done(s, st, "ending marker");
+	sqlite3_finalize(st);
+	return err;
 }

@@ -71,6 +71,10 @@ int procfs_open(struct procfs_handle *h, const char *root, int pid);
 int procfs_sample(struct procfs_handle *h, struct procfs_reading *out);
 void procfs_close(struct procfs_handle *h);
 
+/* The owner (real uid) of process pid below root (the owner of its /proc
+ * directory), or -1 when it is gone. */
+long procfs_uid(const char *root, int pid);
+
 /* Clock ticks per second (sysconf(_SC_CLK_TCK)), cached. */
 long procfs_hz(void);
 

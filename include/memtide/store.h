@@ -7,13 +7,23 @@
  *       started/ended: Unix seconds (real); interval: seconds between ticks;
  *       page_size: bytes per unit of sample.rss; peak_rss: pages, highest
  *       sampled total; kernel_peak_rss: bytes, wait4() ru_maxrss or VmHWM.
+ *       kind: "run", "attach", "daemon" (one memtided session) or "import"
+ *       (an mprof file; page_size 1, interval 0.0001 s so its times and
+ *       MiB values come back exactly).
  *   proc(id, run, pid, ppid, parent, start_ticks, started, ended, first_tick,
- *        last_tick, exe, cmdline, argv, peak_rss, hwm)
+ *        last_tick, exe, cmdline, argv, peak_rss, hwm,
+ *        name, interpreter, script, module, venv, uid, unit, rule, interval)
  *       start_ticks: /proc/PID/stat field 22 (clock ticks since boot); with the
  *       run's boot_id it makes a process identity that survives pid reuse.
  *       cmdline: arguments joined by spaces, control and invalid UTF-8 bytes
  *       escaped; argv: the raw NUL-separated bytes.  peak_rss: pages, the
  *       highest sampled; hwm: bytes, the highest VmHWM (or ru_maxrss) seen.
+ *       (v2) name: what lists and charts call it ("gunicorn app:wsgi (venv
+ *       myapp)"); interpreter/script/module/venv: its Python parts, NULL
+ *       when not Python; uid; unit: its systemd unit; rule: the memtided
+ *       [track] rule that matched; interval: seconds between its samples
+ *       when not the run's (a daemon run ticks every 10 ms and samples each
+ *       process every interval / run.interval ticks).
  *   sample(proc, tick, rss, cpu, threads)  WITHOUT ROWID, key (proc, tick)
  *       The sample's time is run.started + tick * run.interval: every process
  *       of a run is sampled on the same ticks, so the total of a run at a tick
@@ -22,15 +32,31 @@
  *       Small integers are what keeps a sample near 18 bytes on disk.
  *   sample_mem(proc, tick, pss, uss, swap)  WITHOUT ROWID, KiB, from
  *       smaps_rollup, only with --backend psutil_pss|psutil_uss.
+ *   mark(id, run, label, start, end, level, pid, mem_start, mem_end)  (v2)
+ *       A labelled moment or span: start/end Unix seconds (end NULL for a
+ *       moment); level: nesting depth (mprof FUNC stack level); mem_*: bytes,
+ *       the memory at its ends when known (mprof FUNC), else NULL.
+ *   rollup(proc, minute, n, rss_min, rss_max, rss_mean, cpu_mean, cpu_max,
+ *          threads_max, pss_min, pss_max, pss_mean, uss_mean, swap_max) (v2)
+ *       WITHOUT ROWID, key (proc, minute): the n samples of one process in
+ *       the minute starting at Unix time minute * 60.  rss_*: pages of
+ *       run.page_size; cpu_*: permille; pss/uss/swap: KiB, NULL when not
+ *       recorded.  memtided writes them before it drops raw samples older
+ *       than its retention.
  *
  * The views are the stable interface for SQL users (times Unix seconds, sizes
  * bytes, cpu percent of one core):
  *   runs(run, started, ended, command, peak_rss, kernel_peak_rss, label, kind,
  *        interval, samples, exit_status)
  *   processes(run, pid, ppid, command, started, ended, exe, peak_rss,
- *             kernel_peak_rss, proc)
+ *             kernel_peak_rss, proc, name, interpreter, script, module, venv,
+ *             uid, unit, rule, interval)
  *   samples(run, pid, t, rss, cpu, threads, proc, tick)
  *   samples_mem(run, pid, t, pss, uss, swap, proc, tick)
+ *   samples_minute(run, pid, t, n, rss_min, rss_max, rss_mean, cpu, cpu_max,
+ *                  threads, pss_min, pss_max, pss_mean, uss_mean, swap_max,
+ *                  proc, minute)   (t: start of the minute)
+ *   marks(run, label, start, end, level, pid, mem_start, mem_end, mark)
  *
  * Functions return 0 or -errno-like negative codes (MEMTIDE_E*), never print;
  * store_errmsg() gives the last SQLite message for the caller to print.
@@ -41,12 +67,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MEMTIDE_SCHEMA_VERSION 1
+#define MEMTIDE_SCHEMA_VERSION 2
 
 /* Error codes beyond errno: the database is not a memtide/SQLite file, or is
  * from a newer memtide. */
 #define MEMTIDE_ECORRUPT 10001
 #define MEMTIDE_ENEWER 10002
+#define MEMTIDE_EOLDER 10003
 
 struct store;
 
@@ -87,6 +114,23 @@ struct store_proc {
 	const char *exe;     /* may be NULL */
 	const char *argv;    /* NUL-separated, may be NULL */
 	size_t argv_len;
+	/* v2, all optional (NULL / 0 / -1 for unknown): */
+	const char *name;    /* display name; NULL: the command line */
+	const char *interpreter, *script, *module, *venv;
+	long uid;            /* -1 for unknown */
+	const char *unit;    /* systemd unit */
+	const char *rule;    /* memtided rule */
+	double interval;     /* seconds; 0: the run's */
+};
+
+/* A marker: a moment (end < 0) or a span of a run. */
+struct store_mark {
+	int64_t run;
+	const char *label;
+	double start, end; /* Unix seconds; end < 0 for none */
+	int level;         /* nesting depth */
+	int pid;           /* 0 for none */
+	int64_t mem_start, mem_end; /* bytes, -1 for unknown */
 };
 
 /* The resolved database path: path if not NULL, else $MEMTIDE_DB, else
@@ -95,7 +139,9 @@ struct store_proc {
 char *store_default_path(const char *path);
 
 /* Opens (and in STORE_WRITE mode creates, with its parent directory, and
- * migrates) the database at path.  On failure returns a negative code and, when
+ * migrates) the database at path.  STORE_READ migrates an older file too when
+ * it may write to it, then reads it through a read-only connection; an older
+ * file it may not write is refused (-MEMTIDE_EOLDER).  On failure returns a negative code and, when
  * *out is not NULL, a handle whose only use is store_errmsg() then
  * store_close(). */
 int store_open(const char *path, enum store_mode mode, struct store **out);
@@ -116,6 +162,12 @@ int store_proc_meta(struct store *s, int64_t proc, const char *exe,
 		    const char *argv, size_t argv_len);
 /* Records a kernel high-water mark (bytes) for a process; keeps the maximum. */
 int store_proc_hwm(struct store *s, int64_t proc, int64_t hwm_bytes);
+
+/* Adds a marker; *id (may be NULL) receives mark.id. */
+int store_mark_add(struct store *s, const struct store_mark *m, int64_t *id);
+/* Sets the end (Unix seconds) and memory at the end (bytes, -1 unknown) of
+ * a marker. */
+int store_mark_end(struct store *s, int64_t mark, double end, int64_t mem_end);
 
 /* Appends n samples in one transaction, updating the run's sample count,
  * last tick, and the per-process and run peaks. */
