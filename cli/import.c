@@ -28,6 +28,9 @@
 #define IMPORT_TICK_S 1e-5
 #define TICKS_PER_STEP 10 /* ticks per 1e-4 s, mprof's time step */
 #define DUP_MAX 5
+/* Samples per INSERT: one statement step per row costs more than the
+ * b-tree insert itself. */
+#define ROWS_PER_INSERT 64
 
 struct point {
 	int64_t t; /* 1e-4 s */
@@ -308,6 +311,7 @@ enum {
 	ST_SAMPLE,
 	ST_MARK,
 	ST_RUN_END,
+	ST_SAMPLES, /* ROWS_PER_INSERT rows at once */
 	ST_N,
 };
 
@@ -323,7 +327,29 @@ static const char *const sql[ST_N] = {
 		    " mem_end) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[ST_RUN_END] = "UPDATE run SET samples = ?2, last_tick = ?3, peak_rss = ?4"
 		       " WHERE id = ?1",
+	[ST_SAMPLES] = NULL, /* built by samples_sql() */
 };
+
+/* "INSERT INTO sample ... VALUES (?,?,?,0,0),(...)...", ROWS_PER_INSERT
+ * rows. */
+static char *samples_sql(void)
+{
+	static const char head[] = "INSERT INTO sample(proc, tick, rss, cpu, threads) VALUES ";
+	static const char row[] = "(?,?,?,0,0),";
+	size_t n = sizeof head - 1 + ROWS_PER_INSERT * (sizeof row - 1) + 1;
+	char *s = malloc(n), *p = s;
+
+	if (!s)
+		return NULL;
+	memcpy(p, head, sizeof head - 1);
+	p += sizeof head - 1;
+	for (int i = 0; i < ROWS_PER_INSERT; i++) {
+		memcpy(p, row, sizeof row - 1);
+		p += sizeof row - 1;
+	}
+	p[-1] = '\0';
+	return s;
+}
 
 struct writer {
 	sqlite3 *db;
@@ -452,13 +478,18 @@ static int write_series(struct writer *w, struct series *s, int64_t run,
 	if (step(st))
 		return -EIO;
 	s->proc = sqlite3_last_insert_rowid(w->db);
-	st = w->st[ST_SAMPLE];
 	ts = (struct ticker_state){-1, 0};
-	for (size_t k = 0; k < s->n; k++) {
-		next_tick(&ts, &s->v[k], t0, &tick);
-		sqlite3_bind_int64(st, 1, s->proc);
-		sqlite3_bind_int64(st, 2, tick);
-		sqlite3_bind_int64(st, 3, s->v[k].bytes);
+	for (size_t k = 0; k < s->n;) {
+		int many = s->n - k >= ROWS_PER_INSERT;
+		int rows = many ? ROWS_PER_INSERT : 1;
+
+		st = w->st[many ? ST_SAMPLES : ST_SAMPLE];
+		for (int j = 0; j < rows; j++, k++) {
+			next_tick(&ts, &s->v[k], t0, &tick);
+			sqlite3_bind_int64(st, 3 * j + 1, s->proc);
+			sqlite3_bind_int64(st, 3 * j + 2, tick);
+			sqlite3_bind_int64(st, 3 * j + 3, s->v[k].bytes);
+		}
 		if (step(st))
 			return -EIO;
 	}
@@ -682,13 +713,18 @@ int cmd_import(int argc, char **argv)
 	/* One big transaction a file: a larger cache than the recorder's
 	 * keeps the b-tree pages of a million rows out of the spill path. */
 	sqlite3_exec(w.db, "PRAGMA cache_size = -65536", NULL, NULL, NULL);
-	for (int i = 0; i < ST_N; i++)
-		if (sqlite3_prepare_v3(w.db, sql[i], -1, SQLITE_PREPARE_PERSISTENT,
-				       &w.st[i], NULL) != SQLITE_OK) {
+	for (int i = 0; i < ST_N; i++) {
+		char *many = i == ST_SAMPLES ? samples_sql() : NULL;
+		int rc = sqlite3_prepare_v3(w.db, many ? many : sql[i], -1,
+					    SQLITE_PREPARE_PERSISTENT, &w.st[i], NULL);
+
+		free(many);
+		if (rc != SQLITE_OK) {
 			cli_error("cannot import: %s", sqlite3_errmsg(w.db));
 			failed = 1;
 			goto out;
 		}
+	}
 	for (int i = optind; i < argc; i++) {
 		char *base = NULL;
 
