@@ -140,20 +140,25 @@ static void table_print(struct table *t)
 		}
 		right[c] = any && all;
 	}
+	/* Blanks are held back until something follows them: no line ends
+	 * in spaces, whatever is NULL or empty at its end. */
 	for (size_t r = 0; r < t->nrows; r++) {
+		size_t blanks = 0;
+
 		for (size_t c = 0; c < n; c++) {
 			const char *s = t->cells[r * n + c];
 			size_t cw = width(s);
-			int last = c + 1 == n;
 
-			if (c)
-				fputs("  ", stdout);
+			blanks += c ? 2 : 0;
 			if (right[c])
-				pad(w[c] - cw);
-			if (s)
+				blanks += w[c] - cw;
+			if (s && *s) {
+				pad(blanks);
+				blanks = 0;
 				put_display(s);
-			if (!right[c] && !last)
-				pad(w[c] - cw);
+			}
+			if (!right[c])
+				blanks += w[c] - cw;
 		}
 		putchar('\n');
 	}
