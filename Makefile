@@ -40,6 +40,12 @@ UNIT_OBJ := $(UNIT_SRC:%.c=$(B)/%.o)
 
 PROGS := $(B)/memtide $(B)/memtide-plot
 MANS := $(B)/man/memtide.1 $(B)/man/memtide-plot.1
+MAN7 := $(B)/man/memtide-sql.7
+MANS += $(MAN7)
+# The Python marker module (python/memtide): /usr's dist-packages for
+# PREFIX=/usr, else the versioned one that python3 also searches.
+PYVER = $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+PYDIR ?= $(if $(filter /usr,$(PREFIX)),$(PREFIX)/lib/python3/dist-packages,$(PREFIX)/lib/python$(PYVER)/dist-packages)
 
 .PHONY: all deps check unit e2e demo bench install uninstall clean lint-man
 all: $(PROGS) $(MANS)
@@ -113,11 +119,15 @@ bench: deps all $(B)/bench/sampler_floor
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 0755 $(PROGS) $(DESTDIR)$(BINDIR)/
-	install -m 0644 $(MANS) $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 $(filter %.1,$(MANS)) $(DESTDIR)$(MANDIR)/man1/
+	install -d $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(PYDIR)/memtide
+	install -m 0644 $(MAN7) $(DESTDIR)$(MANDIR)/man7/
+	install -m 0644 python/memtide/__init__.py $(DESTDIR)$(PYDIR)/memtide/
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/memtide $(DESTDIR)$(BINDIR)/memtide-plot \
-		$(DESTDIR)$(MANDIR)/man1/memtide.1 $(DESTDIR)$(MANDIR)/man1/memtide-plot.1
+		$(DESTDIR)$(MANDIR)/man1/memtide.1 $(DESTDIR)$(MANDIR)/man1/memtide-plot.1 \
+		$(DESTDIR)$(MANDIR)/man7/memtide-sql.7 $(DESTDIR)$(PYDIR)/memtide/__init__.py
 
 clean-objs:
 	rm -rf $(B)/lib $(B)/cli $(B)/plot $(B)/tests $(B)/bench

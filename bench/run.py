@@ -17,6 +17,8 @@ Sections:
   b. `memtide attach` and `mprof attach` on one sleeping Python process, both
      at -T 0.01 for 10 s, concurrently: CPU, samples, drift, intervals, RSS.
   c. `memtide plot` and `mprof plot` of the same 1M- and 100k-sample series.
+  d. `memtide import` of a 1M-line mprof file (MEM, CHLD, FUNC): lines a
+     second, and `memtide export` of it back, compared byte for byte.
 
 Prints a table and a "ratios" block (measured, target, met / not met) and
 writes both to BUILD/bench/results.txt, the raw numbers to results.json.
@@ -670,6 +672,70 @@ def section_plot(ctx):
     ctx.say()
 
 
+# ---------------------------------------------------------------- import
+
+def write_mprof_file(path, lines):
+    """An mprof file as mprof -M writes it, in memtide's export order: MEM,
+    then CHLD lines, every 10 ms; a FUNC line every 1000 MEM lines."""
+    rnd = random.Random(7)
+    t0 = 1713264000.0
+    n = 0
+    with open(path, "w") as f:
+        f.write("CMDLINE /usr/bin/python3 train.py --epochs 2\n")
+        funcs = []
+        i = 0
+        while n < lines - 1:
+            t = t0 + i * 0.01
+            f.write("MEM %.6f %.4f\n" % (rnd.randrange(2000, 90000) * 4096 / MIB, t))
+            f.write("CHLD 4242 %.6f %.4f\n" % (rnd.randrange(800, 30000) * 4096 / MIB, t + 0.0003))
+            n += 2
+            if i % 1000 == 999:
+                funcs.append("FUNC __main__.step %.4f %.4f %.4f %.4f 0\n"
+                             % (10.5, t - 9.99, 11.25, t))
+                n += 1
+            i += 1
+        f.writelines(funcs)
+    return n + 1
+
+
+def section_import(ctx):
+    a = ctx.args
+    path = os.path.join(ctx.tmp, "import.dat")
+    n = write_mprof_file(path, a.import_lines)
+    ctx.say("== d. memtide import of an mprof file: %d lines, %.1f MB"
+            % (n, os.path.getsize(path) / 1e6))
+    rows, walls, cpus = [], [], []
+    for i in range(a.import_reps):
+        db = os.path.join(ctx.tmp, "import-%d.db" % i)
+        log = os.path.join(ctx.tmp, "import.log")
+        x = run_timed(ctx, [ctx.memtide, "import", "-q", "--db", db, path], "import", out=log)
+        if x["status"] != 0:
+            with open(log) as f:
+                raise RuntimeError("memtide import failed: %s" % f.read().strip()[-400:])
+        walls.append(x["wall_s"])
+        cpus.append(x["cpu_s"])
+    out = os.path.join(ctx.tmp, "export.dat")
+    y = run_timed(ctx, [ctx.memtide, "export", "--db", db, "-o", out], "export",
+                  out=os.path.join(ctx.tmp, "export.log"))
+    with open(path, "rb") as f1, open(out, "rb") as f2:
+        same = f1.read() == f2.read()
+    rows.append(["import", "%.3f" % med(walls), "%.3f-%.3f" % (min(walls), max(walls)),
+                 "%.3f" % med(cpus), "%.2fM" % (n / med(walls) / 1e6),
+                 "%.2fM" % (n / med(cpus) / 1e6)])
+    rows.append(["export", "%.3f" % y["wall_s"], "", "%.3f" % y["cpu_s"],
+                 "%.2fM" % (n / y["wall_s"] / 1e6), "%.2fM" % (n / y["cpu_s"] / 1e6)])
+    ctx.say(table(rows, ["step", "wall s (median)", "range", "CPU s", "lines/s wall",
+                         "lines/s CPU"]))
+    ctx.say("   %d imports into fresh databases; export %s the file byte for byte"
+            % (a.import_reps, "reproduces" if same else "DOES NOT reproduce"))
+    ctx.raw["import"] = {"lines": n, "wall_s": walls, "cpu_s": cpus,
+                         "export_wall_s": y["wall_s"], "export_identical": same}
+    rate = n / med(walls)
+    ctx.target("d. memtide import, lines a second (wall)", "%.2fM" % (rate / 1e6),
+               ">= 1M", rate >= 1e6 and same)
+    ctx.say()
+
+
 # ---------------------------------------------------------------- main
 
 def main():
@@ -685,7 +751,9 @@ def main():
     ap.add_argument("--attach-runs", type=int, default=3, help="section b repetitions")
     ap.add_argument("--plot-sizes", type=int, nargs="+", default=[1000000, 100000])
     ap.add_argument("--plot-reps", type=int, default=3)
-    ap.add_argument("--only", choices=["a", "b", "c"], action="append",
+    ap.add_argument("--import-lines", type=int, default=1000000)
+    ap.add_argument("--import-reps", type=int, default=3)
+    ap.add_argument("--only", choices=["a", "b", "c", "d"], action="append",
                     help="run only these sections")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = ap.parse_args()
@@ -704,7 +772,8 @@ def main():
                    os.uname().release))
         ctx.say("mprof: %s; psutil via %s; temp %s" % (" ".join(ctx.mprof), PY, ctx.tmp))
         ctx.say()
-        for name, fn in (("a", section_batch), ("b", section_attach), ("c", section_plot)):
+        for name, fn in (("a", section_batch), ("b", section_attach), ("c", section_plot),
+                         ("d", section_import)):
             if args.only and name not in args.only:
                 continue
             try:

@@ -4,6 +4,8 @@
 
 #include "memtide/store.h"
 
+#include <stdio.h>
+
 /* Exit codes (a run returns its command's own status instead). */
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
@@ -14,6 +16,10 @@ int cmd_peak(int argc, char **argv);
 int cmd_rm(int argc, char **argv);
 int cmd_clean(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
+int cmd_query(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_mark(int argc, char **argv);
 
 /* Prints "memtide: <message>" and a newline on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -21,6 +27,21 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Opens the database named by --db (or the defaults of store.h), printing
  * one line on failure.  Returns the store, or NULL. */
 struct store *cli_open_store(const char *db_arg, enum store_mode mode);
+
+struct marksock;
+/* For memtide run: binds a marker socket in a new private directory (its
+ * path, at most len bytes, into dir) and names it in $MEMTIDE_MARK_SOCKET
+ * for the command.  Returns NULL (and dir "") when that fails: the run then
+ * records without markers. */
+struct marksock *mark_listen(char *dir, size_t len);
+/* Closes the socket, removes its directory and the variable. */
+void mark_unlisten(struct marksock *m, const char *dir);
+
+/* Writes s as one CSV field (RFC 4180: quoted when it holds a comma, a
+ * quote, CR or LF); NULL writes nothing. */
+void cli_csv_field(FILE *f, const char *s);
+/* Writes s as a JSON string, escaped. */
+void cli_json_string(FILE *f, const char *s);
 
 /* Prints "try 'memtide CMD --help'" after a usage error; returns EXIT_USAGE. */
 int cli_usage_error(const char *cmd);

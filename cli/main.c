@@ -21,11 +21,15 @@ static const char usage[] =
 	"  rm RUN...             delete runs\n"
 	"  clean                 delete every run\n"
 	"  plot [RUN...]         chart runs to PNG, SVG or PDF\n"
+	"  query SQL             run read-only SQL on the database (memtide-sql(7))\n"
+	"  export [RUN...]       write runs as mprof .dat, CSV or JSON\n"
+	"  import FILE.dat...    read mprof files in as runs\n"
+	"  mark LABEL [--end]    mark a moment, or the start and end of a span\n"
 	"\n"
 	"Every command takes --db PATH (default $MEMTIDE_DB, else\n"
 	"$XDG_DATA_HOME/memtide/memtide.db) and --help.  RUN is an id from\n"
 	"'memtide list'; the default is the last run.\n"
-	"The views runs, processes and samples answer SQL: see memtide(1).\n";
+	"The views runs, processes, samples and marks answer SQL: see memtide-sql(7).\n";
 
 void cli_error(const char *fmt, ...)
 {
@@ -76,6 +80,8 @@ static const struct {
 	{"run", cmd_run},     {"attach", cmd_attach}, {"list", cmd_list},
 	{"peak", cmd_peak},   {"rm", cmd_rm},         {"clean", cmd_clean},
 	{"plot", cmd_plot},
+	{"query", cmd_query}, {"export", cmd_export}, {"import", cmd_import},
+	{"mark", cmd_mark},
 };
 
 int main(int argc, char **argv)

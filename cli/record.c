@@ -6,6 +6,7 @@
  */
 #include "cli.h"
 
+#include "memtide/marksock.h"
 #include "memtide/procfs.h"
 #include "memtide/sampler.h"
 #include "memtide/text.h"
@@ -30,6 +31,7 @@
 #define SCAN_NS (NS / 20)     /* children scans at most this often */
 #define TERM_GRACE_NS (5 * NS) /* -t: SIGKILL this long after SIGTERM */
 #define BATCH_MAX 1000000     /* samples held while the database fails */
+#define MARKS_PER_TICK 256    /* markers stored per tick, at most */
 
 struct opts {
 	int attach;
@@ -458,6 +460,8 @@ static int record(struct opts *o, char **cmd, int attach_pid)
 	int64_t next_flush, next_status, next_scan, term_at = 0, kill_at = 0;
 	int64_t kernel_peak = -1;
 	char *command = NULL;
+	struct marksock *marks = NULL; /* markers from the command (cli/mark.c) */
+	char mark_dir[160] = "";
 
 	memset(&ru, 0, sizeof ru);
 	if (!(r.st = cli_open_store(o->db, STORE_WRITE)))
@@ -473,6 +477,7 @@ static int record(struct opts *o, char **cmd, int attach_pid)
 			/* Orphaned grandchildren come to us, not to init, and stay
 			 * recognisable as the command's descendants. */
 			prctl(PR_SET_CHILD_SUBREAPER, 1);
+		marks = mark_listen(mark_dir, sizeof mark_dir);
 		child = spawn(cmd);
 		if (child < 0) {
 			cli_error("cannot run '%s': %s", cmd[0], strerror((int)-child));
@@ -581,6 +586,8 @@ static int record(struct opts *o, char **cmd, int attach_pid)
 			r.b.failing = 1;
 		}
 		take_tick(&r, k, now);
+		if (marks)
+			marksock_drain(marks, r.st, r.run, MARKS_PER_TICK);
 		if (now >= next_flush) {
 			flush(&r);
 			next_flush = now + FLUSH_NS;
@@ -601,6 +608,8 @@ static int record(struct opts *o, char **cmd, int attach_pid)
 		p->alive = 0; /* the recording ends for everyone still tracked */
 	}
 	sync_procs(&r, r.tk.tick, real_now());
+	if (marks)
+		marksock_drain(marks, r.st, r.run, 1 << 20);
 	if (child && status != -1 && root) {
 		kernel_peak = (int64_t)ru.ru_maxrss * 1024;
 		if (root->id)
@@ -647,6 +656,8 @@ wait_child:
 	if (child && status != -1 && exit_code == EXIT_OK)
 		exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 out:
+	if (marks)
+		mark_unlisten(marks, mark_dir);
 	free(command);
 	free(r.rd);
 	free(r.b.v);

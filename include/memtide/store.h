@@ -8,8 +8,10 @@
  *       page_size: bytes per unit of sample.rss; peak_rss: pages, highest
  *       sampled total; kernel_peak_rss: bytes, wait4() ru_maxrss or VmHWM.
  *       kind: "run", "attach", "daemon" (one memtided session) or "import"
- *       (an mprof file; page_size 1, interval 0.0001 s so its times and
- *       MiB values come back exactly).
+ *       (an mprof file; page_size 1, interval 0.00001 s: mprof's 0.0001 s
+ *       steps times 10, the spare ticks keeping up to 5 samples of one
+ *       series at one time apart, so times and MiB values come back
+ *       exactly; cpu and threads 0; see cli/import.c).
  *   proc(id, run, pid, ppid, parent, start_ticks, started, ended, first_tick,
  *        last_tick, exe, cmdline, argv, peak_rss, hwm,
  *        name, interpreter, script, module, venv, uid, unit, rule, interval)
@@ -34,7 +36,8 @@
  *       smaps_rollup, only with --backend psutil_pss|psutil_uss.
  *   mark(id, run, label, start, end, level, pid, mem_start, mem_end)  (v2)
  *       A labelled moment or span: start/end Unix seconds (end NULL for a
- *       moment); level: nesting depth (mprof FUNC stack level); mem_*: bytes,
+ *       moment); level: nesting depth, 0 outermost (mprof FUNC stack
+ *       level), -1 unknown; mem_*: bytes,
  *       the memory at its ends when known (mprof FUNC), else NULL.
  *   rollup(proc, minute, n, rss_min, rss_max, rss_mean, cpu_mean, cpu_max,
  *          threads_max, pss_min, pss_max, pss_mean, uss_mean, swap_max) (v2)
