@@ -30,21 +30,23 @@ PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(LIB_PKGS) $(PLOT_PKGS))
 LIB_SRC := $(wildcard lib/*.c)
 CLI_SRC := $(wildcard cli/*.c)
 PLOT_SRC := $(filter-out plot/main.c,$(wildcard plot/*.c))
+DAEMON_SRC := $(wildcard daemon/*.c)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 BENCH_SRC := $(wildcard bench/*.c)
 
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(B)/%.o)
 PLOT_OBJ := $(PLOT_SRC:%.c=$(B)/%.o)
+DAEMON_OBJ := $(DAEMON_SRC:%.c=$(B)/%.o)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(B)/%.o)
 
-PROGS := $(B)/memtide $(B)/memtide-plot
+PROGS := $(B)/memtide $(B)/memtide-plot $(B)/memtided
 MANS := $(B)/man/memtide.1 $(B)/man/memtide-plot.1
 
 .PHONY: all deps check unit e2e demo bench install uninstall clean lint-man
 all: $(PROGS) $(MANS)
 
-$(B)/%.o: %.c $(wildcard include/memtide/*.h lib/*.h plot/*.h cli/*.h)
+$(B)/%.o: %.c $(wildcard include/memtide/*.h lib/*.h plot/*.h cli/*.h daemon/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -MMD -c -o $@ $<
 
@@ -53,6 +55,9 @@ $(B)/libmemtide.a: $(LIB_OBJ)
 
 $(B)/memtide: $(CLI_OBJ) $(B)/libmemtide.a
 	$(CC) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(LIB_LIBS)
+
+$(B)/memtided: $(DAEMON_OBJ) $(B)/libmemtide.a
+	$(CC) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(LIB_LIBS) -lm
 
 $(B)/memtide-plot: $(B)/plot/main.o $(PLOT_OBJ) $(B)/libmemtide.a
 	$(CC) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(PLOT_LIBS) $(LIB_LIBS)
@@ -120,7 +125,7 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man1/memtide.1 $(DESTDIR)$(MANDIR)/man1/memtide-plot.1
 
 clean-objs:
-	rm -rf $(B)/lib $(B)/cli $(B)/plot $(B)/tests $(B)/bench
+	rm -rf $(B)/lib $(B)/cli $(B)/plot $(B)/tests $(B)/bench $(B)/daemon
 
 clean:
 	rm -rf $(B)
