@@ -27,7 +27,7 @@
 #define RETRY_NS (NS / 10)
 #define BUSY_MS 200             /* SQLite's wait for a lock, per statement */
 #define MAINT_NS (60 * NS)      /* retention work at most this often when idle */
-#define ROLLUP_ROWS 5000        /* per transaction: ~10 ms of work */
+#define ROLLUP_ROWS 20000       /* per transaction: whole minutes at 10 ms */
 
 struct writer {
 	pthread_t thread;

@@ -332,7 +332,7 @@ static int parse_line(struct parser *p, char *s)
 		return bad(p, "expected 'key = value', a [section] or a comment");
 	*eq = '\0';
 	key = trim(s);
-	if ((err = value_of(p, eq + 1, &val)))
+	if ((err = value_of(p, trim(eq + 1), &val)))
 		return err;
 	if (p->line && p->sec != SEC_MAIN && p->sec != SEC_TRACK)
 		return bad(p, "'%s' outside a section", key);

@@ -183,14 +183,26 @@ int pyinfo_describe(const char *exe, const char *argv, size_t argv_len,
 		    const char *interpreter, const char *sysroot, struct pyinfo *out)
 {
 	const char *args[256], *code = NULL, *venv_env;
-	size_t n = argv ? split(argv, argv_len, args, 256) : 0, i, rest = 0;
-	char name[NAME_MAX_BYTES * 4] = "", label[256];
+	size_t n, i, rest = 0;
+	char name[NAME_MAX_BYTES * 4] = "", label[256], *copy = NULL;
 	int title = 0;
 
 	memset(out, 0, sizeof *out);
 	out->kind = kind;
 	if (kind == PYINFO_NOT)
 		return 0;
+	/* setproctitle pads the rewritten title with NULs; a copy ends in
+	 * exactly one, so every argument is a C string. */
+	while (argv && argv_len && argv[argv_len - 1] == '\0')
+		argv_len--;
+	if (argv && argv_len) {
+		if (!(copy = malloc(argv_len + 1)))
+			return -ENOMEM;
+		memcpy(copy, argv, argv_len);
+		copy[argv_len] = '\0';
+		argv = copy;
+	}
+	n = argv && argv_len ? split(argv, argv_len + 1, args, 256) : 0;
 	if (kind == PYINFO_EXE) {
 		const char *b = base_name(exe ? exe : "python");
 
@@ -266,6 +278,7 @@ int pyinfo_describe(const char *exe, const char *argv, size_t argv_len,
 		venv_label(out->venv, label, sizeof label);
 		snprintf(name + used, sizeof name - used, " (venv %s)", label);
 	}
+	free(copy);
 	if (!(out->name = strdup(name))) {
 		pyinfo_free(out);
 		return -ENOMEM;

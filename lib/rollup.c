@@ -35,14 +35,15 @@ static const char insert_sql[] =
 	" pss_mean = " MEAN("pss_mean") ", uss_mean = " MEAN("uss_mean") ","
 	" swap_max = " HI("swap_max");
 
-enum { Q_PROCS, Q_EDGE, Q_INSERT, Q_DEL_MEM, Q_DEL_SAMPLE, Q_N };
+enum { Q_PROCS, Q_EDGE, Q_FIRST, Q_INSERT, Q_DEL_MEM, Q_DEL_SAMPLE, Q_N };
 
 static const char *const move_sql[Q_N] = {
 	[Q_PROCS] = "SELECT p.id, r.started, r.interval FROM proc p JOIN run r ON r.id = p.run"
 		    " WHERE r.kind = 'daemon' AND p.started < ?1 ORDER BY p.id",
-	/* The tick of the n-th oldest sample: a batch ends right after it. */
+	/* The tick of the n-th oldest sample: a batch ends at or after it. */
 	[Q_EDGE] = "SELECT tick FROM sample WHERE proc = ?1 AND tick < ?2 ORDER BY tick"
 		   " LIMIT 1 OFFSET ?3",
+	[Q_FIRST] = "SELECT min(tick) FROM sample WHERE proc = ?1 AND tick < ?2",
 	[Q_INSERT] = insert_sql,
 	[Q_DEL_MEM] = "DELETE FROM sample_mem WHERE proc = ?1 AND tick < ?2",
 	[Q_DEL_SAMPLE] = "DELETE FROM sample WHERE proc = ?1 AND tick < ?2",
@@ -104,8 +105,8 @@ int rollup_samples(struct store *s, double cutoff, size_t max_rows, size_t *move
 		if ((err = code(sqlite3_prepare_v2(db, move_sql[i], -1, &q[i], NULL))))
 			goto out;
 	sqlite3_bind_double(q[Q_PROCS], 1, c);
-	while (*moved < max_rows && (rc = sqlite3_step(q[Q_PROCS])) == SQLITE_ROW) {
-		int64_t proc = sqlite3_column_int64(q[Q_PROCS], 0), hi;
+	while (*moved < max_rows && sqlite3_step(q[Q_PROCS]) == SQLITE_ROW) {
+		int64_t proc = sqlite3_column_int64(q[Q_PROCS], 0), hi, lo;
 		double started = sqlite3_column_double(q[Q_PROCS], 1);
 		double interval = sqlite3_column_double(q[Q_PROCS], 2);
 		/* Samples at started + tick * interval < c. */
@@ -114,11 +115,29 @@ int rollup_samples(struct store *s, double cutoff, size_t max_rows, size_t *move
 		if (lim <= 0 || interval <= 0)
 			continue;
 		hi = lim;
+		sqlite3_bind_int64(q[Q_FIRST], 1, proc);
+		sqlite3_bind_int64(q[Q_FIRST], 2, lim);
+		rc = sqlite3_step(q[Q_FIRST]);
+		if (rc != SQLITE_ROW || sqlite3_column_type(q[Q_FIRST], 0) == SQLITE_NULL) {
+			sqlite3_reset(q[Q_FIRST]);
+			continue;
+		}
+		lo = sqlite3_column_int64(q[Q_FIRST], 0);
+		sqlite3_reset(q[Q_FIRST]);
 		sqlite3_bind_int64(q[Q_EDGE], 1, proc);
 		sqlite3_bind_int64(q[Q_EDGE], 2, lim);
-		sqlite3_bind_int64(q[Q_EDGE], 3, (sqlite3_int64)(max_rows - *moved - 1));
-		if (sqlite3_step(q[Q_EDGE]) == SQLITE_ROW)
-			hi = sqlite3_column_int64(q[Q_EDGE], 0) + 1;
+		sqlite3_bind_int64(q[Q_EDGE], 3, (sqlite3_int64)(max_rows - *moved));
+		if (sqlite3_step(q[Q_EDGE]) == SQLITE_ROW) {
+			/* More than fits: stop at the start of the minute of the
+			 * first sample left out, so that minutes are rolled up
+			 * whole (a split minute's PSS mean is only approximate);
+			 * a minute bigger than a batch is split all the same. */
+			int64_t e = sqlite3_column_int64(q[Q_EDGE], 0);
+			double m = floor((started + (double)e * interval + 1e-6) / 60) * 60;
+			int64_t edge = (int64_t)ceil((m - started) / interval - 1e-9);
+
+			hi = edge > lo ? edge : e;
+		}
 		sqlite3_reset(q[Q_EDGE]);
 		sqlite3_bind_int64(q[Q_INSERT], 1, proc);
 		sqlite3_bind_double(q[Q_INSERT], 2, started);
@@ -134,8 +153,6 @@ int rollup_samples(struct store *s, double cutoff, size_t max_rows, size_t *move
 		}
 		*moved += (size_t)sqlite3_changes(db);
 	}
-	if (*moved < max_rows && rc != SQLITE_DONE)
-		err = code(rc);
 out:
 	finalize_all(q, Q_N);
 	return finish(db, err);
