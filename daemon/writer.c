@@ -104,9 +104,10 @@ static void put(struct writer *w, const struct wmsg *m)
 
 size_t writer_push_samples(struct writer *w, const struct store_sample *v, size_t n)
 {
-	size_t dropped = 0;
+	size_t dropped = 0, was = 0;
 
 	pthread_mutex_lock(&w->mu);
+	was = w->n;
 	for (size_t i = 0; i < n; i++) {
 		struct wmsg m = {.type = W_SAMPLE, .u.s = v[i]};
 
@@ -118,7 +119,9 @@ size_t writer_push_samples(struct writer *w, const struct store_sample *v, size_
 		w->samples++;
 	}
 	w->dropped += dropped;
-	if (w->n >= COMMIT_MSGS)
+	/* An idle writer sleeps until its retention work is due: the first
+	 * message wakes it to set its commit deadline. */
+	if (w->n >= COMMIT_MSGS || (was == 0 && w->n))
 		pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mu);
 	return dropped;
@@ -135,6 +138,8 @@ void writer_push(struct writer *w, const struct wmsg *m)
 		free_msg(&copy);
 	} else {
 		put(w, m);
+		if (w->n == 1)
+			pthread_cond_signal(&w->cv);
 	}
 	pthread_mutex_unlock(&w->mu);
 }
@@ -288,10 +293,8 @@ static void *writer_main(void *arg)
 			while (!w->stop && w->n < COMMIT_MSGS &&
 			       (w->n == 0 || now < last_commit + COMMIT_NS) &&
 			       !(w->n == 0 && now >= w->next_maint)) {
-				wait_until(w, w->n ? last_commit + COMMIT_NS
-						   : w->next_maint < last_commit + COMMIT_NS
-							     ? w->next_maint
-							     : last_commit + COMMIT_NS);
+				/* Idle: only retention work is ever due. */
+				wait_until(w, w->n ? last_commit + COMMIT_NS : w->next_maint);
 				now = ticker_now_mono();
 			}
 			if (w->stop && w->n == 0)
