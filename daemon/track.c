@@ -332,9 +332,13 @@ static void judge(struct tracker *t, int pid, int fresh)
 			return;
 		}
 	}
-	if (rules_read_facts(ROOT, pid, t->need, &f))
+	if (rules_read_facts(ROOT, pid, 0, &f))
 		return;
 	r = rules_match(t->cfg, &f, parent_rule(t, f.ppid));
+	if (r >= 0 && (t->need & ~f.have)) {
+		rules_complete(ROOT, &f, t->need);
+		r = rules_match(t->cfg, &f, parent_rule(t, f.ppid));
+	}
 	if (r < 0)
 		reject(t, pid, fingerprint(f.start_ticks, f.exe, f.uid));
 	else

@@ -111,36 +111,48 @@ int rules_read_facts(const char *root, int pid, unsigned need, struct rules_fact
 				f->cmdline[i] = ' ';
 		f->cmdline[len] = '\0';
 	}
+	if (f->exe && pyinfo_exe_is_python(f->exe))
+		f->python = PYINFO_EXE;
+	return rules_complete(root, f, need);
+}
+
+int rules_complete(const char *root, struct rules_facts *f, unsigned need)
+{
+	size_t len;
+
+	need &= ~f->have;
 	if (need & RULES_NEED_UNIT) {
-		char *cg = procfs_read_all(root, pid, "cgroup", 8192, &len);
+		char *cg = procfs_read_all(root, f->pid, "cgroup", 8192, &len);
 		char unit[256];
 
 		if (cg && rules_cgroup_unit(cg, len, unit, sizeof unit))
 			f->unit = strdup(unit);
 		free(cg);
 	}
-	if (f->exe && pyinfo_exe_is_python(f->exe)) {
-		f->python = PYINFO_EXE;
-	} else if (f->exe && (need & RULES_NEED_PYTHON)) {
-		char *maps = procfs_read_all(root, pid, "maps", MAX_MAPS, &len);
+	if ((need & RULES_NEED_PYTHON) && f->exe && !f->python) {
+		char *maps = procfs_read_all(root, f->pid, "maps", MAX_MAPS, &len);
 
 		if (maps && pyinfo_maps_libpython(maps, len, f->interpreter,
 						  sizeof f->interpreter))
 			f->python = PYINFO_EMBEDDED;
 		free(maps);
 	}
+	f->have |= need;
 	return 0;
 }
 
 static int rule_matches(const struct config_rule *r, const struct rules_facts *f)
 {
-	if (r->python >= 0 && (f->python != 0) != r->python)
+	/* Without maps read, a non-Python exe may still embed Python. */
+	if (r->python >= 0 && (f->python != 0) != r->python &&
+	    (f->python || (f->have & RULES_NEED_PYTHON)))
 		return 0;
 	if (r->pid && r->pid != f->pid)
 		return 0;
 	if (r->uid >= 0 && r->uid != f->uid)
 		return 0;
-	if (r->unit && (!f->unit || strcmp(r->unit, f->unit) != 0))
+	if (r->unit && (f->have & RULES_NEED_UNIT) &&
+	    (!f->unit || strcmp(r->unit, f->unit) != 0))
 		return 0;
 	if (r->cmdline && (!f->cmdline || regexec(&r->cmdline_re, f->cmdline, 0, NULL, 0)))
 		return 0;

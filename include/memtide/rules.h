@@ -24,6 +24,7 @@ struct rules_facts {
 	char *unit;           /* systemd unit, malloc'd, or NULL */
 	int python;           /* pyinfo_kind: 0 not, 1 exe, 2 embedded */
 	char interpreter[64]; /* of an embedded interpreter, from maps */
+	unsigned have;        /* RULES_NEED_* facts read so far */
 };
 
 /* What reading facts costs depends on the rules: the cgroup is read only
@@ -38,10 +39,15 @@ unsigned rules_needs(const struct config *c);
 /* Reads the facts of pid below root.  Returns 0, -ESRCH when it is gone (or
  * a zombie), or -ENOMEM.  Free with rules_facts_free(). */
 int rules_read_facts(const char *root, int pid, unsigned need, struct rules_facts *f);
+/* Reads the facts of need that f does not have yet.  Reading with need 0
+ * first, matching, and completing only when a rule may still match keeps
+ * maps (the costly one) unread for most processes. */
+int rules_complete(const char *root, struct rules_facts *f, unsigned need);
 void rules_facts_free(struct rules_facts *f);
 
 /* The index of the rule f falls under, or -1.  parent_rule: the rule its
- * parent is tracked under, -1 when untracked. */
+ * parent is tracked under, -1 when untracked.  A fact not read yet (see
+ * have) is taken to match: the answer is final only once f is complete. */
 int rules_match(const struct config *c, const struct rules_facts *f, int parent_rule);
 
 /* The systemd unit in a /proc/PID/cgroup text: the innermost path

@@ -19,7 +19,7 @@ static int parse(const char *text, struct config *c)
 TEST(rules_every_key_must_match)
 {
 	struct config c;
-	struct rules_facts f = {.pid = 10, .ppid = 1, .uid = 33, .python = 1};
+	struct rules_facts f = {.pid = 10, .ppid = 1, .uid = 33, .python = 1, .have = RULES_NEED_UNIT | RULES_NEED_PYTHON};
 	char cmd[] = "/usr/bin/python3 /srv/app/bin/gunicorn app:wsgi";
 	char unit[] = "myapp.service";
 
@@ -50,7 +50,7 @@ TEST(rules_every_key_must_match)
 TEST(rules_children_follow_their_parent)
 {
 	struct config c;
-	struct rules_facts f = {.pid = 11, .ppid = 4242, .uid = 0, .python = 0};
+	struct rules_facts f = {.pid = 11, .ppid = 4242, .uid = 0, .python = 0, .have = RULES_NEED_UNIT | RULES_NEED_PYTHON};
 	char cmd[] = "/bin/sleep 10";
 
 	f.cmdline = cmd;
@@ -68,7 +68,7 @@ TEST(rules_children_follow_their_parent)
 TEST(rules_no_track_section_means_all_python)
 {
 	struct config c;
-	struct rules_facts f = {.pid = 5, .python = 2};
+	struct rules_facts f = {.pid = 5, .python = 2, .have = RULES_NEED_UNIT | RULES_NEED_PYTHON};
 
 	CHECK_EQ_INT(parse("[memtided]\ninterval = 2s\n", &c), 0);
 	CHECK_EQ_INT(c.nrules, 1);
