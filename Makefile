@@ -30,15 +30,17 @@ PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(LIB_PKGS) $(PLOT_PKGS))
 LIB_SRC := $(wildcard lib/*.c)
 CLI_SRC := $(wildcard cli/*.c)
 PLOT_SRC := $(filter-out plot/main.c,$(wildcard plot/*.c))
+DAEMON_SRC := $(wildcard daemon/*.c)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 BENCH_SRC := $(wildcard bench/*.c)
 
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(B)/%.o)
 PLOT_OBJ := $(PLOT_SRC:%.c=$(B)/%.o)
+DAEMON_OBJ := $(DAEMON_SRC:%.c=$(B)/%.o)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(B)/%.o)
 
-PROGS := $(B)/memtide $(B)/memtide-plot
+PROGS := $(B)/memtide $(B)/memtide-plot $(B)/memtided
 MANS := $(B)/man/memtide.1 $(B)/man/memtide-plot.1
 MAN7 := $(B)/man/memtide-sql.7
 MANS += $(MAN7)
@@ -50,7 +52,7 @@ PYDIR ?= $(if $(filter /usr,$(PREFIX)),$(PREFIX)/lib/python3/dist-packages,$(PRE
 .PHONY: all deps check unit e2e demo bench install uninstall clean lint-man
 all: $(PROGS) $(MANS)
 
-$(B)/%.o: %.c $(wildcard include/memtide/*.h lib/*.h plot/*.h cli/*.h)
+$(B)/%.o: %.c $(wildcard include/memtide/*.h lib/*.h plot/*.h cli/*.h daemon/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -MMD -c -o $@ $<
 
@@ -59,6 +61,9 @@ $(B)/libmemtide.a: $(LIB_OBJ)
 
 $(B)/memtide: $(CLI_OBJ) $(B)/libmemtide.a
 	$(CC) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(LIB_LIBS)
+
+$(B)/memtided: $(DAEMON_OBJ) $(B)/libmemtide.a
+	$(CC) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(LIB_LIBS) -lm
 
 $(B)/memtide-plot: $(B)/plot/main.o $(PLOT_OBJ) $(B)/libmemtide.a
 	$(CC) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(PLOT_LIBS) $(LIB_LIBS)
@@ -130,7 +135,7 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man7/memtide-sql.7 $(DESTDIR)$(PYDIR)/memtide/__init__.py
 
 clean-objs:
-	rm -rf $(B)/lib $(B)/cli $(B)/plot $(B)/tests $(B)/bench
+	rm -rf $(B)/lib $(B)/cli $(B)/plot $(B)/tests $(B)/bench $(B)/daemon
 
 clean:
 	rm -rf $(B)

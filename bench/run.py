@@ -19,6 +19,10 @@ Sections:
   c. `memtide plot` and `mprof plot` of the same 1M- and 100k-sample series.
   d. `memtide import` of a 1M-line mprof file (MEM, CHLD, FUNC): lines a
      second, and `memtide export` of it back, compared byte for byte.
+  d. memtided tracking N sleeping Python processes (one Python that forks
+     N-1 children after import: all Python, little memory) at 1 s, and M at
+     10 ms, each beside a psutil loop (bench/psutil_loop.py) over the same
+     processes at the same interval: CPU % of one core and peak RSS.
 
 Prints a table and a "ratios" block (measured, target, met / not met) and
 writes both to BUILD/bench/results.txt, the raw numbers to results.json.
@@ -253,6 +257,7 @@ class Ctx:
         self.build = os.path.abspath(args.build)
         self.memtide = os.path.join(self.build, "memtide")
         self.plot_bin = os.path.join(self.build, "memtide-plot")
+        self.memtided = os.path.join(self.build, "memtided")
         self.floor = os.path.join(self.build, "bench", "sampler_floor")
         self.here = os.path.dirname(os.path.abspath(__file__))
         self.mprof = (["/usr/bin/python3-mprof"] if os.access("/usr/bin/python3-mprof", os.X_OK)
@@ -733,6 +738,89 @@ def section_import(ctx):
     rate = n / med(walls)
     ctx.target("d. memtide import, lines a second (wall)", "%.2fM" % (rate / 1e6),
                ">= 1M", rate >= 1e6 and same)
+# ---------------------------------------------------------------- memtided
+
+FORKER = ("import os, sys, time\n"
+          "pids = [os.getpid()]\n"
+          "for _ in range(int(sys.argv[1]) - 1):\n"
+          "    pid = os.fork()\n"
+          "    if pid == 0:\n"
+          "        time.sleep(3600); os._exit(0)\n"
+          "    pids.append(pid)\n"
+          "print(' '.join(map(str, pids)), flush=True)\n"
+          "time.sleep(3600)\n")
+
+
+def spawn_forked_pythons(ctx, n, marker):
+    """n sleeping Python processes: one that forks n - 1 children after
+    import.  Returns (its process group, pids)."""
+    p = ctx.reaper.spawn([PY, "-c", FORKER, str(n), marker], stdout=subprocess.PIPE, text=True)
+    pids = [int(x) for x in p.stdout.readline().split()]
+    if len(pids) != n:
+        raise RuntimeError("forker started %d of %d" % (len(pids), n))
+    wait_sleeping(pids)
+    return p.pid, pids
+
+
+def daemon_once(ctx, n, interval_s, seconds, tag):
+    marker = "memtided-bench-%s-%d" % (tag, os.getpid())
+    pgid, pids = spawn_forked_pythons(ctx, n, marker)
+    conf = os.path.join(ctx.tmp, "memtided-%s.conf" % tag)
+    db = os.path.join(ctx.tmp, "memtided-%s.db" % tag)
+    with open(conf, "w") as f:
+        f.write('[memtided]\nretention = 100d\n[track "bench"]\npython = yes\n'
+                'cmdline = %s\ninterval = %dms\n' % (marker, round(interval_s * 1000)))
+    try:
+        jobs = {
+            "memtided": Timed(ctx, [ctx.memtided, "-c", conf, "--db", db], "memtided"),
+            "psutil": Timed(ctx, [PY, os.path.join(ctx.here, "psutil_loop.py"), str(interval_s),
+                                  str(seconds)] + [str(p) for p in pids], "psutil"),
+        }
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            for j in jobs.values():
+                j.poll_status()
+            time.sleep(0.2)
+        # memtided runs until stopped: SIGINT once the psutil loop is done.
+        res = {"psutil": jobs["psutil"].wait(timeout=60),
+               "memtided": jobs["memtided"].wait(timeout=0)}
+    finally:
+        ctx.reaper.kill_group(pgid)
+    con = sqlite3.connect(db)
+    rows, procs = con.execute("SELECT count(*), count(DISTINCT proc) FROM sample").fetchone()
+    con.close()
+    out = {}
+    for k, r in res.items():
+        out[k] = {"cpu_s": r["cpu_s"], "wall_s": r["wall_s"], "status": r["status"],
+                  "core_pct": r["cpu_s"] / r["wall_s"] * 100, "maxrss_kib": r["maxrss_kib"]}
+    out["memtided"].update(samples=rows, procs=procs)
+    return out
+
+
+def section_daemon(ctx):
+    a = ctx.args
+    ctx.say("== e. memtided vs a psutil loop over the same sleeping Python processes, "
+            "concurrently, %g s each" % a.daemon_seconds)
+    rows = []
+    for n, interval_s, tag in ((a.daemon_procs, 1.0, "slow"), (a.daemon_fast_procs, 0.01, "fast")):
+        interval = "%g s" % interval_s
+        r = daemon_once(ctx, n, interval_s, a.daemon_seconds, tag)
+        ctx.raw["daemon_%s" % tag] = r
+        m, p = r["memtided"], r["psutil"]
+        rows.append(["%d x %s" % (n, interval), "%.2f %%" % m["core_pct"],
+                     "%.1f MiB" % (m["maxrss_kib"] / 1024), "%d" % m["samples"],
+                     "%.2f %%" % p["core_pct"], "%.1f MiB" % (p["maxrss_kib"] / 1024),
+                     "%.1fx" % ratio(p["core_pct"], m["core_pct"])])
+        if tag == "slow":
+            ctx.target("d. memtided CPU at %d x 1 s" % n, "%.2f %% of a core" % m["core_pct"],
+                       "<= 1 %", m["core_pct"] <= 1.0)
+            ctx.target("d. memtided peak RSS at %d x 1 s" % n,
+                       "%.1f MiB" % (m["maxrss_kib"] / 1024), "<= 8 MiB",
+                       m["maxrss_kib"] <= 8 * 1024)
+        ctx.target("d. psutil / memtided CPU at %d x %s" % (n, interval),
+                   "%.1fx" % ratio(p["core_pct"], m["core_pct"]), "> 1x (report)", None)
+    ctx.say(table(rows, ["processes", "memtided CPU", "memtided RSS", "samples",
+                         "psutil CPU", "psutil RSS", "psutil/memtided"]))
     ctx.say()
 
 
@@ -753,7 +841,10 @@ def main():
     ap.add_argument("--plot-reps", type=int, default=3)
     ap.add_argument("--import-lines", type=int, default=1000000)
     ap.add_argument("--import-reps", type=int, default=3)
-    ap.add_argument("--only", choices=["a", "b", "c", "d"], action="append",
+    ap.add_argument("--daemon-procs", type=int, default=1000, help="section e, at 1 s")
+    ap.add_argument("--daemon-fast-procs", type=int, default=50, help="section e, at 10 ms")
+    ap.add_argument("--daemon-seconds", type=float, default=30, help="section e duration")
+    ap.add_argument("--only", choices=["a", "b", "c", "d", "e"], action="append",
                     help="run only these sections")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = ap.parse_args()
@@ -773,7 +864,7 @@ def main():
         ctx.say("mprof: %s; psutil via %s; temp %s" % (" ".join(ctx.mprof), PY, ctx.tmp))
         ctx.say()
         for name, fn in (("a", section_batch), ("b", section_attach), ("c", section_plot),
-                         ("d", section_import)):
+                         ("d", section_import), ("e", section_daemon)):
             if args.only and name not in args.only:
                 continue
             try:

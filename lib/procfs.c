@@ -192,6 +192,38 @@ long procfs_read(const char *root, int pid, const char *name, char *buf,
 	return (long)got;
 }
 
+char *procfs_read_all(const char *root, int pid, const char *name, size_t max,
+		      size_t *len)
+{
+	size_t cap = 4096;
+	char *buf = NULL;
+	long n;
+
+	for (;;) {
+		char *b = realloc(buf, cap + 1);
+
+		if (!b) {
+			free(buf);
+			errno = ENOMEM;
+			return NULL;
+		}
+		buf = b;
+		/* Read again from the start: /proc files are generated per
+		 * read, so a partial first read cannot be continued. */
+		n = procfs_read(root, pid, name, buf, cap + 1);
+		if (n < 0) {
+			free(buf);
+			errno = (int)-n;
+			return NULL;
+		}
+		if ((size_t)n < cap || cap >= max)
+			break;
+		cap = cap * 4 < max ? cap * 4 : max;
+	}
+	*len = (size_t)n;
+	return buf;
+}
+
 static int open_at(const char *root, int pid, const char *name)
 {
 	char path[256];

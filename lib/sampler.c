@@ -320,49 +320,90 @@ static int32_t lifetime_cpu_pm(const struct sampler_proc *p, uint64_t cpu_ns)
 	return age > 0.001 ? (int32_t)((double)cpu_ns / 1e6 / age) : 0;
 }
 
+/* Reads one live process; returns 1 with the reading in r, or 0 when it
+ * was found gone (its series ends quietly). */
+static int sample_one(struct sampler *s, struct sampler_proc *p, int64_t tick,
+		      int64_t now_ns, struct sampler_reading *r)
+{
+	struct procfs_reading pr;
+	int64_t dt;
+
+	if (!p->alive)
+		return 0;
+	if (procfs_sample(&p->h, &pr) < 0 || pr.start_ticks != p->start_ticks) {
+		sampler_end(s, p);
+		return 0;
+	}
+	dt = now_ns - p->last_mono_ns;
+	r->proc = p;
+	r->rss_pages = pr.rss_pages;
+	r->threads = pr.threads;
+	if (dt >= 1000000)
+		r->cpu_pm = (int32_t)((pr.cpu_ns - p->last_cpu_ns) * 1000 / (uint64_t)dt);
+	else
+		/* No interval to speak of yet (the first tick right after
+		 * tracking began): the average since the process started says
+		 * more than a 0. */
+		r->cpu_pm = lifetime_cpu_pm(p, pr.cpu_ns);
+	read_rollup(s, p, now_ns, r);
+	p->last_cpu_ns = pr.cpu_ns;
+	p->last_mono_ns = now_ns;
+	p->rss_pages = pr.rss_pages;
+	if (pr.rss_pages > p->peak_pages)
+		p->peak_pages = pr.rss_pages;
+	if (p->first_tick < 0)
+		p->first_tick = tick;
+	p->last_tick = tick;
+	return 1;
+}
+
 size_t sampler_tick(struct sampler *s, int64_t tick, int64_t now_ns,
 		    struct sampler_reading *out)
 {
 	size_t k = 0;
 
+	for (size_t i = 0; i < s->n; i++)
+		k += (size_t)sample_one(s, s->v[i], tick, now_ns, &out[k]);
+	return k;
+}
+
+int sampler_tick_one(struct sampler *s, struct sampler_proc *p, int64_t tick,
+		     int64_t now_ns, struct sampler_reading *out)
+{
+	return sample_one(s, p, tick, now_ns, out);
+}
+
+void sampler_end(struct sampler *s, struct sampler_proc *p)
+{
+	if (!p->alive)
+		return;
+	p->alive = 0;
+	s->alive--;
+	procfs_close(&p->h);
+}
+
+size_t sampler_forget(struct sampler *s)
+{
+	size_t k = 0, gone = 0;
+
 	for (size_t i = 0; i < s->n; i++) {
 		struct sampler_proc *p = s->v[i];
-		struct sampler_reading *r = &out[k];
-		struct procfs_reading pr;
-		int64_t dt;
 
-		if (!p->alive)
-			continue;
-		if (procfs_sample(&p->h, &pr) < 0 || pr.start_ticks != p->start_ticks) {
-			/* Gone mid-read: its series ends quietly. */
-			p->alive = 0;
-			s->alive--;
-			procfs_close(&p->h);
+		if (p->alive || !p->end_reported) {
+			s->v[k++] = p;
 			continue;
 		}
-		dt = now_ns - p->last_mono_ns;
-		r->proc = p;
-		r->rss_pages = pr.rss_pages;
-		r->threads = pr.threads;
-		if (dt >= 1000000)
-			r->cpu_pm = (int32_t)((pr.cpu_ns - p->last_cpu_ns) * 1000 / (uint64_t)dt);
-		else
-			/* No interval to speak of yet (the first tick right
-			 * after tracking began): the average since the
-			 * process started says more than a 0. */
-			r->cpu_pm = lifetime_cpu_pm(p, pr.cpu_ns);
-		read_rollup(s, p, now_ns, r);
-		p->last_cpu_ns = pr.cpu_ns;
-		p->last_mono_ns = now_ns;
-		p->rss_pages = pr.rss_pages;
-		if (pr.rss_pages > p->peak_pages)
-			p->peak_pages = pr.rss_pages;
-		if (p->first_tick < 0)
-			p->first_tick = tick;
-		p->last_tick = tick;
-		k++;
+		/* Children keep no pointer to a parent that is freed. */
+		for (size_t j = 0; j < s->n; j++)
+			if (s->v[j]->parent == p)
+				s->v[j]->parent = NULL;
+		free(p->exe);
+		free(p->argv);
+		free(p);
+		gone++;
 	}
-	return k;
+	s->n = k;
+	return gone;
 }
 
 int sampler_refresh_meta(struct sampler *s)

@@ -9,6 +9,11 @@
 
 int units_parse_duration(const char *s, int64_t *ns)
 {
+	return units_parse_duration_max(s, 100 * 86400 * INT64_C(1000000000), ns);
+}
+
+int units_parse_duration_max(const char *s, int64_t max_ns, int64_t *ns)
+{
 	static const struct {
 		const char *name;
 		double seconds;
@@ -29,7 +34,7 @@ int units_parse_duration(const char *s, int64_t *ns)
 		if (strcmp(end, suffix[i].name) == 0) {
 			double t = v * suffix[i].seconds;
 
-			if (t > 100 * 86400.0 || t < 1e-6)
+			if (t * 1e9 > (double)max_ns || t < 1e-6)
 				return -EINVAL;
 			*ns = (int64_t)(t * 1e9 + 0.5);
 			return 0;

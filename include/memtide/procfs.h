@@ -48,6 +48,13 @@ int procfs_parse_rollup(const char *buf, size_t len, struct procfs_rollup *out);
 long procfs_read(const char *root, int pid, const char *name, char *buf,
 		 size_t size);
 
+/* Reads a whole /proc file of unknown size (cmdline, environ, maps) into a
+ * malloc'd buffer (NUL-terminated), growing from 4 KiB up to max bytes; a
+ * longer file is cut there.  Returns it with *len, or NULL with errno
+ * (ESRCH when the process is gone). */
+char *procfs_read_all(const char *root, int pid, const char *name, size_t max,
+		      size_t *len);
+
 /* A tracked process's open files. */
 struct procfs_handle {
 	int pid;

@@ -84,6 +84,21 @@ int sampler_scan(struct sampler *s);
 size_t sampler_tick(struct sampler *s, int64_t tick, int64_t now_ns,
 		    struct sampler_reading *out);
 
+/* Reads one live process p of s at tick (a process just found, so that
+ * even one that lives 20 ms has a sample).  Returns 1 with the reading in
+ * out, or 0 when it is gone. */
+int sampler_tick_one(struct sampler *s, struct sampler_proc *p, int64_t tick,
+		     int64_t now_ns, struct sampler_reading *out);
+
+/* Stops sampling p (it no longer matches what is tracked): it is !alive
+ * from now on, as if it had ended. */
+void sampler_end(struct sampler *s, struct sampler_proc *p);
+
+/* Frees the entries that ended and whose end the caller reported
+ * (end_reported), so a long-lived sampler does not grow with every process
+ * it ever saw.  Their pointers become invalid.  Returns how many. */
+size_t sampler_forget(struct sampler *s);
+
 /* Re-reads exe and argv of live processes whose /proc/PID/exe changed since
  * (they exec'd: a pyenv shim becoming python, a wrapper becoming the
  * worker), setting meta_changed.  Returns how many changed. */

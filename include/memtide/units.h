@@ -10,6 +10,9 @@
  * *ns (> 0), or -EINVAL for anything else: empty, negative, zero, trailing
  * garbage, or above 100 days. */
 int units_parse_duration(const char *s, int64_t *ns);
+/* The same with another upper bound, max_ns (memtided's retentions run to
+ * years). */
+int units_parse_duration_max(const char *s, int64_t max_ns, int64_t *ns);
 
 /* Formats bytes with a binary unit and one decimal: "301.2 MiB", "512 B".
  * Returns buf. */

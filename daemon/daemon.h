@@ -1,0 +1,110 @@
+/* daemon.h - memtided's parts: logging, sd_notify, the writer thread and
+ * the tracker (discovery, rules, sampling) that main.c drives.
+ *
+ * Two threads: the main thread discovers and samples on 10 ms base ticks
+ * and never touches the database; the writer thread owns the store and
+ * drains a bounded queue of samples and process records into it.
+ */
+#ifndef MEMTIDED_DAEMON_H
+#define MEMTIDED_DAEMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "memtide/config.h"
+#include "memtide/store.h"
+
+/* ---- log.c: one function, stderr, levels of config.h. */
+void log_set_level(int level);
+int log_enabled(int level);
+void dlog(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define log_error(...) dlog(CONFIG_LOG_ERROR, __VA_ARGS__)
+#define log_warning(...) dlog(CONFIG_LOG_WARNING, __VA_ARGS__)
+#define log_notice(...) dlog(CONFIG_LOG_NOTICE, __VA_ARGS__)
+#define log_info(...) dlog(CONFIG_LOG_INFO, __VA_ARGS__)
+#define log_debug(...) dlog(CONFIG_LOG_DEBUG, __VA_ARGS__)
+
+/* ---- notify.c: the sd_notify protocol, written directly: one datagram to
+ * $NOTIFY_SOCKET ('@' = abstract namespace).  A no-op without it. */
+void notify(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The watchdog period to ping at (half of $WATCHDOG_USEC), ns; 0: none. */
+int64_t notify_watchdog_ns(void);
+
+/* ---- writer.c */
+enum wmsg_type { W_SAMPLE, W_PROC, W_END, W_META, W_HWM };
+
+/* A process record; the strings of p are malloc'd and owned by the message.
+ * local / parent_local: the main thread's ids, mapped to proc.id by the
+ * writer (the database assigns those, and sampling never waits for it). */
+struct wproc {
+	struct store_proc p;
+	int64_t local, parent_local;
+};
+
+struct wmsg {
+	enum wmsg_type type;
+	union {
+		struct store_sample s; /* s.proc is a local id */
+		struct wproc *proc;
+		struct {
+			int64_t local, last_tick;
+			double ended;
+		} end;
+		struct {
+			int64_t local;
+			char *exe, *argv;
+			size_t argv_len;
+		} meta;
+		struct {
+			int64_t local, bytes;
+		} hwm;
+	} u;
+};
+
+struct writer_stats {
+	uint64_t written, dropped, queued;
+	int failing;
+};
+
+struct writer;
+/* Starts the writer thread on an open store and run.  max_queued: samples
+ * held while the database cannot take them; more are dropped (counted). */
+int writer_start(struct store *st, int64_t run, size_t max_queued, struct writer **out);
+/* Queues n samples; never blocks on the database.  Returns how many were
+ * dropped because the queue was full. */
+size_t writer_push_samples(struct writer *w, const struct store_sample *v, size_t n);
+/* Queues a process record, end, exec or high-water mark: never dropped. */
+void writer_push(struct writer *w, const struct wmsg *m);
+/* Retention settings (ns; 0: keep everything), applied from the next round. */
+void writer_retention(struct writer *w, int64_t raw_ns, int64_t rollup_ns);
+void writer_get_stats(struct writer *w, struct writer_stats *s);
+/* Flushes what is queued (trying until deadline, CLOCK_MONOTONIC ns), ends
+ * the run at Unix time ended, joins the thread and frees the writer.
+ * Returns the samples that could not be written. */
+uint64_t writer_stop(struct writer *w, int64_t deadline_ns, double ended);
+
+/* ---- track.c */
+struct tracker;
+int tracker_new(const struct config *cfg, struct writer *w, int64_t t0_ns,
+		struct tracker **out);
+void tracker_free(struct tracker *t);
+/* Swaps in a new config (the caller keeps ownership of both) and judges
+ * every tracked process again. */
+void tracker_reload(struct tracker *t, const struct config *cfg);
+/* Judges every process of /proc. */
+void tracker_scan(struct tracker *t);
+/* Subscribes to the proc connector; returns its fd or -errno. */
+int tracker_events_open(struct tracker *t);
+/* Handles pending proc connector events. */
+void tracker_events(struct tracker *t);
+/* Samples the groups due at monotonic time now_ns. */
+void tracker_tick(struct tracker *t, int64_t now_ns);
+/* The monotonic time the next group is due, ns. */
+int64_t tracker_next_due(const struct tracker *t);
+/* Reads VmHWM of every tracked process and queues the new highs. */
+void tracker_read_hwm(struct tracker *t);
+/* Ends every tracked process at Unix time ended (shutdown). */
+void tracker_end_all(struct tracker *t, double ended);
+size_t tracker_count(const struct tracker *t);
+
+#endif

@@ -1,0 +1,350 @@
+/* main.c - memtided: options, lifecycle and the main loop.
+ *
+ * One loop on the main thread wakes for whatever is due first -- a sampling
+ * group, a /proc scan, the watchdog -- or for a proc connector event, and
+ * sleeps in ppoll() with the signals it handles unblocked only there: a
+ * handler sets a flag and the loop acts on it, never the handler.
+ */
+#include "daemon.h"
+
+#include "memtide/config.h"
+#include "memtide/store.h"
+#include "memtide/ticker.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <malloc.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define NS 1000000000LL
+#define HWM_NS (60 * NS)         /* VmHWM of every process: costly, rarely */
+#define STOP_GRACE_NS (NS * 8 / 10) /* SIGTERM to exit: under a second */
+#define MAX_QUEUED 131072        /* samples held while the database refuses */
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+static volatile sig_atomic_t got_term, got_hup;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		got_hup = 1;
+	else
+		got_term = 1;
+}
+
+static const char usage[] =
+	"Usage: memtided [-c FILE] [--db PATH] [-v] [--check]\n"
+	"Record the memory of every Python process (or those the [track] rules\n"
+	"of FILE select) into SQLite, in the foreground, until SIGTERM.\n"
+	"\n"
+	"  -c, --config FILE  configuration (default " CONFIG_DEFAULT_PATH ")\n"
+	"      --db PATH      database (default: the config's, else\n"
+	"                     " CONFIG_DEFAULT_DB ")\n"
+	"  -v, --verbose      log debug messages\n"
+	"      --check        check the configuration and exit: 0 ok, 2 bad\n"
+	"  -h, --help         this help\n"
+	"      --version      print the version\n"
+	"\n"
+	"SIGHUP reloads the configuration (a bad one is refused and the current\n"
+	"one kept); SIGTERM or SIGINT flushes and exits.  See memtided(8).\n";
+
+struct opts {
+	const char *config, *db;
+	int verbose, check, config_given;
+};
+
+static int parse_opts(int argc, char **argv, struct opts *o)
+{
+	enum { OPT_DB = 256, OPT_CHECK, OPT_VERSION };
+	static const struct option lo[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"db", required_argument, NULL, OPT_DB},
+		{"verbose", no_argument, NULL, 'v'},
+		{"check", no_argument, NULL, OPT_CHECK},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, OPT_VERSION},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	o->config = CONFIG_DEFAULT_PATH;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":c:vh", lo, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			o->config = optarg;
+			o->config_given = 1;
+			break;
+		case OPT_DB:
+			o->db = optarg;
+			break;
+		case 'v':
+			o->verbose = 1;
+			break;
+		case OPT_CHECK:
+			o->check = 1;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 1;
+		case OPT_VERSION:
+			printf("memtided %s\n", MEMTIDE_VERSION);
+			return 1;
+		case ':':
+			fprintf(stderr, "memtided: option '%s' needs a value\n", argv[optind - 1]);
+			return -1;
+		default:
+			fprintf(stderr, "memtided: unknown option '%s'\n", argv[optind - 1]);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "memtided: unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+/* Loads the configuration; a missing default file means the defaults (all
+ * Python processes), a missing file named with -c is an error. */
+static int load_config(const struct opts *o, struct config *c, char *err, size_t len)
+{
+	int rc = config_load(o->config, c, err, len);
+
+	if (rc == -ENOENT && !o->config_given)
+		return config_defaults(c);
+	return rc;
+}
+
+/* The database is 0640 and, where the group exists (the unit's sysusers.d
+ * file creates it), group-owned by "memtide": its members may read the
+ * history with memtide list/plot, and nobody else may. */
+static void share_with_group(const char *db)
+{
+	struct group *g = getgrnam("memtide");
+	static const char *const suffix[] = {"", "-wal", "-shm"};
+	char path[4096];
+
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(path, sizeof path, "%s%s", db, suffix[i]);
+		if (access(path, F_OK) < 0)
+			continue;
+		if (chmod(path, 0640) < 0)
+			log_warning("cannot chmod %s: %m", path);
+		if (g && chown(path, (uid_t)-1, g->gr_gid) < 0)
+			log_warning("cannot give %s to group memtide: %m", path);
+	}
+}
+
+static void status(struct tracker *t, struct writer *w, uint64_t *dropped_seen)
+{
+	struct writer_stats ws;
+
+	writer_get_stats(w, &ws);
+	if (ws.dropped > *dropped_seen) {
+		log_warning("%llu samples dropped: the database is not keeping up (queue"
+			    " full, %llu queued)",
+			    (unsigned long long)(ws.dropped - *dropped_seen),
+			    (unsigned long long)ws.queued);
+		*dropped_seen = ws.dropped;
+	}
+	notify("STATUS=tracking %zu processes; %llu samples written, %llu queued,"
+	       " %llu dropped%s",
+	       tracker_count(t), (unsigned long long)ws.written,
+	       (unsigned long long)ws.queued, (unsigned long long)ws.dropped,
+	       ws.failing ? "; database not writable" : "");
+}
+
+static void reload(const struct opts *o, struct config **cfg, struct tracker *t,
+		   struct writer *w)
+{
+	struct config *c = calloc(1, sizeof *c);
+	char err[512];
+
+	notify("RELOADING=1");
+	if (!c || load_config(o, c, err, sizeof err)) {
+		log_error("reload refused, keeping the current configuration: %s",
+			  c ? err : "out of memory");
+		free(c);
+		notify("READY=1");
+		return;
+	}
+	if (strcmp(c->database, (*cfg)->database) != 0 && !o->db)
+		log_warning("database changed to %s: takes effect at the next start",
+			    c->database);
+	tracker_reload(t, c);
+	writer_retention(w, c->retention_ns, c->rollup_retention_ns);
+	log_set_level(o->verbose ? CONFIG_LOG_DEBUG : c->log_level);
+	config_free(*cfg);
+	free(*cfg);
+	*cfg = c;
+	log_info("configuration reloaded: %zu rule%s", c->nrules, c->nrules == 1 ? "" : "s");
+	notify("READY=1");
+}
+
+static int64_t min64(int64_t a, int64_t b)
+{
+	return a < b ? a : b;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = {0};
+	struct config *cfg = calloc(1, sizeof *cfg);
+	struct store *st = NULL;
+	struct writer *w = NULL;
+	struct tracker *t = NULL;
+	struct sigaction sa;
+	sigset_t block, none;
+	char err[512], *command = NULL;
+	const char *db;
+	int64_t run, t0, next_scan, next_wd, next_hwm, wd_ns;
+	uint64_t dropped_seen = 0, lost;
+	int rc, code = EXIT_FAIL, efd;
+
+	if (!cfg)
+		return EXIT_FAIL;
+	if ((rc = parse_opts(argc, argv, &o)))
+		return rc > 0 ? EXIT_OK : (fputs("Try 'memtided --help'.\n", stderr), EXIT_USAGE);
+	if ((rc = load_config(&o, cfg, err, sizeof err))) {
+		fprintf(stderr, "memtided: %s\n", rc == -ENOMEM ? "out of memory" : err);
+		return EXIT_USAGE;
+	}
+	if (o.check) {
+		printf("%s: ok (%zu rule%s)\n", o.config, cfg->nrules, cfg->nrules == 1 ? "" : "s");
+		config_free(cfg);
+		free(cfg);
+		return EXIT_OK;
+	}
+	log_set_level(o.verbose ? CONFIG_LOG_DEBUG : cfg->log_level);
+	/* Large buffers (argv, maps) go back to the system when freed: a
+	 * long-running daemon keeps the RSS of what it holds now. */
+	mallopt(M_MMAP_THRESHOLD, 64 * 1024);
+	mallopt(M_ARENA_MAX, 1);
+	umask(027);
+
+	db = o.db ? o.db : cfg->database;
+	if ((rc = store_open(db, STORE_WRITE, &st))) {
+		log_error("cannot open database '%s': %s", db, store_errmsg(st));
+		goto out;
+	}
+	share_with_group(db);
+	if (asprintf(&command, "memtided -c %s", o.config) < 0)
+		command = NULL;
+	t0 = ticker_now_mono();
+	{
+		struct store_run sr = {
+			.kind = "daemon",
+			.command = command ? command : "memtided",
+			.started = (double)ticker_now_real() / 1e9,
+			.interval = (double)CONFIG_TICK_NS / 1e9,
+			.page_size = sysconf(_SC_PAGESIZE),
+			.backend = "rss",
+		};
+
+		if (store_run_begin(st, &sr, &run)) {
+			log_error("cannot start a run in '%s': %s", db, store_errmsg(st));
+			goto out;
+		}
+	}
+
+	/* The signals are blocked everywhere -- the writer thread inherits
+	 * that -- and delivered only inside ppoll() below. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, NULL);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&none);
+
+	if ((rc = writer_start(st, run, MAX_QUEUED, &w))) {
+		log_error("cannot start the writer thread: %s", strerror(-rc));
+		goto out;
+	}
+	writer_retention(w, cfg->retention_ns, cfg->rollup_retention_ns);
+	if ((rc = tracker_new(cfg, w, t0, &t))) {
+		log_error("out of memory");
+		goto out;
+	}
+	efd = tracker_events_open(t);
+	if (efd < 0)
+		log_notice("proc connector unavailable (%s): finding processes by /proc"
+			   " scans every %.1f s", strerror(-efd), (double)cfg->scan_ns / NS);
+	tracker_scan(t);
+	log_info("run %lld in %s: %zu rule%s, tracking %zu processes", (long long)run, db,
+		 cfg->nrules, cfg->nrules == 1 ? "" : "s", tracker_count(t));
+	notify("READY=1\nMAINPID=%d", (int)getpid());
+	status(t, w, &dropped_seen);
+
+	wd_ns = notify_watchdog_ns();
+	next_scan = ticker_now_mono() + cfg->scan_ns;
+	next_wd = wd_ns ? ticker_now_mono() : INT64_MAX;
+	next_hwm = ticker_now_mono() + HWM_NS;
+	while (!got_term) {
+		struct pollfd pfd = {.fd = efd, .events = POLLIN};
+		int64_t now = ticker_now_mono(), wake;
+		struct timespec ts;
+
+		if (got_hup) {
+			got_hup = 0;
+			reload(&o, &cfg, t, w);
+		}
+		if (now >= next_scan) {
+			tracker_scan(t);
+			status(t, w, &dropped_seen);
+			next_scan = now + cfg->scan_ns;
+		}
+		tracker_tick(t, now);
+		if (now >= next_wd) {
+			notify("WATCHDOG=1");
+			next_wd = now + wd_ns;
+		}
+		if (now >= next_hwm) {
+			tracker_read_hwm(t);
+			next_hwm = now + HWM_NS;
+		}
+		wake = min64(min64(tracker_next_due(t), next_scan), min64(next_wd, next_hwm));
+		now = ticker_now_mono();
+		wake = wake > now ? wake - now : 0;
+		ts.tv_sec = wake / NS;
+		ts.tv_nsec = wake % NS;
+		rc = ppoll(efd >= 0 ? &pfd : NULL, efd >= 0 ? 1 : 0, &ts, &none);
+		if (rc > 0 && (pfd.revents & POLLIN))
+			tracker_events(t);
+	}
+
+	notify("STOPPING=1");
+	log_info("stopping: writing what is queued");
+	tracker_end_all(t, (double)ticker_now_real() / 1e9);
+	lost = writer_stop(w, ticker_now_mono() + STOP_GRACE_NS,
+			   (double)ticker_now_real() / 1e9);
+	w = NULL;
+	if (lost)
+		log_error("%llu samples could not be written before exiting",
+			  (unsigned long long)lost);
+	code = EXIT_OK;
+out:
+	if (w)
+		writer_stop(w, ticker_now_mono(), (double)ticker_now_real() / 1e9);
+	tracker_free(t);
+	store_close(st);
+	free(command);
+	config_free(cfg);
+	free(cfg);
+	return code;
+}

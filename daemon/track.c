@@ -1,0 +1,608 @@
+/* track.c - which processes memtided follows, and their samples.
+ *
+ * Every process is judged once against the rules (rules.h) when it is first
+ * seen -- by a /proc scan, or a fork event of the proc connector -- and
+ * again when it execs.  A tracked process joins the sampling group of its
+ * (interval, pss): one sampler (sampler.h) per group, due every
+ * interval / 10 ms base ticks.  Those judged and not tracked are remembered
+ * by a fingerprint (start time, exe, uid), so a scan re-reads only three
+ * small things of each: a setuid or an exec the events missed still gets
+ * the process judged again.
+ *
+ * All of it runs on the main thread; the database is reached only through
+ * the writer's queue.
+ */
+#include "daemon.h"
+
+#include "memtide/discover.h"
+#include "memtide/idmap.h"
+#include "memtide/procfs.h"
+#include "memtide/pyinfo.h"
+#include "memtide/rules.h"
+#include "memtide/sampler.h"
+#include "memtide/ticker.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define ROOT "/proc"
+#define MAX_ARGV (128 * 1024)
+
+struct group {
+	int64_t period; /* base ticks between samples */
+	int pss;
+	int64_t next_due; /* the next tick it is due */
+	struct sampler *sm;
+};
+
+struct tproc {
+	int pid;
+	int rule; /* index in the current config */
+	struct group *g;
+	struct sampler_proc *sp; /* sp->id is the local id */
+};
+
+struct tracker {
+	const struct config *cfg;
+	unsigned need;
+	struct writer *w;
+	int64_t t0_ns;
+	struct group **groups;
+	size_t ngroups;
+	struct idmap procs;    /* pid -> struct tproc * */
+	struct idmap rejected; /* pid -> fingerprint of a process judged untracked */
+	struct idmap seen;     /* the rejected of the scan under way */
+	int scanning;
+	int64_t next_local;
+	int events_fd;
+	struct sampler_reading *rd;
+	size_t rd_cap;
+	struct store_sample *sb;
+	size_t tracked;
+	int self;
+};
+
+static struct tproc *tp_of(const struct tracker *t, int pid)
+{
+	int64_t v;
+
+	return idmap_get(&t->procs, pid, &v) ? (struct tproc *)(intptr_t)v : NULL;
+}
+
+int tracker_new(const struct config *cfg, struct writer *w, int64_t t0_ns,
+		struct tracker **out)
+{
+	struct tracker *t = calloc(1, sizeof *t);
+
+	if (!t)
+		return -ENOMEM;
+	t->cfg = cfg;
+	t->need = rules_needs(cfg);
+	t->w = w;
+	t->t0_ns = t0_ns;
+	t->events_fd = -1;
+	t->self = (int)getpid();
+	*out = t;
+	return 0;
+}
+
+void tracker_free(struct tracker *t)
+{
+	size_t i = 0;
+	int64_t k, v;
+
+	if (!t)
+		return;
+	while (idmap_next(&t->procs, &i, &k, &v))
+		free((struct tproc *)(intptr_t)v);
+	idmap_free(&t->procs);
+	idmap_free(&t->rejected);
+	idmap_free(&t->seen);
+	for (size_t g = 0; g < t->ngroups; g++) {
+		sampler_free(t->groups[g]->sm);
+		free(t->groups[g]);
+	}
+	free(t->groups);
+	discover_events_close(t->events_fd);
+	free(t->rd);
+	free(t->sb);
+	free(t);
+}
+
+size_t tracker_count(const struct tracker *t)
+{
+	return t->tracked;
+}
+
+static int64_t tick_now(const struct tracker *t, int64_t now_ns)
+{
+	return (now_ns - t->t0_ns) / CONFIG_TICK_NS;
+}
+
+static struct group *group_for(struct tracker *t, int64_t period, int pss, int64_t tick)
+{
+	struct group *g, **v;
+
+	for (size_t i = 0; i < t->ngroups; i++)
+		if (t->groups[i]->period == period && t->groups[i]->pss == pss)
+			return t->groups[i];
+	if (!(g = calloc(1, sizeof *g)) ||
+	    sampler_new(ROOT, 0, pss ? SAMPLER_PSS : SAMPLER_RSS, &g->sm)) {
+		free(g);
+		return NULL;
+	}
+	if (!(v = realloc(t->groups, (t->ngroups + 1) * sizeof *v))) {
+		sampler_free(g->sm);
+		free(g);
+		return NULL;
+	}
+	g->period = period;
+	g->pss = pss;
+	/* Groups sample on multiples of their period: processes of one
+	 * interval share ticks, so a total at a tick adds up. */
+	g->next_due = (tick / period + 1) * period;
+	t->groups = v;
+	t->groups[t->ngroups++] = g;
+	return g;
+}
+
+/* A fingerprint of what a scan can check cheaply: the process (start
+ * time), what it runs (exe) and who it runs as (uid). */
+static int64_t fingerprint(uint64_t start_ticks, const char *exe, long uid)
+{
+	uint64_t h = 1469598103934665603ULL ^ start_ticks;
+
+	for (const char *s = exe ? exe : ""; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	h = (h ^ (uint64_t)uid) * 1099511628211ULL;
+	return (int64_t)(h | 1);
+}
+
+static int64_t quick_fingerprint(int pid)
+{
+	char buf[1024], path[64], exe[4096];
+	struct procfs_stat st;
+	long n = procfs_read(ROOT, pid, "stat", buf, sizeof buf), uid;
+	ssize_t e;
+
+	if (n <= 0 || procfs_parse_stat(buf, (size_t)n, &st, NULL, 0))
+		return 0;
+	snprintf(path, sizeof path, ROOT "/%d/exe", pid);
+	e = readlink(path, exe, sizeof exe - 1);
+	exe[e > 0 ? e : 0] = '\0';
+	uid = procfs_uid(ROOT, pid);
+	return fingerprint(st.start_ticks, exe, uid);
+}
+
+static void reject(struct tracker *t, int pid, int64_t fp)
+{
+	if (!fp)
+		return;
+	idmap_put(&t->rejected, pid, fp);
+	if (t->scanning)
+		idmap_put(&t->seen, pid, fp);
+}
+
+static void push_sample(struct tracker *t, const struct sampler_reading *r, int64_t tick)
+{
+	struct store_sample s = {
+		.proc = r->proc->id,
+		.tick = tick,
+		.rss_pages = r->rss_pages,
+		.cpu_pm = r->cpu_pm,
+		.threads = r->threads,
+		.pss_kib = r->pss_kib,
+		.uss_kib = r->uss_kib,
+		.swap_kib = r->swap_kib,
+	};
+
+	writer_push_samples(t->w, &s, 1);
+}
+
+/* Queues the end of a process's series and forgets it. */
+static void untrack(struct tracker *t, struct tproc *tp, double ended)
+{
+	struct sampler_proc *sp = tp->sp;
+	struct wmsg m = {.type = W_END};
+
+	sampler_end(tp->g->sm, sp);
+	m.u.end.local = sp->id;
+	m.u.end.ended = ended;
+	m.u.end.last_tick = sp->last_tick < 0 ? sp->first_tick : sp->last_tick;
+	if (m.u.end.last_tick < 0)
+		m.u.end.last_tick = 0;
+	writer_push(t->w, &m);
+	sp->end_reported = 1;
+	log_debug("process %d ended", tp->pid);
+	idmap_del(&t->procs, tp->pid);
+	free(tp);
+	t->tracked--;
+}
+
+static double real_now(void)
+{
+	return (double)ticker_now_real() / 1e9;
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+/* Starts tracking a judged process under rule r. */
+static void track(struct tracker *t, const struct rules_facts *f, int r, int64_t now_ns)
+{
+	const struct config_rule *rule = &t->cfg->rules[r];
+	int64_t period = config_rule_interval(t->cfg, rule) / CONFIG_TICK_NS, tick;
+	struct group *g;
+	struct sampler_proc *sp;
+	struct tproc *tp, *parent;
+	struct wproc *wp;
+	struct pyinfo pi = {0};
+	struct sampler_reading rd;
+	struct wmsg m = {.type = W_PROC};
+
+	tick = tick_now(t, now_ns);
+	if (!(g = group_for(t, period, rule->pss, tick)))
+		return;
+	if (sampler_add_root(g->sm, f->pid, &sp))
+		return;
+	if (sp->start_ticks != f->start_ticks) {
+		/* The pid was reused between the judging and now. */
+		sp->end_reported = 1;
+		sampler_end(g->sm, sp);
+		return;
+	}
+	if (!(tp = calloc(1, sizeof *tp)) || !(wp = calloc(1, sizeof *wp))) {
+		free(tp);
+		sp->end_reported = 1;
+		sampler_end(g->sm, sp);
+		return;
+	}
+	tp->pid = f->pid;
+	tp->rule = r;
+	tp->g = g;
+	tp->sp = sp;
+	sp->id = ++t->next_local;
+	if (f->python)
+		pyinfo_read(ROOT, f->pid, "", &pi);
+	parent = tp_of(t, f->ppid);
+	wp->local = sp->id;
+	wp->parent_local = parent ? parent->sp->id : 0;
+	wp->p = (struct store_proc){
+		.pid = f->pid,
+		.ppid = f->ppid,
+		.start_ticks = sp->start_ticks,
+		.started = sp->started,
+		.first_tick = tick,
+		.exe = dup_or_null(sp->exe),
+		.argv = NULL,
+		.argv_len = 0,
+		.name = pi.name,
+		.interpreter = pi.kind ? strdup(pi.interpreter) : NULL,
+		.script = pi.script,
+		.module = pi.module,
+		.venv = pi.venv,
+		.uid = f->uid,
+		.unit = dup_or_null(f->unit),
+		.rule = strdup(rule->name),
+		.interval = (double)period * CONFIG_TICK_NS / 1e9,
+	};
+	if (sp->argv && (wp->p.argv = malloc(sp->argv_len))) {
+		memcpy((char *)wp->p.argv, sp->argv, sp->argv_len);
+		wp->p.argv_len = sp->argv_len;
+	}
+	m.u.proc = wp;
+	writer_push(t->w, &m);
+	idmap_put(&t->procs, f->pid, (int64_t)(intptr_t)tp);
+	t->tracked++;
+	log_debug("tracking process %d (%s) under rule \"%s\"", f->pid,
+		  pi.name ? pi.name : f->cmdline ? f->cmdline : "?", rule->name);
+	/* A first sample now: a child that lives 20 ms has one. */
+	if (sampler_tick_one(g->sm, sp, tick, now_ns, &rd))
+		push_sample(t, &rd, tick);
+}
+
+static int parent_rule(const struct tracker *t, int ppid)
+{
+	struct tproc *p = tp_of(t, ppid);
+
+	return p ? p->rule : -1;
+}
+
+/* Judges pid.  fresh: an event says it is new or changed, so any earlier
+ * verdict is stale. */
+static void judge(struct tracker *t, int pid, int fresh)
+{
+	struct rules_facts f;
+	int64_t fp = 0, old;
+	int r;
+
+	if (pid == t->self || tp_of(t, pid))
+		return;
+	if (!fresh && idmap_get(&t->rejected, pid, &old)) {
+		fp = quick_fingerprint(pid);
+		if (fp && fp == old) {
+			if (t->scanning)
+				idmap_put(&t->seen, pid, fp);
+			return;
+		}
+	}
+	if (rules_read_facts(ROOT, pid, 0, &f))
+		return;
+	r = rules_match(t->cfg, &f, parent_rule(t, f.ppid));
+	if (r >= 0 && (t->need & ~f.have)) {
+		rules_complete(ROOT, &f, t->need);
+		r = rules_match(t->cfg, &f, parent_rule(t, f.ppid));
+	}
+	if (r < 0)
+		reject(t, pid, fingerprint(f.start_ticks, f.exe, f.uid));
+	else
+		track(t, &f, r, ticker_now_mono());
+	rules_facts_free(&f);
+}
+
+/* A tracked process exec'd: judged again; if it still matches, its series
+ * goes on with the new exe and argv. */
+static void rejudge(struct tracker *t, struct tproc *tp)
+{
+	struct rules_facts f;
+	struct sampler_proc *sp = tp->sp;
+	struct wmsg m = {.type = W_META};
+	size_t len = 0;
+	int r;
+
+	if (rules_read_facts(ROOT, tp->pid, t->need, &f))
+		return; /* gone: the next tick ends it */
+	r = rules_match(t->cfg, &f, parent_rule(t, f.ppid));
+	if (r < 0) {
+		log_debug("process %d no longer matches a rule", tp->pid);
+		untrack(t, tp, real_now());
+		reject(t, f.pid, fingerprint(f.start_ticks, f.exe, f.uid));
+		rules_facts_free(&f);
+		return;
+	}
+	tp->rule = r;
+	free(sp->exe);
+	free(sp->argv);
+	sp->exe = dup_or_null(f.exe);
+	sp->argv = procfs_read_all(ROOT, tp->pid, "cmdline", MAX_ARGV, &len);
+	sp->argv_len = sp->argv ? len : 0;
+	m.u.meta.local = sp->id;
+	m.u.meta.exe = dup_or_null(sp->exe);
+	if (sp->argv && (m.u.meta.argv = malloc(len))) {
+		memcpy(m.u.meta.argv, sp->argv, len);
+		m.u.meta.argv_len = len;
+	}
+	writer_push(t->w, &m);
+	rules_facts_free(&f);
+}
+
+static void scan_one(int pid, void *arg)
+{
+	judge(arg, pid, 0);
+}
+
+void tracker_scan(struct tracker *t)
+{
+	struct idmap old;
+
+	t->scanning = 1;
+	if (discover_scan(ROOT, scan_one, t) < 0)
+		log_error("cannot read " ROOT ": %m");
+	t->scanning = 0;
+	/* The verdicts of processes gone since are dropped with the old map. */
+	old = t->rejected;
+	t->rejected = t->seen;
+	t->seen = (struct idmap){0};
+	idmap_free(&old);
+	for (size_t i = 0; i < t->ngroups; i++)
+		sampler_forget(t->groups[i]->sm);
+}
+
+void tracker_reload(struct tracker *t, const struct config *cfg)
+{
+	const struct config *old = t->cfg;
+	struct tproc **v = malloc((t->tracked + 1) * sizeof *v);
+	size_t i = 0, n = 0;
+	int64_t k, val;
+
+	t->cfg = cfg;
+	t->need = rules_needs(cfg);
+	idmap_free(&t->rejected);
+	if (!v)
+		return;
+	while (idmap_next(&t->procs, &i, &k, &val))
+		v[n++] = (struct tproc *)(intptr_t)val;
+	/* Rules are found again by name first, so that children = yes keeps
+	 * families together while each is judged. */
+	for (i = 0; i < n; i++) {
+		const char *name = old->rules[v[i]->rule].name;
+
+		v[i]->rule = -1;
+		for (size_t r = 0; r < cfg->nrules; r++)
+			if (strcmp(cfg->rules[r].name, name) == 0)
+				v[i]->rule = (int)r;
+	}
+	for (i = 0; i < n; i++) {
+		struct rules_facts f;
+		int r;
+
+		if (rules_read_facts(ROOT, v[i]->pid, t->need, &f))
+			continue;
+		r = rules_match(cfg, &f, parent_rule(t, f.ppid));
+		if (r < 0) {
+			untrack(t, v[i], real_now());
+			v[i] = NULL;
+		} else {
+			v[i]->rule = r;
+		}
+		rules_facts_free(&f);
+	}
+	/* Those that could not be read are gone: any valid index will do
+	 * until the next tick ends them. */
+	i = 0;
+	while (idmap_next(&t->procs, &i, &k, &val)) {
+		struct tproc *tp = (struct tproc *)(intptr_t)val;
+
+		if (tp->rule < 0)
+			tp->rule = 0;
+	}
+	free(v);
+}
+
+int tracker_events_open(struct tracker *t)
+{
+	t->events_fd = discover_events_open();
+	return t->events_fd;
+}
+
+void tracker_events(struct tracker *t)
+{
+	struct discover_event ev[256];
+	int n;
+
+	while ((n = discover_events_read(t->events_fd, ev, 256)) > 0) {
+		for (int i = 0; i < n; i++) {
+			struct tproc *tp = tp_of(t, ev[i].pid);
+
+			switch (ev[i].type) {
+			case DISCOVER_FORK:
+				/* A new process under a pid still tracked: the
+				 * old one ended unseen. */
+				if (tp)
+					untrack(t, tp, real_now());
+				judge(t, ev[i].pid, 1);
+				break;
+			case DISCOVER_EXEC:
+				if (tp)
+					rejudge(t, tp);
+				else
+					judge(t, ev[i].pid, 1);
+				break;
+			case DISCOVER_EXIT:
+				if (tp)
+					untrack(t, tp, real_now());
+				idmap_del(&t->rejected, ev[i].pid);
+				break;
+			}
+		}
+		if (n < 256)
+			break;
+	}
+	if (n == -ENOBUFS) {
+		log_warning("proc connector overflowed: scanning /proc");
+		tracker_scan(t);
+	}
+}
+
+static void sample_group(struct tracker *t, struct group *g, int64_t tick, int64_t now_ns)
+{
+	size_t n, count = sampler_count(g->sm), alive = sampler_alive(g->sm);
+
+	if (count > t->rd_cap) {
+		size_t cap = count * 2;
+		struct sampler_reading *rd = realloc(t->rd, cap * sizeof *rd);
+		struct store_sample *sb = realloc(t->sb, cap * sizeof *sb);
+
+		if (rd)
+			t->rd = rd;
+		if (sb)
+			t->sb = sb;
+		if (!rd || !sb)
+			return;
+		t->rd_cap = cap;
+	}
+	n = sampler_tick(g->sm, tick, now_ns, t->rd);
+	for (size_t i = 0; i < n; i++) {
+		struct sampler_reading *r = &t->rd[i];
+
+		t->sb[i] = (struct store_sample){
+			.proc = r->proc->id,
+			.tick = tick,
+			.rss_pages = r->rss_pages,
+			.cpu_pm = r->cpu_pm,
+			.threads = r->threads,
+			.pss_kib = r->pss_kib,
+			.uss_kib = r->uss_kib,
+			.swap_kib = r->swap_kib,
+		};
+	}
+	writer_push_samples(t->w, t->sb, n);
+	/* Processes found gone in this tick end here. */
+	if (n < alive)
+		for (size_t i = 0; i < sampler_count(g->sm); i++) {
+			struct sampler_proc *sp = sampler_get(g->sm, i);
+			struct tproc *tp;
+
+			if (sp->alive || sp->end_reported)
+				continue;
+			tp = tp_of(t, sp->pid);
+			if (tp && tp->sp == sp) {
+				untrack(t, tp, real_now());
+			} else {
+				sp->end_reported = 1;
+			}
+		}
+}
+
+void tracker_tick(struct tracker *t, int64_t now_ns)
+{
+	int64_t tick = tick_now(t, now_ns);
+
+	for (size_t i = 0; i < t->ngroups; i++) {
+		struct group *g = t->groups[i];
+
+		if (tick < g->next_due)
+			continue;
+		/* A late wake-up samples now, at the tick it is, rather than
+		 * pretend it was on time; the next one is back on the grid. */
+		sample_group(t, g, tick, now_ns);
+		g->next_due = (tick / g->period + 1) * g->period;
+	}
+}
+
+int64_t tracker_next_due(const struct tracker *t)
+{
+	int64_t due = INT64_MAX;
+
+	for (size_t i = 0; i < t->ngroups; i++)
+		if (sampler_alive(t->groups[i]->sm) && t->groups[i]->next_due < due)
+			due = t->groups[i]->next_due;
+	return due == INT64_MAX ? INT64_MAX : t->t0_ns + due * CONFIG_TICK_NS;
+}
+
+void tracker_read_hwm(struct tracker *t)
+{
+	for (size_t i = 0; i < t->ngroups; i++) {
+		struct sampler *sm = t->groups[i]->sm;
+
+		sampler_read_hwm(sm);
+		for (size_t j = 0; j < sampler_count(sm); j++) {
+			struct sampler_proc *sp = sampler_get(sm, j);
+			struct wmsg m = {.type = W_HWM};
+
+			if (!sp->alive || sp->hwm_kib <= 0)
+				continue;
+			m.u.hwm.local = sp->id;
+			m.u.hwm.bytes = sp->hwm_kib * 1024;
+			writer_push(t->w, &m);
+		}
+	}
+}
+
+void tracker_end_all(struct tracker *t, double ended)
+{
+	size_t i = 0;
+	int64_t k, v;
+
+	/* untrack() changes the map: restart the walk after each removal. */
+	while (idmap_next(&t->procs, &i, &k, &v)) {
+		untrack(t, (struct tproc *)(intptr_t)v, ended);
+		i = 0;
+	}
+}

@@ -1,0 +1,421 @@
+/* writer.c - the writer thread: a bounded queue drained into SQLite.
+ *
+ * The main thread only appends to the queue (a mutex held for a memcpy), so
+ * a reader's long transaction, a locked file or a full disk never delays a
+ * sample.  The writer commits at least once a second (a kill -9 loses at
+ * most that), retries every 100 ms while the database refuses, and between
+ * commits rolls old samples up in small batches.  Samples beyond max_queued
+ * are dropped and counted; process records are never dropped.
+ */
+#include "daemon.h"
+
+#include "memtide/idmap.h"
+#include "memtide/rollup.h"
+#include "memtide/ticker.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define NS 1000000000LL
+#define COMMIT_NS NS            /* commit at least this often */
+#define COMMIT_MSGS 4096        /* or as soon as this much is queued */
+#define BATCH_MSGS 16384        /* messages per round */
+#define RETRY_NS (NS / 10)
+#define BUSY_MS 200             /* SQLite's wait for a lock, per statement */
+#define MAINT_NS (60 * NS)      /* retention work at most this often when idle */
+#define ROLLUP_ROWS 20000       /* per transaction: whole minutes at 10 ms */
+
+struct writer {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	/* The queue: a ring of messages, grown as needed, shrunk when idle. */
+	struct wmsg *q;
+	size_t cap, head, n;
+	size_t samples;     /* samples queued or in flight (the bound) */
+	size_t max_samples;
+	uint64_t dropped, written;
+	int stop, failing;
+	int64_t stop_deadline;
+	double ended;
+	int64_t retention_ns, rollup_ns;
+	uint64_t lost;
+
+	/* The writer thread's own state. */
+	struct store *st;
+	int64_t run;
+	struct idmap ids; /* local id -> proc.id */
+	struct wmsg *cur; /* the round in flight */
+	size_t cur_n, cur_pos, cur_samples;
+	struct store_sample *sb; /* translated samples not yet appended */
+	size_t sb_n;
+	int64_t next_maint;
+};
+
+static void free_msg(struct wmsg *m)
+{
+	if (m->type == W_PROC && m->u.proc) {
+		struct store_proc *p = &m->u.proc->p;
+
+		free((char *)p->exe);
+		free((char *)p->argv);
+		free((char *)p->name);
+		free((char *)p->interpreter);
+		free((char *)p->script);
+		free((char *)p->module);
+		free((char *)p->venv);
+		free((char *)p->unit);
+		free((char *)p->rule);
+		free(m->u.proc);
+		m->u.proc = NULL;
+	} else if (m->type == W_META) {
+		free(m->u.meta.exe);
+		free(m->u.meta.argv);
+		m->u.meta.exe = m->u.meta.argv = NULL;
+	}
+}
+
+/* Called with mu held. */
+static int grow(struct writer *w)
+{
+	size_t cap = w->cap ? w->cap * 2 : 1024;
+	struct wmsg *v = malloc(cap * sizeof *v);
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < w->n; i++)
+		v[i] = w->q[(w->head + i) % w->cap];
+	free(w->q);
+	w->q = v;
+	w->cap = cap;
+	w->head = 0;
+	return 0;
+}
+
+static void put(struct writer *w, const struct wmsg *m)
+{
+	w->q[(w->head + w->n) % w->cap] = *m;
+	w->n++;
+}
+
+size_t writer_push_samples(struct writer *w, const struct store_sample *v, size_t n)
+{
+	size_t dropped = 0, was = 0;
+
+	pthread_mutex_lock(&w->mu);
+	was = w->n;
+	for (size_t i = 0; i < n; i++) {
+		struct wmsg m = {.type = W_SAMPLE, .u.s = v[i]};
+
+		if (w->samples >= w->max_samples || (w->n == w->cap && grow(w))) {
+			dropped++;
+			continue;
+		}
+		put(w, &m);
+		w->samples++;
+	}
+	w->dropped += dropped;
+	/* An idle writer sleeps until its retention work is due: the first
+	 * message wakes it to set its commit deadline. */
+	if (w->n >= COMMIT_MSGS || (was == 0 && w->n))
+		pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	return dropped;
+}
+
+void writer_push(struct writer *w, const struct wmsg *m)
+{
+	pthread_mutex_lock(&w->mu);
+	if (w->n == w->cap && grow(w)) {
+		/* Out of memory for a process record: nothing sensible is
+		 * left to do with it. */
+		struct wmsg copy = *m;
+
+		free_msg(&copy);
+	} else {
+		put(w, m);
+		if (w->n == 1)
+			pthread_cond_signal(&w->cv);
+	}
+	pthread_mutex_unlock(&w->mu);
+}
+
+void writer_retention(struct writer *w, int64_t raw_ns, int64_t rollup_ns)
+{
+	pthread_mutex_lock(&w->mu);
+	w->retention_ns = raw_ns;
+	w->rollup_ns = rollup_ns;
+	w->next_maint = 0;
+	pthread_mutex_unlock(&w->mu);
+}
+
+void writer_get_stats(struct writer *w, struct writer_stats *s)
+{
+	pthread_mutex_lock(&w->mu);
+	s->written = w->written;
+	s->dropped = w->dropped;
+	s->queued = w->samples;
+	s->failing = w->failing;
+	pthread_mutex_unlock(&w->mu);
+}
+
+static int64_t local_to_db(struct writer *w, int64_t local)
+{
+	int64_t id = 0;
+
+	idmap_get(&w->ids, local, &id);
+	return id;
+}
+
+/* Executes one record; 0 or a store code. */
+static int exec_control(struct writer *w, struct wmsg *m)
+{
+	int64_t id = 0;
+	int err;
+
+	switch (m->type) {
+	case W_PROC: {
+		struct wproc *wp = m->u.proc;
+
+		wp->p.run = w->run;
+		wp->p.parent = wp->parent_local ? local_to_db(w, wp->parent_local) : 0;
+		if ((err = store_proc_add(w->st, &wp->p, &id)))
+			return err;
+		return idmap_put(&w->ids, wp->local, id);
+	}
+	case W_END:
+		if (!(id = local_to_db(w, m->u.end.local)))
+			return 0;
+		if ((err = store_proc_end(w->st, id, m->u.end.ended, m->u.end.last_tick)))
+			return err;
+		idmap_del(&w->ids, m->u.end.local);
+		return 0;
+	case W_META:
+		if (!(id = local_to_db(w, m->u.meta.local)))
+			return 0;
+		return store_proc_meta(w->st, id, m->u.meta.exe, m->u.meta.argv,
+				       m->u.meta.argv_len);
+	case W_HWM:
+		if (!(id = local_to_db(w, m->u.hwm.local)))
+			return 0;
+		return store_proc_hwm(w->st, id, m->u.hwm.bytes);
+	default:
+		return 0;
+	}
+}
+
+/* Writes the round in flight, resuming where a failed attempt stopped:
+ * records are idempotent (an upsert, an UPDATE), samples are appended in
+ * one transaction after the records before them. */
+static int write_round(struct writer *w)
+{
+	int err;
+
+	if (w->sb_n && (err = store_append(w->st, w->run, w->sb, w->sb_n)))
+		return err;
+	w->sb_n = 0;
+	while (w->cur_pos < w->cur_n) {
+		struct wmsg *m = &w->cur[w->cur_pos];
+
+		if (m->type == W_SAMPLE) {
+			struct store_sample s = m->u.s;
+
+			if ((s.proc = local_to_db(w, s.proc)))
+				w->sb[w->sb_n++] = s;
+			w->cur_pos++;
+			continue;
+		}
+		if ((err = exec_control(w, m)))
+			return err;
+		free_msg(m);
+		w->cur_pos++;
+	}
+	if (w->sb_n && (err = store_append(w->st, w->run, w->sb, w->sb_n)))
+		return err;
+	w->sb_n = 0;
+	return 0;
+}
+
+/* Retention: one bounded batch of rollups or expiries per call.  Returns 1
+ * while there is more to do. */
+static int maintain(struct writer *w, int64_t raw_ns, int64_t rollup_ns)
+{
+	double now = (double)ticker_now_real() / 1e9;
+	size_t done = 0;
+	int err;
+
+	if (raw_ns > 0) {
+		err = rollup_samples(w->st, now - (double)raw_ns / 1e9, ROLLUP_ROWS, &done);
+		if (err)
+			log_warning("rolling up old samples: %s", sqlite3_errmsg(store_db(w->st)));
+		else if (done)
+			log_debug("rolled up %zu samples", done);
+		if (!err && done == ROLLUP_ROWS)
+			return 1;
+	}
+	if (rollup_ns > 0) {
+		err = rollup_expire(w->st, now - (double)rollup_ns / 1e9, ROLLUP_ROWS, &done);
+		if (err)
+			log_warning("expiring old rollups: %s", sqlite3_errmsg(store_db(w->st)));
+		else if (done)
+			log_debug("expired %zu rollups", done);
+		if (!err && done == ROLLUP_ROWS)
+			return 1;
+	}
+	return 0;
+}
+
+static void wait_until(struct writer *w, int64_t mono_ns)
+{
+	/* The condvar uses CLOCK_MONOTONIC (see writer_start). */
+	struct timespec ts = {.tv_sec = mono_ns / NS, .tv_nsec = mono_ns % NS};
+
+	pthread_cond_timedwait(&w->cv, &w->mu, &ts);
+}
+
+static void *writer_main(void *arg)
+{
+	struct writer *w = arg;
+	int64_t last_commit = ticker_now_mono();
+
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		int64_t now = ticker_now_mono();
+		int err, more;
+		int64_t raw_ns, rollup_ns;
+
+		if (!w->cur_n) {
+			/* Wait for a second's worth, a full batch, or stop. */
+			while (!w->stop && w->n < COMMIT_MSGS &&
+			       (w->n == 0 || now < last_commit + COMMIT_NS) &&
+			       !(w->n == 0 && now >= w->next_maint)) {
+				/* Idle: only retention work is ever due. */
+				wait_until(w, w->n ? last_commit + COMMIT_NS : w->next_maint);
+				now = ticker_now_mono();
+			}
+			if (w->stop && w->n == 0)
+				break;
+			w->cur_n = w->n < BATCH_MSGS ? w->n : BATCH_MSGS;
+			w->cur_pos = w->cur_samples = 0;
+			for (size_t i = 0; i < w->cur_n; i++) {
+				w->cur[i] = w->q[(w->head + i) % w->cap];
+				w->cur_samples += w->cur[i].type == W_SAMPLE;
+			}
+			w->head = (w->head + w->cur_n) % (w->cap ? w->cap : 1);
+			w->n -= w->cur_n;
+			if (w->n == 0 && w->cap > 16384) {
+				/* A backlog is over: give its memory back. */
+				free(w->q);
+				w->q = NULL;
+				w->cap = w->head = 0;
+			}
+		}
+		raw_ns = w->retention_ns;
+		rollup_ns = w->rollup_ns;
+		pthread_mutex_unlock(&w->mu);
+
+		err = w->cur_n ? write_round(w) : 0;
+		now = ticker_now_mono();
+
+		pthread_mutex_lock(&w->mu);
+		if (err) {
+			if (!w->failing)
+				log_warning("cannot write to the database (holding samples in"
+					    " memory, retrying): %s",
+					    sqlite3_errmsg(store_db(w->st)));
+			w->failing = 1;
+			if (w->stop && now >= w->stop_deadline) {
+				w->lost = w->samples;
+				break;
+			}
+			wait_until(w, now + RETRY_NS);
+			continue;
+		}
+		if (w->cur_n) {
+			if (w->failing)
+				log_notice("writing to the database again");
+			w->failing = 0;
+			w->samples -= w->cur_samples;
+			w->written += w->cur_samples;
+			w->cur_n = 0;
+			last_commit = now;
+		}
+		if (!w->stop && w->n < COMMIT_MSGS && now >= w->next_maint) {
+			pthread_mutex_unlock(&w->mu);
+			more = maintain(w, raw_ns, rollup_ns);
+			pthread_mutex_lock(&w->mu);
+			if (!w->next_maint || w->next_maint <= now)
+				w->next_maint = more ? now : now + MAINT_NS;
+		}
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+int writer_start(struct store *st, int64_t run, size_t max_queued, struct writer **out)
+{
+	struct writer *w = calloc(1, sizeof *w);
+	pthread_condattr_t ca;
+	int err;
+
+	if (!w)
+		return -ENOMEM;
+	w->st = st;
+	w->run = run;
+	w->max_samples = max_queued;
+	w->cur = malloc(BATCH_MSGS * sizeof *w->cur);
+	w->sb = malloc(BATCH_MSGS * sizeof *w->sb);
+	if (!w->cur || !w->sb) {
+		free(w->cur);
+		free(w->sb);
+		free(w);
+		return -ENOMEM;
+	}
+	/* SQLite waits this long for a lock before giving the statement up to
+	 * our retry loop, which can then still honour a stop. */
+	sqlite3_busy_timeout(store_db(st), BUSY_MS);
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	if ((err = pthread_create(&w->thread, NULL, writer_main, w))) {
+		free(w->cur);
+		free(w->sb);
+		free(w);
+		return -err;
+	}
+	*out = w;
+	return 0;
+}
+
+uint64_t writer_stop(struct writer *w, int64_t deadline_ns, double ended)
+{
+	uint64_t lost;
+
+	pthread_mutex_lock(&w->mu);
+	w->stop = 1;
+	w->stop_deadline = deadline_ns;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->thread, NULL);
+	lost = w->lost;
+	if (store_run_end(w->st, w->run, ended, -1, -1))
+		log_warning("cannot record the end of the run: %s", store_errmsg(w->st));
+	for (size_t i = w->cur_pos; i < w->cur_n; i++)
+		free_msg(&w->cur[i]);
+	for (size_t i = 0; i < w->n; i++)
+		free_msg(&w->q[(w->head + i) % w->cap]);
+	free(w->q);
+	free(w->cur);
+	free(w->sb);
+	idmap_free(&w->ids);
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->cv);
+	free(w);
+	return lost;
+}

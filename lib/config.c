@@ -1,0 +1,476 @@
+/* config.c - memtided.conf (see include/memtide/config.h).
+ *
+ * A small INI reader of our own rather than inih: Debian's inih cuts lines
+ * at 200 bytes (a long regex would be split silently), gives its 4-argument
+ * handler no line number, and never reports an empty section, while every
+ * error here must name its FILE:LINE.
+ */
+#include "memtide/config.h"
+
+#include "memtide/units.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define NS 1000000000LL
+#define DAY (86400 * NS)
+
+enum section { SEC_MAIN, SEC_TRACK };
+enum ctype { T_STRING, T_DURATION, T_BOOL, T_REGEX, T_USER, T_PID, T_LEVEL };
+
+/* One setting: where it lives, its type, default and bounds.  Durations
+ * marked tick must be whole multiples of memtided's 10 ms tick. */
+struct ckey {
+	const char *name;
+	enum section sec;
+	enum ctype type;
+	const char *def; /* NULL: unset */
+	int64_t min, max;
+	int tick;
+	size_t off;
+};
+
+#define M(f) offsetof(struct config, f)
+#define R(f) offsetof(struct config_rule, f)
+
+static const struct ckey keys[] = {
+	{"database", SEC_MAIN, T_STRING, CONFIG_DEFAULT_DB, 0, 0, 0, M(database)},
+	{"interval", SEC_MAIN, T_DURATION, "1s", CONFIG_TICK_NS, 3600 * NS, 1, M(interval_ns)},
+	{"scan", SEC_MAIN, T_DURATION, "2s", NS / 10, 3600 * NS, 0, M(scan_ns)},
+	{"retention", SEC_MAIN, T_DURATION, "14d", 60 * NS, 3660 * DAY, 0, M(retention_ns)},
+	{"rollup_retention", SEC_MAIN, T_DURATION, "400d", 60 * NS, 36600 * DAY, 0,
+	 M(rollup_retention_ns)},
+	{"log_level", SEC_MAIN, T_LEVEL, "info", 0, 0, 0, M(log_level)},
+	{"metrics", SEC_MAIN, T_STRING, NULL, 0, 0, 0, M(metrics)},
+	{"redact", SEC_MAIN, T_REGEX, NULL, 0, 0, 0, M(redact)},
+	{"python", SEC_TRACK, T_BOOL, NULL, 0, 0, 0, R(python)},
+	{"cmdline", SEC_TRACK, T_REGEX, NULL, 0, 0, 0, R(cmdline)},
+	{"user", SEC_TRACK, T_USER, NULL, 0, 0, 0, R(uid)},
+	{"unit", SEC_TRACK, T_STRING, NULL, 0, 0, 0, R(unit)},
+	{"pid", SEC_TRACK, T_PID, NULL, 1, 4194304, 0, R(pid)},
+	{"children", SEC_TRACK, T_BOOL, NULL, 0, 0, 0, R(children)},
+	{"interval", SEC_TRACK, T_DURATION, NULL, CONFIG_TICK_NS, 3600 * NS, 1, R(interval_ns)},
+	{"pss", SEC_TRACK, T_BOOL, NULL, 0, 0, 0, R(pss)},
+};
+
+static const char *const level_names[] = {
+	[CONFIG_LOG_ERROR] = "error", [CONFIG_LOG_WARNING] = "warning",
+	[CONFIG_LOG_NOTICE] = "notice", [CONFIG_LOG_INFO] = "info",
+	[CONFIG_LOG_DEBUG] = "debug",
+};
+
+const char *config_level_name(int level)
+{
+	if (level < CONFIG_LOG_ERROR || level > CONFIG_LOG_DEBUG)
+		return NULL;
+	return level_names[level];
+}
+
+struct parser {
+	const char *path;
+	int line;
+	char *err;
+	size_t errlen;
+	struct config *c;
+	enum section sec;
+	struct config_rule *rule;  /* the current [track] */
+	unsigned long long seen;   /* keys given in the current section */
+	int have_track;
+};
+
+__attribute__((format(printf, 2, 3))) static int bad(struct parser *p, const char *fmt, ...)
+{
+	va_list ap;
+	int n = snprintf(p->err, p->errlen, "%s:%d: ", p->path, p->line);
+
+	if (n > 0 && (size_t)n < p->errlen) {
+		va_start(ap, fmt);
+		vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+static void rule_init(struct config_rule *r)
+{
+	memset(r, 0, sizeof *r);
+	r->python = -1;
+	r->uid = -1;
+}
+
+static void rule_free(struct config_rule *r)
+{
+	free(r->name);
+	if (r->cmdline)
+		regfree(&r->cmdline_re);
+	free(r->cmdline);
+	free(r->user);
+	free(r->unit);
+}
+
+void config_free(struct config *c)
+{
+	for (size_t i = 0; i < c->nrules; i++)
+		rule_free(&c->rules[i]);
+	free(c->rules);
+	free(c->path);
+	free(c->database);
+	free(c->metrics);
+	free(c->redact);
+	memset(c, 0, sizeof *c);
+}
+
+int64_t config_rule_interval(const struct config *c, const struct config_rule *r)
+{
+	return r->interval_ns ? r->interval_ns : c->interval_ns;
+}
+
+static int parse_bool(const char *v, int *out)
+{
+	static const char *const yes[] = {"yes", "true", "on", "1"};
+	static const char *const no[] = {"no", "false", "off", "0"};
+
+	for (size_t i = 0; i < 4; i++) {
+		if (strcasecmp(v, yes[i]) == 0)
+			return *out = 1, 0;
+		if (strcasecmp(v, no[i]) == 0)
+			return *out = 0, 0;
+	}
+	return -EINVAL;
+}
+
+/* Sets key k of the struct at base from the text v. */
+static int set_value(struct parser *p, const struct ckey *k, void *base, const char *v)
+{
+	char *field = (char *)base + k->off;
+	char msg[256];
+	regex_t re;
+	int rc;
+
+	switch (k->type) {
+	case T_STRING:
+		if (!*v)
+			return bad(p, "%s: empty value", k->name);
+		free(*(char **)field);
+		if (!(*(char **)field = strdup(v)))
+			return -ENOMEM;
+		return 0;
+	case T_DURATION: {
+		int64_t ns;
+
+		if (units_parse_duration_max(v, k->max, &ns) || ns < k->min)
+			return bad(p, "bad %s '%s': give a duration from %lld ms to %lld s,"
+				   " such as 200ms, 1s, 2m, 1h or 14d", k->name, v,
+				   (long long)(k->min / 1000000), (long long)(k->max / NS));
+		if (k->tick && ns % CONFIG_TICK_NS)
+			return bad(p, "bad %s '%s': must be a multiple of 10 ms", k->name, v);
+		*(int64_t *)field = ns;
+		return 0;
+	}
+	case T_BOOL:
+		if (parse_bool(v, (int *)field))
+			return bad(p, "bad %s '%s': give yes or no", k->name, v);
+		return 0;
+	case T_REGEX: {
+		char **text = (char **)field;
+
+		if (!*v)
+			return bad(p, "%s: empty regex", k->name);
+		if ((rc = regcomp(&re, v, REG_EXTENDED | REG_NOSUB))) {
+			regerror(rc, &re, msg, sizeof msg);
+			regfree(&re);
+			return bad(p, "bad %s regex '%s': %s", k->name, v, msg);
+		}
+		if (k->sec == SEC_TRACK)
+			p->rule->cmdline_re = re;
+		else
+			regfree(&re);
+		free(*text);
+		if (!(*text = strdup(v)))
+			return -ENOMEM;
+		return 0;
+	}
+	case T_USER: {
+		struct passwd *pw = getpwnam(v);
+		char *end;
+		long uid;
+
+		if (pw) {
+			uid = (long)pw->pw_uid;
+		} else {
+			errno = 0;
+			uid = strtol(v, &end, 10);
+			if (errno || end == v || *end || uid < 0 || uid > 0x7fffffffL)
+				return bad(p, "unknown user '%s'", v);
+		}
+		*(long *)field = uid;
+		free(p->rule->user);
+		if (!(p->rule->user = strdup(v)))
+			return -ENOMEM;
+		return 0;
+	}
+	case T_PID: {
+		char *end;
+		long n;
+
+		errno = 0;
+		n = strtol(v, &end, 10);
+		if (errno || end == v || *end || n < k->min || n > k->max)
+			return bad(p, "bad pid '%s': give a process id", v);
+		*(long *)field = n;
+		return 0;
+	}
+	case T_LEVEL:
+		for (int l = CONFIG_LOG_ERROR; l <= CONFIG_LOG_DEBUG; l++)
+			if (strcasecmp(v, level_names[l]) == 0)
+				return *(int *)field = l, 0;
+		return bad(p, "bad log_level '%s': give error, warning, notice, info or debug", v);
+	}
+	return -EINVAL;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+		*--e = '\0';
+	return s;
+}
+
+static int begin_section(struct parser *p, char *s)
+{
+	char *close = strrchr(s, ']'), *name;
+	struct config_rule *v;
+
+	if (!close || *trim(close + 1))
+		return bad(p, "bad section header: give [memtided] or [track \"NAME\"]");
+	*close = '\0';
+	s = trim(s + 1);
+	p->seen = 0;
+	if (strcmp(s, "memtided") == 0) {
+		p->sec = SEC_MAIN;
+		p->rule = NULL;
+		return 0;
+	}
+	if (strncmp(s, "track", 5) != 0 || (s[5] != ' ' && s[5] != '\t' && s[5]))
+		return bad(p, "unknown section [%s]: give [memtided] or [track \"NAME\"]", s);
+	name = trim(s + 5);
+	if (strlen(name) < 3 || name[0] != '"' || name[strlen(name) - 1] != '"')
+		return bad(p, "[track] needs a quoted name: [track \"NAME\"]");
+	name[strlen(name) - 1] = '\0';
+	name++;
+	for (size_t i = 0; i < p->c->nrules; i++)
+		if (strcmp(p->c->rules[i].name, name) == 0)
+			return bad(p, "duplicate rule \"%s\" (first on line %d)", name,
+				   p->c->rules[i].line);
+	if (!p->have_track) {
+		/* The first [track] replaces the implicit all-Python rule. */
+		for (size_t i = 0; i < p->c->nrules; i++)
+			rule_free(&p->c->rules[i]);
+		p->c->nrules = 0;
+		p->have_track = 1;
+	}
+	v = realloc(p->c->rules, (p->c->nrules + 1) * sizeof *v);
+	if (!v)
+		return -ENOMEM;
+	p->c->rules = v;
+	p->rule = &v[p->c->nrules++];
+	rule_init(p->rule);
+	p->rule->line = p->line;
+	if (!(p->rule->name = strdup(name)))
+		return -ENOMEM;
+	p->sec = SEC_TRACK;
+	return 0;
+}
+
+/* Cuts a value at an inline comment, or unquotes a "double-quoted" one. */
+static int value_of(struct parser *p, char *v, char **out)
+{
+	if (*v == '"') {
+		char *q = strchr(v + 1, '"');
+
+		if (!q)
+			return bad(p, "unterminated quoted value");
+		*q = '\0';
+		if (*trim(q + 1) && *trim(q + 1) != ';' && *trim(q + 1) != '#')
+			return bad(p, "text after a quoted value");
+		*out = v + 1;
+		return 0;
+	}
+	for (char *s = v; *s; s++)
+		if ((*s == ';' || *s == '#') && s > v && (s[-1] == ' ' || s[-1] == '\t')) {
+			*s = '\0';
+			break;
+		}
+	*out = trim(v);
+	return 0;
+}
+
+static int parse_line(struct parser *p, char *s)
+{
+	char *eq, *key, *val = NULL;
+	const struct ckey *k = NULL;
+	size_t idx = 0;
+	int err;
+
+	s = trim(s);
+	if (!*s || *s == ';' || *s == '#')
+		return 0;
+	if (*s == '[')
+		return begin_section(p, s);
+	if (!(eq = strchr(s, '=')))
+		return bad(p, "expected 'key = value', a [section] or a comment");
+	*eq = '\0';
+	key = trim(s);
+	if ((err = value_of(p, trim(eq + 1), &val)))
+		return err;
+	if (p->line && p->sec != SEC_MAIN && p->sec != SEC_TRACK)
+		return bad(p, "'%s' outside a section", key);
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+		if (keys[i].sec == p->sec && strcmp(keys[i].name, key) == 0) {
+			k = &keys[i];
+			idx = i;
+		}
+	if (!k)
+		return bad(p, "unknown key '%s' in [%s]", key,
+			   p->sec == SEC_MAIN ? "memtided" : "track");
+	if (p->seen & (1ULL << idx))
+		return bad(p, "duplicate key '%s'", key);
+	p->seen |= 1ULL << idx;
+	if (!*val)
+		return bad(p, "%s: empty value", key);
+	return set_value(p, k, p->sec == SEC_MAIN ? (void *)p->c : (void *)p->rule, val);
+}
+
+static int add_implicit_rule(struct config *c)
+{
+	if (!(c->rules = calloc(1, sizeof *c->rules)))
+		return -ENOMEM;
+	rule_init(c->rules);
+	c->nrules = 1;
+	c->rules->python = 1;
+	return (c->rules->name = strdup("python")) ? 0 : -ENOMEM;
+}
+
+int config_defaults(struct config *c)
+{
+	struct parser p = {.path = "(defaults)", .c = c, .sec = SEC_MAIN};
+	char err[256];
+	int rc;
+
+	memset(c, 0, sizeof *c);
+	p.err = err;
+	p.errlen = sizeof err;
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+		if (keys[i].sec == SEC_MAIN && keys[i].def &&
+		    (rc = set_value(&p, &keys[i], c, keys[i].def)))
+			goto fail;
+	if ((rc = add_implicit_rule(c)))
+		goto fail;
+	return 0;
+fail:
+	config_free(c);
+	return rc == -EINVAL ? -EINVAL : -ENOMEM;
+}
+
+int config_parse(const char *path, const char *text, size_t len,
+		 struct config *c, char *err, size_t errlen)
+{
+	struct parser p = {.path = path, .err = err, .errlen = errlen, .c = c,
+			   .sec = (enum section)-1};
+	char *buf = malloc(len + 1), *s, *nl;
+	int rc;
+
+	if (!buf)
+		return -ENOMEM;
+	memcpy(buf, text, len);
+	buf[len] = '\0';
+	if ((rc = config_defaults(c)))
+		goto out;
+	if (!(c->path = strdup(path))) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (s = buf; s; s = nl) {
+		nl = strchr(s, '\n');
+		if (nl)
+			*nl++ = '\0';
+		p.line++;
+		if (strlen(s) != (size_t)((nl ? nl - 1 : buf + len) - s)) {
+			rc = bad(&p, "NUL byte in the line");
+			break;
+		}
+		if (p.sec == (enum section)-1) {
+			char *t = trim(s);
+
+			if (*t && *t != '[' && *t != ';' && *t != '#') {
+				rc = bad(&p, "'%.*s' outside a section: start with [memtided]"
+					 " or [track \"NAME\"]", (int)strcspn(t, " =\t"), t);
+				break;
+			}
+		}
+		if ((rc = parse_line(&p, s)))
+			break;
+	}
+out:
+	free(buf);
+	if (rc)
+		config_free(c);
+	if (rc == -ENOMEM)
+		snprintf(err, errlen, "%s: out of memory", path);
+	return rc;
+}
+
+int config_load(const char *path, struct config *c, char *err, size_t errlen)
+{
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
+	ssize_t n;
+
+	if (fd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return rc;
+	}
+	for (;;) {
+		if (len == cap) {
+			char *b = cap > (1 << 20) ? NULL : realloc(buf, cap = cap ? cap * 2 : 4096);
+
+			if (!b) {
+				free(buf);
+				close(fd);
+				snprintf(err, errlen, "%s: too big or out of memory", path);
+				return -EFBIG;
+			}
+			buf = b;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = -errno;
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			free(buf);
+			close(fd);
+			return rc;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	rc = config_parse(path, buf ? buf : "", len, c, err, errlen);
+	free(buf);
+	return rc;
+}

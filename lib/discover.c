@@ -1,0 +1,135 @@
+/* discover.c - /proc scans and proc connector events (see
+ * include/memtide/discover.h). */
+#include "memtide/discover.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <linux/cn_proc.h>
+#include <linux/connector.h>
+#include <linux/netlink.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+int discover_scan(const char *root, void (*fn)(int pid, void *arg), void *arg)
+{
+	DIR *d = opendir(root);
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -errno;
+	while ((e = readdir(d))) {
+		char *end;
+		long pid;
+
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		pid = strtol(e->d_name, &end, 10);
+		if (*end || pid <= 0 || pid > 0x7fffffff)
+			continue;
+		fn((int)pid, arg);
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/* One netlink message carrying one connector message. */
+struct cn_req {
+	struct nlmsghdr nl;
+	struct cn_msg cn;
+	enum proc_cn_mcast_op op;
+} __attribute__((packed));
+
+int discover_events_open(void)
+{
+	struct sockaddr_nl sa = {.nl_family = AF_NETLINK, .nl_groups = CN_IDX_PROC,
+				 .nl_pid = 0};
+	struct cn_req req;
+	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+			NETLINK_CONNECTOR), err;
+	int rcvbuf = 1 << 20;
+
+	if (fd < 0)
+		return -errno;
+	/* A burst of forks (a make -j, a pool starting) must not overflow
+	 * the socket between two reads; SO_RCVBUFFORCE works as root. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+		goto fail;
+	memset(&req, 0, sizeof req);
+	req.nl.nlmsg_len = sizeof req;
+	req.nl.nlmsg_type = NLMSG_DONE;
+	req.nl.nlmsg_pid = (unsigned)getpid();
+	req.cn.id.idx = CN_IDX_PROC;
+	req.cn.id.val = CN_VAL_PROC;
+	req.cn.len = sizeof req.op;
+	req.op = PROC_CN_MCAST_LISTEN;
+	if (send(fd, &req, sizeof req, 0) < 0)
+		goto fail;
+	return fd;
+fail:
+	err = -errno;
+	close(fd);
+	return err;
+}
+
+int discover_events_read(int fd, struct discover_event *v, size_t cap)
+{
+	char buf[8192] __attribute__((aligned(NLMSG_ALIGNTO)));
+	size_t k = 0;
+
+	while (k < cap) {
+		ssize_t n = recv(fd, buf, sizeof buf, 0);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			return -errno;
+		}
+		for (struct nlmsghdr *nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (size_t)n);
+		     nh = NLMSG_NEXT(nh, n)) {
+			struct cn_msg *cn = NLMSG_DATA(nh);
+			struct proc_event *ev = (struct proc_event *)cn->data;
+
+			if (nh->nlmsg_type == NLMSG_ERROR || nh->nlmsg_type == NLMSG_NOOP)
+				continue;
+			if (k >= cap)
+				break;
+			switch (ev->what) {
+			case PROC_EVENT_FORK:
+				/* Threads fork too (clone): only new processes. */
+				if (ev->event_data.fork.child_pid != ev->event_data.fork.child_tgid)
+					break;
+				v[k++] = (struct discover_event){DISCOVER_FORK,
+					ev->event_data.fork.child_tgid,
+					ev->event_data.fork.parent_tgid};
+				break;
+			case PROC_EVENT_EXEC:
+				v[k++] = (struct discover_event){DISCOVER_EXEC,
+					ev->event_data.exec.process_tgid, 0};
+				break;
+			case PROC_EVENT_EXIT:
+				if (ev->event_data.exit.process_pid != ev->event_data.exit.process_tgid)
+					break;
+				v[k++] = (struct discover_event){DISCOVER_EXIT,
+					ev->event_data.exit.process_tgid, 0};
+				break;
+			default:
+				break;
+			}
+		}
+	}
+	return (int)k;
+}
+
+void discover_events_close(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
