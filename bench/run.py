@@ -19,7 +19,7 @@ Sections:
   c. `memtide plot` and `mprof plot` of the same 1M- and 100k-sample series.
   d. `memtide import` of a 1M-line mprof file (MEM, CHLD, FUNC): lines a
      second, and `memtide export` of it back, compared byte for byte.
-  d. memtided tracking N sleeping Python processes (one Python that forks
+  e. memtided tracking N sleeping Python processes (one Python that forks
      N-1 children after import: all Python, little memory) at 1 s, and M at
      10 ms, each beside a psutil loop (bench/psutil_loop.py) over the same
      processes at the same interval: CPU % of one core and peak RSS.
@@ -812,12 +812,12 @@ def section_daemon(ctx):
                      "%.2f %%" % p["core_pct"], "%.1f MiB" % (p["maxrss_kib"] / 1024),
                      "%.1fx" % ratio(p["core_pct"], m["core_pct"])])
         if tag == "slow":
-            ctx.target("d. memtided CPU at %d x 1 s" % n, "%.2f %% of a core" % m["core_pct"],
+            ctx.target("e. memtided CPU at %d x 1 s" % n, "%.2f %% of a core" % m["core_pct"],
                        "<= 1 %", m["core_pct"] <= 1.0)
-            ctx.target("d. memtided peak RSS at %d x 1 s" % n,
+            ctx.target("e. memtided peak RSS at %d x 1 s" % n,
                        "%.1f MiB" % (m["maxrss_kib"] / 1024), "<= 8 MiB",
                        m["maxrss_kib"] <= 8 * 1024)
-        ctx.target("d. psutil / memtided CPU at %d x %s" % (n, interval),
+        ctx.target("e. psutil / memtided CPU at %d x %s" % (n, interval),
                    "%.1fx" % ratio(p["core_pct"], m["core_pct"]), "> 1x (report)", None)
     ctx.say(table(rows, ["processes", "memtided CPU", "memtided RSS", "samples",
                          "psutil CPU", "psutil RSS", "psutil/memtided"]))
