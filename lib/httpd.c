@@ -350,6 +350,13 @@ static void *serve(void *arg)
 			if (c->fd < 0)
 				continue;
 			if (now >= c->deadline_ms) {
+				/* An abortive close (RST): a plain one would
+				 * leave the kernel trickling the rest of the
+				 * page to a client too slow to read it. */
+				struct linger abort = {.l_onoff = 1, .l_linger = 0};
+
+				setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &abort,
+					   sizeof abort);
 				client_close(h, c);
 				continue;
 			}

@@ -215,10 +215,11 @@ size_t metrics_count(const struct metrics *m)
 	return m->n;
 }
 
-static size_t hash(int pid, uint64_t start_ticks)
+/* By pid alone: a process and the ended one whose pid it reuses share a
+ * probe chain, so metrics_set() finds the one it replaces. */
+static size_t hash(int pid)
 {
-	uint64_t h = ((uint64_t)(unsigned)pid << 32 ^ start_ticks) *
-		     0x9e3779b97f4a7c15ull;
+	uint64_t h = (uint64_t)(unsigned)pid * 0x9e3779b97f4a7c15ull;
 
 	return (size_t)(h >> 20);
 }
@@ -226,7 +227,7 @@ static size_t hash(int pid, uint64_t start_ticks)
 static void index_put(struct metrics *m, size_t i)
 {
 	size_t mask = m->nslot - 1;
-	size_t k = hash(m->v[i].pid, m->v[i].start_ticks) & mask;
+	size_t k = hash(m->v[i].pid) & mask;
 
 	while (m->slot[k])
 		k = (k + 1) & mask;
@@ -247,20 +248,28 @@ static int index_rebuild(struct metrics *m, size_t nslot)
 	return 0;
 }
 
-static struct entry *find(struct metrics *m, int pid, uint64_t start_ticks)
+/* The entry of (pid, start_ticks); with reused, failing that, the entry of
+ * an earlier process with the same pid (which cannot be alive any more). */
+static struct entry *find(struct metrics *m, int pid, uint64_t start_ticks,
+			  int reused)
 {
+	struct entry *other = NULL;
 	size_t mask, k;
 
 	if (!m->nslot)
 		return NULL;
 	mask = m->nslot - 1;
-	for (k = hash(pid, start_ticks) & mask; m->slot[k]; k = (k + 1) & mask) {
+	for (k = hash(pid) & mask; m->slot[k]; k = (k + 1) & mask) {
 		struct entry *e = &m->v[m->slot[k] - 1];
 
-		if (e->pid == pid && e->start_ticks == start_ticks)
+		if (e->pid != pid)
+			continue;
+		if (e->start_ticks == start_ticks)
 			return e;
+		if (reused)
+			other = e;
 	}
-	return NULL;
+	return other;
 }
 
 /* Replaces *dst by the escaped s when they differ; labels rarely change
@@ -304,28 +313,19 @@ static void compact(struct metrics *m, int (*drop)(const struct entry *, const v
 	m->n = j;
 }
 
-struct same_pid {
-	int pid;
-	uint64_t start_ticks;
-};
-
-static int drop_reused_pid(const struct entry *e, const void *arg)
-{
-	const struct same_pid *p = arg;
-
-	return e->pid == p->pid && e->start_ticks != p->start_ticks && e->ended;
-}
-
 int metrics_set(struct metrics *m, const struct metrics_proc *p)
 {
-	struct entry *e = find(m, p->pid, p->start_ticks);
+	struct entry *e = find(m, p->pid, p->start_ticks, 1);
 	int err = 0;
 
-	if (!e) {
-		struct same_pid key = {p->pid, p->start_ticks};
-		size_t n0 = m->n;
-
-		compact(m, drop_reused_pid, &key);
+	if (e && e->start_ticks != p->start_ticks) {
+		/* A process whose pid was reused: the new one takes its
+		 * place, and its slot (the index hashes pids only). */
+		entry_free_labels(e);
+		memset(e, 0, sizeof *e);
+		e->pid = p->pid;
+		e->start_ticks = p->start_ticks;
+	} else if (!e) {
 		if (m->n == m->cap) {
 			size_t cap = m->cap ? m->cap * 2 : 64;
 			struct entry *v = realloc(m->v, cap * sizeof *v);
@@ -335,7 +335,7 @@ int metrics_set(struct metrics *m, const struct metrics_proc *p)
 			m->v = v;
 			m->cap = cap;
 		}
-		if (m->nslot < 2 * m->cap || m->n != n0) {
+		if (m->nslot < 2 * m->cap) {
 			size_t nslot = m->nslot ? m->nslot : 128;
 
 			while (nslot < 2 * m->cap)
@@ -367,7 +367,7 @@ int metrics_set(struct metrics *m, const struct metrics_proc *p)
 
 void metrics_end(struct metrics *m, int pid, uint64_t start_ticks, double now)
 {
-	struct entry *e = find(m, pid, start_ticks);
+	struct entry *e = find(m, pid, start_ticks, 0);
 
 	if (e && !e->ended)
 		e->ended = now > 0 ? now : 1e-9;
@@ -388,10 +388,11 @@ static void family(struct buf *b, const char *name, const char *type,
 
 static void labels(struct buf *b, const struct entry *e)
 {
+	/* rule and name are NULL only after a failed allocation. */
 	buf_str(b, "{rule=\"");
-	buf_str(b, e->rule);
+	buf_str(b, e->rule ? e->rule : "");
 	buf_printf(b, "\",pid=\"%d\",name=\"", e->pid);
-	buf_str(b, e->name);
+	buf_str(b, e->name ? e->name : "");
 	buf_str(b, "\"");
 	if (e->script) {
 		buf_str(b, ",script=\"");

@@ -26,7 +26,7 @@
  * An ended process stays on the page, with its last values, for the grace
  * period given to metrics_new(), then is dropped, so the number of series
  * stays bounded by what ran in that window.  A new process with the pid of
- * an ended one replaces it at once: two series never share a pid.
+ * an earlier one replaces it at once: two series never share a pid.
  *
  * Functions return 0 or -errno (-ENOMEM), never print.
  */
@@ -66,7 +66,7 @@ int metrics_new(double grace_s, struct metrics **out);
 void metrics_free(struct metrics *m);
 
 /* Adds the process (pid, start_ticks) or updates its values and labels.
- * An ended entry with the same pid and another start is dropped. */
+ * An entry with the same pid and another start (a reused pid) is dropped. */
 int metrics_set(struct metrics *m, const struct metrics_proc *p);
 
 /* Marks the process ended at Unix time now (seconds); unknown ones are

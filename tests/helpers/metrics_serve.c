@@ -1,10 +1,10 @@
 /* metrics_serve.c - serves a metrics page of made-up processes with
  * lib/httpd.c, for tests/e2e/test_metrics.py.
  *
- *   metrics-serve [--timeout MS] [--procs N] ADDR
+ *   metrics-serve [--timeout MS] [--procs N] [--every MS] ADDR
  *
  * Prints "port N" once listening, then renders and publishes a fresh page
- * every 10 ms (memtide_samples_taken_total counts the pages), as memtided's
+ * every 10 ms (or --every MS) (memtide_samples_taken_total counts the pages), as memtided's
  * sampler would, until standard input reaches end of file.  The processes
  * carry hostile labels: quotes, backslashes, a newline, invalid UTF-8. */
 #include <errno.h>
@@ -31,7 +31,7 @@ int main(int argc, char **argv)
 	struct metrics_counters cnt = {0};
 	struct metrics *m;
 	struct httpd *h;
-	int timeout_ms = 0, procs = 3, i, err;
+	int timeout_ms = 0, procs = 3, every_ms = 10, i, err;
 	const char *addr = NULL;
 	char name[64];
 
@@ -40,11 +40,13 @@ int main(int argc, char **argv)
 			timeout_ms = atoi(argv[++i]);
 		else if (strcmp(argv[i], "--procs") == 0 && i + 1 < argc)
 			procs = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--every") == 0 && i + 1 < argc)
+			every_ms = atoi(argv[++i]);
 		else
 			addr = argv[i];
 	}
 	if (!addr) {
-		fprintf(stderr, "usage: metrics-serve [--timeout MS] [--procs N] ADDR\n");
+		fprintf(stderr, "usage: metrics-serve [--timeout MS] [--procs N] [--every MS] ADDR\n");
 		return 2;
 	}
 	if (metrics_new(MEMTIDE_METRICS_GRACE_S, &m)) {
@@ -79,8 +81,6 @@ int main(int argc, char **argv)
 			strerror(-err));
 		return 1;
 	}
-	printf("port %d\n", httpd_port(h));
-	fflush(stdout);
 	for (;;) {
 		struct pollfd in = {.fd = 0, .events = POLLIN};
 		char *page, junk[64];
@@ -92,7 +92,13 @@ int main(int argc, char **argv)
 		metrics_set(m, &worker);
 		if (metrics_render(m, &cnt, now_s(), &page, &len) == 0)
 			httpd_publish(h, page, len);
-		if (poll(&in, 1, 10) > 0 && read(0, junk, sizeof junk) <= 0)
+		if (cnt.samples_taken == 1) {
+			/* Told once a page is there: a test never sees the 503
+			 * of a server that has published nothing yet. */
+			printf("port %d\n", httpd_port(h));
+			fflush(stdout);
+		}
+		if (poll(&in, 1, every_ms) > 0 && read(0, junk, sizeof junk) <= 0)
 			break;
 	}
 	httpd_stop(h);
