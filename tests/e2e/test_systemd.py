@@ -200,7 +200,7 @@ def test_example_config_names_every_key():
     keys = {k.replace("\\_", "_") for k in keys}
     assert {"database", "interval", "scan", "retention", "rollup_retention",
             "metrics", "redact", "python", "cmdline", "user", "unit", "pid",
-            "children", "pss"} <= keys
+            "children", "pss", "log_level"} <= keys
     example = (REPO / "examples/memtided.conf").read_text()
     shown = set(re.findall(r"^;([a-z_]+) =", example, re.M))
     assert keys <= shown, keys - shown
