@@ -99,7 +99,7 @@ deps:
 
 check: deps
 	$(MAKE) clean-objs
-	$(MAKE) WERROR=-Werror all $(B)/unit-tests
+	$(MAKE) WERROR=-Werror all $(B)/unit-tests $(B)/metrics-serve
 	$(MAKE) unit e2e lint-man
 
 unit: $(B)/unit-tests
