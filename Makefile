@@ -2,6 +2,14 @@
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
+# memtided and its systemd files.  The systemd directories are where Debian's
+# systemd looks whatever PREFIX is; the unit's ExecStart= names SBINDIR.
+SBINDIR ?= $(PREFIX)/sbin
+DOCDIR ?= $(PREFIX)/share/doc/memtide
+SYSCONFDIR ?= /etc
+UNITDIR ?= /usr/lib/systemd/system
+SYSUSERSDIR ?= /usr/lib/sysusers.d
+TMPFILESDIR ?= /usr/lib/tmpfiles.d
 DESTDIR ?=
 PKG_CONFIG ?= pkg-config
 CC ?= cc
@@ -40,17 +48,17 @@ PLOT_OBJ := $(PLOT_SRC:%.c=$(B)/%.o)
 DAEMON_OBJ := $(DAEMON_SRC:%.c=$(B)/%.o)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(B)/%.o)
 
-PROGS := $(B)/memtide $(B)/memtide-plot $(B)/memtided
-MANS := $(B)/man/memtide.1 $(B)/man/memtide-plot.1
-MAN7 := $(B)/man/memtide-sql.7
-MANS += $(MAN7)
+PROGS := $(B)/memtide $(B)/memtide-plot
+DAEMON := $(B)/memtided
+MANS := $(B)/man/memtide.1 $(B)/man/memtide-plot.1 $(B)/man/memtided.8 \
+	$(B)/man/memtided.conf.5 $(B)/man/memtide-sql.7
 # The Python marker module (python/memtide): /usr's dist-packages for
 # PREFIX=/usr, else the versioned one that python3 also searches.
 PYVER = $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 PYDIR ?= $(if $(filter /usr,$(PREFIX)),$(PREFIX)/lib/python3/dist-packages,$(PREFIX)/lib/python$(PYVER)/dist-packages)
 
-.PHONY: all deps check unit e2e demo bench install uninstall clean lint-man
-all: $(PROGS) $(MANS)
+.PHONY: all deps check unit e2e demo bench install install-daemon uninstall clean lint-man
+all: $(PROGS) $(DAEMON) $(MANS)
 
 $(B)/%.o: %.c $(wildcard include/memtide/*.h lib/*.h plot/*.h cli/*.h daemon/*.h)
 	@mkdir -p $(dir $@)
@@ -75,6 +83,10 @@ $(B)/bench/%: bench/%.c $(B)/libmemtide.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) $(LDHARDEN) -o $@ $^ $(LIB_LIBS)
 
+# Serves a fixed metrics page with lib/httpd.c, for tests/e2e/test_metrics.py.
+$(B)/metrics-serve: tests/helpers/metrics_serve.c $(B)/libmemtide.a
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(LIB_LIBS)
+
 $(B)/man/%: man/%.scd
 	@mkdir -p $(dir $@)
 	scdoc < $< > $@
@@ -83,7 +95,7 @@ $(B)/man/%: man/%.scd
 # only those missing.
 DEB_PKGS := build-essential pkg-config libproc2-dev libsqlite3-dev libcairo2-dev \
 	sqlite3 python3 python3-pytest python3-psutil python3-memory-profiler \
-	python3-matplotlib scdoc mandoc
+	python3-matplotlib scdoc mandoc prometheus
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
@@ -95,13 +107,13 @@ deps:
 
 check: deps
 	$(MAKE) clean-objs
-	$(MAKE) WERROR=-Werror all $(B)/unit-tests
+	$(MAKE) WERROR=-Werror all $(B)/unit-tests $(B)/metrics-serve
 	$(MAKE) unit e2e lint-man
 
 unit: $(B)/unit-tests
 	$(B)/unit-tests
 
-e2e: $(PROGS)
+e2e: $(PROGS) $(B)/metrics-serve
 	cd tests/e2e && MEMTIDE_BUILD=$(CURDIR)/$(B) $(PYTHON) -m pytest -q -p no:cacheprovider .
 
 # scdoc emits an empty .PP after each heading, which mandoc reports as
@@ -122,17 +134,39 @@ bench: deps all $(B)/bench/sampler_floor
 	$(PYTHON) bench/run.py --build $(B)
 
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -d $(DESTDIR)$(BINDIR)
 	install -m 0755 $(PROGS) $(DESTDIR)$(BINDIR)/
-	install -m 0644 $(filter %.1,$(MANS)) $(DESTDIR)$(MANDIR)/man1/
-	install -d $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(PYDIR)/memtide
-	install -m 0644 $(MAN7) $(DESTDIR)$(MANDIR)/man7/
+	for m in $(MANS); do d=$(DESTDIR)$(MANDIR)/man$${m##*.}; \
+		install -d $$d && install -m 0644 $$m $$d/ || exit 1; done
+	install -d $(DESTDIR)$(PYDIR)/memtide
 	install -m 0644 python/memtide/__init__.py $(DESTDIR)$(PYDIR)/memtide/
+	$(MAKE) install-daemon
 
+# memtided, its unit (ExecStart= and the comments name SBINDIR and DOCDIR),
+# sysusers.d and tmpfiles.d files, and a config only where there is none.
+install-daemon: $(DAEMON)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
+		$(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(SYSCONFDIR)/memtide $(DESTDIR)$(DOCDIR)/examples
+	install -m 0755 $(DAEMON) $(DESTDIR)$(SBINDIR)/
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' systemd/memtided.service.in \
+		> $(DESTDIR)$(UNITDIR)/memtided.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/memtided.service
+	install -m 0644 systemd/memtide.sysusers $(DESTDIR)$(SYSUSERSDIR)/memtide.conf
+	install -m 0644 systemd/memtide.tmpfiles $(DESTDIR)$(TMPFILESDIR)/memtide.conf
+	install -m 0644 examples/memtided.conf examples/memtided-metrics.conf \
+		$(DESTDIR)$(DOCDIR)/examples/
+	[ -e $(DESTDIR)$(SYSCONFDIR)/memtide/memtided.conf ] || \
+		install -m 0644 examples/memtided.conf $(DESTDIR)$(SYSCONFDIR)/memtide/memtided.conf
+
+# Leaves /etc/memtide/memtided.conf: it is the administrator's.
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/memtide $(DESTDIR)$(BINDIR)/memtide-plot \
-		$(DESTDIR)$(MANDIR)/man1/memtide.1 $(DESTDIR)$(MANDIR)/man1/memtide-plot.1 \
-		$(DESTDIR)$(MANDIR)/man7/memtide-sql.7 $(DESTDIR)$(PYDIR)/memtide/__init__.py
+		$(DESTDIR)$(PYDIR)/memtide/__init__.py \
+		$(DESTDIR)$(SBINDIR)/memtided $(DESTDIR)$(UNITDIR)/memtided.service \
+		$(DESTDIR)$(SYSUSERSDIR)/memtide.conf $(DESTDIR)$(TMPFILESDIR)/memtide.conf \
+		$(DESTDIR)$(DOCDIR)/examples/memtided.conf \
+		$(DESTDIR)$(DOCDIR)/examples/memtided-metrics.conf
+	for m in $(MANS); do rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}; done
 
 clean-objs:
 	rm -rf $(B)/lib $(B)/cli $(B)/plot $(B)/tests $(B)/bench $(B)/daemon

@@ -1,0 +1,91 @@
+/* metrics.h - the Prometheus text exposition (format 0.0.4) of memtided.
+ *
+ * The caller (memtided's sampling loop) keeps a struct metrics up to date:
+ * metrics_set() for each process after each reading, metrics_end() when one
+ * ends; then, as often as it wants the page refreshed, metrics_render()
+ * writes the whole page into a buffer it hands to the HTTP server (httpd.h).
+ * Rendering is the only costly part and runs on the caller's thread; the
+ * server never touches this object.
+ *
+ * The page holds, per tracked process, labelled rule, pid, name and, when
+ * known, script, module and unit:
+ *   memtide_process_resident_memory_bytes      gauge, bytes
+ *   memtide_process_pss_bytes                  gauge, bytes (only where read)
+ *   memtide_process_cpu_seconds_total          counter, seconds (user+system)
+ *   memtide_process_threads                    gauge
+ *   memtide_process_start_time_seconds         gauge, Unix seconds
+ * memtided's own process (read from /proc/self at each render), named as the
+ * Prometheus client libraries name them:
+ *   process_cpu_seconds_total, process_resident_memory_bytes,
+ *   process_virtual_memory_bytes, process_start_time_seconds,
+ *   process_open_fds, process_max_fds
+ * and memtide_samples_taken_total, memtide_samples_written_total,
+ * memtide_samples_dropped_total (counters), memtide_tracked_processes
+ * (gauge, live processes).
+ *
+ * An ended process stays on the page, with its last values, for the grace
+ * period given to metrics_new(), then is dropped, so the number of series
+ * stays bounded by what ran in that window.  A new process with the pid of
+ * an earlier one replaces it at once: two series never share a pid.
+ *
+ * Functions return 0 or -errno (-ENOMEM), never print.
+ */
+#ifndef MEMTIDE_METRICS_H
+#define MEMTIDE_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The grace period memtided uses: an ended process is on the page for
+ * 5 minutes, long enough for any scrape interval to see its end values. */
+#define MEMTIDE_METRICS_GRACE_S 300.0
+
+/* One process as the caller last read it.  Strings may be NULL (label
+ * left out; name and rule are then empty); they are copied. */
+struct metrics_proc {
+	int pid;
+	uint64_t start_ticks; /* with pid, the process's identity */
+	const char *rule, *name, *script, *module, *unit;
+	int64_t rss_bytes;
+	int64_t pss_bytes;  /* -1 when not read */
+	double cpu_seconds; /* user + system, since the process started */
+	int threads;
+	double start_time; /* Unix seconds */
+};
+
+/* memtided's counters since it started. */
+struct metrics_counters {
+	uint64_t samples_taken, samples_written, samples_dropped;
+};
+
+struct metrics;
+
+/* Creates an empty set; ended processes stay grace_s seconds.  Returns 0 or
+ * -ENOMEM. */
+int metrics_new(double grace_s, struct metrics **out);
+void metrics_free(struct metrics *m);
+
+/* Adds the process (pid, start_ticks) or updates its values and labels.
+ * An entry with the same pid and another start (a reused pid) is dropped. */
+int metrics_set(struct metrics *m, const struct metrics_proc *p);
+
+/* Marks the process ended at Unix time now (seconds); unknown ones are
+ * ignored. */
+void metrics_end(struct metrics *m, int pid, uint64_t start_ticks, double now);
+
+/* Live plus ended-within-grace entries. */
+size_t metrics_count(const struct metrics *m);
+
+/* Drops the entries ended more than the grace period before now (Unix
+ * seconds), then writes the page: *out receives a malloc'd buffer (the
+ * caller frees it, or hands it to httpd_publish()) of *len bytes, also
+ * NUL-terminated.  Returns 0 or -ENOMEM. */
+int metrics_render(struct metrics *m, const struct metrics_counters *c,
+		   double now, char **out, size_t *len);
+
+/* A label value as the text format wants it: backslash, double quote and
+ * newline escaped (\\ \" \n), invalid UTF-8 replaced by U+FFFD.  Returns a
+ * malloc'd string, or NULL (ENOMEM). */
+char *metrics_escape(const char *s);
+
+#endif
