@@ -217,6 +217,12 @@ double chart_line_width(const struct chart *c, enum chart_weight w)
 	return c->lay.line * factor[w];
 }
 
+double chart_font(int width, int height)
+{
+	/* Type scales with the canvas: 13.3 at 1200x600, never unreadable. */
+	return fmin(fmax(fmin((double)width, 2.0 * height) / 90, 7), 40);
+}
+
 /* The state of one chart_layout() call. */
 struct lay {
 	struct chart *c;
@@ -225,6 +231,8 @@ struct lay {
 	size_t cap;         /* of c->lay.texts */
 	double headroom;    /* px the memory axis keeps free above the data */
 	double marker_h;    /* px of marker lanes at the top of the plot */
+	double outside_w;   /* > 0: the legend goes right of the plot, this
+			     * wide with its gap */
 	double legend_cost; /* data_cost() of the legend's place */
 	int err;
 };
@@ -382,7 +390,8 @@ static double data_cost(const struct chart *c, const struct chart_rect *r)
 			if (x < r->x || x >= right)
 				continue;
 			y0 = chart_y(c, col->max) - pad;
-			y1 = chart_y(c, col->min) + pad;
+			/* Stacked areas fill everything below their top. */
+			y1 = chart_y(c, c->stacked ? 0 : col->min) + pad;
 			ov = fmin(y1, bot) - fmax(y0, top);
 			if (ov > 0)
 				cost += 1 + ov;
@@ -617,10 +626,18 @@ static void layout_legend(struct lay *k)
 		cand[6] = (struct chart_rect){cx, b, w, h}; /* lower centre */
 		cand[7] = (struct chart_rect){cx, t, w, h}; /* upper centre */
 	}
+	if (k->outside_w > 0) {
+		/* The plot was narrowed to make room beside it. */
+		cand[0] = (struct chart_rect){p->x + p->w + m, p->y, w, h};
+		for (size_t i = 1; i < sizeof cand / sizeof cand[0]; i++)
+			cand[i] = cand[0];
+	}
 	for (size_t i = 0; i < sizeof cand / sizeof cand[0]; i++) {
 		double cost = data_cost(c, &cand[i]) + 0.01 * (double)i;
 
-		if (!inside(&cand[i], p) ||
+		if (k->outside_w > 0)
+			cost = 0;
+		else if (!inside(&cand[i], p) ||
 		    (L->lanes.h > 0 && overlap(&cand[i], &L->lanes)))
 			cost += FORBIDDEN;
 		if (cost < best) {
@@ -969,7 +986,7 @@ static void y_title(const struct chart *c, char *buf, size_t len)
 	else if (c->value == CHART_BYTES)
 		snprintf(buf, len, "%s (%s)", name, c->lay.unit->name);
 	else if (c->value == CHART_PERCENT)
-		snprintf(buf, len, "%s (%% of one core)", name);
+		snprintf(buf, len, "%s (%%)", name);
 	else
 		snprintf(buf, len, "%s", name);
 }
@@ -986,8 +1003,7 @@ static int layout_pass(struct lay *k)
 	char buf[200];
 	struct chart_text *t;
 
-	/* Type scales with the canvas: 13.3 at 1200x600, never unreadable. */
-	font = fmin(fmax(fmin(W, 2 * H) / 90, 7), 40);
+	font = chart_font(c->width, c->height);
 	L->font = font;
 	L->line = fmax(1, 1.5 * font / 13.3);
 	L->tick_len = round(0.4 * font);
@@ -1027,6 +1043,8 @@ static int layout_pass(struct lay *k)
 	right = fmax(pad * 1.5, width_of(k, buf, font, 0) / 2 + 0.5 * pad);
 	L->plot.x = round(left);
 	L->plot.w = fmax(1, floor(W - right - L->plot.x));
+	if (k->outside_w > 0)
+		L->plot.w = fmax(1, L->plot.w - k->outside_w);
 	if (c->force_w > 0) {
 		L->plot.x = c->force_x;
 		L->plot.w = c->force_w;
@@ -1203,6 +1221,16 @@ static int layout_only(struct chart *c, chart_measure_fn measure, void *ctx)
 			if ((err = layout_pass(&k)))
 				return err;
 		}
+	}
+	/* Still in the way: beside the plot, which gets narrower. */
+	if (L->legend.w > 0 && k.legend_cost > 4 * L->font &&
+	    L->legend.w < 0.4 * c->width) {
+		k.outside_w = L->legend.w + round(0.5 * L->font);
+		k.headroom = 0;
+		layout_release(L);
+		k.cap = 0;
+		if ((err = layout_pass(&k)))
+			return err;
 	}
 	return 0;
 }

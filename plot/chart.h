@@ -234,6 +234,9 @@ int chart_add_mark(struct chart *c, enum chart_mark_kind kind, double bytes,
  * Returns 0 or -ENOMEM. */
 int chart_layout(struct chart *c, chart_measure_fn measure, void *ctx);
 
+/* The base font size (canvas units) of a width x height canvas. */
+double chart_font(int width, int height);
+
 /* Lays out n panels sharing one canvas and one time window, top to
  * bottom as their bands say: each with chart_layout(), then again with
  * their plots' left and right edges made the same.  Returns 0 or

@@ -330,6 +330,19 @@ static void proc_span(const struct data_proc *p, double *a, double *b)
 	}
 }
 
+void data_run_span(const struct data_run *r, double *a, double *b)
+{
+	*a = HUGE_VAL;
+	*b = -HUGE_VAL;
+	for (size_t i = 0; i < r->nprocs; i++) {
+		double pa, pb;
+
+		proc_span(&r->procs[i], &pa, &pb);
+		*a = fmin(*a, pa);
+		*b = fmax(*b, pb);
+	}
+}
+
 int data_history_load(sqlite3 *db, const struct data_select *sel,
 		      const char *describe, struct data_run *r)
 {
@@ -428,6 +441,42 @@ int data_run_has(const struct data_run *r, enum data_metric m)
 		if (r->procs[i].minute_min <= r->procs[i].minute_max)
 			return 1;
 	return 0;
+}
+
+int data_marks_read(sqlite3 *db, int64_t run, double t0, double t1,
+		    int (*fn)(void *ctx, const char *label, double start,
+			      double end, int level),
+		    void *ctx)
+{
+	static const char sql[] =
+		"SELECT label, start, end, level FROM mark WHERE run = ?1"
+		" AND start <= ?3 AND coalesce(end, start) >= ?2"
+		" ORDER BY start, level";
+	sqlite3_stmt *st = NULL;
+	int rc, err;
+
+	if (!has_v2(db))
+		return 0;
+	if ((err = prepare(db, sql, &st)))
+		return err;
+	sqlite3_bind_int64(st, 1, run);
+	sqlite3_bind_double(st, 2, t0);
+	sqlite3_bind_double(st, 3, t1);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const unsigned char *label = sqlite3_column_text(st, 0);
+		double a = sqlite3_column_double(st, 1);
+		double b = sqlite3_column_type(st, 2) == SQLITE_NULL
+				   ? a - 1
+				   : sqlite3_column_double(st, 2);
+
+		if ((err = fn(ctx, label ? (const char *)label : "", a, b,
+			      sqlite3_column_int(st, 3))))
+			break;
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = -EIO;
+	sqlite3_finalize(st);
+	return err;
 }
 
 /* ------------------------------------------------------------- the read */
@@ -697,14 +746,17 @@ static int read_range(sqlite3 *db, const struct plan *pl, int64_t lo,
 	struct cursor *heap = NULL;
 	double *held = NULL, held_sum = 0;
 	size_t *gone = NULL, ngone = 0, n = 0;
+	int64_t *due = NULL; /* per gone process: the key it leaves at */
 	int err = 0;
 
 	heap = calloc(r->nprocs, sizeof *heap);
 	held = calloc(r->nprocs, sizeof *held);
 	gone = calloc(r->nprocs, sizeof *gone);
+	due = calloc(r->nprocs, sizeof *due);
 	pool.free[0] = calloc(r->nprocs, sizeof *pool.free[0]);
 	pool.free[1] = calloc(r->nprocs, sizeof *pool.free[1]);
-	if (!heap || !held || !gone || !pool.free[0] || !pool.free[1]) {
+	if (!heap || !held || !gone || !due || !pool.free[0] ||
+	    !pool.free[1]) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -743,6 +795,19 @@ static int read_range(sqlite3 *db, const struct plan *pl, int64_t lo,
 			heap_down(heap, n, 0);
 			continue;
 		}
+		/* A process that ended leaves the sum one of its intervals
+		 * after its last row: until then its last value stands, as
+		 * for the others between two of their samples. */
+		for (size_t i = 0; i < ngone;) {
+			if (due[i] > key) {
+				i++;
+				continue;
+			}
+			held_sum -= held[gone[i]];
+			held[gone[i]] = 0;
+			gone[i] = gone[--ngone];
+			due[i] = due[ngone];
+		}
 		while (n > 0 && heap[0].st && heap[0].key == key) {
 			struct cursor *c = &heap[0];
 			struct decimate *d =
@@ -764,20 +829,24 @@ static int read_range(sqlite3 *db, const struct plan *pl, int64_t lo,
 				goto out;
 			}
 			if (rc == 0) {
-				if (at_end(pl, c))
-					gone[ngone++] = c->proc;
+				if (pl->hold && at_end(pl, c)) {
+					const struct data_proc *p =
+						&r->procs[c->proc];
+					int64_t base, mult;
+
+					proc_keys(pl, p, &base, &mult);
+					gone[ngone] = c->proc;
+					due[ngone++] =
+						key + (int64_t)ceil(p->every /
+								    p->interval) *
+							      mult;
+				}
 				heap[0] = heap[--n];
 			}
 			heap_down(heap, n, 0);
 		}
 		if (total && key >= emit_from)
 			decimate_add(total, x, pl->hold ? held_sum : sum);
-		/* A process that ended leaves the sum after its last row. */
-		for (size_t i = 0; i < ngone; i++) {
-			held_sum -= held[gone[i]];
-			held[gone[i]] = 0;
-		}
-		ngone = 0;
 	}
 out:
 	for (size_t i = 0; i < n; i++)
@@ -787,6 +856,7 @@ out:
 	free(heap);
 	free(held);
 	free(gone);
+	free(due);
 	return err;
 }
 

@@ -92,6 +92,10 @@ struct data_select {
 int data_history_load(struct sqlite3 *db, const struct data_select *sel,
 		      const char *describe, struct data_run *r);
 
+/* The Unix seconds of the first and last sample or rollup of any process
+ * of r; *a > *b when there are none. */
+void data_run_span(const struct data_run *r, double *a, double *b);
+
 /* Seconds from tick 0 to the last sample; 0 when there are none. */
 double data_run_duration(const struct data_run *r);
 
@@ -130,6 +134,16 @@ struct data_read {
 int data_read(struct sqlite3 *db, const struct data_run *r,
 	      const struct data_read *o, struct decimate *const *per_proc,
 	      struct decimate *total);
+
+/* Calls fn(ctx, label, start, end, level) for each marker of run whose
+ * time overlaps [t0, t1] (Unix seconds), by start; start and end are
+ * Unix seconds, end < start for a moment.  A database without markers
+ * (schema v1) has none.  Stops at fn's first non-zero return and returns
+ * it; else 0, -ENOMEM or -EIO. */
+int data_marks_read(struct sqlite3 *db, int64_t run, double t0, double t1,
+		    int (*fn)(void *ctx, const char *label, double start,
+			      double end, int level),
+		    void *ctx);
 
 /* data_read() of a run's RSS over [x0, x1] seconds since its start. */
 int data_run_read(struct sqlite3 *db, const struct data_run *r, double x0,
