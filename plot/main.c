@@ -142,26 +142,25 @@ static int parse_int(const char *s, long lo, long hi, long *v)
 static int parse_panels(const char *s, struct figure_opts *o)
 {
 	static const char *const names[] = {"mem", "cpu", "threads"};
-	char buf[64], *save = NULL, *tok;
 
-	if (strlen(s) >= sizeof buf)
-		return -EINVAL;
-	strcpy(buf, s);
 	o->npanels = 0;
-	for (tok = strtok_r(buf, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
-		size_t k;
+	for (;;) {
+		size_t len = strcspn(s, ","), k;
 
-		for (k = 0; k < 3 && strcmp(tok, names[k]); k++)
-			;
+		for (k = 0; k < 3; k++)
+			if (strlen(names[k]) == len &&
+			    !strncmp(s, names[k], len))
+				break;
 		if (k == 3 || o->npanels == 3)
 			return -EINVAL;
 		for (size_t i = 0; i < o->npanels; i++)
 			if (o->panel[i] == (enum figure_panel)k)
 				return -EINVAL;
 		o->panel[o->npanels++] = (enum figure_panel)k;
+		if (!s[len])
+			return 0;
+		s += len + 1;
 	}
-	return o->npanels ? 0 : -EINVAL;
 }
 
 enum {
