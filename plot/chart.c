@@ -1016,11 +1016,12 @@ static int layout_pass(struct lay *k)
 
 	/* The top y tick label rises half an em above the plot. */
 	top = y0 + (titled ? pad + 1.3 * font + 0.65 * font : 1.5 * pad);
+	/* A panel under another: room for half its top tick label. */
 	if (c->band_h > 0 && !titled)
-		top = y0 + 0.8 * pad;
+		top = y0 + 0.75 * font;
 	bottom = c->x_labels ? L->tick_len + gap + font + 0.45 * font + font +
 				       pad * 0.7
-			     : 0.4 * pad;
+			     : 0.75 * font;
 	L->plot.y = ceil(top);
 	L->plot.h = fmax(1, floor(y0 + H - bottom) - L->plot.y);
 	if (c->kind == CHART_SERIES) {
