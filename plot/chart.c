@@ -30,6 +30,17 @@ static const unsigned char palette[CHART_PALETTE_N][3] = {
 	{0x56, 0xB4, 0xE9}, /* sky blue */
 };
 
+/* On the dark background the same palette, lightest first: Okabe-Ito's
+ * blue is too dim there, its sky blue and yellow are not. */
+static const unsigned char palette_dark[CHART_PALETTE_N][3] = {
+	{0x56, 0xB4, 0xE9}, /* sky blue */
+	{0xE6, 0x9F, 0x00}, /* orange */
+	{0x00, 0x9E, 0x73}, /* bluish green */
+	{0xF0, 0xE4, 0x42}, /* yellow */
+	{0xCC, 0x79, 0xA7}, /* reddish purple */
+	{0xD5, 0x5E, 0x00}, /* vermillion */
+};
+
 void chart_theme_rgb(int dark, int colour, double rgb[3])
 {
 	/* INK, GREY, MUTED, BG, GRID, PANEL */
@@ -42,7 +53,7 @@ void chart_theme_rgb(int dark, int colour, double rgb[3])
 	const unsigned char *c;
 
 	if (colour >= 0)
-		c = palette[colour % CHART_PALETTE_N];
+		c = (dark ? palette_dark : palette)[colour % CHART_PALETTE_N];
 	else if (colour >= CHART_PANEL)
 		c = special[!!dark][-colour - 1];
 	else

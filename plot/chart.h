@@ -43,8 +43,8 @@ enum {
 
 /* The colour's red, green, blue in [0, 1] on the light theme. */
 void chart_colour_rgb(int colour, double rgb[3]);
-/* The same on the light (dark = 0) or dark theme: the palette stays, the
- * ink, greys and background change. */
+/* The same on the light (dark = 0) or dark theme: the ink, greys and
+ * background change, and the palette starts from its lighter colours. */
 void chart_theme_rgb(int dark, int colour, double rgb[3]);
 
 enum chart_weight { CHART_THIN, CHART_NORMAL, CHART_THICK };

@@ -515,6 +515,8 @@ struct cursor {
 	size_t proc;
 	int phase;            /* 0: rollups next/now, 1: raw, 2: done */
 	int64_t last;         /* the last tick or minute read */
+	int64_t base, mult;   /* its process's keys (proc_keys()) */
+	double unit;          /* what a stored unit is worth */
 	/* The rows of each phase this half reads; lo > hi for none. */
 	int64_t mlo, mhi, tlo, thi;
 };
@@ -667,50 +669,45 @@ static int open_phase(struct cursor *c, struct pool *pool,
 	return 0;
 }
 
-/* Steps c: 1 with its row set, 0 when it has no more, or <0. */
+/* Steps c: 1 with its row set, 0 when it has no more, or <0.  Once a
+ * row: the raw case first and short. */
 static int advance(const struct plan *pl, struct cursor *c, struct pool *pool)
 {
-	const struct data_proc *p = &pl->r->procs[c->proc];
-	double unit = unit_of(p, pl->o->metric);
-
 	for (;;) {
-		int rc, err;
+		int err;
 
-		if (!c->st) {
-			if (c->phase >= 2)
-				return 0;
-			if ((err = open_phase(c, pool, p)))
-				return err;
-			if (!c->st) {
-				c->phase = 2;
-				return 0;
-			}
-		}
-		rc = sqlite3_step(c->st);
-		if (rc == SQLITE_ROW) {
-			c->last = sqlite3_column_int64(c->st, 0);
-			if (c->phase == 0) {
+		if (c->st) {
+			int rc = sqlite3_step(c->st);
+
+			if (rc == SQLITE_ROW) {
+				c->last = sqlite3_column_int64(c->st, 0);
+				if (c->phase) {
+					c->key = c->base + c->last * c->mult;
+					c->v = (double)sqlite3_column_int64(
+						       c->st, 1) *
+					       c->unit;
+					return 1;
+				}
 				c->key = rollup_key(c->last);
 				c->n = (uint32_t)sqlite3_column_int(c->st, 1);
-				c->vmin = sqlite3_column_double(c->st, 2) * unit;
-				c->vmax = sqlite3_column_double(c->st, 3) * unit;
-				c->v = sqlite3_column_double(c->st, 4) * unit;
-			} else {
-				int64_t base, mult;
-
-				proc_keys(pl, p, &base, &mult);
-				c->key = base + c->last * mult;
-				c->n = 1;
-				c->v = (double)sqlite3_column_int64(c->st, 1) *
-				       unit;
-				c->vmin = c->vmax = c->v;
+				c->vmin = sqlite3_column_double(c->st, 2) *
+					  c->unit;
+				c->vmax = sqlite3_column_double(c->st, 3) *
+					  c->unit;
+				c->v = sqlite3_column_double(c->st, 4) * c->unit;
+				return 1;
 			}
-			return 1;
+			if (rc != SQLITE_DONE)
+				return -EIO;
+		} else if (c->phase >= 2) {
+			return 0;
 		}
-		if (rc != SQLITE_DONE)
-			return -EIO;
-		if ((err = open_phase(c, pool, p)))
+		if ((err = open_phase(c, pool, &pl->r->procs[c->proc])))
 			return err;
+		if (!c->st) {
+			c->phase = 2;
+			return 0;
+		}
 	}
 }
 
@@ -774,6 +771,9 @@ static int read_range(sqlite3 *db, const struct plan *pl, int64_t lo,
 		if (c.mlo > c.mhi && c.tlo > c.thi)
 			continue;
 		proc_keys(pl, p, &base, &mult);
+		c.base = base;
+		c.mult = mult;
+		c.unit = unit_of(p, pl->o->metric);
 		c.key = c.mlo <= c.mhi ? rollup_key(c.mlo) : base + c.tlo * mult;
 		c.phase = c.mlo <= c.mhi ? 0 : 1;
 		heap[n] = c;
@@ -815,15 +815,22 @@ static int read_range(sqlite3 *db, const struct plan *pl, int64_t lo,
 			int rc;
 
 			if (d && key >= emit_from) {
-				if (c->phase == 0)
+				/* A minute wider than a column and a half
+				 * is a point of a line, not a span. */
+				if (c->phase == 0 && 60 * d->scale >= 1.5)
+					decimate_add_ranged(d, x, c->v, c->vmin,
+							    c->vmax);
+				else if (c->phase == 0)
 					decimate_add_span(d, x, c->vmin,
 							  c->vmax, c->v, c->n);
 				else
 					decimate_add(d, x, c->v);
 			}
 			sum += c->v;
-			held_sum += c->v - held[c->proc];
-			held[c->proc] = c->v;
+			if (pl->hold) {
+				held_sum += c->v - held[c->proc];
+				held[c->proc] = c->v;
+			}
 			if ((rc = advance(pl, c, &pool)) < 0) {
 				err = rc;
 				goto out;

@@ -166,6 +166,18 @@ void decimate_add_span(struct decimate *d, double x, double vmin, double vmax,
 	d->n += n;
 }
 
+void decimate_add_ranged(struct decimate *d, double x, double v, double vmin,
+			 double vmax)
+{
+	size_t n = d->n;
+
+	decimate_add(d, x, v);
+	if (d->n == n)
+		return;
+	d->vmin = fmin(d->vmin, vmin);
+	d->vmax = fmax(d->vmax, vmax);
+}
+
 /* Folds column s, whose samples all come after c's, into c. */
 static void col_merge(struct decimate_col *c, const struct decimate_col *s)
 {

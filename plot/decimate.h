@@ -56,6 +56,12 @@ void decimate_add(struct decimate *d, double x, double v);
 void decimate_add_span(struct decimate *d, double x, double vmin, double vmax,
 		       double mean, uint32_t n);
 
+/* Adds one sample v at x that stands for values from vmin to vmax: the
+ * line goes through v, the extremes (d->vmin, d->vmax) include the range.
+ * For rollups sparser than the columns, whose spans would zigzag. */
+void decimate_add_ranged(struct decimate *d, double x, double v, double vmin,
+			 double vmax);
+
 /* The column a time x (seconds) falls in, clamped to [0, ncols - 1]. */
 size_t decimate_col_of(const struct decimate *d, double x);
 

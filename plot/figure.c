@@ -539,7 +539,7 @@ int figure_build(struct figure *f, struct sqlite3 *db,
 		c->wall = b.absolute;
 		c->dark = o->dark;
 		c->marker_labels = 0;
-		if ((err = chart_set_y_title(c, "functions")) ||
+		if ((err = chart_set_y_title(c, "calls")) ||
 		    (err = load_markers(&b, c)))
 			goto out;
 	} else {

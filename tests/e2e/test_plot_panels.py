@@ -15,6 +15,7 @@ from plotdb import MiB, T0
 from test_plot import BLUE, INK, VERMILLION, near, pixels_of, png_read, svg_series
 
 BG_DARK = (0x1C, 0x1E, 0x22)
+SKY = (0x56, 0xB4, 0xE9)  # the first series colour of the dark theme
 
 
 @pytest.fixture(scope="session")
@@ -227,7 +228,7 @@ def test_markers_labelled_apart(plot, workers, tmp_path):
 def test_flame_panel(plot, workers, tmp_path):
     svg = draw(plot, tmp_path, "f.svg", "--db", workers, "-f").read_text()
     t = {text: a for text, a in texts(svg)}
-    assert "functions" in t
+    assert "calls" in t
     # Bars by level from the bottom: a call's bar above its caller's.
     assert float(t["parse_rows"]["y"]) < float(t["load_data"]["y"])
     assert float(t["matmul"]["y"]) < float(t["forward"]["y"]) < float(t["train_epoch"]["y"])
@@ -333,7 +334,7 @@ def test_dark_theme(plot, workers, tmp_path):
     png = draw(plot, tmp_path, "d.png", "--db", workers, "--theme", "dark")
     w, h, rows = png_read(png)
     assert rows[2][2] == BG_DARK and rows[h - 3][w - 3] == BG_DARK
-    assert len(pixels_of(rows, BLUE)) > 500
+    assert len(pixels_of(rows, SKY)) > 500
     # Light text on the dark background.
     assert sum(1 for row in rows for px in row if min(px) > 0xD0) > 500
     svg = draw(plot, tmp_path, "d.svg", "--db", workers, "--theme", "dark").read_text()
@@ -364,3 +365,14 @@ def test_svg_text_stays_on_the_canvas(plot, workers, tmp_path):
             x, y, fs = float(a["x"]), float(a["y"]), float(a["font-size"])
             assert -0.5 <= x <= w + 0.5 and fs * 0.7 <= y + 0.5 and y <= h + 0.5, (size, text)
         assert len(svg) < 200_000
+
+
+def test_memtide_plot_passes_history_options(mt, history, tmp_path):
+    """memtide plot --pid N --since ... runs memtide-plot with them."""
+    out = tmp_path / "via.svg"
+    rc, stdout, err = mt("plot", "--db", history, "--pid", "4243", "--since",
+                         "2026-11-20T10:00Z", "--until", "2026-11-20T11:00Z",
+                         "-o", out)
+    assert rc == 0, err
+    assert stdout.strip() == str(out)
+    assert "4243 gunicorn app:wsgi (venv shop)" in words(out.read_text())
