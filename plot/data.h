@@ -1,4 +1,5 @@
-/* data.h - reads runs, daemon history and their samples out of a memtide
+/* data.h - reads runs, daemon history and their samples (data_read() is
+ * in data_read.c) out of a memtide
  * database for the chart: metadata up front, samples streamed straight
  * into decimators so ten million rows never sit in memory.  Read-only; the
  * schema is documented in include/memtide/store.h.
@@ -38,6 +39,17 @@ int data_metric_of(const char *name);
 const char *data_metric_name(enum data_metric m);
 /* Whether m is a memory size (bytes). */
 int data_metric_is_bytes(enum data_metric m);
+/* Whether m comes from sample_mem (sampled at its own pace). */
+int data_metric_from_mem(enum data_metric m);
+/* The SQL that reads m of one process: raw rows (tick, value), or with
+ * rollup rows (minute, n, min, max, mean); ?1 is proc.id, ?2 and ?3 the
+ * first and last tick or minute. */
+const char *data_metric_sql(enum data_metric m, int rollup);
+
+struct data_proc;
+/* What one stored unit of m is worth for process p: bytes a page, 0.1 %
+ * a permille, 1024 bytes a KiB. */
+double data_metric_unit(const struct data_proc *p, enum data_metric m);
 
 struct data_proc {
 	int64_t id;  /* proc.id */
