@@ -3,6 +3,7 @@
 #include "chart.h"
 
 #include "label.h"
+#include "lanes.h"
 
 #include <errno.h>
 #include <math.h>
@@ -29,23 +30,41 @@ static const unsigned char palette[CHART_PALETTE_N][3] = {
 	{0x56, 0xB4, 0xE9}, /* sky blue */
 };
 
-void chart_colour_rgb(int colour, double rgb[3])
+/* On the dark background the same palette, lightest first: Okabe-Ito's
+ * blue is too dim there, its sky blue and yellow are not. */
+static const unsigned char palette_dark[CHART_PALETTE_N][3] = {
+	{0x56, 0xB4, 0xE9}, /* sky blue */
+	{0xE6, 0x9F, 0x00}, /* orange */
+	{0x00, 0x9E, 0x73}, /* bluish green */
+	{0xF0, 0xE4, 0x42}, /* yellow */
+	{0xCC, 0x79, 0xA7}, /* reddish purple */
+	{0xD5, 0x5E, 0x00}, /* vermillion */
+};
+
+void chart_theme_rgb(int dark, int colour, double rgb[3])
 {
-	static const unsigned char special[][3] = {
-		{0x1a, 0x1a, 0x1a}, /* CHART_INK */
-		{0xa0, 0xa0, 0xa0}, /* CHART_GREY */
-		{0x5c, 0x5c, 0x5c}, /* CHART_MUTED */
+	/* INK, GREY, MUTED, BG, GRID, PANEL */
+	static const unsigned char special[2][6][3] = {
+		{{0x1a, 0x1a, 0x1a}, {0xa0, 0xa0, 0xa0}, {0x5c, 0x5c, 0x5c},
+		 {0xff, 0xff, 0xff}, {0xe6, 0xe6, 0xe6}, {0xff, 0xff, 0xff}},
+		{{0xe8, 0xe8, 0xe8}, {0x80, 0x80, 0x80}, {0xa8, 0xa8, 0xa8},
+		 {0x1c, 0x1e, 0x22}, {0x36, 0x39, 0x3f}, {0x1c, 0x1e, 0x22}},
 	};
 	const unsigned char *c;
 
 	if (colour >= 0)
-		c = palette[colour % CHART_PALETTE_N];
-	else if (colour >= CHART_MUTED)
-		c = special[-colour - 1];
+		c = (dark ? palette_dark : palette)[colour % CHART_PALETTE_N];
+	else if (colour >= CHART_PANEL)
+		c = special[!!dark][-colour - 1];
 	else
-		c = special[0];
+		c = special[!!dark][0];
 	for (int i = 0; i < 3; i++)
 		rgb[i] = c[i] / 255.0;
+}
+
+void chart_colour_rgb(int colour, double rgb[3])
+{
+	chart_theme_rgb(0, colour, rgb);
 }
 
 int chart_init(struct chart *c, int width, int height, double x0, double x1)
@@ -58,6 +77,9 @@ int chart_init(struct chart *c, int width, int height, double x0, double x1)
 	c->x0 = x0;
 	c->x1 = x1;
 	c->ncols = (size_t)width;
+	c->x_labels = 1;
+	c->marker_labels = CHART_MOMENTS | CHART_SPANS;
+	c->trend.text = -1;
 	return 0;
 }
 
@@ -65,8 +87,14 @@ void chart_free(struct chart *c)
 {
 	for (size_t i = 0; i < c->nseries; i++) {
 		free(c->series[i].label);
+		free(c->series[i].stack_lo);
+		free(c->series[i].stack_hi);
 		decimate_free(&c->series[i].dec);
 	}
+	for (size_t i = 0; i < c->nmarkers; i++)
+		free(c->markers[i].label);
+	free(c->markers);
+	free(c->y_title);
 	free(c->series);
 	free(c->marks);
 	free(c->title);
@@ -121,6 +149,50 @@ long chart_add_series(struct chart *c, const char *label, int colour,
 	return (long)c->nseries++;
 }
 
+int chart_set_y_title(struct chart *c, const char *s)
+{
+	return replace(&c->y_title, s);
+}
+
+int chart_add_marker(struct chart *c, const char *label, double t0, double t1,
+		     int level)
+{
+	struct chart_marker *v;
+	char *copy = strdup(label ? label : "");
+
+	if (!copy)
+		return -ENOMEM;
+	v = realloc(c->markers, (c->nmarkers + 1) * sizeof *v);
+	if (!v) {
+		free(copy);
+		return -ENOMEM;
+	}
+	c->markers = v;
+	v[c->nmarkers++] = (struct chart_marker){.label = copy,
+						 .t0 = t0,
+						 .t1 = t1,
+						 .level = level < 0 ? 0 : level,
+						 .lane = -1,
+						 .text = -1};
+	return 0;
+}
+
+static const struct ticks_unit percent_unit = {"%", 1}, count_unit = {"", 1};
+
+char *chart_format_value(const struct chart *c, double v, char *buf,
+			 size_t len)
+{
+	if (c->value == CHART_PERCENT)
+		snprintf(buf, len, "%.1f %%", v);
+	else if (c->value == CHART_COUNT)
+		snprintf(buf, len, "%.0f", v);
+	else
+		ticks_format_bytes(v, c->lay.unit ? c->lay.unit
+						  : ticks_unit_bytes(v),
+				   buf, len);
+	return buf;
+}
+
 int chart_add_mark(struct chart *c, enum chart_mark_kind kind, double bytes,
 		   int colour)
 {
@@ -156,6 +228,12 @@ double chart_line_width(const struct chart *c, enum chart_weight w)
 	return c->lay.line * factor[w];
 }
 
+double chart_font(int width, int height)
+{
+	/* Type scales with the canvas: 13.3 at 1200x600, never unreadable. */
+	return fmin(fmax(fmin((double)width, 2.0 * height) / 90, 7), 40);
+}
+
 /* The state of one chart_layout() call. */
 struct lay {
 	struct chart *c;
@@ -163,6 +241,9 @@ struct lay {
 	void *ctx;
 	size_t cap;         /* of c->lay.texts */
 	double headroom;    /* px the memory axis keeps free above the data */
+	double marker_h;    /* px of marker lanes at the top of the plot */
+	double outside_w;   /* > 0: the legend goes right of the plot, this
+			     * wide with its gap */
 	double legend_cost; /* data_cost() of the legend's place */
 	int err;
 };
@@ -291,6 +372,8 @@ static double data_cost(const struct chart *c, const struct chart_rect *r)
 		double prev_x = 0, prev_y = 0;
 		int have_prev = 0;
 
+		if (c->series[s].hidden)
+			continue;
 		for (size_t i = d->lo; i < d->hi; i++) {
 			const struct decimate_col *col = decimate_get(d, i);
 			double x, y0, y1, ov, xa, xb;
@@ -318,7 +401,8 @@ static double data_cost(const struct chart *c, const struct chart_rect *r)
 			if (x < r->x || x >= right)
 				continue;
 			y0 = chart_y(c, col->max) - pad;
-			y1 = chart_y(c, col->min) + pad;
+			/* Stacked areas fill everything below their top. */
+			y1 = chart_y(c, c->stacked ? 0 : col->min) + pad;
 			ov = fmin(y1, bot) - fmax(y0, top);
 			if (ov > 0)
 				cost += 1 + ov;
@@ -348,16 +432,24 @@ static void layout_y(struct lay *k)
 	for (size_t i = 0; i < c->nmarks; i++)
 		if (c->marks[i].bytes > vmax)
 			vmax = c->marks[i].bytes;
-	L->unit = ticks_unit_bytes(vmax);
+	if (c->trend.on)
+		vmax = fmax(vmax, c->trend.intercept +
+					  c->trend.per_s *
+						  (c->trend.xb - c->trend.x_ref));
+	L->unit = c->value == CHART_BYTES     ? ticks_unit_bytes(vmax)
+		  : c->value == CHART_PERCENT ? &percent_unit
+					      : &count_unit;
 	vu = vmax / L->unit->bytes;
 	need = c->nmarks ? L->font + 6 : 0.03 * L->plot.h;
-	need = fmax(need, k->headroom);
+	need = fmax(need, k->headroom) + k->marker_h;
 	f = fmin(0.5, need / fmax(L->plot.h, 1));
 	target = vu > 0 ? vu / (1 - f) : 1;
 	max_ticks = (int)floor(L->plot.h / (2.6 * L->font)) + 1;
 	if (max_ticks < 2)
 		max_ticks = 2;
 	step = ticks_step(target, max_ticks);
+	if (c->value == CHART_COUNT && step < 1)
+		step = 1;
 	top = ceil(target / step - 1e-9) * step;
 	if (top < step)
 		top = step;
@@ -370,8 +462,34 @@ static void layout_y(struct lay *k)
 	L->y1 = top * L->unit->bytes;
 }
 
+/* The label of x tick i. */
+static char *x_label(const struct chart *c, int i, char *buf, size_t len)
+{
+	if (c->wall)
+		return timeaxis_label(&c->lay.wt, c->lay.xv[i], buf, len);
+	return ticks_format(&c->lay.xt, c->lay.xv[i], buf, len);
+}
+
+/* Picks ticks for a plot width on either kind of axis, into xv. */
+static void pick_x(struct chart *c, int max_ticks)
+{
+	struct chart_layout *L = &c->lay;
+
+	if (c->wall) {
+		timeaxis_ticks(c->x0, c->x1, max_ticks, &L->wt);
+		L->nx = L->wt.n;
+		memcpy(L->xv, L->wt.t, (size_t)L->nx * sizeof *L->xv);
+		return;
+	}
+	ticks_nice(c->x0, c->x1, max_ticks, &L->xt);
+	L->nx = L->xt.n < TIMEAXIS_MAX ? L->xt.n : TIMEAXIS_MAX;
+	for (int i = 0; i < L->nx; i++)
+		L->xv[i] = ticks_value(&L->xt, i);
+}
+
 /* Chooses x ticks whose widest label fits between neighbours with a gap of
- * two ems.  Label width depends on the step (decimals), so iterate. */
+ * two ems.  Label width depends on the step (decimals, or the clock's
+ * format), so iterate. */
 static void layout_x(struct lay *k)
 {
 	struct chart *c = k->c;
@@ -380,28 +498,31 @@ static void layout_x(struct lay *k)
 	double w_est, w, last, q, limit;
 	int max_ticks;
 
-	snprintf(buf, sizeof buf, "%.1f", fmax(fabs(c->x0), fabs(c->x1)));
+	if (c->wall)
+		snprintf(buf, sizeof buf, "00:00");
+	else
+		snprintf(buf, sizeof buf, "%.1f",
+			 fmax(fabs(c->x0), fabs(c->x1)));
 	w_est = width_of(k, buf, L->font, 0);
 	for (int iter = 0; iter < 6; iter++) {
 		max_ticks = (int)floor(L->plot.w / (w_est + 2 * L->font)) + 1;
 		if (max_ticks < 2)
 			max_ticks = 2;
-		ticks_nice(c->x0, c->x1, max_ticks, &L->xt);
+		pick_x(c, max_ticks);
 		w = 0;
-		for (int i = 0; i < L->xt.n; i++) {
-			ticks_format(&L->xt, ticks_value(&L->xt, i), buf,
-				     sizeof buf);
-			w = fmax(w, width_of(k, buf, L->font, 0));
-		}
+		for (int i = 0; i < L->nx; i++)
+			w = fmax(w, width_of(k, x_label(c, i, buf, sizeof buf),
+					     L->font, 0));
 		if (w <= w_est + 0.5)
 			break;
 		w_est = w;
 	}
+	if (L->nx == 0 || c->force_w > 0)
+		return;
 	/* The last label is centred on its tick: narrow the plot until it
 	 * stays on the canvas. */
-	last = ticks_value(&L->xt, L->xt.n - 1);
-	ticks_format(&L->xt, last, buf, sizeof buf);
-	w = width_of(k, buf, L->font, 0);
+	last = L->xv[L->nx - 1];
+	w = width_of(k, x_label(c, L->nx - 1, buf, sizeof buf), L->font, 0);
 	q = (last - c->x0) / (c->x1 - c->x0);
 	limit = c->width - 0.5 * L->font - w / 2;
 	if (q > 0 && chart_x(c, last) > limit)
@@ -503,7 +624,7 @@ static void layout_legend(struct lay *k)
 	m = round(0.5 * L->font);
 	{
 		double l = p->x + m, r = p->x + p->w - m - w;
-		double t = p->y + m, b = p->y + p->h - m - h;
+		double t = p->y + L->lanes.h + m, b = p->y + p->h - m - h;
 		double cx = p->x + round((p->w - w) / 2),
 		       cy = p->y + round((p->h - h) / 2);
 
@@ -516,9 +637,20 @@ static void layout_legend(struct lay *k)
 		cand[6] = (struct chart_rect){cx, b, w, h}; /* lower centre */
 		cand[7] = (struct chart_rect){cx, t, w, h}; /* upper centre */
 	}
+	if (k->outside_w > 0) {
+		/* The plot was narrowed to make room beside it. */
+		cand[0] = (struct chart_rect){p->x + p->w + m, p->y, w, h};
+		for (size_t i = 1; i < sizeof cand / sizeof cand[0]; i++)
+			cand[i] = cand[0];
+	}
 	for (size_t i = 0; i < sizeof cand / sizeof cand[0]; i++) {
 		double cost = data_cost(c, &cand[i]) + 0.01 * (double)i;
 
+		if (k->outside_w > 0)
+			cost = 0;
+		else if (!inside(&cand[i], p) ||
+		    (L->lanes.h > 0 && overlap(&cand[i], &L->lanes)))
+			cost += FORBIDDEN;
 		if (cost < best) {
 			best = cost;
 			L->legend = cand[i];
@@ -598,7 +730,7 @@ static void layout_marks(struct lay *k)
 
 		if (mk->folded)
 			continue;
-		ticks_format_bytes(mk->bytes, L->unit, val, sizeof val);
+		chart_format_value(c, mk->bytes, val, sizeof val);
 		snprintf(text, sizeof text, "%s %s",
 			 mk->kind == CHART_KERNEL_PEAK ? "kernel peak" : "peak",
 			 val);
@@ -606,8 +738,8 @@ static void layout_marks(struct lay *k)
 			if (c->marks[o].folded == 1 + (int)i) {
 				size_t n = strlen(text);
 
-				ticks_format_bytes(c->marks[o].bytes, L->unit,
-						   val, sizeof val);
+				chart_format_value(c, c->marks[o].bytes, val,
+						   sizeof val);
 				snprintf(text + n, sizeof text - n,
 					 " (kernel %s)", val);
 			}
@@ -622,6 +754,7 @@ static void layout_marks(struct lay *k)
 			if (!inside(&t->box, p))
 				cost += FORBIDDEN;
 			if ((L->legend.w > 0 && overlap(&t->box, &clear)) ||
+			    (L->lanes.h > 0 && overlap(&t->box, &L->lanes)) ||
 			    hits_text(L, &t->box, L->ntexts - 1))
 				cost += FORBIDDEN;
 			for (size_t o = 0; o < c->nmarks; o++)
@@ -641,6 +774,234 @@ static void layout_marks(struct lay *k)
 	}
 }
 
+/* Labels the markers in lanes at the top of the plot: a moment's label
+ * right of its line (left of it near the right edge), a span's above its
+ * bracket; lanes stack them so that none collide, up to a third of the
+ * plot's height; a label with no room left is not shown. */
+static void layout_markers(struct lay *k)
+{
+	struct chart *c = k->c;
+	struct chart_layout *L = &c->lay;
+	const struct chart_rect *p = &L->plot;
+	double size = 0.9 * L->font, lane_h = 1.5 * L->font, *a, *b;
+	size_t n = 0, max_lanes, used;
+	int *lane;
+	size_t *idx;
+
+	L->lanes = (struct chart_rect){0, 0, 0, 0};
+	L->nlanes = 0;
+	L->lane_h = lane_h;
+	if (!c->nmarkers || !c->marker_labels)
+		return;
+	a = calloc(c->nmarkers, sizeof *a);
+	b = calloc(c->nmarkers, sizeof *b);
+	lane = calloc(c->nmarkers, sizeof *lane);
+	idx = calloc(c->nmarkers, sizeof *idx);
+	if (!a || !b || !lane || !idx) {
+		k->err = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < c->nmarkers; i++) {
+		struct chart_marker *m = &c->markers[i];
+		int moment = m->t1 < m->t0;
+		struct chart_text *t;
+		double x, w, right = p->x + p->w;
+
+		m->lane = -1;
+		m->text = -1;
+		if (!(c->marker_labels & (moment ? CHART_MOMENTS : CHART_SPANS)))
+			continue;
+		if (moment ? m->t0 < c->x0 || m->t0 > c->x1
+			   : m->t1 < c->x0 || m->t0 > c->x1)
+			continue;
+		if (!(t = add_text(k, m->label, CHART_MARKER_LABEL, size, 0,
+				   CHART_INK)))
+			goto out;
+		fit(k, t->text, sizeof t->text, size, 0, fmax(p->w * 0.4, size));
+		w = width_of(k, t->text, size, 0);
+		x = fmax(chart_x(c, m->t0), p->x);
+		if (moment) {
+			a[n] = x + 0.25 * size;
+			if (a[n] + w > right) /* left of its line */
+				a[n] = x - 0.25 * size - w;
+			b[n] = a[n] + w;
+			a[n] = fmin(a[n], x);
+			b[n] = fmax(b[n], x);
+		} else {
+			a[n] = x;
+			b[n] = fmax(fmin(chart_x(c, m->t1), right), x + w);
+			if (b[n] > right) {
+				b[n] = right;
+				a[n] = fmin(x, right - w);
+			}
+		}
+		a[n] = fmax(a[n], p->x);
+		m->text = (int)(L->ntexts - 1);
+		idx[n++] = i;
+	}
+	max_lanes = (size_t)floor(p->h / 3 / lane_h);
+	used = lanes_assign(a, b, n, 0.6 * L->font, max_lanes, lane);
+	for (size_t j = 0; j < n; j++) {
+		struct chart_marker *m = &c->markers[idx[j]];
+		struct chart_text *t = &L->texts[m->text];
+		int moment = m->t1 < m->t0;
+		double x = fmax(chart_x(c, m->t0), p->x);
+		double base = p->y + lane[j] * lane_h + 0.15 * L->font +
+			      ASCENT * size;
+
+		m->lane = lane[j];
+		if (lane[j] < 0) {
+			t->text[0] = '\0';
+			t->box = (struct chart_rect){0, 0, 0, 0};
+			m->text = -1;
+			continue;
+		}
+		if (moment && a[j] < x)
+			anchor(k, t, x - 0.25 * size, base, CHART_RIGHT, 0);
+		else if (moment)
+			anchor(k, t, x + 0.25 * size, base, CHART_LEFT, 0);
+		else
+			anchor(k, t, a[j], base, CHART_LEFT, 0);
+	}
+	L->nlanes = used;
+	if (used)
+		L->lanes = (struct chart_rect){p->x, p->y, p->w,
+					       (double)used * lane_h};
+out:
+	free(a);
+	free(b);
+	free(lane);
+	free(idx);
+}
+
+/* A flame panel: each span a bar in the row of its level, its label inside
+ * when at least a few characters fit. */
+static void layout_flame(struct lay *k)
+{
+	struct chart *c = k->c;
+	struct chart_layout *L = &c->lay;
+	const struct chart_rect *p = &L->plot;
+	double size = 0.85 * L->font;
+	int levels = 1;
+
+	for (size_t i = 0; i < c->nmarkers; i++)
+		if (c->markers[i].t1 >= c->markers[i].t0 &&
+		    c->markers[i].level + 1 > levels)
+			levels = c->markers[i].level + 1;
+	L->flame_row = p->h / levels;
+	for (size_t i = 0; i < c->nmarkers; i++) {
+		struct chart_marker *m = &c->markers[i];
+		double xa, xb, y;
+		struct chart_text *t;
+
+		m->text = -1;
+		if (m->t1 < m->t0 || m->t1 < c->x0 || m->t0 > c->x1)
+			continue;
+		xa = fmax(chart_x(c, m->t0), p->x);
+		xb = fmin(chart_x(c, m->t1), p->x + p->w);
+		if (xb - xa < 3 * size || L->flame_row < size * 1.1)
+			continue;
+		if (!(t = add_text(k, m->label, CHART_MARKER_LABEL, size, 0,
+				   CHART_INK)))
+			return;
+		fit(k, t->text, sizeof t->text, size, 0, xb - xa - 0.6 * size);
+		y = p->y + p->h - (m->level + 0.5) * L->flame_row +
+		    (ASCENT - DESCENT) / 2 * size;
+		anchor(k, t, xa + 0.3 * size, y, CHART_LEFT, 0);
+		m->text = (int)(L->ntexts - 1);
+	}
+}
+
+/* The value of the trend line at time x. */
+static double trend_at(const struct chart *c, double x)
+{
+	return c->trend.intercept + c->trend.per_s * (x - c->trend.x_ref);
+}
+
+/* The time at canvas x. */
+static double time_of(const struct chart *c, double x)
+{
+	const struct chart_rect *p = &c->lay.plot;
+
+	return c->x0 + (x - p->x) / p->w * (c->x1 - c->x0);
+}
+
+/* Labels the trend line "trend +12.3 MiB/h" near an end of it, above or
+ * below, where it hides the least and collides with nothing. */
+static void layout_trend(struct lay *k)
+{
+	struct chart *c = k->c;
+	struct chart_layout *L = &c->lay;
+	const struct chart_rect *p = &L->plot;
+	double size = L->font, m = 0.5 * L->font, best = HUGE_VAL;
+	double per_h = c->trend.per_s * 3600, lw = L->line;
+	double bx = 0, by = 0;
+	enum chart_align ba = CHART_LEFT;
+	const struct chart_rect clear = {L->legend.x - 2, L->legend.y - 2,
+					 L->legend.w + 4, L->legend.h + 4};
+	struct chart_text *t;
+	char text[96];
+
+	c->trend.text = -1;
+	if (!c->trend.on)
+		return;
+	if (c->value == CHART_BYTES)
+		snprintf(text, sizeof text, "trend %+.*f MiB/h",
+			 fabs(per_h) < 0.1 * 1048576 ? 3 : 1, per_h / 1048576);
+	else
+		snprintf(text, sizeof text, "trend %+.1f/h", per_h);
+	if (!(t = add_text(k, text, CHART_TREND_LABEL, size, 0,
+			   c->trend.colour)))
+		return;
+	for (int j = 0; j < 6; j++) {
+		double ends[3] = {p->x + p->w - m, p->x + m, p->x + p->w / 2};
+		enum chart_align al[3] = {CHART_RIGHT, CHART_LEFT, CHART_CENTRE};
+		double w = width_of(k, t->text, size, 0), xa, xb, ya, yb, y;
+		double cost;
+
+		xa = al[j / 2] == CHART_LEFT    ? ends[j / 2]
+		     : al[j / 2] == CHART_RIGHT ? ends[j / 2] - w
+						: ends[j / 2] - w / 2;
+		xb = xa + w;
+		ya = chart_y(c, trend_at(c, time_of(c, xa)));
+		yb = chart_y(c, trend_at(c, time_of(c, xb)));
+		if (j % 2 == 0)
+			y = fmin(ya, yb) - 0.35 * size - lw;
+		else
+			y = fmax(ya, yb) + 0.35 * size + ASCENT * size + lw;
+		anchor(k, t, ends[j / 2], y, al[j / 2], 0);
+		cost = data_cost(c, &t->box) + 0.01 * j;
+		if (!inside(&t->box, p) ||
+		    (L->legend.w > 0 && overlap(&t->box, &clear)) ||
+		    (L->lanes.h > 0 && overlap(&t->box, &L->lanes)) ||
+		    hits_text(L, &t->box, L->ntexts - 1))
+			cost += FORBIDDEN;
+		if (cost < best) {
+			best = cost;
+			bx = ends[j / 2];
+			by = y;
+			ba = al[j / 2];
+		}
+	}
+	anchor(k, t, bx, by, ba, 0);
+	c->trend.text = (int)(L->ntexts - 1);
+}
+
+/* The y axis title: "resident memory (MiB)", "CPU (% of one core)". */
+static void y_title(const struct chart *c, char *buf, size_t len)
+{
+	const char *name = c->y_title ? c->y_title : "resident memory";
+
+	if (c->kind == CHART_FLAME)
+		snprintf(buf, len, "%s", name);
+	else if (c->value == CHART_BYTES)
+		snprintf(buf, len, "%s (%s)", name, c->lay.unit->name);
+	else if (c->value == CHART_PERCENT)
+		snprintf(buf, len, "%s (%%)", name);
+	else
+		snprintf(buf, len, "%s", name);
+}
+
 /* One attempt at the whole layout, with headroom px kept free above the
  * data; everything but the re-bucketing. */
 static int layout_pass(struct lay *k)
@@ -648,35 +1009,58 @@ static int layout_pass(struct lay *k)
 	struct chart *c = k->c;
 	struct chart_layout *L = &c->lay;
 	double W = c->width, H = c->height, font, pad, top, bottom, left, right;
-	double ytick_w = 0, gap;
-	char buf[64];
+	double ytick_w = 0, gap, y0 = 0;
+	int titled = c->title && *c->title;
+	char buf[200];
 	struct chart_text *t;
 
-	/* Type scales with the canvas: 13.3 at 1200x600, never unreadable. */
-	font = fmin(fmax(fmin(W, 2 * H) / 90, 7), 40);
+	font = chart_font(c->width, c->height);
 	L->font = font;
 	L->line = fmax(1, 1.5 * font / 13.3);
 	L->tick_len = round(0.4 * font);
 	pad = round(0.8 * font);
 	gap = 0.35 * font;
+	if (c->band_h > 0) {
+		y0 = c->band_y;
+		H = c->band_h;
+	}
 
 	/* The top y tick label rises half an em above the plot. */
-	top = c->title && *c->title ? pad + 1.3 * font + 0.65 * font
-				    : 1.5 * pad;
-	bottom = L->tick_len + gap + font + 0.45 * font + font + pad * 0.7;
+	top = y0 + (titled ? pad + 1.3 * font + 0.65 * font : 1.5 * pad);
+	/* A panel under another: room for half its top tick label. */
+	if (c->band_h > 0 && !titled)
+		top = y0 + 0.75 * font;
+	bottom = c->x_labels ? L->tick_len + gap + font + 0.45 * font + font +
+				       pad * 0.7
+			     : 0.75 * font;
 	L->plot.y = ceil(top);
-	L->plot.h = fmax(1, floor(H - bottom) - L->plot.y);
-	layout_y(k);
-
-	for (int i = 0; i < L->yt.n; i++) {
-		ticks_format(&L->yt, ticks_value(&L->yt, i), buf, sizeof buf);
-		ytick_w = fmax(ytick_w, width_of(k, buf, font, 0));
+	L->plot.h = fmax(1, floor(y0 + H - bottom) - L->plot.y);
+	if (c->kind == CHART_SERIES) {
+		layout_y(k);
+		for (int i = 0; i < L->yt.n; i++) {
+			ticks_format(&L->yt, ticks_value(&L->yt, i), buf,
+				     sizeof buf);
+			ytick_w = fmax(ytick_w, width_of(k, buf, font, 0));
+		}
+	} else {
+		L->unit = &count_unit;
+		L->y1 = 1;
+		L->yt.n = 0;
 	}
 	left = pad * 0.7 + font + 0.5 * font + ytick_w + gap + L->tick_len;
-	snprintf(buf, sizeof buf, "%.1f", c->x1);
+	if (c->wall)
+		snprintf(buf, sizeof buf, "00:00:00");
+	else
+		snprintf(buf, sizeof buf, "%.1f", c->x1);
 	right = fmax(pad * 1.5, width_of(k, buf, font, 0) / 2 + 0.5 * pad);
 	L->plot.x = round(left);
 	L->plot.w = fmax(1, floor(W - right - L->plot.x));
+	if (k->outside_w > 0)
+		L->plot.w = fmax(1, L->plot.w - k->outside_w);
+	if (c->force_w > 0) {
+		L->plot.x = c->force_x;
+		L->plot.w = c->force_w;
+	}
 	layout_x(k);
 
 	for (int i = 0; i < L->yt.n; i++) {
@@ -690,37 +1074,41 @@ static int layout_pass(struct lay *k)
 			       (ASCENT - DESCENT) / 2 * font,
 		       CHART_RIGHT, 0);
 	}
-	for (int i = 0; i < L->xt.n; i++) {
-		double v = ticks_value(&L->xt, i);
-
-		ticks_format(&L->xt, v, buf, sizeof buf);
-		if (!(t = add_text(k, buf, CHART_TICK, font, 0, CHART_INK)))
+	if (c->x_labels) {
+		for (int i = 0; i < L->nx; i++) {
+			x_label(c, i, buf, sizeof buf);
+			if (!(t = add_text(k, buf, CHART_TICK, font, 0,
+					   CHART_INK)))
+				return k->err;
+			anchor(k, t, chart_x(c, L->xv[i]),
+			       L->plot.y + L->plot.h + L->tick_len + gap +
+				       ASCENT * font,
+			       CHART_CENTRE, 0);
+		}
+		if (c->wall)
+			timeaxis_title(c->x0, c->x1, buf, sizeof buf);
+		else
+			snprintf(buf, sizeof buf, "time since start (s)");
+		if (!(t = add_text(k, buf, CHART_AXIS, font, 0, CHART_INK)))
 			return k->err;
-		anchor(k, t, chart_x(c, v),
-		       L->plot.y + L->plot.h + L->tick_len + gap +
-			       ASCENT * font,
-		       CHART_CENTRE, 0);
+		fit(k, t->text, sizeof t->text, font, 0, L->plot.w);
+		anchor(k, t, L->plot.x + L->plot.w / 2,
+		       y0 + H - pad * 0.7 - DESCENT * font, CHART_CENTRE, 0);
 	}
-
-	if (!(t = add_text(k, "time since start (s)", CHART_AXIS, font, 0,
-			   CHART_INK)))
-		return k->err;
-	fit(k, t->text, sizeof t->text, font, 0, L->plot.w);
-	anchor(k, t, L->plot.x + L->plot.w / 2, H - pad * 0.7 - DESCENT * font,
-	       CHART_CENTRE, 0);
-	snprintf(buf, sizeof buf, "resident memory (%s)", L->unit->name);
+	y_title(c, buf, sizeof buf);
 	if (!(t = add_text(k, buf, CHART_AXIS, font, 0, CHART_INK)))
 		return k->err;
 	fit(k, t->text, sizeof t->text, font, 0, L->plot.h);
 	anchor(k, t, pad * 0.7 + ASCENT * font, L->plot.y + L->plot.h / 2,
 	       CHART_CENTRE, 1);
 
-	if (c->title && *c->title) {
+	if (titled) {
 		if (!(t = add_text(k, c->title, CHART_TITLE, 1.3 * font, 1,
 				   CHART_INK)))
 			return k->err;
 		fit(k, t->text, sizeof t->text, t->size, 1, W - 2 * pad);
-		anchor(k, t, W / 2, pad + ASCENT * t->size, CHART_CENTRE, 0);
+		anchor(k, t, W / 2, y0 + pad + ASCENT * t->size, CHART_CENTRE,
+		       0);
 	}
 	if (c->note) {
 		if (!(t = add_text(k, c->note, CHART_NOTE, 1.1 * font, 0,
@@ -733,11 +1121,20 @@ static int layout_pass(struct lay *k)
 			       (ASCENT - DESCENT) / 2 * t->size,
 		       CHART_CENTRE, 0);
 	}
-
+	if (c->kind == CHART_FLAME) {
+		layout_flame(k);
+		return k->err;
+	}
+	layout_markers(k);
+	if (k->err)
+		return k->err;
 	layout_legend(k);
 	if (k->err)
 		return k->err;
 	layout_marks(k);
+	if (k->err)
+		return k->err;
+	layout_trend(k);
 	return k->err;
 }
 
@@ -748,7 +1145,56 @@ static void layout_release(struct chart_layout *L)
 	memset(L, 0, sizeof *L);
 }
 
-int chart_layout(struct chart *c, chart_measure_fn measure, void *ctx)
+/* The stacked areas: in each column, every stack series' mean over it on
+ * top of the ones before.  A series holds its last mean across empty
+ * columns between its first and last, as samples at its own pace leave
+ * some columns empty. */
+static int stack_areas(struct chart *c)
+{
+	size_t nc = c->ncols;
+	double *cum;
+
+	if (!c->stacked)
+		return 0;
+	if (!(cum = calloc(nc ? nc : 1, sizeof *cum)))
+		return -ENOMEM;
+	for (size_t s = 0; s < c->nseries; s++) {
+		struct chart_series *e = &c->series[s];
+		double held = 0;
+		size_t first = nc, last = 0;
+
+		if (!e->stack || e->hidden)
+			continue;
+		e->stack_lo = malloc(nc * sizeof *e->stack_lo);
+		e->stack_hi = malloc(nc * sizeof *e->stack_hi);
+		if (!e->stack_lo || !e->stack_hi) {
+			free(cum);
+			return -ENOMEM;
+		}
+		for (size_t i = 0; i < nc; i++)
+			if (decimate_get(&e->dec, i)) {
+				first = i < first ? i : first;
+				last = i;
+			}
+		for (size_t i = 0; i < nc; i++) {
+			const struct decimate_col *col = decimate_get(&e->dec, i);
+			double m = 0;
+
+			if (col)
+				held = m = col->sum / col->n;
+			else if (i > first && i < last)
+				m = held;
+			e->stack_lo[i] = cum[i];
+			cum[i] += m;
+			e->stack_hi[i] = cum[i];
+		}
+	}
+	free(cum);
+	return 0;
+}
+
+/* chart_layout() without the re-bucketing, so it can be run again. */
+static int layout_only(struct chart *c, chart_measure_fn measure, void *ctx)
 {
 	struct chart_layout *L = &c->lay;
 	struct lay k = {.c = c, .measure = measure, .ctx = ctx};
@@ -758,6 +1204,16 @@ int chart_layout(struct chart *c, chart_measure_fn measure, void *ctx)
 	layout_release(L);
 	if ((err = layout_pass(&k)))
 		return err;
+	if (c->kind == CHART_FLAME)
+		return 0;
+	/* Marker labels take lanes at the top: keep the data below them. */
+	if (L->nlanes) {
+		k.marker_h = L->lanes.h + 0.3 * L->font;
+		layout_release(L);
+		k.cap = 0;
+		if ((err = layout_pass(&k)))
+			return err;
+	}
 	/* A legend that hides data gets a second try with the memory axis
 	 * raised so that it fits above the data, unless that would squash
 	 * the data; the better of the two stays (the first is re-done, as a
@@ -778,5 +1234,54 @@ int chart_layout(struct chart *c, chart_measure_fn measure, void *ctx)
 				return err;
 		}
 	}
-	return re_bucket(c);
+	/* Still in the way: beside the plot, which gets narrower. */
+	if (L->legend.w > 0 && k.legend_cost > 4 * L->font &&
+	    L->legend.w < 0.4 * c->width) {
+		k.outside_w = L->legend.w + round(0.5 * L->font);
+		k.headroom = 0;
+		layout_release(L);
+		k.cap = 0;
+		if ((err = layout_pass(&k)))
+			return err;
+	}
+	return 0;
+}
+
+static int layout_finish(struct chart *c)
+{
+	int err = re_bucket(c);
+
+	return err ? err : stack_areas(c);
+}
+
+int chart_layout(struct chart *c, chart_measure_fn measure, void *ctx)
+{
+	int err = layout_only(c, measure, ctx);
+
+	return err ? err : layout_finish(c);
+}
+
+int chart_layout_panels(struct chart *p, size_t n, chart_measure_fn measure,
+			void *ctx)
+{
+	double left = 0, right = HUGE_VAL;
+	int err;
+
+	for (size_t i = 0; i < n; i++) {
+		p[i].force_x = p[i].force_w = 0;
+		if ((err = layout_only(&p[i], measure, ctx)))
+			return err;
+		left = fmax(left, p[i].lay.plot.x);
+		right = fmin(right, p[i].lay.plot.x + p[i].lay.plot.w);
+	}
+	for (size_t i = 0; n > 1 && i < n; i++) {
+		p[i].force_x = left;
+		p[i].force_w = fmax(1, right - left);
+		if ((err = layout_only(&p[i], measure, ctx)))
+			return err;
+	}
+	for (size_t i = 0; i < n; i++)
+		if ((err = layout_finish(&p[i])))
+			return err;
+	return 0;
 }

@@ -10,8 +10,14 @@
  *      callback so that the renderer's fonts decide widths.
  * The renderer then only draws what the layout says (see render.h).
  *
- * Coordinates are canvas units with y down: pixels for PNG, points for SVG
- * and PDF.  Times are seconds since the start of a run; memory is bytes.
+ * Coordinates are canvas units with y down: pixels for PNG (at 96 dpi),
+ * points for SVG and PDF.  Times are seconds since the start of a run, or
+ * Unix seconds on a wall-clock axis; values are bytes, percent or counts.
+ *
+ * Several charts can share one canvas as panels stacked on one time axis
+ * (chart_layout_panels): each owns a horizontal band, only the lowest
+ * shows the time labels, and their plots are aligned.  A panel is a series
+ * panel (lines, areas, marks) or a flame panel (nested spans by level).
  */
 #ifndef MEMTIDE_PLOT_CHART_H
 #define MEMTIDE_PLOT_CHART_H
@@ -20,6 +26,7 @@
 
 #include "decimate.h"
 #include "ticks.h"
+#include "timeaxis.h"
 
 /* Colours: 0 .. CHART_PALETTE_N - 1 are the Okabe-Ito colours (safe for
  * the common colour-vision deficiencies), in the order lines get them;
@@ -28,11 +35,17 @@
 enum {
 	CHART_INK = -1,   /* near black: the total line, text */
 	CHART_GREY = -2,  /* processes beyond the palette */
-	CHART_MUTED = -3, /* grid, frame, secondary text */
+	CHART_MUTED = -3, /* frame, secondary text */
+	CHART_BG = -4,    /* the canvas */
+	CHART_GRID = -5,  /* grid lines */
+	CHART_PANEL = -6, /* behind legends and labels (drawn translucent) */
 };
 
-/* The colour's red, green, blue in [0, 1]. */
+/* The colour's red, green, blue in [0, 1] on the light theme. */
 void chart_colour_rgb(int colour, double rgb[3]);
+/* The same on the light (dark = 0) or dark theme: the ink, greys and
+ * background change, and the palette starts from its lighter colours. */
+void chart_theme_rgb(int dark, int colour, double rgb[3]);
 
 enum chart_weight { CHART_THIN, CHART_NORMAL, CHART_THICK };
 
@@ -41,7 +54,12 @@ struct chart_series {
 	int legend_order; /* the legend lists series by this, ascending */
 	int colour;
 	enum chart_weight weight;
-	struct decimate dec; /* x: seconds since the run's start, v: bytes */
+	int hidden; /* read (for the total, top N, the slope) but not drawn */
+	int stack;  /* an area of the stacked chart (chart.stacked) */
+	struct decimate dec; /* x: seconds (see chart.h), v: value */
+	/* Set by chart_layout() for stack series: the area's bottom and top
+	 * in each of lay.plot.w columns (values). */
+	double *stack_lo, *stack_hi;
 };
 
 enum chart_mark_kind {
@@ -60,6 +78,31 @@ struct chart_mark {
 		     * drawn: its value is in that mark's label instead */
 };
 
+/* A marker of the database: a moment (t1 < t0) or a span, drawn as a
+ * line or a bracket with its label in a lane at the top of the panel that
+ * labels them, or as a bar at its level in a flame panel. */
+struct chart_marker {
+	char *label; /* owned */
+	double t0, t1;
+	int level;
+	/* Set by chart_layout(): */
+	int lane; /* -1: no room for its label */
+	int text; /* index in texts, or -1 */
+};
+
+/* The -s trend line: value = intercept + per_s * (x - x_ref), drawn over
+ * [xa, xb] and labelled per hour. */
+struct chart_trend {
+	int on;
+	double per_s, intercept, x_ref, xa, xb;
+	int colour;
+	int text; /* set by chart_layout(), or -1 */
+};
+
+enum chart_kind { CHART_SERIES, CHART_FLAME };
+enum { CHART_MOMENTS = 1, CHART_SPANS = 2 };
+enum chart_value { CHART_BYTES, CHART_PERCENT, CHART_COUNT };
+
 enum chart_align { CHART_LEFT, CHART_CENTRE, CHART_RIGHT };
 
 enum chart_role {
@@ -69,6 +112,8 @@ enum chart_role {
 	CHART_LEGEND,
 	CHART_MARK_LABEL,
 	CHART_NOTE,
+	CHART_MARKER_LABEL, /* a database marker's, in a lane or a flame bar */
+	CHART_TREND_LABEL,
 };
 
 struct chart_rect {
@@ -101,8 +146,15 @@ struct chart_layout {
 	struct chart_rect plot; /* the data area; x, y, w, h whole units */
 	const struct ticks_unit *unit; /* of the memory axis */
 	double y1;       /* bytes at the top of the plot (the bottom is 0) */
-	struct ticks xt; /* seconds */
+	struct ticks xt; /* seconds, of a relative axis */
+	struct timeaxis wt; /* of a wall-clock axis */
+	int nx;          /* x ticks */
+	double xv[TIMEAXIS_MAX]; /* their times */
 	struct ticks yt; /* in unit */
+	struct chart_rect lanes; /* marker labels (h == 0: none) */
+	double lane_h;
+	size_t nlanes;
+	double flame_row; /* height of a level in a flame panel */
 	struct chart_rect legend; /* w == 0: no legend */
 	double legend_row;        /* height of one legend row */
 	double legend_swatch;     /* length of the line sample */
@@ -115,6 +167,22 @@ struct chart_layout {
 
 struct chart {
 	int width, height; /* canvas */
+	enum chart_kind kind;
+	enum chart_value value;
+	char *y_title;  /* owned: "resident memory", "CPU", "threads"; the
+			 * unit follows in brackets */
+	int wall;       /* x is Unix seconds, on a wall-clock axis */
+	int dark;       /* the dark theme */
+	double band_y, band_h; /* the canvas rows this panel owns; h 0: all */
+	int x_labels;   /* time labels and title under it (default 1) */
+	double force_x, force_w; /* > 0: the plot's x and width, as agreed
+				  * by chart_layout_panels() */
+	int stacked;    /* stack series are drawn as stacked areas */
+	struct chart_marker *markers;
+	size_t nmarkers;
+	int marker_labels; /* which markers get lanes here: CHART_MOMENTS |
+			    * CHART_SPANS (the default), or 0 */
+	struct chart_trend trend;
 	char *title;       /* owned; NULL or "" for none */
 	char *note;        /* owned; a message in the middle, or NULL */
 	double x0, x1;     /* the time window, seconds */
@@ -143,6 +211,18 @@ int chart_set_note(struct chart *c, const char *s);
 long chart_add_series(struct chart *c, const char *label, int colour,
 		      enum chart_weight weight, double xa, double xb);
 
+/* Adds a marker (a copy of label) over [t0, t1], or a moment at t0 when
+ * t1 < t0.  Returns 0 or -ENOMEM. */
+int chart_add_marker(struct chart *c, const char *label, double t0, double t1,
+		     int level);
+
+/* Replaces the y axis title with a copy of s.  Returns 0 or -ENOMEM. */
+int chart_set_y_title(struct chart *c, const char *s);
+
+/* Formats a value of the chart's kind: "301.2 MiB", "87.5 %", "12". */
+char *chart_format_value(const struct chart *c, double v, char *buf,
+			 size_t len);
+
 /* Adds a horizontal mark at bytes.  Returns 0 or -ENOMEM. */
 int chart_add_mark(struct chart *c, enum chart_mark_kind kind, double bytes,
 		   int colour);
@@ -153,6 +233,16 @@ int chart_add_mark(struct chart *c, enum chart_mark_kind kind, double bytes,
  * collide with nothing, and shortens texts that would not fit.  Call once.
  * Returns 0 or -ENOMEM. */
 int chart_layout(struct chart *c, chart_measure_fn measure, void *ctx);
+
+/* The base font size (canvas units) of a width x height canvas. */
+double chart_font(int width, int height);
+
+/* Lays out n panels sharing one canvas and one time window, top to
+ * bottom as their bands say: each with chart_layout(), then again with
+ * their plots' left and right edges made the same.  Returns 0 or
+ * -ENOMEM. */
+int chart_layout_panels(struct chart *p, size_t n, chart_measure_fn measure,
+			void *ctx);
 
 /* Canvas x of a time (seconds) and canvas y of a memory size (bytes); valid
  * after chart_layout(). */

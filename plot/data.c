@@ -1,15 +1,93 @@
-/* data.c - runs, processes and samples out of the database (see data.h). */
+/* data.c - runs, history and samples out of the database (see data.h). */
 #include "data.h"
 
 #include <errno.h>
 #include <math.h>
-#include <pthread.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Samples (process ticks) in a window worth reading on two connections. */
-#define DATA_SPLIT_MIN 50000
+static const struct {
+	const char *name;
+	const char *raw;    /* SELECT tick, value ... ?1 proc, ?2..?3 ticks */
+	const char *rollup; /* SELECT minute, n, min, max, mean ... */
+	int mem;            /* from sample_mem */
+} metrics[] = {
+	[DATA_RSS] = {"rss",
+		      "SELECT tick, rss FROM sample WHERE proc = ?1"
+		      " AND tick BETWEEN ?2 AND ?3 ORDER BY tick",
+		      "SELECT minute, n, rss_min, rss_max, rss_mean FROM rollup"
+		      " WHERE proc = ?1 AND minute BETWEEN ?2 AND ?3"
+		      " ORDER BY minute",
+		      0},
+	[DATA_PSS] = {"pss",
+		      "SELECT tick, pss FROM sample_mem WHERE proc = ?1"
+		      " AND tick BETWEEN ?2 AND ?3 AND pss IS NOT NULL"
+		      " ORDER BY tick",
+		      "SELECT minute, n, pss_min, pss_max, pss_mean FROM rollup"
+		      " WHERE proc = ?1 AND minute BETWEEN ?2 AND ?3"
+		      " AND pss_mean IS NOT NULL ORDER BY minute",
+		      1},
+	[DATA_USS] = {"uss",
+		      "SELECT tick, uss FROM sample_mem WHERE proc = ?1"
+		      " AND tick BETWEEN ?2 AND ?3 AND uss IS NOT NULL"
+		      " ORDER BY tick",
+		      "SELECT minute, n, uss_mean, uss_mean, uss_mean FROM rollup"
+		      " WHERE proc = ?1 AND minute BETWEEN ?2 AND ?3"
+		      " AND uss_mean IS NOT NULL ORDER BY minute",
+		      1},
+	[DATA_SWAP] = {"swap",
+		       "SELECT tick, swap FROM sample_mem WHERE proc = ?1"
+		       " AND tick BETWEEN ?2 AND ?3 AND swap IS NOT NULL"
+		       " ORDER BY tick",
+		       "SELECT minute, n, swap_max, swap_max, swap_max FROM"
+		       " rollup WHERE proc = ?1 AND minute BETWEEN ?2 AND ?3"
+		       " AND swap_max IS NOT NULL ORDER BY minute",
+		       1},
+	[DATA_CPU] = {"cpu",
+		      "SELECT tick, cpu FROM sample WHERE proc = ?1"
+		      " AND tick BETWEEN ?2 AND ?3 ORDER BY tick",
+		      "SELECT minute, n, cpu_mean, cpu_max, cpu_mean FROM rollup"
+		      " WHERE proc = ?1 AND minute BETWEEN ?2 AND ?3"
+		      " ORDER BY minute",
+		      0},
+	[DATA_THREADS] = {"threads",
+			  "SELECT tick, threads FROM sample WHERE proc = ?1"
+			  " AND tick BETWEEN ?2 AND ?3 ORDER BY tick",
+			  "SELECT minute, n, threads_max, threads_max,"
+			  " threads_max FROM rollup WHERE proc = ?1"
+			  " AND minute BETWEEN ?2 AND ?3 ORDER BY minute",
+			  0},
+};
+
+int data_metric_of(const char *name)
+{
+	for (size_t i = 0; i < sizeof metrics / sizeof metrics[0]; i++)
+		if (strcmp(name, metrics[i].name) == 0)
+			return (int)i;
+	return -1;
+}
+
+const char *data_metric_name(enum data_metric m)
+{
+	return metrics[m].name;
+}
+
+int data_metric_is_bytes(enum data_metric m)
+{
+	return m != DATA_CPU && m != DATA_THREADS;
+}
+
+double data_metric_unit(const struct data_proc *p, enum data_metric m)
+{
+	switch (m) {
+	case DATA_RSS: return (double)p->page_size;
+	case DATA_CPU: return 0.1; /* permille */
+	case DATA_THREADS: return 1;
+	default: return 1024; /* KiB */
+	}
+}
 
 static char *column_strdup(sqlite3_stmt *st, int i)
 {
@@ -25,6 +103,16 @@ static int64_t column_int_or(sqlite3_stmt *st, int i, int64_t dflt)
 		       : sqlite3_column_int64(st, i);
 }
 
+const char *data_metric_sql(enum data_metric m, int rollup)
+{
+	return rollup ? metrics[m].rollup : metrics[m].raw;
+}
+
+int data_metric_from_mem(enum data_metric m)
+{
+	return metrics[m].mem;
+}
+
 static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st)
 {
 	int rc = sqlite3_prepare_v2(db, sql, -1, st, NULL);
@@ -32,70 +120,168 @@ static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st)
 	return rc == SQLITE_NOMEM ? -ENOMEM : rc != SQLITE_OK ? -EIO : 0;
 }
 
+/* Whether the database has the tables of schema v2 (a v1 file opened
+ * read-only is read as it is). */
+static int has_v2(sqlite3 *db)
+{
+	return sqlite3_table_column_metadata(db, NULL, "rollup", "minute", NULL,
+					     NULL, NULL, NULL, NULL) == SQLITE_OK;
+}
+
+/* min() and max() in separate subqueries, so that each is one seek on a
+ * (proc, key) primary key instead of a scan. */
+static int extent(sqlite3_stmt *st, int64_t proc, int64_t *lo, int64_t *hi)
+{
+	int rc;
+
+	*lo = 0;
+	*hi = -1;
+	if (!st)
+		return 0;
+	sqlite3_bind_int64(st, 1, proc);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		*lo = sqlite3_column_int64(st, 0);
+		*hi = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : -EIO;
+}
+
+/* The statements that fill a data_proc from a row of proc_sql(). */
+struct proc_reader {
+	sqlite3_stmt *st, *ext, *mem, *roll;
+	int v2;
+};
+
+#define PROC_COLUMNS                                                      \
+	"p.id, p.run, p.pid, p.cmdline, p.exe, r.started, r.interval,"      \
+	" r.page_size, p.hwm"
+#define PROC_COLUMNS_V2 PROC_COLUMNS ", p.name, p.interval"
+
+static int proc_reader_open(sqlite3 *db, const char *where,
+			    struct proc_reader *pr)
+{
+	char sql[512];
+	int err;
+
+	memset(pr, 0, sizeof *pr);
+	pr->v2 = has_v2(db);
+	snprintf(sql, sizeof sql,
+		 "SELECT %s FROM proc p JOIN run r ON r.id = p.run %s",
+		 pr->v2 ? PROC_COLUMNS_V2 : PROC_COLUMNS, where);
+	if ((err = prepare(db, sql, &pr->st)) ||
+	    (err = prepare(db,
+			   "SELECT (SELECT min(tick) FROM sample WHERE proc ="
+			   " ?1), (SELECT max(tick) FROM sample WHERE proc ="
+			   " ?1)",
+			   &pr->ext)) ||
+	    (err = prepare(db,
+			   "SELECT (SELECT min(tick) FROM sample_mem WHERE"
+			   " proc = ?1), (SELECT max(tick) FROM sample_mem"
+			   " WHERE proc = ?1)",
+			   &pr->mem)))
+		return err;
+	if (pr->v2)
+		err = prepare(db,
+			      "SELECT (SELECT min(minute) FROM rollup WHERE"
+			      " proc = ?1), (SELECT max(minute) FROM rollup"
+			      " WHERE proc = ?1)",
+			      &pr->roll);
+	return err;
+}
+
+static void proc_reader_close(struct proc_reader *pr)
+{
+	sqlite3_finalize(pr->st);
+	sqlite3_finalize(pr->ext);
+	sqlite3_finalize(pr->mem);
+	sqlite3_finalize(pr->roll);
+}
+
+/* Fills p from the current row of pr->st and its extents. */
+static int proc_fill(struct proc_reader *pr, struct data_proc *p)
+{
+	sqlite3_stmt *st = pr->st;
+	int err;
+
+	memset(p, 0, sizeof *p);
+	p->id = sqlite3_column_int64(st, 0);
+	p->run = sqlite3_column_int64(st, 1);
+	p->pid = sqlite3_column_int(st, 2);
+	p->cmdline = column_strdup(st, 3);
+	p->exe = column_strdup(st, 4);
+	p->t0 = sqlite3_column_double(st, 5);
+	p->interval = sqlite3_column_double(st, 6);
+	p->page_size = sqlite3_column_int64(st, 7);
+	p->hwm = column_int_or(st, 8, -1);
+	/* A corrupt interval would make every time infinite. */
+	if (!(p->interval > 0) || !isfinite(p->interval))
+		p->interval = 1;
+	p->every = p->interval;
+	if (pr->v2) {
+		double every = sqlite3_column_double(st, 10);
+
+		p->name = column_strdup(st, 9);
+		if (every > 0 && isfinite(every))
+			p->every = fmax(every, p->interval);
+	}
+	if ((err = extent(pr->ext, p->id, &p->tick_min, &p->tick_max)) ||
+	    (err = extent(pr->mem, p->id, &p->mem_tick_min,
+			  &p->mem_tick_max)) ||
+	    (err = extent(pr->roll, p->id, &p->minute_min, &p->minute_max)))
+		return err;
+	return 0;
+}
+
+static int push_proc(struct data_run *r, size_t *cap, struct data_proc **out)
+{
+	if (r->nprocs == *cap) {
+		size_t n = *cap ? 2 * *cap : 8;
+		struct data_proc *p = realloc(r->procs, n * sizeof *p);
+
+		if (!p)
+			return -ENOMEM;
+		r->procs = p;
+		*cap = n;
+	}
+	*out = &r->procs[r->nprocs++];
+	memset(*out, 0, sizeof **out);
+	return 0;
+}
+
 static int load_procs(sqlite3 *db, struct data_run *r)
 {
-	static const char procs_sql[] = "SELECT id, pid, cmdline, exe FROM proc"
-					" WHERE run = ? ORDER BY id";
-	/* min() and max() in separate subqueries, so that each is one seek on
-	 * the (proc, tick) key instead of a scan. */
-	static const char extent_sql[] =
-		"SELECT (SELECT min(tick) FROM sample WHERE proc = ?1),"
-		" (SELECT max(tick) FROM sample WHERE proc = ?1)";
-	sqlite3_stmt *st = NULL, *ext = NULL;
+	struct proc_reader pr;
 	size_t cap = 0;
 	int rc, err;
 
-	if ((err = prepare(db, procs_sql, &st)) ||
-	    (err = prepare(db, extent_sql, &ext)))
+	if ((err = proc_reader_open(db, "WHERE p.run = ?1 ORDER BY p.id",
+				    &pr)))
 		goto out;
-	sqlite3_bind_int64(st, 1, r->id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	sqlite3_bind_int64(pr.st, 1, r->id);
+	while ((rc = sqlite3_step(pr.st)) == SQLITE_ROW) {
 		struct data_proc *p;
 
-		if (r->nprocs == cap) {
-			size_t n = cap ? 2 * cap : 8;
-
-			p = realloc(r->procs, n * sizeof *p);
-			if (!p) {
-				err = -ENOMEM;
-				goto out;
-			}
-			r->procs = p;
-			cap = n;
-		}
-		p = &r->procs[r->nprocs++];
-		memset(p, 0, sizeof *p);
-		p->id = sqlite3_column_int64(st, 0);
-		p->pid = sqlite3_column_int(st, 1);
-		p->cmdline = column_strdup(st, 2);
-		p->exe = column_strdup(st, 3);
-		p->tick_min = 0;
-		p->tick_max = -1;
-		sqlite3_bind_int64(ext, 1, p->id);
-		if ((rc = sqlite3_step(ext)) == SQLITE_ROW &&
-		    sqlite3_column_type(ext, 0) != SQLITE_NULL) {
-			p->tick_min = sqlite3_column_int64(ext, 0);
-			p->tick_max = sqlite3_column_int64(ext, 1);
-			if (p->tick_max > r->tick_max)
-				r->tick_max = p->tick_max;
-		} else if (rc != SQLITE_ROW) {
-			err = -EIO;
+		if ((err = push_proc(r, &cap, &p)) ||
+		    (err = proc_fill(&pr, p)))
 			goto out;
-		}
-		sqlite3_reset(ext);
+		if (p->tick_max > r->tick_max)
+			r->tick_max = p->tick_max;
+		if (p->mem_tick_max > r->tick_max)
+			r->tick_max = p->mem_tick_max;
 	}
 	if (rc != SQLITE_DONE)
 		err = -EIO;
 out:
-	sqlite3_finalize(st);
-	sqlite3_finalize(ext);
+	proc_reader_close(&pr);
 	return err;
 }
 
 int data_run_load(sqlite3 *db, int64_t id, struct data_run *r)
 {
 	static const char sql[] = "SELECT command, label, started, interval,"
-				  " page_size, kernel_peak_rss FROM run"
+				  " page_size, kernel_peak_rss, kind FROM run"
 				  " WHERE id = ?";
 	sqlite3_stmt *st = NULL;
 	int rc, err;
@@ -117,11 +303,11 @@ int data_run_load(sqlite3 *db, int64_t id, struct data_run *r)
 	r->interval = sqlite3_column_double(st, 3);
 	r->page_size = sqlite3_column_int64(st, 4);
 	r->kernel_peak_rss = column_int_or(st, 5, -1);
-	if (!r->command) {
+	r->kind = column_strdup(st, 6);
+	if (!r->command || !r->kind) {
 		err = -ENOMEM;
 		goto out;
 	}
-	/* A corrupt interval would make every time infinite. */
 	if (!(r->interval > 0) || !isfinite(r->interval))
 		r->interval = 1;
 	err = load_procs(db, r);
@@ -130,15 +316,110 @@ out:
 	return err;
 }
 
+/* Unix seconds of the first and last row of p, over every table. */
+static void proc_span(const struct data_proc *p, double *a, double *b)
+{
+	*a = HUGE_VAL;
+	*b = -HUGE_VAL;
+	if (p->tick_min <= p->tick_max) {
+		*a = p->t0 + (double)p->tick_min * p->interval;
+		*b = p->t0 + (double)p->tick_max * p->interval;
+	}
+	if (p->mem_tick_min <= p->mem_tick_max) {
+		*a = fmin(*a, p->t0 + (double)p->mem_tick_min * p->interval);
+		*b = fmax(*b, p->t0 + (double)p->mem_tick_max * p->interval);
+	}
+	if (p->minute_min <= p->minute_max) {
+		*a = fmin(*a, (double)p->minute_min * 60);
+		*b = fmax(*b, (double)p->minute_max * 60 + 60);
+	}
+}
+
+void data_run_span(const struct data_run *r, double *a, double *b)
+{
+	*a = HUGE_VAL;
+	*b = -HUGE_VAL;
+	for (size_t i = 0; i < r->nprocs; i++) {
+		double pa, pb;
+
+		proc_span(&r->procs[i], &pa, &pb);
+		*a = fmin(*a, pa);
+		*b = fmax(*b, pb);
+	}
+}
+
+int data_history_load(sqlite3 *db, const struct data_select *sel,
+		      const char *describe, struct data_run *r)
+{
+	/* A process that started after the window, or ended before it (with
+	 * a minute's grace for its last rollup), cannot be in it. */
+	static const char where[] =
+		"WHERE (?1 = 0 OR p.pid = ?1)"
+		" AND (p.started IS NULL OR p.started <= ?3)"
+		" AND (p.ended IS NULL OR p.ended >= ?2 - 60)"
+		" ORDER BY p.started, p.id";
+	struct proc_reader pr;
+	size_t cap = 0;
+	int rc, err;
+
+	memset(r, 0, sizeof *r);
+	r->tick_max = -1;
+	r->kernel_peak_rss = -1;
+	r->interval = 1;
+	r->started = sel->t0;
+	r->command = strdup(describe);
+	r->kind = strdup("history");
+	if (!r->command || !r->kind)
+		return -ENOMEM;
+	if ((err = proc_reader_open(db, where, &pr)))
+		goto out;
+	sqlite3_bind_int(pr.st, 1, sel->pid);
+	sqlite3_bind_double(pr.st, 2, sel->t0);
+	sqlite3_bind_double(pr.st, 3, sel->t1);
+	while ((rc = sqlite3_step(pr.st)) == SQLITE_ROW) {
+		struct data_proc *p;
+		const unsigned char *name = sqlite3_column_text(pr.st, 3);
+		double a, b;
+
+		if (sel->re) {
+			const unsigned char *n2 =
+				pr.v2 ? sqlite3_column_text(pr.st, 9) : NULL;
+
+			if (!(name && !regexec(sel->re, (const char *)name, 0,
+					       NULL, 0)) &&
+			    !(n2 && !regexec(sel->re, (const char *)n2, 0,
+					     NULL, 0)))
+				continue;
+		}
+		if ((err = push_proc(r, &cap, &p)) ||
+		    (err = proc_fill(&pr, p)))
+			goto out;
+		proc_span(p, &a, &b);
+		if (a > sel->t1 || b < sel->t0) {
+			free(p->cmdline);
+			free(p->exe);
+			free(p->name);
+			r->nprocs--;
+		}
+	}
+	if (rc != SQLITE_DONE)
+		err = -EIO;
+out:
+	proc_reader_close(&pr);
+	return err;
+}
+
 void data_run_free(struct data_run *r)
 {
 	for (size_t i = 0; i < r->nprocs; i++) {
 		free(r->procs[i].cmdline);
 		free(r->procs[i].exe);
+		free(r->procs[i].name);
 	}
 	free(r->procs);
 	free(r->command);
 	free(r->label);
+	free(r->kind);
 	memset(r, 0, sizeof *r);
 }
 
@@ -147,299 +428,58 @@ double data_run_duration(const struct data_run *r)
 	return r->tick_max > 0 ? (double)r->tick_max * r->interval : 0;
 }
 
-/* One process in the merge: its next tick, and its cursor once opened. */
-struct cursor {
-	int64_t tick;
-	int64_t rss;      /* pages */
-	sqlite3_stmt *st; /* NULL until the merge reaches tick_min */
-	size_t proc;
-};
-
-/* Min-heap on (tick, opened): a process not yet opened sorts before an
- * opened one at the same tick, so every process sampled at a tick is
- * opened before that tick's total is summed. */
-static int before(const struct cursor *a, const struct cursor *b)
+int data_run_has(const struct data_run *r, enum data_metric m)
 {
-	if (a->tick != b->tick)
-		return a->tick < b->tick;
-	return !a->st && b->st;
-}
-
-static void heap_down(struct cursor *h, size_t n, size_t i)
-{
-	for (;;) {
-		size_t l = 2 * i + 1, m = i;
-		struct cursor t;
-
-		if (l < n && before(&h[l], &h[m]))
-			m = l;
-		if (l + 1 < n && before(&h[l + 1], &h[m]))
-			m = l + 1;
-		if (m == i)
-			return;
-		t = h[i];
-		h[i] = h[m];
-		h[m] = t;
-		i = m;
-	}
-}
-
-static void heap_up(struct cursor *h, size_t i)
-{
-	while (i > 0 && before(&h[i], &h[(i - 1) / 2])) {
-		struct cursor t = h[i];
-
-		h[i] = h[(i - 1) / 2];
-		h[(i - 1) / 2] = t;
-		i = (i - 1) / 2;
-	}
-}
-
-/* Clamps a tick computed from a time to [0, max]: windows may be anything
- * the user typed. */
-static int64_t clamp_tick(double t, int64_t max)
-{
-	if (!(t > 0))
-		return 0;
-	if (t >= (double)max)
-		return max;
-	return (int64_t)t;
-}
-
-/* Steps c's cursor: 1 with c->tick and c->rss set, 0 at the end, -EIO. */
-static int advance(struct cursor *c)
-{
-	int rc = sqlite3_step(c->st);
-
-	if (rc == SQLITE_ROW) {
-		c->tick = sqlite3_column_int64(c->st, 0);
-		c->rss = sqlite3_column_int64(c->st, 1);
-		return 1;
-	}
-	return rc == SQLITE_DONE ? 0 : -EIO;
-}
-
-/* Takes the finished cursor at the top of the heap out, its statement
- * back to the pool; the caller restores the heap order. */
-static void retire(struct cursor *heap, size_t *n, sqlite3_stmt **pool,
-		   size_t *npool)
-{
-	sqlite3_reset(heap[0].st);
-	pool[(*npool)++] = heap[0].st;
-	heap[0] = heap[--*n];
-}
-
-/* The heap merge of data_run_read() over the ticks [lo, hi]. */
-static int read_range(sqlite3 *db, const struct data_run *r, int64_t lo,
-		      int64_t hi, struct decimate *const *per_proc,
-		      struct decimate *total)
-{
-	static const char sql[] = "SELECT tick, rss FROM sample WHERE proc = ?1"
-				  " AND tick BETWEEN ?2 AND ?3 ORDER BY tick";
-	struct cursor *heap = NULL;
-	sqlite3_stmt **pool = NULL; /* finished cursors, for reuse */
-	size_t n = 0, npool = 0;
-	double page = (double)r->page_size;
-	int err = 0;
-
-	heap = calloc(r->nprocs, sizeof *heap);
-	pool = calloc(r->nprocs, sizeof *pool);
-	if (!heap || !pool) {
-		err = -ENOMEM;
-		goto out;
-	}
 	for (size_t i = 0; i < r->nprocs; i++) {
 		const struct data_proc *p = &r->procs[i];
 
-		if (p->tick_min > p->tick_max || p->tick_max < lo ||
-		    p->tick_min > hi)
-			continue;
-		heap[n] = (struct cursor){
-			.tick = p->tick_min > lo ? p->tick_min : lo, .proc = i};
-		heap_up(heap, n++);
+		if (p->minute_min <= p->minute_max && m != DATA_USS &&
+		    m != DATA_SWAP && m != DATA_PSS)
+			return 1;
+		if (metrics[m].mem ? p->mem_tick_min <= p->mem_tick_max
+				   : p->tick_min <= p->tick_max)
+			return 1;
 	}
-	while (n > 0) {
-		int64_t tick = heap[0].tick;
-		double sum = 0;
-
-		if (!heap[0].st) {
-			struct cursor *c = &heap[0];
-			int rc;
-
-			if (npool) {
-				c->st = pool[--npool];
-			} else if ((err = prepare(db, sql, &c->st))) {
-				goto out;
-			}
-			sqlite3_bind_int64(c->st, 1, r->procs[c->proc].id);
-			sqlite3_bind_int64(c->st, 2, lo);
-			sqlite3_bind_int64(c->st, 3, hi);
-			if ((rc = advance(c)) < 0) {
-				err = rc;
-				goto out;
-			}
-			if (rc == 0)
-				retire(heap, &n, pool, &npool);
-			heap_down(heap, n, 0);
-			continue;
-		}
-		while (n > 0 && heap[0].st && heap[0].tick == tick) {
-			struct cursor *c = &heap[0];
-			struct decimate *d =
-				per_proc ? per_proc[c->proc] : NULL;
-			int rc;
-
-			if (d)
-				decimate_add(d, (double)c->tick * r->interval,
-					     (double)c->rss * page);
-			sum += (double)c->rss;
-			if ((rc = advance(c)) < 0) {
-				err = rc;
-				goto out;
-			}
-			if (rc == 0)
-				retire(heap, &n, pool, &npool);
-			heap_down(heap, n, 0);
-		}
-		if (total)
-			decimate_add(total, (double)tick * r->interval,
-				     sum * page);
-	}
-out:
-	for (size_t i = 0; i < n; i++)
-		sqlite3_finalize(heap[i].st);
-	for (size_t i = 0; i < npool; i++)
-		sqlite3_finalize(pool[i]);
-	free(heap);
-	free(pool);
-	return err;
-}
-
-/* The later half of a split read: its own connection and decimators, so
- * that it shares nothing with the earlier half until the merge. */
-struct half {
-	const char *path; /* db's file; the connection is not for this thread */
-	const struct data_run *r;
-	int64_t lo, hi;
-	struct decimate **per_proc; /* NULL entries as the caller's */
-	struct decimate *total;
-	int opened; /* 0 when no connection could be opened */
-	int err;    /* of read_range() on that connection */
-};
-
-static void *read_half(void *arg)
-{
-	struct half *h = arg;
-	sqlite3 *db = NULL;
-
-	if (!h->path || !*h->path ||
-	    sqlite3_open_v2(h->path, &db,
-			    SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
-			    NULL) != SQLITE_OK) {
-		sqlite3_close(db);
-		return NULL;
-	}
-	h->opened = 1;
-	h->err = read_range(db, h->r, h->lo, h->hi, h->per_proc, h->total);
-	sqlite3_close(db);
-	return NULL;
-}
-
-/* A new empty decimate over the window and columns of d, or NULL for a
- * NULL d; *err becomes -ENOMEM when it cannot be had.  twin_free() it. */
-static struct decimate *twin_of(const struct decimate *d, int *err)
-{
-	struct decimate *e;
-
-	if (!d)
-		return NULL;
-	if (!(e = malloc(sizeof *e))) {
-		*err = -ENOMEM;
-		return NULL;
-	}
-	if (decimate_init(e, d->x0, d->x1, d->ncols, 1, 0) < 0)
-		*err = -ENOMEM;
-	return e;
-}
-
-static void twin_free(struct decimate *d)
-{
-	if (d)
-		decimate_free(d);
-	free(d);
-}
-
-/* Reads [lo, hi] in two halves at once, the later on a thread with its own
- * connection, and merges the later half's decimators into the caller's.
- * Reads the later half on db after the earlier when the thread, its
- * connection or its read fails. */
-static int read_split(sqlite3 *db, const struct data_run *r, int64_t lo,
-		      int64_t hi, struct decimate *const *per_proc,
-		      struct decimate *total)
-{
-	int64_t mid = lo + (hi - lo) / 2;
-	struct half h = {.path = sqlite3_db_filename(db, "main"),
-			 .r = r,
-			 .lo = mid + 1,
-			 .hi = hi};
-	pthread_t thread;
-	int err = 0, started;
-
-	h.per_proc = calloc(r->nprocs, sizeof *h.per_proc);
-	if (!h.per_proc)
-		return -ENOMEM;
-	for (size_t i = 0; i < r->nprocs && per_proc; i++)
-		h.per_proc[i] = twin_of(per_proc[i], &err);
-	h.total = twin_of(total, &err);
-	if (err)
-		goto out;
-	started = pthread_create(&thread, NULL, read_half, &h) == 0;
-	err = read_range(db, r, lo, mid, per_proc, total);
-	if (started)
-		pthread_join(thread, NULL);
-	if (err)
-		goto out;
-	/* Its partial decimators are dropped, and an error comes from db,
-	 * where the caller's sqlite3_errmsg() can tell why. */
-	if (!h.opened || h.err) {
-		err = read_range(db, r, mid + 1, hi, per_proc, total);
-		goto out;
-	}
-	for (size_t i = 0; i < r->nprocs && per_proc && !err; i++)
-		if (per_proc[i])
-			err = decimate_merge(per_proc[i], h.per_proc[i]);
-	if (total && !err)
-		err = decimate_merge(total, h.total);
-out:
+	/* pss/uss/swap rollups: whether a column is set is a query away;
+	 * the caller finds out from what data_read() brings back. */
 	for (size_t i = 0; i < r->nprocs; i++)
-		twin_free(h.per_proc[i]);
-	free(h.per_proc);
-	twin_free(h.total);
-	return err;
+		if (r->procs[i].minute_min <= r->procs[i].minute_max)
+			return 1;
+	return 0;
 }
 
-int data_run_read(sqlite3 *db, const struct data_run *r, double x0, double x1,
-		  struct decimate *const *per_proc, struct decimate *total)
+int data_marks_read(sqlite3 *db, int64_t run, double t0, double t1,
+		    int (*fn)(void *ctx, const char *label, double start,
+			      double end, int level),
+		    void *ctx)
 {
-	int64_t lo, hi, ticks = 0;
+	static const char sql[] =
+		"SELECT label, start, end, level FROM mark WHERE run = ?1"
+		" AND start <= ?3 AND coalesce(end, start) >= ?2"
+		" ORDER BY start, level";
+	sqlite3_stmt *st = NULL;
+	int rc, err;
 
-	if (r->tick_max < 0 || r->nprocs == 0)
+	if (!has_v2(db))
 		return 0;
-	/* One tick of margin each side: the line enters and leaves the
-	 * window instead of starting at the first sample inside. */
-	lo = clamp_tick(floor(x0 / r->interval) - 1, r->tick_max);
-	hi = clamp_tick(ceil(x1 / r->interval) + 1, r->tick_max);
-	for (size_t i = 0; i < r->nprocs; i++) {
-		const struct data_proc *p = &r->procs[i];
-		int64_t a = p->tick_min > lo ? p->tick_min : lo;
-		int64_t b = p->tick_max < hi ? p->tick_max : hi;
+	if ((err = prepare(db, sql, &st)))
+		return err;
+	sqlite3_bind_int64(st, 1, run);
+	sqlite3_bind_double(st, 2, t0);
+	sqlite3_bind_double(st, 3, t1);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const unsigned char *label = sqlite3_column_text(st, 0);
+		double a = sqlite3_column_double(st, 1);
+		double b = sqlite3_column_type(st, 2) == SQLITE_NULL
+				   ? a - 1
+				   : sqlite3_column_double(st, 2);
 
-		if (b >= a)
-			ticks += b - a + 1;
+		if ((err = fn(ctx, label ? (const char *)label : "", a, b,
+			      sqlite3_column_int(st, 3))))
+			break;
 	}
-	/* A thread and a second connection save about 4 ms at 100,000
-	 * samples, nothing measurable at 20,000. */
-	if (ticks < DATA_SPLIT_MIN)
-		return read_range(db, r, lo, hi, per_proc, total);
-	return read_split(db, r, lo, hi, per_proc, total);
+	if (!err && rc != SQLITE_DONE)
+		err = -EIO;
+	sqlite3_finalize(st);
+	return err;
 }

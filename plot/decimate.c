@@ -113,9 +113,10 @@ void decimate_add(struct decimate *d, double x, double v)
 	/* Noise makes the comparisons unpredictable: these forms compile to
 	 * minsd and maxsd instead of branches. */
 	if (c->n++ == 0) {
-		c->first = c->last = c->min = c->max = v;
+		c->first = c->last = c->min = c->max = c->sum = v;
 	} else {
 		c->last = v;
+		c->sum += v;
 		c->min = v < c->min ? v : c->min;
 		c->max = v > c->max ? v : c->max;
 	}
@@ -127,6 +128,56 @@ void decimate_add(struct decimate *d, double x, double v)
 	}
 }
 
+void decimate_add_span(struct decimate *d, double x, double vmin, double vmax,
+		       double mean, uint32_t n)
+{
+	struct decimate_col *c;
+	size_t i;
+
+	if (n == 0)
+		return;
+	if (x < d->x0 || x > d->x1) {
+		decimate_add(d, x, mean);
+		return;
+	}
+	i = decimate_col_of(d, x);
+	if ((i < d->lo || i >= d->hi) && grow(d, i) < 0)
+		return;
+	c = &d->col[i - d->lo];
+	if (c->n == 0) {
+		c->first = vmin;
+		c->min = vmin;
+		c->max = vmax;
+		c->sum = 0;
+	} else {
+		c->min = fmin(c->min, vmin);
+		c->max = fmax(c->max, vmax);
+	}
+	c->last = vmax;
+	c->sum += mean * n;
+	c->n += n;
+	if (d->n == 0) {
+		d->vmin = vmin;
+		d->vmax = vmax;
+	} else {
+		d->vmin = fmin(d->vmin, vmin);
+		d->vmax = fmax(d->vmax, vmax);
+	}
+	d->n += n;
+}
+
+void decimate_add_ranged(struct decimate *d, double x, double v, double vmin,
+			 double vmax)
+{
+	size_t n = d->n;
+
+	decimate_add(d, x, v);
+	if (d->n == n)
+		return;
+	d->vmin = fmin(d->vmin, vmin);
+	d->vmax = fmax(d->vmax, vmax);
+}
+
 /* Folds column s, whose samples all come after c's, into c. */
 static void col_merge(struct decimate_col *c, const struct decimate_col *s)
 {
@@ -136,6 +187,7 @@ static void col_merge(struct decimate_col *c, const struct decimate_col *s)
 	}
 	c->last = s->last;
 	c->n += s->n;
+	c->sum += s->sum;
 	if (s->min < c->min)
 		c->min = s->min;
 	if (s->max > c->max)

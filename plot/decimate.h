@@ -20,6 +20,7 @@
 
 struct decimate_col {
 	double first, last, min, max; /* bytes */
+	double sum;                   /* of the values, for the mean */
 	uint32_t n;                   /* samples in the column; 0: empty */
 };
 
@@ -48,6 +49,18 @@ void decimate_free(struct decimate *d);
 /* Adds one sample: x seconds, v bytes; x never smaller than the previous x.
  * Never fails; an allocation failure drops the sample and sets d->err. */
 void decimate_add(struct decimate *d, double x, double v);
+
+/* Adds a span of n samples summarised elsewhere (a per-minute rollup): at
+ * x, from vmin to vmax with mean mean.  The column sees it as n samples
+ * going from vmin up to vmax. */
+void decimate_add_span(struct decimate *d, double x, double vmin, double vmax,
+		       double mean, uint32_t n);
+
+/* Adds one sample v at x that stands for values from vmin to vmax: the
+ * line goes through v, the extremes (d->vmin, d->vmax) include the range.
+ * For rollups sparser than the columns, whose spans would zigzag. */
+void decimate_add_ranged(struct decimate *d, double x, double v, double vmin,
+			 double vmax);
 
 /* The column a time x (seconds) falls in, clamped to [0, ncols - 1]. */
 size_t decimate_col_of(const struct decimate *d, double x);

@@ -1,30 +1,39 @@
-/* main.c - memtide-plot: draws the memory of recorded runs as a PNG, SVG or
- * PDF chart.  Glue only: arguments and messages here; what the chart shows
- * is figure.c, where things go chart.c, the drawing render.c. */
+/* main.c - memtide-plot: draws the memory, CPU and threads of recorded runs
+ * or of daemon history as a PNG, SVG or PDF chart.  Glue only: arguments
+ * and messages here; what the chart shows is figure.c, where things go
+ * chart.c, the drawing render.c. */
 #include "memtide/store.h"
 
 #include "data.h"
 #include "figure.h"
 #include "render.h"
+#include "when.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <regex.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define PROG "memtide-plot"
 #define FORMATS "(use .png, .svg or .pdf)"
+#define WHEN_FORMS \
+	"(want a duration such as 2h or 1d, 'now', or a date such as" \
+	" 2026-11-20T12:00)"
 
 enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 
 static const char usage_text[] =
-	"Usage: " PROG " [--db PATH] [-o FILE] [-t TITLE] [-w T0,T1]"
-	" [--size WxH] [RUN...]\n"
-	"Draw the memory of recorded runs over time.\n"
+	"Usage: " PROG " [OPTION...] [RUN...]\n"
+	"       " PROG " [OPTION...] --pid N | --match REGEX | --since T"
+	" [--until T]\n"
+	"Draw the memory of recorded runs, or of memtided's history, over"
+	" time.\n"
 	"\n"
 	"  RUN                  a run id, or 'last' (the default)\n"
 	"      --db PATH        the database (default: $MEMTIDE_DB, else\n"
@@ -32,8 +41,26 @@ static const char usage_text[] =
 	"  -o, --output FILE    .png, .svg or .pdf (default memtide_RUN.png)\n"
 	"  -t, --title TITLE    title instead of the run's command\n"
 	"  -w, --window T0,T1   only seconds T0 to T1 after the start\n"
+	"      --panels LIST    mem, cpu, threads, comma-separated (default"
+	" mem)\n"
+	"      --metric M       rss (default), pss, uss or swap\n"
+	"      --stacked        processes as stacked areas\n"
+	"      --top N          the N largest processes, the rest as"
+	" 'others'\n"
+	"  -s, --slope          draw the trend (Theil-Sen) in MiB/h\n"
+	"  -f, --flame          markers' spans as nested bars (flame)\n"
+	"  -n, --no-function-ts no markers\n"
+	"History (wall-clock time):\n"
+	"      --pid N          the processes with pid N, across runs\n"
+	"      --match REGEX    the processes whose name or command matches\n"
+	"      --since T        from T: 2h, 1d (ago), now, 2026-11-20T12:00\n"
+	"      --until T        to T (default: now, or the last sample)\n"
+	"Canvas:\n"
 	"      --size WxH       canvas in pixels (points for SVG and PDF),\n"
 	"                       200x150 to 16000x16000, default 1200x600\n"
+	"      --dpi N          PNG resolution, 96 (default) = one pixel a"
+	" unit\n"
+	"      --theme T        light (default) or dark\n"
 	"  -h, --help           show this help\n"
 	"  -V, --version        show the version\n"
 	"\n"
@@ -46,6 +73,9 @@ struct args {
 	const char *db;     /* --db, or NULL for the default */
 	const char *output; /* -o, or NULL for memtide_RUN.png */
 	enum render_format format;
+	double dpi;
+	int pid;            /* --pid, 0 for none */
+	const char *match;  /* --match, or NULL */
 	char **runs; /* the RUN arguments */
 	size_t nruns;
 };
@@ -98,47 +128,178 @@ static int parse_size(const char *s, int *w, int *h)
 	return 0;
 }
 
+/* An integer in [lo, hi]. */
+static int parse_int(const char *s, long lo, long hi, long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtol(s, &end, 10);
+	return end == s || *end || errno || *v < lo || *v > hi ? -EINVAL : 0;
+}
+
+/* "mem,cpu,threads": each kind once, in the order given. */
+static int parse_panels(const char *s, struct figure_opts *o)
+{
+	static const char *const names[] = {"mem", "cpu", "threads"};
+
+	o->npanels = 0;
+	for (;;) {
+		size_t len = strcspn(s, ","), k;
+
+		for (k = 0; k < 3; k++)
+			if (strlen(names[k]) == len &&
+			    !strncmp(s, names[k], len))
+				break;
+		if (k == 3 || o->npanels == 3)
+			return -EINVAL;
+		for (size_t i = 0; i < o->npanels; i++)
+			if (o->panel[i] == (enum figure_panel)k)
+				return -EINVAL;
+		o->panel[o->npanels++] = (enum figure_panel)k;
+		if (!s[len])
+			return 0;
+		s += len + 1;
+	}
+}
+
+enum {
+	OPT_DB = 256,
+	OPT_SIZE,
+	OPT_PANELS,
+	OPT_METRIC,
+	OPT_STACKED,
+	OPT_TOP,
+	OPT_SINCE,
+	OPT_UNTIL,
+	OPT_PID,
+	OPT_MATCH,
+	OPT_DPI,
+	OPT_THEME,
+};
+
 /* Fills a from the command line.  Returns -1 to go on, or the status to
  * exit with (0 after --help or --version, EXIT_USAGE after a message). */
-static int parse_args(int argc, char **argv, struct args *a)
+static int parse_args(int argc, char **argv, struct args *a, double now)
 {
 	static const struct option longopts[] = {
-		{"db", required_argument, NULL, 'd'},
+		{"db", required_argument, NULL, OPT_DB},
 		{"output", required_argument, NULL, 'o'},
 		{"title", required_argument, NULL, 't'},
 		{"window", required_argument, NULL, 'w'},
-		{"size", required_argument, NULL, 's'},
+		{"size", required_argument, NULL, OPT_SIZE},
+		{"panels", required_argument, NULL, OPT_PANELS},
+		{"metric", required_argument, NULL, OPT_METRIC},
+		{"stacked", no_argument, NULL, OPT_STACKED},
+		{"top", required_argument, NULL, OPT_TOP},
+		{"slope", no_argument, NULL, 's'},
+		{"flame", no_argument, NULL, 'f'},
+		{"no-function-ts", no_argument, NULL, 'n'},
+		{"since", required_argument, NULL, OPT_SINCE},
+		{"until", required_argument, NULL, OPT_UNTIL},
+		{"pid", required_argument, NULL, OPT_PID},
+		{"match", required_argument, NULL, OPT_MATCH},
+		{"dpi", required_argument, NULL, OPT_DPI},
+		{"theme", required_argument, NULL, OPT_THEME},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{0, 0, 0, 0},
 	};
-	int opt, f = -1;
+	struct figure_opts *o = &a->fig;
+	int opt, f = -1, m;
+	long v;
 
 	/* getopt's own messages start with argv[0]: make it the name. */
 	argv[0] = (char *)PROG;
-	while ((opt = getopt_long(argc, argv, "o:t:w:hV", longopts, NULL)) !=
-	       -1) {
+	while ((opt = getopt_long(argc, argv, "o:t:w:sfnhV", longopts,
+				  NULL)) != -1) {
 		switch (opt) {
-		case 'd': a->db = optarg; break;
+		case OPT_DB: a->db = optarg; break;
 		case 'o': a->output = optarg; break;
-		case 't': a->fig.title = optarg; break;
+		case 't': o->title = optarg; break;
+		case 's': o->slope = 1; break;
+		case 'f': o->flame = 1; break;
+		case 'n': o->no_markers = 1; break;
+		case OPT_STACKED: o->stacked = 1; break;
 		case 'w':
-			if (parse_window(optarg, &a->fig.w0, &a->fig.w1) < 0) {
+			if (parse_window(optarg, &o->w0, &o->w1) < 0) {
 				fail("bad window '%s' (want T0,T1 in seconds,"
 				     " T0 < T1)",
 				     optarg);
 				return EXIT_USAGE;
 			}
-			a->fig.window = 1;
+			o->window = 1;
 			break;
-		case 's':
-			if (parse_size(optarg, &a->fig.width, &a->fig.height) <
-			    0) {
+		case OPT_SIZE:
+			if (parse_size(optarg, &o->width, &o->height) < 0) {
 				fail("bad size '%s' (want WxH, from 200x150 to"
 				     " 16000x16000)",
 				     optarg);
 				return EXIT_USAGE;
 			}
+			break;
+		case OPT_PANELS:
+			if (parse_panels(optarg, o) < 0) {
+				fail("bad panels '%s' (want mem, cpu, threads,"
+				     " comma-separated, each once)",
+				     optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case OPT_METRIC:
+			m = data_metric_of(optarg);
+			if (m < 0 || !data_metric_is_bytes((enum data_metric)m)) {
+				fail("unknown metric '%s' (use rss, pss, uss or"
+				     " swap)",
+				     optarg);
+				return EXIT_USAGE;
+			}
+			o->metric = (enum data_metric)m;
+			break;
+		case OPT_TOP:
+			if (parse_int(optarg, 1, 100, &v) < 0) {
+				fail("bad --top '%s' (want 1 to 100)", optarg);
+				return EXIT_USAGE;
+			}
+			o->top = (int)v;
+			break;
+		case OPT_SINCE:
+		case OPT_UNTIL:
+			if (when_parse(optarg, now,
+				       opt == OPT_SINCE ? &o->since
+							: &o->until) < 0) {
+				fail("bad %s '%s' " WHEN_FORMS,
+				     opt == OPT_SINCE ? "--since" : "--until",
+				     optarg);
+				return EXIT_USAGE;
+			}
+			if (opt == OPT_SINCE)
+				o->has_since = 1;
+			else
+				o->has_until = 1;
+			break;
+		case OPT_PID:
+			if (parse_int(optarg, 1, 0x7fffffff, &v) < 0) {
+				fail("bad pid '%s'", optarg);
+				return EXIT_USAGE;
+			}
+			a->pid = (int)v;
+			break;
+		case OPT_MATCH: a->match = optarg; break;
+		case OPT_DPI:
+			if (parse_int(optarg, 24, 1200, &v) < 0) {
+				fail("bad --dpi '%s' (want 24 to 1200)", optarg);
+				return EXIT_USAGE;
+			}
+			a->dpi = (double)v;
+			break;
+		case OPT_THEME:
+			if (strcmp(optarg, "light") && strcmp(optarg, "dark")) {
+				fail("unknown theme '%s' (use light or dark)",
+				     optarg);
+				return EXIT_USAGE;
+			}
+			o->dark = !strcmp(optarg, "dark");
 			break;
 		case 'h': fputs(usage_text, stdout); return 0;
 		case 'V': puts(PROG " " MEMTIDE_VERSION); return 0;
@@ -161,17 +322,37 @@ static int parse_args(int argc, char **argv, struct args *a)
 		a->format = (enum render_format)f;
 	a->runs = argv + optind;
 	a->nruns = (size_t)(argc - optind);
+	if ((a->pid || a->match) && a->nruns) {
+		fail("--pid and --match select history across runs: give"
+		     " them without RUN");
+		return EXIT_USAGE;
+	}
+	if (o->has_since && o->has_until && !(o->since < o->until)) {
+		fail("--since must be before --until");
+		return EXIT_USAGE;
+	}
+	o->history = a->pid || a->match ||
+		     (!a->nruns && (o->has_since || o->has_until));
+	if (o->history && o->window) {
+		fail("-w counts seconds from a run's start: use --since and"
+		     " --until with history");
+		return EXIT_USAGE;
+	}
 	return -1;
 }
 
 /* memtide_12.png, memtide_12_14.png for several runs; malloc'd. */
 static char *default_output(const struct data_run *runs, size_t n)
 {
-	size_t cap = 16 + 21 * n, used;
+	size_t cap = 24 + 21 * n, used;
 	char *s = malloc(cap);
 
 	if (!s)
 		return NULL;
+	if (n == 1 && runs[0].id == 0) {
+		snprintf(s, cap, "memtide_history.png");
+		return s;
+	}
 	used = (size_t)snprintf(s, cap, "memtide");
 	for (size_t i = 0; i < n; i++)
 		used += (size_t)snprintf(s + used, cap - used, "_%lld",
@@ -210,18 +391,93 @@ static int load_runs(struct store *s, const char *db_path, const struct args *a,
 	return 0;
 }
 
+/* "pid 4242", "processes matching 'celery'", or both. */
+static void describe(const struct args *a, char *buf, size_t len)
+{
+	if (a->pid && a->match)
+		snprintf(buf, len, "pid %d matching '%s'", a->pid, a->match);
+	else if (a->pid)
+		snprintf(buf, len, "pid %d", a->pid);
+	else if (a->match)
+		snprintf(buf, len, "processes matching '%s'", a->match);
+	else
+		snprintf(buf, len, "all processes");
+}
+
+/* Loads the history a asks for into r and settles the window: --since
+ * (else the first sample), --until (else now after a --since, or the last
+ * sample).  Returns 0 or the exit status after a message. */
+static int load_history(struct store *s, const char *db_path, struct args *a,
+			struct data_run *r, double now)
+{
+	struct figure_opts *o = &a->fig;
+	struct data_select sel = {.pid = a->pid,
+				  .t0 = o->has_since ? o->since : -1e18,
+				  .t1 = o->has_until ? o->until : 1e18};
+	regex_t re;
+	char what[300], err_buf[128];
+	double first, last;
+	int err;
+
+	if (a->match) {
+		err = regcomp(&re, a->match, REG_EXTENDED | REG_NOSUB);
+		if (err) {
+			regerror(err, &re, err_buf, sizeof err_buf);
+			fail("bad --match '%s': %s", a->match, err_buf);
+			return EXIT_USAGE;
+		}
+		sel.re = &re;
+	}
+	describe(a, what, sizeof what);
+	err = data_history_load(store_db(s), &sel, what, r);
+	if (a->match)
+		regfree(&re);
+	if (err < 0) {
+		fail("cannot read history from '%s': %s", db_path,
+		     err == -EIO ? sqlite3_errmsg(store_db(s))
+				 : strerror(-err));
+		return EXIT_RUNTIME;
+	}
+	if (r->nprocs == 0) {
+		fail("no samples of %s in this window", what);
+		return EXIT_RUNTIME;
+	}
+	data_run_span(r, &first, &last);
+	if (!o->has_since)
+		o->since = first;
+	if (!o->has_until)
+		o->until = o->has_since ? fmax(now, o->since + 1) : last;
+	if (!(o->until > o->since))
+		o->until = o->since + 1;
+	o->has_since = o->has_until = 1;
+	return 0;
+}
+
+static const char *metric_upper(enum data_metric m)
+{
+	return m == DATA_PSS ? "PSS" : m == DATA_USS ? "USS" : "swap";
+}
+
 int main(int argc, char **argv)
 {
 	struct args a = {.fig = {.width = 1200, .height = 600},
-			 .format = RENDER_PNG};
+			 .format = RENDER_PNG,
+			 .dpi = 96};
 	char *db_path = NULL, *out_path = NULL;
 	struct store *s = NULL;
 	struct data_run *runs = NULL;
 	size_t loaded = 0;
-	struct chart chart = {0};
+	struct figure fig = {0};
+	struct timespec ts;
+	double now;
 	int rc, err;
 
-	if ((rc = parse_args(argc, argv, &a)) >= 0)
+	/* Every connection is used by one thread at a time: SQLite's own
+	 * mutexes are only a cost (a few % of reading a million rows). */
+	sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (double)ts.tv_sec + ts.tv_nsec / 1e9;
+	if ((rc = parse_args(argc, argv, &a, now)) >= 0)
 		return rc;
 	rc = EXIT_RUNTIME;
 	if (!(db_path = store_default_path(a.db))) {
@@ -236,14 +492,48 @@ int main(int argc, char **argv)
 		fail("out of memory");
 		goto out;
 	}
-	if ((err = load_runs(s, db_path, &a, runs, &loaded))) {
+	if (a.fig.history) {
+		loaded = 1;
+		if ((err = load_history(s, db_path, &a, runs, now))) {
+			rc = err;
+			goto out;
+		}
+	} else if ((err = load_runs(s, db_path, &a, runs, &loaded))) {
 		rc = err;
 		goto out;
 	}
-	if ((err = figure_build(&chart, store_db(s), runs, loaded, &a.fig))) {
+	/* A daemon's run, or a window of the clock, is drawn on the clock. */
+	a.fig.wall = a.fig.history ||
+		     (loaded == 1 && (!strcmp(runs[0].kind, "daemon") ||
+				      a.fig.has_since || a.fig.has_until));
+	if (a.fig.wall && a.fig.window) {
+		fail("-w counts seconds from the start: use --since and"
+		     " --until on a wall-clock chart");
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	for (size_t i = 0; i < loaded && a.fig.metric != DATA_RSS; i++)
+		if (!data_run_has(&runs[i], a.fig.metric)) {
+			if (runs[i].id)
+				fail("run %lld has no %s samples (record it"
+				     " with --backend psutil_pss)",
+				     (long long)runs[i].id,
+				     metric_upper(a.fig.metric));
+			else
+				fail("no %s samples of %s",
+				     metric_upper(a.fig.metric),
+				     runs[i].command);
+			goto out;
+		}
+	if ((err = figure_build(&fig, store_db(s), runs, loaded, &a.fig))) {
 		fail("cannot read samples from '%s': %s", db_path,
 		     err == -EIO ? sqlite3_errmsg(store_db(s))
 				 : strerror(-err));
+		goto out;
+	}
+	if (a.fig.wall && !fig.any) {
+		fail("no samples of %s in this window",
+		     a.fig.history ? runs[0].command : "the run");
 		goto out;
 	}
 	if (!a.output)
@@ -252,14 +542,15 @@ int main(int argc, char **argv)
 		fail("out of memory");
 		goto out;
 	}
-	if ((err = render_file(&chart, a.output, a.format))) {
+	if ((err = render_panels(fig.panel, fig.n, a.output, a.format,
+				 a.dpi / 96))) {
 		fail("cannot write '%s': %s", a.output, strerror(-err));
 		goto out;
 	}
 	printf("%s\n", a.output);
 	rc = 0;
 out:
-	chart_free(&chart);
+	figure_free(&fig);
 	for (size_t i = 0; i < loaded; i++)
 		data_run_free(&runs[i]);
 	free(runs);

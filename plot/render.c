@@ -54,11 +54,15 @@ static double measure(void *ctx, const char *text, double size, int bold)
 	return e.x_advance;
 }
 
+/* The theme a draw_*() call is for: set once per file, as every panel of
+ * a figure has the same. */
+static int dark;
+
 static void colour(cairo_t *cr, int c, double alpha)
 {
 	double rgb[3];
 
-	chart_colour_rgb(c, rgb);
+	chart_theme_rgb(dark, c, rgb);
 	cairo_set_source_rgba(cr, rgb[0], rgb[1], rgb[2], alpha);
 }
 
@@ -80,13 +84,13 @@ static void draw_grid(const struct chart *c, cairo_t *cr)
 		cairo_move_to(cr, p->x, y);
 		cairo_line_to(cr, p->x + p->w, y);
 	}
-	for (int i = 0; i < L->xt.n; i++) {
-		double x = crisp(chart_x(c, ticks_value(&L->xt, i)));
+	for (int i = 0; i < L->nx; i++) {
+		double x = crisp(chart_x(c, L->xv[i]));
 
 		cairo_move_to(cr, x, p->y);
 		cairo_line_to(cr, x, p->y + p->h);
 	}
-	cairo_set_source_rgb(cr, 0.9, 0.9, 0.9);
+	colour(cr, CHART_GRID, 1);
 	cairo_set_line_width(cr, 1);
 	cairo_stroke(cr);
 }
@@ -203,11 +207,17 @@ static void draw_marks(const struct chart *c, cairo_t *cr)
 	cairo_set_dash(cr, NULL, 0, 0);
 }
 
+/* Set while drawing an SVG: its texts are written as <text> elements
+ * afterwards (svg_texts) rather than drawn as glyph outlines. */
+static int svg_text;
+
 static void draw_text(cairo_t *cr, const struct chart_text *t)
 {
 	cairo_text_extents_t e;
 	double dx;
 
+	if (svg_text)
+		return;
 	set_font(cr, t->size, t->bold);
 	cairo_text_extents(cr, t->text, &e);
 	dx = t->align == CHART_LEFT     ? 0
@@ -231,9 +241,9 @@ static void draw_legend(const struct chart *c, cairo_t *cr)
 	if (r->w <= 0)
 		return;
 	cairo_rectangle(cr, r->x + 0.5, r->y + 0.5, r->w - 1, r->h - 1);
-	cairo_set_source_rgba(cr, 1, 1, 1, 0.88);
+	colour(cr, CHART_PANEL, 0.88);
 	cairo_fill_preserve(cr);
-	cairo_set_source_rgb(cr, 0.8, 0.8, 0.8);
+	colour(cr, CHART_GRID, 1);
 	cairo_set_line_width(cr, 1);
 	cairo_stroke(cr);
 	for (size_t i = 0; i < L->legend_n; i++) {
@@ -246,7 +256,10 @@ static void draw_legend(const struct chart *c, cairo_t *cr)
 		s = &c->series[L->legend_series[i]];
 		colour(cr, s->colour, 1);
 		cairo_set_line_width(cr,
-				     fmax(chart_line_width(c, s->weight), 1.5));
+				     s->stack_hi ? 0.6 * L->legend_row
+						 : fmax(chart_line_width(
+								c, s->weight),
+							1.5));
 		cairo_set_line_cap(cr, CAIRO_LINE_CAP_BUTT);
 		cairo_move_to(cr, r->x + L->legend_pad, y);
 		cairo_line_to(cr, r->x + L->legend_pad + L->legend_swatch, y);
@@ -267,8 +280,8 @@ static void draw_axes(const struct chart *c, cairo_t *cr)
 		cairo_move_to(cr, p->x, y);
 		cairo_line_to(cr, p->x - L->tick_len, y);
 	}
-	for (int i = 0; i < L->xt.n; i++) {
-		double x = crisp(chart_x(c, ticks_value(&L->xt, i)));
+	for (int i = 0; i < L->nx; i++) {
+		double x = crisp(chart_x(c, L->xv[i]));
 
 		cairo_move_to(cr, x, p->y + p->h);
 		cairo_line_to(cr, x, p->y + p->h + L->tick_len);
@@ -279,24 +292,189 @@ static void draw_axes(const struct chart *c, cairo_t *cr)
 	cairo_stroke(cr);
 }
 
-/* Draws everything chart_layout() decided, back to front. */
+/* Collects the points a polyline keeps. */
+struct points {
+	double *xy;
+	size_t n, cap;
+};
+
+static void collect(void *ctx, double x, double y, int first)
+{
+	struct points *p = ctx;
+
+	(void)first;
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? 2 * p->cap : 256;
+		double *v = realloc(p->xy, 2 * cap * sizeof *v);
+
+		if (!v)
+			return;
+		p->xy = v;
+		p->cap = cap;
+	}
+	p->xy[2 * p->n] = x;
+	p->xy[2 * p->n + 1] = y;
+	p->n++;
+}
+
+/* One edge of a stacked area, simplified as the lines are. */
+static void stack_edge(const struct chart *c, const double *v,
+		       struct points *out)
+{
+	struct polyline pl;
+
+	polyline_start(&pl, 0.2, collect, out);
+	for (size_t i = 0; i < c->ncols; i++)
+		polyline_add(&pl, c->lay.plot.x + (double)i + 0.5,
+			     y_of(c, v[i]));
+	polyline_end(&pl);
+}
+
+/* A stack series: the area between its bottom and top, filled. */
+static void draw_area(const struct chart *c, cairo_t *cr,
+		      const struct chart_series *s)
+{
+	struct points top = {0}, bot = {0};
+
+	stack_edge(c, s->stack_hi, &top);
+	stack_edge(c, s->stack_lo, &bot);
+	if (top.n && bot.n) {
+		cairo_move_to(cr, c->lay.plot.x, bot.xy[1]);
+		for (size_t i = 0; i < top.n; i++)
+			cairo_line_to(cr, top.xy[2 * i], top.xy[2 * i + 1]);
+		cairo_line_to(cr, c->lay.plot.x + c->lay.plot.w,
+			      top.xy[2 * top.n - 1]);
+		cairo_line_to(cr, c->lay.plot.x + c->lay.plot.w,
+			      bot.xy[2 * bot.n - 1]);
+		for (size_t i = bot.n; i-- > 0;)
+			cairo_line_to(cr, bot.xy[2 * i], bot.xy[2 * i + 1]);
+		cairo_close_path(cr);
+		/* Opaque: the areas are the data, the grid stays behind. */
+		colour(cr, s->colour, 1);
+		cairo_fill(cr);
+	}
+	free(top.xy);
+	free(bot.xy);
+}
+
+static void draw_trend(const struct chart *c, cairo_t *cr)
+{
+	const struct chart_trend *t = &c->trend;
+	double l = c->lay.line, dash[] = {9 * l, 3 * l, 2 * l, 3 * l};
+
+	if (!t->on)
+		return;
+	cairo_move_to(cr, chart_x(c, t->xa),
+		      chart_y(c, t->intercept + t->per_s * (t->xa - t->x_ref)));
+	cairo_line_to(cr, chart_x(c, t->xb),
+		      chart_y(c, t->intercept + t->per_s * (t->xb - t->x_ref)));
+	cairo_set_dash(cr, dash, 4, 0);
+	cairo_set_line_width(cr, 1.4 * l);
+	cairo_set_line_cap(cr, CAIRO_LINE_CAP_BUTT);
+	colour(cr, t->colour, 1);
+	cairo_stroke(cr);
+	cairo_set_dash(cr, NULL, 0, 0);
+}
+
+/* Moments as dotted vertical lines, spans (when this panel labels them) as
+ * brackets in their lanes over a faint shade of the outermost ones. */
+static void draw_markers(const struct chart *c, cairo_t *cr)
+{
+	const struct chart_layout *L = &c->lay;
+	const struct chart_rect *p = &L->plot;
+	const double dotted[] = {2, 3};
+
+	for (size_t i = 0; i < c->nmarkers; i++) {
+		const struct chart_marker *m = &c->markers[i];
+		double xa = chart_x(c, m->t0), xb = chart_x(c, m->t1);
+
+		if (m->t1 < m->t0) {
+			double x = crisp(xa);
+
+			cairo_move_to(cr, x, p->y);
+			cairo_line_to(cr, x, p->y + p->h);
+			cairo_set_dash(cr, dotted, 2, 0);
+			cairo_set_line_width(cr, 1);
+			colour(cr, CHART_MUTED, 0.9);
+			cairo_stroke(cr);
+			cairo_set_dash(cr, NULL, 0, 0);
+			continue;
+		}
+		if (!(c->marker_labels & CHART_SPANS))
+			continue;
+		if (m->level == 0) {
+			cairo_rectangle(cr, xa, p->y + L->lanes.h, xb - xa,
+					p->h - L->lanes.h);
+			colour(cr, CHART_MUTED, 0.07);
+			cairo_fill(cr);
+		}
+		if (m->lane >= 0) {
+			double y = p->y + (m->lane + 1) * L->lane_h -
+				   0.3 * L->font,
+			       d = 0.3 * L->font;
+
+			cairo_move_to(cr, xa + 0.5, y + d);
+			cairo_line_to(cr, xa + 0.5, y);
+			cairo_line_to(cr, xb - 0.5, y);
+			cairo_line_to(cr, xb - 0.5, y + d);
+			cairo_set_line_width(cr, 1.2);
+			colour(cr, CHART_MUTED, 1);
+			cairo_stroke(cr);
+		}
+	}
+}
+
+/* A flame panel's bars, a row a nesting level, from the bottom up. */
+static void draw_flame(const struct chart *c, cairo_t *cr)
+{
+	const struct chart_layout *L = &c->lay;
+	const struct chart_rect *p = &L->plot;
+
+	for (size_t i = 0; i < c->nmarkers; i++) {
+		const struct chart_marker *m = &c->markers[i];
+		double xa, xb, y;
+
+		if (m->t1 < m->t0)
+			continue;
+		xa = chart_x(c, m->t0);
+		xb = chart_x(c, m->t1);
+		y = p->y + p->h - (m->level + 1) * L->flame_row;
+		cairo_rectangle(cr, xa + 0.5, y + 1, fmax(xb - xa - 1, 1),
+				L->flame_row - 2);
+		colour(cr, m->level % CHART_PALETTE_N, dark ? 0.55 : 0.35);
+		cairo_fill_preserve(cr);
+		colour(cr, m->level % CHART_PALETTE_N, 1);
+		cairo_set_line_width(cr, 1);
+		cairo_stroke(cr);
+	}
+}
+
+/* Draws one panel as chart_layout() decided, back to front. */
 static void draw(const struct chart *c, cairo_t *cr)
 {
 	const struct chart_layout *L = &c->lay;
 	const struct chart_rect *p = &L->plot;
 
-	cairo_set_source_rgb(cr, 1, 1, 1);
-	cairo_paint(cr);
 	draw_grid(c, cr);
-
 	cairo_save(cr);
 	cairo_rectangle(cr, p->x, p->y, p->w, p->h);
 	cairo_clip(cr);
-	for (int w = CHART_THIN; w <= CHART_THICK; w++)
+	if (c->kind == CHART_FLAME) {
+		draw_flame(c, cr);
+	} else {
+		draw_markers(c, cr);
 		for (size_t i = 0; i < c->nseries; i++)
-			if ((int)c->series[i].weight == w)
-				draw_series(c, cr, &c->series[i]);
-	draw_marks(c, cr);
+			if (c->series[i].stack_hi)
+				draw_area(c, cr, &c->series[i]);
+		for (int w = CHART_THIN; w <= CHART_THICK; w++)
+			for (size_t i = 0; i < c->nseries; i++)
+				if ((int)c->series[i].weight == w &&
+				    !c->series[i].hidden &&
+				    !c->series[i].stack_hi)
+					draw_series(c, cr, &c->series[i]);
+		draw_trend(c, cr);
+		draw_marks(c, cr);
+	}
 	cairo_restore(cr);
 
 	draw_axes(c, cr);
@@ -304,14 +482,27 @@ static void draw(const struct chart *c, cairo_t *cr)
 	for (size_t i = 0; i < L->ntexts; i++) {
 		const struct chart_text *t = &L->texts[i];
 
-		if (t->role == CHART_MARK_LABEL) {
+		if (!t->text[0])
+			continue;
+		if (t->role == CHART_MARK_LABEL ||
+		    t->role == CHART_TREND_LABEL ||
+		    (t->role == CHART_MARKER_LABEL && c->kind == CHART_SERIES)) {
 			cairo_rectangle(cr, t->box.x - 2, t->box.y - 1,
 					t->box.w + 4, t->box.h + 2);
-			cairo_set_source_rgba(cr, 1, 1, 1, 0.8);
+			colour(cr, CHART_PANEL, 0.8);
 			cairo_fill(cr);
 		}
 		draw_text(cr, t);
 	}
+}
+
+/* Every panel on one background. */
+static void draw_all(const struct chart *p, size_t n, cairo_t *cr)
+{
+	colour(cr, CHART_BG, 1);
+	cairo_paint(cr);
+	for (size_t i = 0; i < n; i++)
+		draw(&p[i], cr);
 }
 
 /* Where cairo's output goes, and the first errno writing it failed with:
@@ -348,54 +539,105 @@ static void xml_escaped(FILE *out, const char *s)
 	}
 }
 
-/* Copies cairo's SVG to out with a <title> after the opening <svg ...>:
- * cairo draws text as glyph outlines, so without it the document would
- * have no name for screen readers, search, or a test. */
-static void svg_with_title(FILE *out, const char *svg, size_t len,
-			   const char *title)
+/* Writes every text of the panels as an SVG <text> element: real text
+ * that can be selected, searched and read by a screen reader (and by a
+ * test), in a fraction of the bytes of cairo's glyph outlines.  The
+ * layout measured DejaVu Sans, so that is the face asked for. */
+static void svg_texts(FILE *out, const struct chart *p, size_t n)
 {
-	const char *tag = title && *title ? strstr(svg, "<svg") : NULL;
-	const char *end = tag ? strchr(tag, '>') : NULL;
+	fputs("<g font-family=\"DejaVu Sans, Verdana, sans-serif\">\n", out);
+	for (size_t k = 0; k < n; k++)
+		for (size_t i = 0; i < p[k].lay.ntexts; i++) {
+			const struct chart_text *t = &p[k].lay.texts[i];
+			double rgb[3];
 
-	if (!end) {
+			if (!t->text[0])
+				continue;
+			chart_theme_rgb(dark, t->colour, rgb);
+			fprintf(out,
+				"<text x=\"%.2f\" y=\"%.2f\" font-size=\"%.2f\""
+				" fill=\"#%02x%02x%02x\"%s%s",
+				t->x, t->y, t->size, (int)lround(rgb[0] * 255),
+				(int)lround(rgb[1] * 255),
+				(int)lround(rgb[2] * 255),
+				t->bold ? " font-weight=\"bold\"" : "",
+				t->align == CHART_CENTRE ? " text-anchor=\"middle\""
+				: t->align == CHART_RIGHT ? " text-anchor=\"end\""
+							  : "");
+			if (t->vertical)
+				fprintf(out, " transform=\"rotate(-90 %.2f %.2f)\"",
+					t->x, t->y);
+			fputc('>', out);
+			xml_escaped(out, t->text);
+			fputs("</text>\n", out);
+		}
+	fputs("</g>\n", out);
+}
+
+/* Copies cairo's SVG to out with a <title> after the opening <svg ...>
+ * and the panels' texts before the closing </svg>. */
+static void svg_finish(FILE *out, const char *svg, size_t len,
+		       const char *title, const struct chart *p, size_t n)
+{
+	const char *tag = strstr(svg, "<svg");
+	const char *end = tag ? strchr(tag, '>') : NULL;
+	const char *close = NULL;
+
+	for (const char *q = svg; (q = strstr(q, "</svg>")); q++)
+		close = q;
+	if (!end || !close || close < end) {
 		fwrite(svg, 1, len, out);
 		return;
 	}
 	end++;
 	fwrite(svg, 1, (size_t)(end - svg), out);
-	fputs("\n<title>", out);
-	xml_escaped(out, title);
-	fputs("</title>", out);
-	fwrite(end, 1, len - (size_t)(end - svg), out);
+	if (title && *title) {
+		fputs("\n<title>", out);
+		xml_escaped(out, title);
+		fputs("</title>", out);
+	}
+	fwrite(end, 1, (size_t)(close - end), out);
+	svg_texts(out, p, n);
+	fwrite(close, 1, len - (size_t)(close - svg), out);
 }
 
-/* A surface of c's size for format f: PNG pixels (pngfile.h encodes them),
- * SVG into the memory stream mem, PDF straight into out.  Never NULL:
- * cairo reports failures through the surface's status. */
-static cairo_surface_t *surface_for(const struct chart *c,
-				    enum render_format f, struct sink *out,
-				    struct sink *mem)
+/* What is drawn into one file: the panels, their shared canvas size and
+ * title, and PNG pixels per canvas unit. */
+struct fig {
+	struct chart *p;
+	size_t n;
+	int width, height; /* canvas units */
+	int px_w, px_h;    /* PNG pixels */
+	double scale;
+	const char *title;
+};
+
+/* A surface of the figure's size for format f: PNG pixels (pngfile.h
+ * encodes them), SVG into the memory stream mem, PDF straight into out.
+ * Never NULL: cairo reports failures through the surface's status. */
+static cairo_surface_t *surface_for(const struct fig *g, enum render_format f,
+				    struct sink *out, struct sink *mem)
 {
 	cairo_surface_t *s;
 
 	switch (f) {
 	case RENDER_SVG:
 		return cairo_svg_surface_create_for_stream(write_sink, mem,
-							   c->width, c->height);
+							   g->width, g->height);
 	case RENDER_PDF:
 		s = cairo_pdf_surface_create_for_stream(write_sink, out,
-							c->width, c->height);
-		if (c->title)
+							g->width, g->height);
+		if (g->title)
 			cairo_pdf_surface_set_metadata(
-				s, CAIRO_PDF_METADATA_TITLE, c->title);
+				s, CAIRO_PDF_METADATA_TITLE, g->title);
 		cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_CREATOR,
 					       "memtide-plot " MEMTIDE_VERSION);
 		return s;
 	case RENDER_PNG:
 	default:
 		/* No alpha channel: the PNG is smaller and faster to encode. */
-		return cairo_image_surface_create(CAIRO_FORMAT_RGB24, c->width,
-						  c->height);
+		return cairo_image_surface_create(CAIRO_FORMAT_RGB24, g->px_w,
+						  g->px_h);
 	}
 }
 
@@ -413,22 +655,23 @@ static cairo_t *context_for(cairo_surface_t *surface)
 	return cr;
 }
 
-/* Draws rows [y0, y1) of c onto image (CAIRO_FORMAT_RGB24) through a
- * surface of their own over those rows' pixels, so that two threads can
- * draw two bands at once.  Returns 0 or -EIO. */
-static int draw_band(const struct chart *c, cairo_surface_t *image, int y0,
+/* Draws pixel rows [y0, y1) of the figure onto image (CAIRO_FORMAT_RGB24)
+ * through a surface of their own over those rows' pixels, so that two
+ * threads can draw two bands at once.  Returns 0 or -EIO. */
+static int draw_band(const struct fig *g, cairo_surface_t *image, int y0,
 		     int y1)
 {
 	int stride = cairo_image_surface_get_stride(image), err;
 	cairo_surface_t *s = cairo_image_surface_create_for_data(
 		cairo_image_surface_get_data(image) + (size_t)y0 * stride,
-		CAIRO_FORMAT_RGB24, c->width, y1 - y0, stride);
+		CAIRO_FORMAT_RGB24, g->px_w, y1 - y0, stride);
 	cairo_t *cr = context_for(s);
 
 	/* By whole pixels: every edge and glyph lands where it would on the
 	 * whole image, so the bands join without a seam. */
 	cairo_translate(cr, 0, -y0);
-	draw(c, cr);
+	cairo_scale(cr, g->scale, g->scale);
+	draw_all(g->p, g->n, cr);
 	err = cairo_status(cr) == CAIRO_STATUS_SUCCESS ? 0 : -EIO;
 	cairo_destroy(cr);
 	cairo_surface_destroy(s);
@@ -442,7 +685,7 @@ static int draw_band(const struct chart *c, cairo_surface_t *image, int y0,
 
 /* The bands of one image, and the next one no thread has taken. */
 struct bands {
-	const struct chart *c;
+	const struct fig *g;
 	cairo_surface_t *image;
 	atomic_int next;
 	atomic_int err; /* 0, or -EIO once a band failed */
@@ -451,21 +694,21 @@ struct bands {
 static void *draw_bands(void *arg)
 {
 	struct bands *b = arg;
-	int k, h = b->c->height;
+	int k, h = b->g->px_h;
 
 	while ((k = atomic_fetch_add(&b->next, 1)) < RENDER_BANDS)
-		if (draw_band(b->c, b->image, h * k / RENDER_BANDS,
+		if (draw_band(b->g, b->image, h * k / RENDER_BANDS,
 			      h * (k + 1) / RENDER_BANDS) < 0)
 			atomic_store(&b->err, -EIO);
 	return NULL;
 }
 
-/* Draws the laid-out c onto image, in bands on this thread and one more:
- * stroking a dense series is most of a PNG's drawing time.  Returns 0 or
- * -EIO. */
-static int draw_image(const struct chart *c, cairo_surface_t *image)
+/* Draws the laid-out figure onto image, in bands on this thread and one
+ * more: stroking a dense series is most of a PNG's drawing time.  Returns
+ * 0 or -EIO. */
+static int draw_image(const struct fig *g, cairo_surface_t *image)
 {
-	struct bands b = {.c = c, .image = image};
+	struct bands b = {.g = g, .image = image};
 	pthread_t thread;
 	int started = pthread_create(&thread, NULL, draw_bands, &b) == 0;
 
@@ -477,18 +720,18 @@ static int draw_image(const struct chart *c, cairo_surface_t *image)
 	return atomic_load(&b.err);
 }
 
-/* Lays out c and draws it on surface, an image for PNG.  Returns 0,
- * -ENOMEM or -EIO. */
-static int paint(struct chart *c, cairo_surface_t *surface,
+/* Lays out the panels and draws them on surface, an image for PNG.
+ * Returns 0, -ENOMEM or -EIO. */
+static int paint(const struct fig *g, cairo_surface_t *surface,
 		 enum render_format f)
 {
 	cairo_t *cr = context_for(surface);
-	int err = chart_layout(c, measure, cr);
+	int err = chart_layout_panels(g->p, g->n, measure, cr);
 
 	if (!err && f == RENDER_PNG) {
-		err = draw_image(c, surface);
+		err = draw_image(g, surface);
 	} else if (!err) {
-		draw(c, cr);
+		draw_all(g->p, g->n, cr);
 		if (cairo_status(cr) != CAIRO_STATUS_SUCCESS)
 			err = -EIO;
 	}
@@ -496,26 +739,36 @@ static int paint(struct chart *c, cairo_surface_t *surface,
 	return err;
 }
 
-int render_file(struct chart *c, const char *path, enum render_format f)
+int render_panels(struct chart *p, size_t n, const char *path,
+		  enum render_format f, double scale)
 {
+	struct fig g = {.p = p, .n = n, .width = p[0].width,
+			.height = p[0].height, .title = p[0].title};
 	cairo_surface_t *surface = NULL;
 	struct sink out = {0}, mem = {0};
 	char *svg = NULL;
 	size_t svg_len = 0;
 	int err = 0;
 
+	if (!(scale > 0) || f != RENDER_PNG)
+		scale = 1;
+	g.scale = scale;
+	g.px_w = (int)lround(g.width * scale);
+	g.px_h = (int)lround(g.height * scale);
+	dark = p[0].dark;
+	svg_text = f == RENDER_SVG;
 	if (!(out.f = fopen(path, "wb")))
 		return -errno;
 	if (f == RENDER_SVG && !(mem.f = open_memstream(&svg, &svg_len))) {
 		err = -errno;
 		goto out;
 	}
-	surface = surface_for(c, f, &out, &mem);
+	surface = surface_for(&g, f, &out, &mem);
 	if (cairo_surface_status(surface) != CAIRO_STATUS_SUCCESS) {
 		err = -ENOMEM;
 		goto out;
 	}
-	if ((err = paint(c, surface, f)))
+	if ((err = paint(&g, surface, f)))
 		goto out;
 	if (f == RENDER_PNG) {
 		cairo_surface_flush(surface);
@@ -538,7 +791,7 @@ int render_file(struct chart *c, const char *path, enum render_format f)
 		mem.f = NULL;
 		if (!err && !mem.err) {
 			errno = EIO;
-			svg_with_title(out.f, svg, svg_len, c->title);
+			svg_finish(out.f, svg, svg_len, g.title, p, n);
 			if (ferror(out.f))
 				err = -errno;
 		}
@@ -559,4 +812,9 @@ out:
 	/* Drops cairo's font caches, so that leak checkers see only leaks. */
 	cairo_debug_reset_static_data();
 	return err;
+}
+
+int render_file(struct chart *c, const char *path, enum render_format f)
+{
+	return render_panels(c, 1, path, f, 1);
 }

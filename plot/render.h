@@ -20,4 +20,10 @@ int render_format_of(const char *path);
  * -ENOMEM, or -EIO for a cairo failure. */
 int render_file(struct chart *c, const char *path, enum render_format f);
 
+/* render_file() of n panels sharing one canvas (p[0]'s size, title and
+ * theme), laid out with chart_layout_panels().  A PNG has scale pixels per
+ * canvas unit (--dpi / 96); SVG and PDF ignore it. */
+int render_panels(struct chart *p, size_t n, const char *path,
+		  enum render_format f, double scale);
+
 #endif
