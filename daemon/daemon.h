@@ -83,11 +83,27 @@ void writer_get_stats(struct writer *w, struct writer_stats *s);
  * Returns the samples that could not be written. */
 uint64_t writer_stop(struct writer *w, int64_t deadline_ns, double ended);
 
+/* ---- export.c: the metrics page (Prometheus), when configured. */
+struct exporter;
+/* Creates the process table and serves it on addr (HOST:PORT).  Returns 0,
+ * or -errno (-EADDRINUSE...) with nothing left running. */
+int exporter_start(const char *addr, struct exporter **out);
+/* The process table the tracker keeps up to date; NULL for e NULL. */
+struct metrics *exporter_metrics(struct exporter *e);
+int exporter_port(const struct exporter *e);
+/* Renders the page now and makes it the one served. */
+void exporter_publish(struct exporter *e, struct writer *w);
+void exporter_stop(struct exporter *e);
+
 /* ---- track.c */
 struct tracker;
 int tracker_new(const struct config *cfg, struct writer *w, int64_t t0_ns,
 		struct tracker **out);
 void tracker_free(struct tracker *t);
+/* Keeps the metrics page mx (owned by the caller; NULL: none) up to date
+ * with every reading. */
+struct metrics;
+void tracker_set_metrics(struct tracker *t, struct metrics *mx);
 /* Swaps in a new config (the caller keeps ownership of both) and judges
  * every tracked process again. */
 void tracker_reload(struct tracker *t, const struct config *cfg);

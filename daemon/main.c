@@ -27,6 +27,7 @@
 #define HWM_NS (60 * NS)         /* VmHWM of every process: costly, rarely */
 #define STOP_GRACE_NS (NS * 8 / 10) /* SIGTERM to exit: under a second */
 #define MAX_QUEUED 131072        /* samples held while the database refuses */
+#define PUBLISH_NS (2 * NS)      /* the metrics page is at most this old */
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
@@ -177,6 +178,9 @@ static void reload(const struct opts *o, struct config **cfg, struct tracker *t,
 		notify("READY=1");
 		return;
 	}
+	if (strcmp(c->metrics ? c->metrics : "", (*cfg)->metrics ? (*cfg)->metrics : ""))
+		log_warning("metrics address changed to %s: takes effect at the next start",
+			    c->metrics ? c->metrics : "(none)");
 	if (strcmp(c->database, (*cfg)->database) != 0 && !o->db)
 		log_warning("database changed to %s: takes effect at the next start",
 			    c->database);
@@ -202,11 +206,12 @@ int main(int argc, char **argv)
 	struct store *st = NULL;
 	struct writer *w = NULL;
 	struct tracker *t = NULL;
+	struct exporter *ex = NULL;
 	struct sigaction sa;
 	sigset_t block, none;
 	char err[512], *command = NULL;
 	const char *db;
-	int64_t run, t0, next_scan, next_wd, next_hwm, wd_ns;
+	int64_t run, t0, next_scan, next_wd, next_hwm, next_pub = INT64_MAX, wd_ns;
 	uint64_t dropped_seen = 0, lost;
 	int rc, code = EXIT_FAIL, efd;
 
@@ -281,6 +286,14 @@ int main(int argc, char **argv)
 		log_error("out of memory");
 		goto out;
 	}
+	if (cfg->metrics) {
+		if ((rc = exporter_start(cfg->metrics, &ex))) {
+			log_error("cannot serve metrics on %s: %s", cfg->metrics, strerror(-rc));
+			goto out;
+		}
+		tracker_set_metrics(t, exporter_metrics(ex));
+		log_info("serving metrics on %s (port %d)", cfg->metrics, exporter_port(ex));
+	}
 	efd = tracker_events_open(t);
 	if (efd < 0)
 		log_notice("proc connector unavailable (%s): finding processes by /proc"
@@ -295,6 +308,8 @@ int main(int argc, char **argv)
 	next_scan = ticker_now_mono() + cfg->scan_ns;
 	next_wd = wd_ns ? ticker_now_mono() : INT64_MAX;
 	next_hwm = ticker_now_mono() + HWM_NS;
+	if (ex)
+		next_pub = ticker_now_mono();
 	while (!got_term) {
 		struct pollfd pfd = {.fd = efd, .events = POLLIN};
 		int64_t now = ticker_now_mono(), wake;
@@ -314,11 +329,16 @@ int main(int argc, char **argv)
 			notify("WATCHDOG=1");
 			next_wd = now + wd_ns;
 		}
+		if (now >= next_pub) {
+			exporter_publish(ex, w);
+			next_pub = now + PUBLISH_NS;
+		}
 		if (now >= next_hwm) {
 			tracker_read_hwm(t);
 			next_hwm = now + HWM_NS;
 		}
-		wake = min64(min64(tracker_next_due(t), next_scan), min64(next_wd, next_hwm));
+		wake = min64(min64(tracker_next_due(t), next_scan),
+			     min64(min64(next_wd, next_hwm), next_pub));
 		now = ticker_now_mono();
 		wake = wake > now ? wake - now : 0;
 		ts.tv_sec = wake / NS;
@@ -342,6 +362,7 @@ out:
 	if (w)
 		writer_stop(w, ticker_now_mono(), (double)ticker_now_real() / 1e9);
 	tracker_free(t);
+	exporter_stop(ex);
 	store_close(st);
 	free(command);
 	config_free(cfg);

@@ -14,8 +14,10 @@
  */
 #include "daemon.h"
 
+#include "memtide/cgroup.h"
 #include "memtide/discover.h"
 #include "memtide/idmap.h"
+#include "memtide/metrics.h"
 #include "memtide/procfs.h"
 #include "memtide/pyinfo.h"
 #include "memtide/rules.h"
@@ -44,6 +46,9 @@ struct tproc {
 	int rule; /* index in the current config */
 	struct group *g;
 	struct sampler_proc *sp; /* sp->id is the local id */
+	/* Its labels and last values on the metrics page, when served. */
+	char *m_name, *m_script, *m_module, *m_unit;
+	int64_t m_pss_bytes, m_limit_bytes;
 };
 
 struct tracker {
@@ -64,6 +69,8 @@ struct tracker {
 	struct store_sample *sb;
 	size_t tracked;
 	int self;
+	struct metrics *mx; /* the metrics page, or NULL */
+	long page_size;
 };
 
 static struct tproc *tp_of(const struct tracker *t, int pid)
@@ -86,8 +93,23 @@ int tracker_new(const struct config *cfg, struct writer *w, int64_t t0_ns,
 	t->t0_ns = t0_ns;
 	t->events_fd = -1;
 	t->self = (int)getpid();
+	t->page_size = sysconf(_SC_PAGESIZE);
 	*out = t;
 	return 0;
+}
+
+static void tproc_free(struct tproc *tp)
+{
+	free(tp->m_name);
+	free(tp->m_script);
+	free(tp->m_module);
+	free(tp->m_unit);
+	free(tp);
+}
+
+void tracker_set_metrics(struct tracker *t, struct metrics *mx)
+{
+	t->mx = mx;
 }
 
 void tracker_free(struct tracker *t)
@@ -98,7 +120,7 @@ void tracker_free(struct tracker *t)
 	if (!t)
 		return;
 	while (idmap_next(&t->procs, &i, &k, &v))
-		free((struct tproc *)(intptr_t)v);
+		tproc_free((struct tproc *)(intptr_t)v);
 	idmap_free(&t->procs);
 	idmap_free(&t->rejected);
 	idmap_free(&t->seen);
@@ -187,6 +209,34 @@ static void reject(struct tracker *t, int pid, int64_t fp)
 		idmap_put(&t->seen, pid, fp);
 }
 
+/* Puts a reading of a tracked process on the metrics page.  PSS is read
+ * only every few ticks: the page keeps the last value in between. */
+static void export_reading(struct tracker *t, struct tproc *tp,
+			   const struct sampler_reading *r)
+{
+	struct metrics_proc mp;
+
+	if (r->pss_kib >= 0)
+		tp->m_pss_bytes = r->pss_kib * 1024;
+	mp = (struct metrics_proc){
+		.pid = tp->pid,
+		.start_ticks = r->proc->start_ticks,
+		.rule = t->cfg->rules[tp->rule].name,
+		.name = tp->m_name,
+		.script = tp->m_script,
+		.module = tp->m_module,
+		.unit = tp->m_unit,
+		.rss_bytes = r->rss_pages * t->page_size,
+		.pss_bytes = tp->m_pss_bytes,
+		.limit_bytes = tp->m_limit_bytes,
+		.cpu_seconds = (double)r->proc->last_cpu_ns / 1e9,
+		.threads = r->threads,
+		.start_time = r->proc->started,
+	};
+	if (metrics_set(t->mx, &mp))
+		log_warning("out of memory for the metrics of process %d", tp->pid);
+}
+
 static void push_sample(struct tracker *t, const struct sampler_reading *r, int64_t tick)
 {
 	struct store_sample s = {
@@ -218,8 +268,10 @@ static void untrack(struct tracker *t, struct tproc *tp, double ended)
 	writer_push(t->w, &m);
 	sp->end_reported = 1;
 	log_debug("process %d ended", tp->pid);
+	if (t->mx)
+		metrics_end(t->mx, tp->pid, sp->start_ticks, ended);
 	idmap_del(&t->procs, tp->pid);
-	free(tp);
+	tproc_free(tp);
 	t->tracked--;
 }
 
@@ -268,8 +320,24 @@ static void track(struct tracker *t, const struct rules_facts *f, int r, int64_t
 	tp->g = g;
 	tp->sp = sp;
 	sp->id = ++t->next_local;
-	if (f->python)
-		pyinfo_read(ROOT, f->pid, "", &pi);
+	if (f->python) {
+		/* Paths (a venv's pyvenv.cfg) as the process sees them: through
+		 * its root, which also reaches /home under ProtectHome=. */
+		char sysroot[64];
+
+		snprintf(sysroot, sizeof sysroot, ROOT "/%d/root", f->pid);
+		pyinfo_read(ROOT, f->pid, sysroot, &pi);
+	}
+	if (t->mx) {
+		int64_t limit = cgroup_memory_limit(ROOT, "/sys/fs/cgroup", f->pid);
+
+		tp->m_name = dup_or_null(pi.name ? pi.name : f->cmdline);
+		tp->m_script = dup_or_null(pi.script);
+		tp->m_module = dup_or_null(pi.module);
+		tp->m_unit = dup_or_null(f->unit);
+		tp->m_pss_bytes = -1;
+		tp->m_limit_bytes = limit > 0 ? limit : 0;
+	}
 	parent = tp_of(t, f->ppid);
 	wp->local = sp->id;
 	wp->parent_local = parent ? parent->sp->id : 0;
@@ -303,8 +371,11 @@ static void track(struct tracker *t, const struct rules_facts *f, int r, int64_t
 	log_debug("tracking process %d (%s) under rule \"%s\"", f->pid,
 		  pi.name ? pi.name : f->cmdline ? f->cmdline : "?", rule->name);
 	/* A first sample now: a child that lives 20 ms has one. */
-	if (sampler_tick_one(g->sm, sp, tick, now_ns, &rd))
+	if (sampler_tick_one(g->sm, sp, tick, now_ns, &rd)) {
 		push_sample(t, &rd, tick);
+		if (t->mx)
+			export_reading(t, tp, &rd);
+	}
 }
 
 static int parent_rule(const struct tracker *t, int ppid)
@@ -531,6 +602,12 @@ static void sample_group(struct tracker *t, struct group *g, int64_t tick, int64
 			.uss_kib = r->uss_kib,
 			.swap_kib = r->swap_kib,
 		};
+		if (t->mx) {
+			struct tproc *tp = tp_of(t, r->proc->pid);
+
+			if (tp && tp->sp == r->proc)
+				export_reading(t, tp, r);
+		}
 	}
 	writer_push_samples(t->w, t->sb, n);
 	/* Processes found gone in this tick end here. */

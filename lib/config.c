@@ -7,6 +7,8 @@
  */
 #include "memtide/config.h"
 
+#include "memtide/httpd.h"
+
 #include "memtide/units.h"
 
 #include <errno.h>
@@ -22,7 +24,7 @@
 #define DAY (86400 * NS)
 
 enum section { SEC_MAIN, SEC_TRACK };
-enum ctype { T_STRING, T_DURATION, T_BOOL, T_REGEX, T_USER, T_PID, T_LEVEL };
+enum ctype { T_STRING, T_ADDR, T_DURATION, T_BOOL, T_REGEX, T_USER, T_PID, T_LEVEL };
 
 /* One setting: where it lives, its type, default and bounds.  Durations
  * marked tick must be whole multiples of memtided's 10 ms tick. */
@@ -47,7 +49,7 @@ static const struct ckey keys[] = {
 	{"rollup_retention", SEC_MAIN, T_DURATION, "400d", 60 * NS, 36600 * DAY, 0,
 	 M(rollup_retention_ns)},
 	{"log_level", SEC_MAIN, T_LEVEL, "info", 0, 0, 0, M(log_level)},
-	{"metrics", SEC_MAIN, T_STRING, NULL, 0, 0, 0, M(metrics)},
+	{"metrics", SEC_MAIN, T_ADDR, NULL, 0, 0, 0, M(metrics)},
 	{"redact", SEC_MAIN, T_REGEX, NULL, 0, 0, 0, M(redact)},
 	{"python", SEC_TRACK, T_BOOL, NULL, 0, 0, 0, R(python)},
 	{"cmdline", SEC_TRACK, T_REGEX, NULL, 0, 0, 0, R(cmdline)},
@@ -154,6 +156,12 @@ static int set_value(struct parser *p, const struct ckey *k, void *base, const c
 	int rc;
 
 	switch (k->type) {
+	case T_ADDR:
+		if (httpd_check_addr(v) < 0)
+			return bad(p, "bad %s address '%s': give HOST:PORT with a numeric"
+				   " IPv4 host, [IPV6]:PORT, or a PORT on 127.0.0.1",
+				   k->name, v);
+		/* fall through */
 	case T_STRING:
 		if (!*v)
 			return bad(p, "%s: empty value", k->name);

@@ -17,7 +17,7 @@ struct entry {
 	int pid;
 	uint64_t start_ticks;
 	char *rule, *name, *script, *module, *unit; /* escaped, or NULL */
-	int64_t rss_bytes, pss_bytes;
+	int64_t rss_bytes, pss_bytes, limit_bytes;
 	double cpu_seconds, start_time;
 	int threads;
 	double ended; /* Unix seconds, 0 while alive */
@@ -358,6 +358,7 @@ int metrics_set(struct metrics *m, const struct metrics_proc *p)
 		return err;
 	e->rss_bytes = p->rss_bytes;
 	e->pss_bytes = p->pss_bytes;
+	e->limit_bytes = p->limit_bytes;
 	e->cpu_seconds = p->cpu_seconds;
 	e->threads = p->threads;
 	e->start_time = p->start_time;
@@ -412,7 +413,7 @@ static void labels(struct buf *b, const struct entry *e)
 	buf_str(b, "} ");
 }
 
-enum field { RSS, PSS, CPU, THREADS, START };
+enum field { RSS, PSS, LIMIT, CPU, THREADS, START };
 
 static void per_process(struct buf *b, const struct metrics *m, enum field f)
 {
@@ -428,6 +429,11 @@ static void per_process(struct buf *b, const struct metrics *m, enum field f)
 			if (e->pss_bytes < 0)
 				continue;
 			name = "memtide_process_pss_bytes";
+			break;
+		case LIMIT:
+			if (e->limit_bytes <= 0)
+				continue;
+			name = "memtide_process_memory_limit_bytes";
 			break;
 		case CPU:
 			name = "memtide_process_cpu_seconds_total";
@@ -447,6 +453,9 @@ static void per_process(struct buf *b, const struct metrics *m, enum field f)
 			break;
 		case PSS:
 			buf_printf(b, "%lld\n", (long long)e->pss_bytes);
+			break;
+		case LIMIT:
+			buf_printf(b, "%lld\n", (long long)e->limit_bytes);
 			break;
 		case CPU:
 			buf_printf(b, "%.6f\n", e->cpu_seconds);
@@ -525,7 +534,7 @@ int metrics_render(struct metrics *m, const struct metrics_counters *c,
 	struct buf b = {0};
 	double cutoff = now - m->grace_s;
 	size_t n0 = m->n, live = 0;
-	int has_pss = 0;
+	int has_pss = 0, has_limit = 0;
 
 	compact(m, drop_expired, &cutoff);
 	if (m->n != n0 && index_rebuild(m, m->nslot) < 0)
@@ -533,6 +542,7 @@ int metrics_render(struct metrics *m, const struct metrics_counters *c,
 	for (size_t i = 0; i < m->n; i++) {
 		live += !m->v[i].ended;
 		has_pss |= m->v[i].pss_bytes >= 0;
+		has_limit |= m->v[i].limit_bytes > 0;
 	}
 	/* ~300 bytes a process and metric: one allocation for the page. */
 	buf_room(&b, 2048 + m->n * 5 * 300);
@@ -544,6 +554,11 @@ int metrics_render(struct metrics *m, const struct metrics_counters *c,
 		family(&b, "memtide_process_pss_bytes", "gauge",
 		       "Proportional set size of a tracked process in bytes.");
 		per_process(&b, m, PSS);
+	}
+	if (has_limit) {
+		family(&b, "memtide_process_memory_limit_bytes", "gauge",
+		       "Memory limit (cgroup memory.max) over a tracked process in bytes.");
+		per_process(&b, m, LIMIT);
 	}
 	family(&b, "memtide_process_cpu_seconds_total", "counter",
 	       "User and system CPU time of a tracked process in seconds.");

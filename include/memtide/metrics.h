@@ -11,6 +11,8 @@
  * known, script, module and unit:
  *   memtide_process_resident_memory_bytes      gauge, bytes
  *   memtide_process_pss_bytes                  gauge, bytes (only where read)
+ *   memtide_process_memory_limit_bytes         gauge, bytes: the lowest cgroup
+ *       memory.max over the process (a unit's MemoryMax=), only where set
  *   memtide_process_cpu_seconds_total          counter, seconds (user+system)
  *   memtide_process_threads                    gauge
  *   memtide_process_start_time_seconds         gauge, Unix seconds
@@ -48,6 +50,7 @@ struct metrics_proc {
 	const char *rule, *name, *script, *module, *unit;
 	int64_t rss_bytes;
 	int64_t pss_bytes;  /* -1 when not read */
+	int64_t limit_bytes; /* cgroup memory limit, <= 0 when none */
 	double cpu_seconds; /* user + system, since the process started */
 	int threads;
 	double start_time; /* Unix seconds */

@@ -212,3 +212,26 @@ TEST(httpd_addresses)
 	CHECK(httpd_check_addr("[::1]9464") < 0);
 	CHECK(httpd_check_addr("") < 0);
 }
+
+TEST(metrics_memory_limit_only_where_set)
+{
+	struct metrics *m = NULL;
+	struct metrics_proc a = base, b = base;
+	char *page;
+
+	CHECK(metrics_new(300, &m) == 0);
+	b.pid = 301;
+	b.limit_bytes = 536870912;
+	CHECK(metrics_set(m, &a) == 0);
+	page = render(m, 1700000100.0);
+	CHECK(page && !strstr(page, "memtide_process_memory_limit_bytes"));
+	free(page);
+	CHECK(metrics_set(m, &b) == 0);
+	page = render(m, 1700000100.0);
+	CHECK(page && count(page, "# TYPE memtide_process_memory_limit_bytes gauge") == 1);
+	CHECK(page && count(page, "memtide_process_memory_limit_bytes{") == 1);
+	CHECK(page && strstr(page, "pid=\"301\"") &&
+	      strstr(page, "} 536870912\n"));
+	free(page);
+	metrics_free(m);
+}
