@@ -41,7 +41,8 @@ UNIT_OBJ := $(UNIT_SRC:%.c=$(B)/%.o)
 PROGS := $(B)/memtide $(B)/memtide-plot
 MANS := $(B)/man/memtide.1 $(B)/man/memtide-plot.1
 
-.PHONY: all deps check unit e2e demo bench install uninstall clean lint-man
+.PHONY: all deps check unit e2e demo bench install uninstall clean lint-man \
+	check-asan fuzz fuzz-short
 all: $(PROGS) $(MANS)
 
 $(B)/%.o: %.c $(wildcard include/memtide/*.h lib/*.h plot/*.h cli/*.h)
@@ -123,6 +124,47 @@ clean-objs:
 	rm -rf $(B)/lib $(B)/cli $(B)/plot $(B)/tests $(B)/bench
 
 clean:
-	rm -rf $(B)
+	rm -rf $(B) build-asan build-fuzz
+
+# Every test again, on a build with AddressSanitizer and UBSan in their own
+# directory; any finding aborts the program, which fails its test.
+ASAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+ASAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/sanitizers/lsan.supp
+check-asan: deps
+	$(MAKE) B=build-asan CFLAGS="-O1 -g $(ASAN)" LDFLAGS="$(ASAN)" WERROR=-Werror \
+		build-asan/memtide build-asan/memtide-plot build-asan/unit-tests
+	$(ASAN_ENV) build-asan/unit-tests
+	cd tests/e2e && $(ASAN_ENV) MEMTIDE_BUILD=$(CURDIR)/build-asan $(PYTHON) -m pytest -q \
+		-p no:cacheprovider .
+
+# libFuzzer targets: every tests/fuzz/fuzz_NAME.c is one, seeded from
+# tests/fixtures/fuzz/NAME/.  `make fuzz` runs each FUZZ_TIME seconds;
+# `make fuzz-short` (part of check) runs each FUZZ_RUNS inputs.
+FUZZ_CC := clang
+FUZZ_SAN := address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
+FUZZ_TIME ?= 60
+FUZZ_RUNS ?= 20000
+build-fuzz/lib/libmemtide.a: $(LIB_SRC) $(wildcard include/memtide/*.h lib/*.h)
+	$(MAKE) B=build-fuzz/lib CC=$(FUZZ_CC) \
+		CFLAGS="-g -O1 -fsanitize=fuzzer-no-link,$(FUZZ_SAN)" build-fuzz/lib/libmemtide.a
+build-fuzz/%: tests/fuzz/%.c build-fuzz/lib/libmemtide.a
+	$(FUZZ_CC) $(WARN) -Iinclude -g -O1 -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $^ $(LIB_LIBS)
+# New inputs go to build-fuzz/corpus/NAME (the first directory), never
+# into the seeds.
+FUZZ_RUN = for f in $(FUZZ_BIN); do n=$$(basename $$f | sed s/^fuzz_//); \
+		mkdir -p build-fuzz/corpus/$$n; \
+		$$f $(1) -print_final_stats=1 build-fuzz/corpus/$$n tests/fixtures/fuzz/$$n \
+			> build-fuzz/$$n.log 2>&1 || { tail -40 build-fuzz/$$n.log; exit 1; }; \
+		echo "fuzz $$n: $$(sed -n 's/^stat::number_of_executed_units: *//p' build-fuzz/$$n.log) \
+			inputs in $$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' build-fuzz/$$n.log) s, no crash"; \
+	done
+fuzz: $(FUZZ_BIN)
+	@$(call FUZZ_RUN,-max_total_time=$(FUZZ_TIME))
+fuzz-short: $(FUZZ_BIN)
+	@$(call FUZZ_RUN,-runs=$(FUZZ_RUNS))
 
 -include $(wildcard $(B)/*/*.d $(B)/*/*/*.d)
