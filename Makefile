@@ -141,18 +141,23 @@ check-asan: deps
 
 # libFuzzer targets: every tests/fuzz/fuzz_NAME.c is one, seeded from
 # tests/fixtures/fuzz/NAME/.  `make fuzz` runs each FUZZ_TIME seconds;
-# `make fuzz-short` (part of check) runs each FUZZ_RUNS inputs.
+# `make fuzz-short` (part of check) runs each FUZZ_SHORT_TIME seconds (at
+# most FUZZ_RUNS inputs).
 FUZZ_CC := clang
 FUZZ_SAN := address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 FUZZ_TIME ?= 60
-FUZZ_RUNS ?= 20000
+FUZZ_RUNS ?= 1000000
+FUZZ_SHORT_TIME ?= 3
+ifneq ($(B),build-fuzz/lib)
 build-fuzz/lib/libmemtide.a: $(LIB_SRC) $(wildcard include/memtide/*.h lib/*.h)
 	$(MAKE) B=build-fuzz/lib CC=$(FUZZ_CC) \
 		CFLAGS="-g -O1 -fsanitize=fuzzer-no-link,$(FUZZ_SAN)" build-fuzz/lib/libmemtide.a
-build-fuzz/%: tests/fuzz/%.c build-fuzz/lib/libmemtide.a
-	$(FUZZ_CC) $(WARN) -Iinclude -g -O1 -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $^ $(LIB_LIBS)
+endif
+build-fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h build-fuzz/lib/libmemtide.a
+	$(FUZZ_CC) $(WARN) -Iinclude -g -O1 -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $< \
+		build-fuzz/lib/libmemtide.a $(LIB_LIBS)
 # New inputs go to build-fuzz/corpus/NAME (the first directory), never
 # into the seeds.
 FUZZ_RUN = for f in $(FUZZ_BIN); do n=$$(basename $$f | sed s/^fuzz_//); \
@@ -165,6 +170,6 @@ FUZZ_RUN = for f in $(FUZZ_BIN); do n=$$(basename $$f | sed s/^fuzz_//); \
 fuzz: $(FUZZ_BIN)
 	@$(call FUZZ_RUN,-max_total_time=$(FUZZ_TIME))
 fuzz-short: $(FUZZ_BIN)
-	@$(call FUZZ_RUN,-runs=$(FUZZ_RUNS))
+	@$(call FUZZ_RUN,-runs=$(FUZZ_RUNS) -max_total_time=$(FUZZ_SHORT_TIME))
 
 -include $(wildcard $(B)/*/*.d $(B)/*/*/*.d)
