@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,7 @@
 #define SCAN_NS (NS / 20)     /* children scans at most this often */
 #define TERM_GRACE_NS (5 * NS) /* -t: SIGKILL this long after SIGTERM */
 #define BATCH_MAX 1000000     /* samples held while the database fails */
+#define BUSY_WAIT_MS 5000     /* lock waits outside the sampling loop */
 
 struct opts {
 	int attach;
@@ -485,7 +487,10 @@ static void take_tick(struct recording *r, int64_t tick, int64_t now_ns)
 		};
 
 		total += x->rss_pages;
-		batch_push(&r->b, &s);
+		/* A process whose row could not be written yet (the database
+		 * was locked or full) has no id to file samples under. */
+		if (s.proc)
+			batch_push(&r->b, &s);
 	}
 	if (n) {
 		r->samples += n;
@@ -578,6 +583,9 @@ static int record(struct opts *o, char **cmd, int attach_pid)
 		}
 	}
 	interactive = !o->quiet && isatty(2);
+	/* Sampling never waits for another writer's lock: a locked database
+	 * fails the write at once, the batch is kept and retried each second. */
+	sqlite3_busy_timeout(store_db(r.st), 1);
 	next_flush = r.tk.t0_ns + FLUSH_NS;
 	next_status = r.tk.t0_ns;
 	next_scan = r.tk.t0_ns;
@@ -652,6 +660,7 @@ static int record(struct opts *o, char **cmd, int attach_pid)
 	}
 	if (attach_pid)
 		sampler_read_hwm(r.sm);
+	sqlite3_busy_timeout(store_db(r.st), BUSY_WAIT_MS);
 	for (size_t i = 0; i < sampler_count(r.sm); i++) {
 		struct sampler_proc *p = sampler_get(r.sm, i);
 

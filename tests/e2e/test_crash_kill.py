@@ -33,6 +33,7 @@ def check_sound(db, before):
     it.  Returns {run: samples} as it is now."""
     assert q(db, "PRAGMA integrity_check") == [("ok",)]
     assert q(db, "PRAGMA foreign_key_check") == []
+    assert q1(db, "SELECT count(*) FROM sample WHERE proc NOT IN (SELECT id FROM proc)") == 0
     now = committed(db)
     for run, n in before.items():
         assert now.get(run, 0) >= n, f"run {run}: {n} samples committed, {now.get(run)} left"
