@@ -3,6 +3,7 @@ cmdline text are redacted before they are written (include/memtide/redact.h).
 The raw database file and its WAL are searched byte for byte."""
 import os
 import signal
+import stat
 
 from conftest import PY, alive, prog, q, q1, wait_for
 
@@ -104,3 +105,14 @@ def test_bad_rule_is_a_usage_error(mt, db):
     assert rc == 2
     assert err.startswith("memtide: bad --redact regex '(unclosed': ")
     assert not db.exists()
+
+
+def test_new_database_is_not_world_readable(memtide, env, db, procs):
+    """0640 whatever the umask, and its WAL and shared memory the same."""
+    m = procs.start(["sh", "-c", f"umask 000; exec {memtide} run -q -T 0.02 --db {db} "
+                     f"-- {PY} {prog('sleeper.py')} 2"], env=env)
+    wait_for(lambda: os.path.exists(f"{db}-wal") and os.path.exists(f"{db}-shm"))
+    modes = {s: stat.S_IMODE(os.stat(f"{db}{s}").st_mode) for s in ("", "-wal", "-shm")}
+    assert modes == {"": 0o640, "-wal": 0o640, "-shm": 0o640}, modes
+    assert m.wait(timeout=30) == 0
+    assert stat.S_IMODE(os.stat(db).st_mode) == 0o640
