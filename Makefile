@@ -73,7 +73,7 @@ $(B)/man/%: man/%.scd
 # only those missing.
 DEB_PKGS := build-essential pkg-config libproc2-dev libsqlite3-dev libcairo2-dev \
 	sqlite3 python3 python3-pytest python3-psutil python3-memory-profiler \
-	python3-matplotlib scdoc mandoc
+	python3-matplotlib scdoc mandoc clang
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
@@ -86,7 +86,7 @@ deps:
 check: deps
 	$(MAKE) clean-objs
 	$(MAKE) WERROR=-Werror all $(B)/unit-tests
-	$(MAKE) unit e2e lint-man
+	$(MAKE) unit e2e lint-man fuzz-short
 
 unit: $(B)/unit-tests
 	$(B)/unit-tests
@@ -127,7 +127,8 @@ clean:
 	rm -rf $(B) build-asan build-fuzz
 
 # Every test again, on a build with AddressSanitizer and UBSan in their own
-# directory; any finding aborts the program, which fails its test.
+# directory; any finding aborts the program, which fails its test.  (The
+# kill -9 test makes 10 kills here, 30 in check.)  CI runs check, then this.
 ASAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 ASAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
@@ -136,8 +137,8 @@ check-asan: deps
 	$(MAKE) B=build-asan CFLAGS="-O1 -g $(ASAN)" LDFLAGS="$(ASAN)" WERROR=-Werror \
 		build-asan/memtide build-asan/memtide-plot build-asan/unit-tests
 	$(ASAN_ENV) build-asan/unit-tests
-	cd tests/e2e && $(ASAN_ENV) MEMTIDE_BUILD=$(CURDIR)/build-asan $(PYTHON) -m pytest -q \
-		-p no:cacheprovider .
+	cd tests/e2e && $(ASAN_ENV) MEMTIDE_BUILD=$(CURDIR)/build-asan MEMTIDE_CRASH_ROUNDS=10 \
+		$(PYTHON) -m pytest -q -p no:cacheprovider .
 
 # libFuzzer targets: every tests/fuzz/fuzz_NAME.c is one, seeded from
 # tests/fixtures/fuzz/NAME/.  `make fuzz` runs each FUZZ_TIME seconds;

@@ -46,6 +46,7 @@ struct opts {
 
 struct batch {
 	struct store_sample *v;
+	struct sampler_proc **owner; /* whose sample: its id may come later */
 	size_t n, cap;
 	size_t dropped;
 	int failing; /* the last flush failed: said once, retried each second */
@@ -381,11 +382,13 @@ static int sync_procs(struct recording *r, int64_t tick, double now_real)
 	return 0;
 }
 
-static int batch_push(struct batch *b, const struct store_sample *s)
+static int batch_push(struct batch *b, const struct store_sample *s,
+		      struct sampler_proc *owner)
 {
 	if (b->n == b->cap) {
 		size_t cap = b->cap ? b->cap * 2 : 1024;
 		struct store_sample *v;
+		struct sampler_proc **o;
 
 		if (cap > BATCH_MAX) {
 			b->dropped++;
@@ -396,10 +399,29 @@ static int batch_push(struct batch *b, const struct store_sample *s)
 			return -ENOMEM;
 		}
 		b->v = v;
+		if (!(o = realloc(b->owner, cap * sizeof *o))) {
+			b->dropped++;
+			return -ENOMEM;
+		}
+		b->owner = o;
 		b->cap = cap;
 	}
+	b->owner[b->n] = owner;
 	b->v[b->n++] = *s;
 	return 0;
+}
+
+/* Files samples taken before their process's row could be written (the
+ * database was locked or full) under the id it has now.  Returns how many
+ * still have none. */
+static size_t batch_resolve(struct batch *b)
+{
+	size_t missing = 0;
+
+	for (size_t i = 0; i < b->n; i++)
+		if (!b->v[i].proc && !(b->v[i].proc = b->owner[i]->id))
+			missing++;
+	return missing;
 }
 
 static int flush(struct recording *r)
@@ -422,7 +444,9 @@ static int flush(struct recording *r)
 			free(argv);
 		}
 	}
-	err = store_append(r->st, r->run, r->b.v, r->b.n);
+	/* Rows are written before samples (sync_procs, each tick): a process
+	 * still without one means the database is failing still. */
+	err = batch_resolve(&r->b) ? -EAGAIN : store_append(r->st, r->run, r->b.v, r->b.n);
 	if (err) {
 		if (!r->b.failing)
 			cli_error("cannot write samples (keeping %zu in memory, retrying "
@@ -487,10 +511,7 @@ static void take_tick(struct recording *r, int64_t tick, int64_t now_ns)
 		};
 
 		total += x->rss_pages;
-		/* A process whose row could not be written yet (the database
-		 * was locked or full) has no id to file samples under. */
-		if (s.proc)
-			batch_push(&r->b, &s);
+		batch_push(&r->b, &s, x->proc);
 	}
 	if (n) {
 		r->samples += n;
@@ -716,6 +737,7 @@ out:
 	free(command);
 	free(r.rd);
 	free(r.b.v);
+	free(r.b.owner);
 	sampler_free(r.sm);
 	store_close(r.st);
 	return exit_code;

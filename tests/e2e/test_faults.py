@@ -6,6 +6,7 @@ into one series."""
 import json
 import os
 import pwd
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -27,13 +28,25 @@ def ticks_of(db, pid=None):
                             (pid,) if pid else ())]
 
 
-def assert_no_gap(ticks):
+def skipped(err):
+    """The ticks memtide said it skipped (the machine too busy), from its
+    summary on stderr."""
+    m = re.search(r"memtide: (\d+) ticks skipped", err)
+    return int(m.group(1)) if m else 0
+
+
+def assert_no_gap(ticks, err=None, from_start=True):
+    """Every tick from the first to the last is there, but those memtide
+    reports it skipped (err: its stderr); without a report, no hole as long
+    as half a flush (0.5 s, 25 ticks at -T 0.02): samples lost in a failed
+    write would leave a hole of a whole flush."""
     assert ticks, "no samples"
-    assert ticks[0] <= 1
-    # A tick the machine was too busy to take is skipped whole (at most one
-    # at a time); anything longer is samples lost.
-    gaps = [(a, b) for a, b in zip(ticks, ticks[1:]) if b - a > 2]
-    assert gaps == [], gaps
+    assert ticks[0] <= 1 or not from_start
+    holes = [(a, b) for a, b in zip(ticks, ticks[1:]) if b - a > 1]
+    if err is not None:
+        assert sum(b - a - 1 for a, b in holes) <= skipped(err), (holes, skipped(err))
+    else:
+        assert [(a, b) for a, b in holes if b - a > 25] == [], holes
 
 
 @pytest.fixture
@@ -89,7 +102,7 @@ def test_full_disk_then_space_again(mt_popen, small_disk):
     assert q(db, "PRAGMA integrity_check") == [("ok",)]
     assert before <= during
     # What was kept in memory while the disk was full is all there.
-    assert_no_gap(ticks_of(db))
+    assert_no_gap(ticks_of(db), err)
     assert q1(db, "SELECT samples FROM runs") == q1(db, "SELECT count(*) FROM samples")
     assert q1(db, "SELECT ended FROM runs") is not None
 
@@ -133,16 +146,18 @@ def test_locked_by_another_writer(mt_popen, db):
     # is there, and of every child from its first sample to its last.
     root = q1(db, "SELECT pid FROM processes ORDER BY proc LIMIT 1")
     ticks = ticks_of(db, root)
-    assert_no_gap(ticks)
+    assert_no_gap(ticks, err)
     assert ticks[-1] - ticks[0] >= held / 0.02 * 0.9
     # No sample was filed under a process that has no row (proc 0 would mix
     # every child started while the lock was held into one series).
     assert q1(db, "SELECT count(*) FROM sample WHERE proc NOT IN (SELECT id FROM proc)") == 0
+    # Children started while the lock was held have their samples too.
     children = [p for (p,) in q(db, "SELECT pid FROM processes WHERE pid != ?", (root,))]
-    assert len(children) >= 10
-    for pid in children:
-        t = ticks_of(db, pid)
-        assert all(1 <= b - a <= 2 for a, b in zip(t, t[1:])), (pid, t)
+    sampled = [ticks_of(db, pid) for pid in children]
+    assert sum(bool(t) for t in sampled) >= 10, sampled
+    for t in sampled:
+        if t:
+            assert_no_gap(t, err, from_start=False)
 
 
 @pytest.fixture
@@ -215,15 +230,16 @@ def test_reused_pid_is_a_new_series(mt, db, tmp_path):
         pytest.skip("the kernel never handed the pid back (a busy machine)")
     pid = info["pid"]
     rows = q(db, "SELECT proc, started, ended FROM processes WHERE pid = ? ORDER BY proc", (pid,))
-    # Two processes, two rows: the second began after the first ended.
+    # Two processes, two rows, each ended.
     assert len(rows) == 2, rows
-    (first, _, first_end), (second, second_start, _) = rows
-    assert first_end is not None and first_end <= second_start + 0.05
+    (first, _, first_end), (second, _, second_end) = rows
+    assert first_end is not None and second_end is not None
     assert q1(db, "SELECT count(DISTINCT start_ticks) FROM proc WHERE pid = ?", (pid,)) == 2
     # Each series is one process: 24 MiB, then 64 MiB, never both in one.
     peak = dict(q(db, "SELECT proc, max(rss) FROM samples WHERE pid = ? GROUP BY proc", (pid,)))
     assert 24 * MiB < peak[first] < 48 * MiB, peak
     assert peak[second] > 64 * MiB, peak
+    # The first one's samples all come before the second one's.
     last_of_first = q1(db, "SELECT max(tick) FROM samples WHERE proc = ?", (first,))
     first_of_second = q1(db, "SELECT min(tick) FROM samples WHERE proc = ?", (second,))
     assert last_of_first < first_of_second
