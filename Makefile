@@ -57,7 +57,8 @@ MANS := $(B)/man/memtide.1 $(B)/man/memtide-plot.1 $(B)/man/memtided.8 \
 PYVER = $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 PYDIR ?= $(if $(filter /usr,$(PREFIX)),$(PREFIX)/lib/python3/dist-packages,$(PREFIX)/lib/python$(PYVER)/dist-packages)
 
-.PHONY: all deps check unit e2e demo bench install install-daemon uninstall clean lint-man
+.PHONY: all deps check unit e2e demo bench install install-daemon uninstall clean lint-man \
+	check-asan fuzz fuzz-short
 all: $(PROGS) $(DAEMON) $(MANS)
 
 $(B)/%.o: %.c $(wildcard include/memtide/*.h lib/*.h plot/*.h cli/*.h daemon/*.h)
@@ -95,7 +96,7 @@ $(B)/man/%: man/%.scd
 # only those missing.
 DEB_PKGS := build-essential pkg-config libproc2-dev libsqlite3-dev libcairo2-dev \
 	sqlite3 python3 python3-pytest python3-psutil python3-memory-profiler \
-	python3-matplotlib scdoc mandoc prometheus
+	python3-matplotlib scdoc mandoc prometheus clang
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
@@ -108,7 +109,7 @@ deps:
 check: deps
 	$(MAKE) clean-objs
 	$(MAKE) WERROR=-Werror all $(B)/unit-tests $(B)/metrics-serve
-	$(MAKE) unit e2e lint-man
+	$(MAKE) unit e2e lint-man fuzz-short
 
 unit: $(B)/unit-tests
 	$(B)/unit-tests
@@ -172,6 +173,54 @@ clean-objs:
 	rm -rf $(B)/lib $(B)/cli $(B)/plot $(B)/tests $(B)/bench $(B)/daemon
 
 clean:
-	rm -rf $(B)
+	rm -rf $(B) build-asan build-fuzz
+
+# Every test again, on a build with AddressSanitizer and UBSan in their own
+# directory; any finding aborts the program, which fails its test.  (The
+# kill -9 test makes 10 kills here, 30 in check.)  CI runs check, then this.
+ASAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+ASAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/sanitizers/lsan.supp
+check-asan: deps
+	$(MAKE) B=build-asan CFLAGS="-O1 -g $(ASAN)" LDFLAGS="$(ASAN)" WERROR=-Werror \
+		build-asan/memtide build-asan/memtide-plot build-asan/memtided \
+		build-asan/metrics-serve build-asan/unit-tests
+	$(ASAN_ENV) build-asan/unit-tests
+	cd tests/e2e && $(ASAN_ENV) MEMTIDE_BUILD=$(CURDIR)/build-asan MEMTIDE_CRASH_ROUNDS=10 \
+		$(PYTHON) -m pytest -q -p no:cacheprovider .
+
+# libFuzzer targets: every tests/fuzz/fuzz_NAME.c is one, seeded from
+# tests/fixtures/fuzz/NAME/.  `make fuzz` runs each FUZZ_TIME seconds;
+# `make fuzz-short` (part of check) runs each FUZZ_SHORT_TIME seconds (at
+# most FUZZ_RUNS inputs).
+FUZZ_CC := clang
+FUZZ_SAN := address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
+FUZZ_TIME ?= 60
+FUZZ_RUNS ?= 1000000
+FUZZ_SHORT_TIME ?= 3
+ifneq ($(B),build-fuzz/lib)
+build-fuzz/lib/libmemtide.a: $(LIB_SRC) $(wildcard include/memtide/*.h lib/*.h)
+	$(MAKE) B=build-fuzz/lib CC=$(FUZZ_CC) \
+		CFLAGS="-g -O1 -fsanitize=fuzzer-no-link,$(FUZZ_SAN)" build-fuzz/lib/libmemtide.a
+endif
+build-fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h build-fuzz/lib/libmemtide.a
+	$(FUZZ_CC) $(WARN) -Iinclude -g -O1 -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $< \
+		build-fuzz/lib/libmemtide.a $(LIB_LIBS)
+# New inputs go to build-fuzz/corpus/NAME (the first directory), never
+# into the seeds.
+FUZZ_RUN = for f in $(FUZZ_BIN); do n=$$(basename $$f | sed s/^fuzz_//); \
+		mkdir -p build-fuzz/corpus/$$n; \
+		$$f $(1) -print_final_stats=1 build-fuzz/corpus/$$n tests/fixtures/fuzz/$$n \
+			> build-fuzz/$$n.log 2>&1 || { tail -40 build-fuzz/$$n.log; exit 1; }; \
+		echo "fuzz $$n: $$(sed -n 's/^stat::number_of_executed_units: *//p' build-fuzz/$$n.log) \
+			inputs in $$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' build-fuzz/$$n.log) s, no crash"; \
+	done
+fuzz: $(FUZZ_BIN)
+	@$(call FUZZ_RUN,-max_total_time=$(FUZZ_TIME))
+fuzz-short: $(FUZZ_BIN)
+	@$(call FUZZ_RUN,-runs=$(FUZZ_RUNS) -max_total_time=$(FUZZ_SHORT_TIME))
 
 -include $(wildcard $(B)/*/*.d $(B)/*/*/*.d)

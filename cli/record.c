@@ -8,6 +8,7 @@
 
 #include "memtide/marksock.h"
 #include "memtide/procfs.h"
+#include "memtide/redact.h"
 #include "memtide/sampler.h"
 #include "memtide/text.h"
 #include "memtide/ticker.h"
@@ -17,6 +18,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +34,7 @@
 #define TERM_GRACE_NS (5 * NS) /* -t: SIGKILL this long after SIGTERM */
 #define BATCH_MAX 1000000     /* samples held while the database fails */
 #define MARKS_PER_TICK 256    /* markers stored per tick, at most */
+#define BUSY_WAIT_MS 5000     /* lock waits outside the sampling loop */
 
 struct opts {
 	int attach;
@@ -39,10 +42,13 @@ struct opts {
 	int children, quiet;
 	enum sampler_backend backend;
 	const char *db, *label;
+	int no_redact;
+	struct redact *rd; /* hides secrets of every argv before it is stored */
 };
 
 struct batch {
 	struct store_sample *v;
+	struct sampler_proc **owner; /* whose sample: its id may come later */
 	size_t n, cap;
 	size_t dropped;
 	int failing; /* the last flush failed: said once, retried each second */
@@ -101,6 +107,8 @@ static const char run_usage[] =
 	"      --db PATH           database (default $MEMTIDE_DB, else\n"
 	"                          $XDG_DATA_HOME/memtide/memtide.db)\n"
 	"      --label TEXT        a label kept with the run\n"
+	"      --redact REGEX      also hide what REGEX matches in command lines\n"
+	"      --no-redact         keep passwords and tokens in command lines\n"
 	"  -q, --quiet             no live status line and no summary\n"
 	"  -h, --help              this help\n";
 
@@ -114,10 +122,12 @@ static const char attach_usage[] =
 	"      --backend B         psutil, psutil_pss or psutil_uss\n"
 	"      --db PATH           database\n"
 	"      --label TEXT        a label kept with the run\n"
+	"      --redact REGEX      also hide what REGEX matches in command lines\n"
+	"      --no-redact         keep passwords and tokens in command lines\n"
 	"  -q, --quiet             no live status line and no summary\n"
 	"  -h, --help              this help\n";
 
-enum { OPT_BACKEND = 256, OPT_DB, OPT_LABEL };
+enum { OPT_BACKEND = 256, OPT_DB, OPT_LABEL, OPT_REDACT, OPT_NO_REDACT };
 
 static const struct option long_opts[] = {
 	{"interval", required_argument, NULL, 'T'},
@@ -130,16 +140,24 @@ static const struct option long_opts[] = {
 	{"backend", required_argument, NULL, OPT_BACKEND},
 	{"db", required_argument, NULL, OPT_DB},
 	{"label", required_argument, NULL, OPT_LABEL},
+	{"redact", required_argument, NULL, OPT_REDACT},
+	{"no-redact", no_argument, NULL, OPT_NO_REDACT},
 	{NULL, 0, NULL, 0},
 };
 
 /* Parses the options; returns the index of the first operand, or -1 after
- * printing a usage error, or -2 after printing help. */
+ * printing a usage error, or -2 after printing help.  o->rd is set in every
+ * case (the caller frees it). */
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	int c;
+	char msg[128];
 
 	o->interval_ns = NS / 10;
+	if (redact_new(&o->rd)) {
+		cli_error("out of memory");
+		return -1;
+	}
 	optind = 1;
 	opterr = 0;
 	/* '+': options end at the command, whose own options are its own. */
@@ -189,6 +207,15 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case OPT_LABEL:
 			o->label = optarg;
 			break;
+		case OPT_REDACT:
+			if (redact_add(o->rd, optarg, msg, sizeof msg)) {
+				cli_error("bad --redact regex '%s': %s", optarg, msg);
+				return -1;
+			}
+			break;
+		case OPT_NO_REDACT:
+			o->no_redact = 1;
+			break;
 		case ':':
 			cli_error("option '%s' needs a value", argv[optind - 1]);
 			return -1;
@@ -200,14 +227,31 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			return -1;
 		}
 	}
+	if (!o->no_redact && redact_add_defaults(o->rd)) {
+		cli_error("out of memory");
+		return -1;
+	}
 	return optind;
 }
 
-/* The display form of a NULL-terminated argv, shell-quoted where needed. */
-static char *join_argv(char **argv)
+/* argv (len bytes, NUL-separated) with its secrets hidden, malloc'd, or NULL
+ * when argv is NULL or memory ran out: never the secrets instead. */
+static char *hide(const struct redact *rd, const char *argv, size_t len, size_t *out_len)
+{
+	char *out = NULL;
+
+	*out_len = 0;
+	if (argv && redact_argv(rd, argv, len, &out, out_len) < 0)
+		return NULL;
+	return out;
+}
+
+/* The display form of a NULL-terminated argv, shell-quoted where needed,
+ * secrets hidden. */
+static char *join_argv(char **argv, const struct redact *rd)
 {
 	size_t len = 0;
-	char *z, *out;
+	char *z, *out, *hidden;
 
 	for (int i = 0; argv[i]; i++)
 		len += strlen(argv[i]) + 1;
@@ -220,8 +264,10 @@ static char *join_argv(char **argv)
 		memcpy(z + len, argv[i], n);
 		len += n;
 	}
-	out = text_argv(z, len, 1);
+	hidden = hide(rd, z, len, &len);
 	free(z);
+	out = hidden ? text_argv(hidden, len, 1) : NULL;
+	free(hidden);
 	return out;
 }
 
@@ -307,6 +353,8 @@ static int sync_procs(struct recording *r, int64_t tick, double now_real)
 		int err;
 
 		if (p->id == 0) {
+			size_t argv_len;
+			char *argv = hide(r->o->rd, p->argv, p->argv_len, &argv_len);
 			struct store_proc sp = {
 				.run = r->run,
 				.pid = p->pid,
@@ -316,12 +364,14 @@ static int sync_procs(struct recording *r, int64_t tick, double now_real)
 				.started = p->started,
 				.first_tick = tick,
 				.exe = p->exe,
-				.argv = p->argv,
-				.argv_len = p->argv_len,
+				.argv = argv,
+				.argv_len = argv_len,
 				.uid = procfs_uid(NULL, p->pid),
 			};
 
-			if ((err = store_proc_add(r->st, &sp, &p->id)))
+			err = store_proc_add(r->st, &sp, &p->id);
+			free(argv);
+			if (err)
 				return err;
 		}
 		if (!p->alive && !p->end_reported) {
@@ -334,11 +384,13 @@ static int sync_procs(struct recording *r, int64_t tick, double now_real)
 	return 0;
 }
 
-static int batch_push(struct batch *b, const struct store_sample *s)
+static int batch_push(struct batch *b, const struct store_sample *s,
+		      struct sampler_proc *owner)
 {
 	if (b->n == b->cap) {
 		size_t cap = b->cap ? b->cap * 2 : 1024;
 		struct store_sample *v;
+		struct sampler_proc **o;
 
 		if (cap > BATCH_MAX) {
 			b->dropped++;
@@ -349,10 +401,29 @@ static int batch_push(struct batch *b, const struct store_sample *s)
 			return -ENOMEM;
 		}
 		b->v = v;
+		if (!(o = realloc(b->owner, cap * sizeof *o))) {
+			b->dropped++;
+			return -ENOMEM;
+		}
+		b->owner = o;
 		b->cap = cap;
 	}
+	b->owner[b->n] = owner;
 	b->v[b->n++] = *s;
 	return 0;
+}
+
+/* Files samples taken before their process's row could be written (the
+ * database was locked or full) under the id it has now.  Returns how many
+ * still have none. */
+static size_t batch_resolve(struct batch *b)
+{
+	size_t missing = 0;
+
+	for (size_t i = 0; i < b->n; i++)
+		if (!b->v[i].proc && !(b->v[i].proc = b->owner[i]->id))
+			missing++;
+	return missing;
 }
 
 static int flush(struct recording *r)
@@ -366,11 +437,18 @@ static int flush(struct recording *r)
 
 		if (p->id && p->alive && p->hwm_kib > 0)
 			store_proc_hwm(r->st, p->id, p->hwm_kib * 1024);
-		if (p->id && p->meta_changed &&
-		    store_proc_meta(r->st, p->id, p->exe, p->argv, p->argv_len) == 0)
-			p->meta_changed = 0;
+		if (p->id && p->meta_changed) {
+			size_t argv_len;
+			char *argv = hide(r->o->rd, p->argv, p->argv_len, &argv_len);
+
+			if (store_proc_meta(r->st, p->id, p->exe, argv, argv_len) == 0)
+				p->meta_changed = 0;
+			free(argv);
+		}
 	}
-	err = store_append(r->st, r->run, r->b.v, r->b.n);
+	/* Rows are written before samples (sync_procs, each tick): a process
+	 * still without one means the database is failing still. */
+	err = batch_resolve(&r->b) ? -EAGAIN : store_append(r->st, r->run, r->b.v, r->b.n);
 	if (err) {
 		if (!r->b.failing)
 			cli_error("cannot write samples (keeping %zu in memory, retrying "
@@ -435,7 +513,7 @@ static void take_tick(struct recording *r, int64_t tick, int64_t now_ns)
 		};
 
 		total += x->rss_pages;
-		batch_push(&r->b, &s);
+		batch_push(&r->b, &s, x->proc);
 	}
 	if (n) {
 		r->samples += n;
@@ -485,7 +563,7 @@ static int record(struct opts *o, char **cmd, int attach_pid)
 			goto out;
 		}
 		sampler_set_adopter(r.sm, (int)getpid());
-		command = join_argv(cmd);
+		command = join_argv(cmd, o->rd);
 	}
 	err = sampler_add_root(r.sm, attach_pid ? attach_pid : child, &root);
 	if (err && child) {
@@ -500,9 +578,14 @@ static int record(struct opts *o, char **cmd, int attach_pid)
 		exit_code = EXIT_FAIL;
 		goto out;
 	}
-	if (attach_pid && root->argv)
+	if (attach_pid && root->argv) {
 		/* The run's title is the process's own command line. */
-		command = text_argv(root->argv, root->argv_len, 1);
+		size_t len;
+		char *argv = hide(o->rd, root->argv, root->argv_len, &len);
+
+		command = argv ? text_argv(argv, len, 1) : NULL;
+		free(argv);
+	}
 	ticker_init(&r.tk, ticker_now_mono(), o->interval_ns);
 	r.started = real_now();
 	{
@@ -526,6 +609,9 @@ static int record(struct opts *o, char **cmd, int attach_pid)
 		}
 	}
 	interactive = !o->quiet && isatty(2);
+	/* Sampling never waits for another writer's lock: a locked database
+	 * fails the write at once, the batch is kept and retried each second. */
+	sqlite3_busy_timeout(store_db(r.st), 1);
 	next_flush = r.tk.t0_ns + FLUSH_NS;
 	next_status = r.tk.t0_ns;
 	next_scan = r.tk.t0_ns;
@@ -602,6 +688,7 @@ static int record(struct opts *o, char **cmd, int attach_pid)
 	}
 	if (attach_pid)
 		sampler_read_hwm(r.sm);
+	sqlite3_busy_timeout(store_db(r.st), BUSY_WAIT_MS);
 	for (size_t i = 0; i < sampler_count(r.sm); i++) {
 		struct sampler_proc *p = sampler_get(r.sm, i);
 
@@ -661,6 +748,7 @@ out:
 	free(command);
 	free(r.rd);
 	free(r.b.v);
+	free(r.b.owner);
 	sampler_free(r.sm);
 	store_close(r.st);
 	return exit_code;
@@ -673,6 +761,8 @@ int cmd_run(int argc, char **argv)
 	char **cmd;
 	int code;
 
+	if (i < 0 || i >= argc)
+		redact_free(o.rd);
 	if (i == -2)
 		return EXIT_OK;
 	if (i < 0)
@@ -682,8 +772,10 @@ int cmd_run(int argc, char **argv)
 		return cli_usage_error("run");
 	}
 	cmd = calloc((size_t)(argc - i) + 2, sizeof *cmd);
-	if (!cmd)
+	if (!cmd) {
+		redact_free(o.rd);
 		return EXIT_FAIL;
+	}
 	if (ends_with(argv[i], ".py")) {
 		cmd[0] = (char *)"python3";
 		memcpy(cmd + 1, argv + i, (size_t)(argc - i) * sizeof *cmd);
@@ -692,13 +784,14 @@ int cmd_run(int argc, char **argv)
 	}
 	code = record(&o, cmd, 0);
 	free(cmd);
+	redact_free(o.rd);
 	return code;
 }
 
 int cmd_attach(int argc, char **argv)
 {
 	struct opts o = {.attach = 1};
-	int i, pid = 0;
+	int i, pid = 0, code;
 	char *end;
 	long v;
 
@@ -716,27 +809,35 @@ int cmd_attach(int argc, char **argv)
 		argv++;
 	}
 	i = parse_opts(argc, argv, &o);
-	if (i == -2)
-		return EXIT_OK;
+	if (i == -2) {
+		code = EXIT_OK;
+		goto out;
+	}
 	if (i < 0)
-		return cli_usage_error("attach");
+		goto usage;
 	if (!pid && i < argc) {
 		errno = 0;
 		v = strtol(argv[i], &end, 10);
 		if (errno || *end || v <= 0 || v > 4194304) {
 			cli_error("'%s' is not a pid", argv[i]);
-			return cli_usage_error("attach");
+			goto usage;
 		}
 		pid = (int)v;
 		i++;
 	}
 	if (!pid) {
 		cli_error("attach needs a pid");
-		return cli_usage_error("attach");
+		goto usage;
 	}
 	if (i < argc) {
 		cli_error("unexpected argument '%s'", argv[i]);
-		return cli_usage_error("attach");
+		goto usage;
 	}
-	return record(&o, NULL, pid);
+	code = record(&o, NULL, pid);
+	goto out;
+usage:
+	code = cli_usage_error("attach");
+out:
+	redact_free(o.rd);
+	return code;
 }

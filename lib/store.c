@@ -6,6 +6,7 @@
 #include "schema.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -217,6 +218,27 @@ out:
 
 static int upgrade_then_read(struct store *s, const char *path);
 
+/* A new database is created empty here, 0640 whatever the umask (command
+ * lines and the history of a machine are not for every local user); SQLite
+ * gives its -wal and -shm files the same mode.  An empty file is a valid
+ * empty database.  Returns 0 or -errno. */
+static int create_private(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+
+	if (fd < 0)
+		return errno == EEXIST ? 0 : -errno;
+	if (fchmod(fd, 0640) < 0) {
+		int err = -errno;
+
+		close(fd);
+		unlink(path);
+		return err;
+	}
+	close(fd);
+	return 0;
+}
+
 int store_open(const char *path, enum store_mode mode, struct store **out)
 {
 	struct store *s = calloc(1, sizeof *s);
@@ -235,7 +257,8 @@ int store_open(const char *path, enum store_mode mode, struct store **out)
 	/* SQLite says only "unable to open database file": find the cause
 	 * first (a missing file, a path through a regular file, no access). */
 	if (access(path, F_OK) == 0 ? access(path, mode == STORE_READ ? R_OK : R_OK | W_OK) < 0
-				    : mode == STORE_READ || errno != ENOENT) {
+				    : mode == STORE_READ || errno != ENOENT ||
+					      (errno = -create_private(path)) != 0) {
 		err = -errno;
 		snprintf(s->msg, sizeof s->msg, "%s", strerror(errno));
 		return err;

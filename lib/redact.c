@@ -1,0 +1,278 @@
+/* redact.c - secrets out of command lines (see include/memtide/redact.h). */
+#include "memtide/redact.h"
+
+#include <errno.h>
+#include <regex.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Enough for every default rule; a user rule with more subexpressions has
+ * its value found among the first ones only. */
+#define MAX_GROUPS 10
+
+struct rule {
+	regex_t re;
+};
+
+struct redact {
+	struct rule *v;
+	size_t n, cap;
+};
+
+/* The keys whose value is a secret, as a regex alternation; a key is
+ * matched at its end, so "--db-password" and "PGPASSWORD" are keys too. */
+#define KEYS                                                                   \
+	"(pass(word|wd|phrase)?|pwd|secret|token|auth|api[_-]?key|access[_-]?key|" \
+	"secret[_-]?key|private[_-]?key|credentials?)"
+
+static const struct {
+	const char *ere;
+	int icase;
+} defaults[] = {
+	/* KEY=VALUE, in an option or an environment-style argument. */
+	{KEYS "=(.*)", 1},
+	/* --KEY VALUE: the value is the next argument. */
+	{"^-{1,2}[[:alnum:]_.-]*" KEYS "()$", 1},
+	/* scheme://user:PASS@host */
+	{"://[^/@:[:space:]]*:([^/@[:space:]]*)@", 0},
+	/* HTTP headers given to curl, httpie, wget... */
+	{"(proxy-)?authorization:[[:space:]]*((bearer|basic|digest|token|negotiate)"
+	 "[[:space:]]+)?(.*)",
+	 1},
+	{"cookie:[[:space:]]*(.*)", 1},
+	{"(api[_-]?key|auth[_-]?token|access[_-]?token|token|secret|password):"
+	 "[[:space:]]+(.*)",
+	 1},
+	{"bearer[[:space:]]+(.*)", 1},
+	/* openssl -passin pass:VALUE */
+	{"(^|[^[:alnum:]])pass:(.*)", 0},
+	/* Tokens recognisable by their form alone, hidden whole. */
+	{"A[KS]IA[0-9A-Z]{16}", 0},
+	{"gh[pousr]_[[:alnum:]]{36}", 0},
+	{"github_pat_[[:alnum:]_]{22,}", 0},
+	{"glpat-[[:alnum:]_-]{20}", 0},
+	{"xox[abprs]-[[:alnum:]-]{10,}", 0},
+};
+
+int redact_new(struct redact **out)
+{
+	*out = calloc(1, sizeof **out);
+	return *out ? 0 : -ENOMEM;
+}
+
+void redact_free(struct redact *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->n; i++)
+		regfree(&r->v[i].re);
+	free(r->v);
+	free(r);
+}
+
+size_t redact_count(const struct redact *r)
+{
+	return r ? r->n : 0;
+}
+
+static int add(struct redact *r, const char *ere, int flags, char *err, size_t err_len)
+{
+	int rc;
+
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 16;
+		struct rule *v = realloc(r->v, cap * sizeof *v);
+
+		if (!v)
+			return -ENOMEM;
+		r->v = v;
+		r->cap = cap;
+	}
+	rc = regcomp(&r->v[r->n].re, ere, REG_EXTENDED | flags);
+	if (rc) {
+		if (err && err_len)
+			regerror(rc, &r->v[r->n].re, err, err_len);
+		regfree(&r->v[r->n].re);
+		return rc == REG_ESPACE ? -ENOMEM : -EINVAL;
+	}
+	r->n++;
+	return 0;
+}
+
+int redact_add(struct redact *r, const char *ere, char *err, size_t err_len)
+{
+	return add(r, ere, 0, err, err_len);
+}
+
+int redact_add_defaults(struct redact *r)
+{
+	for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++) {
+		int err = add(r, defaults[i].ere, defaults[i].icase ? REG_ICASE : 0,
+			      NULL, 0);
+
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* A growing output buffer; a failed allocation sticks (ok = 0). */
+struct buf {
+	char *p;
+	size_t n, cap;
+	int ok;
+};
+
+static void put(struct buf *b, const char *s, size_t n)
+{
+	if (!b->ok)
+		return;
+	if (b->n + n + 1 > b->cap) {
+		size_t cap = (b->n + n + 1) * 2;
+		char *p = realloc(b->p, cap);
+
+		if (!p) {
+			b->ok = 0;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->n, s, n);
+	b->n += n;
+	b->p[b->n] = '\0';
+}
+
+/* Applies one rule to the NUL-terminated argument a, appending the result
+ * to out.  Returns how many values it hid; *next is set when the argument
+ * names a value that follows as the next argument. */
+static int apply(const regex_t *re, const char *a, struct buf *out, int *next)
+{
+	regmatch_t m[MAX_GROUPS];
+	size_t pos = 0, len = strlen(a);
+	size_t ngroups = re->re_nsub + 1 < MAX_GROUPS ? re->re_nsub + 1 : MAX_GROUPS;
+	int hidden = 0;
+
+	while (pos <= len &&
+	       regexec(re, a + pos, ngroups, m, pos ? REG_NOTBOL : 0) == 0) {
+		size_t g = 0, so, eo, end = pos + (size_t)m[0].rm_eo;
+
+		for (size_t k = ngroups - 1; k > 0; k--)
+			if (m[k].rm_so >= 0) {
+				g = k;
+				break;
+			}
+		so = pos + (size_t)m[g].rm_so;
+		eo = pos + (size_t)m[g].rm_eo;
+		if (m[0].rm_eo == m[0].rm_so) {
+			/* An empty match hides nothing: step past it. */
+			if (pos == len)
+				break;
+			put(out, a + pos, 1);
+			pos++;
+			continue;
+		}
+		put(out, a + pos, so - pos);
+		if (eo > so) {
+			/* A value an earlier rule hid already is not counted twice. */
+			hidden += eo - so != strlen(REDACT_MASK) ||
+				  memcmp(a + so, REDACT_MASK, eo - so) != 0;
+			put(out, REDACT_MASK, strlen(REDACT_MASK));
+		} else if (g > 0 && eo == len && end == len) {
+			*next = 1;
+		}
+		put(out, a + eo, end - eo);
+		pos = end;
+	}
+	if (pos < len)
+		put(out, a + pos, len - pos);
+	return hidden;
+}
+
+/* Redacts one argument (NUL-terminated) through every rule into out. */
+static int redact_one(const struct redact *r, const char *a, struct buf *out, int *next)
+{
+	struct buf cur = {.ok = 1}, tmp = {.ok = 1};
+	int hidden = 0;
+
+	put(&cur, a, strlen(a));
+	for (size_t i = 0; r && i < r->n && cur.ok; i++) {
+		tmp.n = 0;
+		put(&tmp, "", 0);
+		hidden += apply(&r->v[i].re, cur.p, &tmp, next);
+		{
+			struct buf t = cur;
+
+			cur = tmp;
+			tmp = t;
+		}
+	}
+	if (!cur.ok || !tmp.ok)
+		out->ok = 0;
+	else
+		put(out, cur.p, cur.n);
+	free(cur.p);
+	free(tmp.p);
+	return hidden;
+}
+
+int redact_argv(const struct redact *r, const char *argv, size_t len, char **out,
+		size_t *out_len)
+{
+	struct buf b = {.ok = 1};
+	size_t i = 0;
+	int hidden = 0, next = 0;
+	char *arg = NULL;
+
+	*out = NULL;
+	*out_len = 0;
+	put(&b, "", 0);
+	while (i < len && b.ok) {
+		const char *nul = memchr(argv + i, '\0', len - i);
+		size_t n = nul ? (size_t)(nul - (argv + i)) : len - i;
+		int names_next = 0;
+
+		if (next && n > 0) {
+			put(&b, REDACT_MASK, strlen(REDACT_MASK));
+			hidden++;
+		} else {
+			/* The last argument may lack its NUL: work on a copy. */
+			if (!(arg = malloc(n + 1))) {
+				b.ok = 0;
+				break;
+			}
+			memcpy(arg, argv + i, n);
+			arg[n] = '\0';
+			hidden += redact_one(r, arg, &b, &names_next);
+			free(arg);
+			arg = NULL;
+		}
+		next = names_next;
+		i += n;
+		if (nul) {
+			put(&b, "", 1);
+			i++;
+		}
+	}
+	if (!b.ok) {
+		free(b.p);
+		return -ENOMEM;
+	}
+	*out = b.p;
+	*out_len = b.n;
+	return hidden;
+}
+
+char *redact_text(const struct redact *r, const char *s)
+{
+	struct buf b = {.ok = 1};
+	int next = 0;
+
+	put(&b, "", 0);
+	redact_one(r, s, &b, &next);
+	if (!b.ok) {
+		free(b.p);
+		return NULL;
+	}
+	return b.p;
+}
