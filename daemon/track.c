@@ -20,8 +20,10 @@
 #include "memtide/metrics.h"
 #include "memtide/procfs.h"
 #include "memtide/pyinfo.h"
+#include "memtide/redact.h"
 #include "memtide/rules.h"
 #include "memtide/sampler.h"
+#include "memtide/text.h"
 #include "memtide/ticker.h"
 
 #include <errno.h>
@@ -70,6 +72,7 @@ struct tracker {
 	size_t tracked;
 	int self;
 	struct metrics *mx; /* the metrics page, or NULL */
+	struct redact *redact; /* hides secrets of every argv before it goes on */
 	long page_size;
 };
 
@@ -80,6 +83,46 @@ static struct tproc *tp_of(const struct tracker *t, int pid)
 	return idmap_get(&t->procs, pid, &v) ? (struct tproc *)(intptr_t)v : NULL;
 }
 
+/* The default redaction rules, then the config's redact = lines. */
+static int redact_of(const struct config *cfg, struct redact **out)
+{
+	struct redact *rd;
+	int err;
+
+	if ((err = redact_new(&rd)))
+		return err;
+	if ((err = redact_add_defaults(rd))) {
+		redact_free(rd);
+		return err;
+	}
+	for (size_t i = 0; i < cfg->nredact; i++)
+		if ((err = redact_add(rd, cfg->redact[i], NULL, 0))) {
+			redact_free(rd);
+			return err;
+		}
+	*out = rd;
+	return 0;
+}
+
+/* Replaces the argv of sp by its redacted copy: everything downstream (the
+ * store, the log, the metrics labels) sees only that one.  Without memory
+ * for the copy, the argv is dropped rather than kept as it was. */
+static void redact_proc_argv(const struct tracker *t, struct sampler_proc *sp)
+{
+	char *out;
+	size_t len;
+
+	if (!sp->argv)
+		return;
+	if (redact_argv(t->redact, sp->argv, sp->argv_len, &out, &len) < 0) {
+		out = NULL;
+		len = 0;
+	}
+	free(sp->argv);
+	sp->argv = out;
+	sp->argv_len = len;
+}
+
 int tracker_new(const struct config *cfg, struct writer *w, int64_t t0_ns,
 		struct tracker **out)
 {
@@ -87,6 +130,10 @@ int tracker_new(const struct config *cfg, struct writer *w, int64_t t0_ns,
 
 	if (!t)
 		return -ENOMEM;
+	if (redact_of(cfg, &t->redact)) {
+		free(t);
+		return -ENOMEM;
+	}
 	t->cfg = cfg;
 	t->need = rules_needs(cfg);
 	t->w = w;
@@ -130,6 +177,7 @@ void tracker_free(struct tracker *t)
 	}
 	free(t->groups);
 	discover_events_close(t->events_fd);
+	redact_free(t->redact);
 	free(t->rd);
 	free(t->sb);
 	free(t);
@@ -303,6 +351,7 @@ static void track(struct tracker *t, const struct rules_facts *f, int r, int64_t
 		return;
 	if (sampler_add_root(g->sm, f->pid, &sp))
 		return;
+	redact_proc_argv(t, sp);
 	if (sp->start_ticks != f->start_ticks) {
 		/* The pid was reused between the judging and now. */
 		sp->end_reported = 1;
@@ -326,12 +375,14 @@ static void track(struct tracker *t, const struct rules_facts *f, int r, int64_t
 		char sysroot[64];
 
 		snprintf(sysroot, sizeof sysroot, ROOT "/%d/root", f->pid);
-		pyinfo_read(ROOT, f->pid, sysroot, &pi);
+		pyinfo_read(ROOT, f->pid, sysroot, t->redact, &pi);
 	}
 	if (t->mx) {
 		int64_t limit = cgroup_memory_limit(ROOT, "/sys/fs/cgroup", f->pid);
 
-		tp->m_name = dup_or_null(pi.name ? pi.name : f->cmdline);
+		tp->m_name = pi.name ? strdup(pi.name)
+			     : sp->argv ? text_argv(sp->argv, sp->argv_len, 0)
+					: dup_or_null(sp->exe);
 		tp->m_script = dup_or_null(pi.script);
 		tp->m_module = dup_or_null(pi.module);
 		tp->m_unit = dup_or_null(f->unit);
@@ -369,7 +420,7 @@ static void track(struct tracker *t, const struct rules_facts *f, int r, int64_t
 	idmap_put(&t->procs, f->pid, (int64_t)(intptr_t)tp);
 	t->tracked++;
 	log_debug("tracking process %d (%s) under rule \"%s\"", f->pid,
-		  pi.name ? pi.name : f->cmdline ? f->cmdline : "?", rule->name);
+		  pi.name ? pi.name : sp->exe ? sp->exe : "?", rule->name);
 	/* A first sample now: a child that lives 20 ms has one. */
 	if (sampler_tick_one(g->sm, sp, tick, now_ns, &rd)) {
 		push_sample(t, &rd, tick);
@@ -443,6 +494,8 @@ static void rejudge(struct tracker *t, struct tproc *tp)
 	sp->exe = dup_or_null(f.exe);
 	sp->argv = procfs_read_all(ROOT, tp->pid, "cmdline", MAX_ARGV, &len);
 	sp->argv_len = sp->argv ? len : 0;
+	redact_proc_argv(t, sp);
+	len = sp->argv_len;
 	m.u.meta.local = sp->id;
 	m.u.meta.exe = dup_or_null(sp->exe);
 	if (sp->argv && (m.u.meta.argv = malloc(len))) {
@@ -482,6 +535,12 @@ void tracker_reload(struct tracker *t, const struct config *cfg)
 	size_t i = 0, n = 0;
 	int64_t k, val;
 
+	struct redact *rd;
+
+	if (redact_of(cfg, &rd) == 0) {
+		redact_free(t->redact);
+		t->redact = rd;
+	}
 	t->cfg = cfg;
 	t->need = rules_needs(cfg);
 	idmap_free(&t->rejected);

@@ -24,7 +24,8 @@
 #define DAY (86400 * NS)
 
 enum section { SEC_MAIN, SEC_TRACK };
-enum ctype { T_STRING, T_ADDR, T_DURATION, T_BOOL, T_REGEX, T_USER, T_PID, T_LEVEL };
+enum ctype { T_STRING, T_ADDR, T_DURATION, T_BOOL, T_REGEX, T_REGEX_LIST, T_USER, T_PID,
+	     T_LEVEL };
 
 /* One setting: where it lives, its type, default and bounds.  Durations
  * marked tick must be whole multiples of memtided's 10 ms tick. */
@@ -50,7 +51,7 @@ static const struct ckey keys[] = {
 	 M(rollup_retention_ns)},
 	{"log_level", SEC_MAIN, T_LEVEL, "info", 0, 0, 0, M(log_level)},
 	{"metrics", SEC_MAIN, T_ADDR, NULL, 0, 0, 0, M(metrics)},
-	{"redact", SEC_MAIN, T_REGEX, NULL, 0, 0, 0, M(redact)},
+	{"redact", SEC_MAIN, T_REGEX_LIST, NULL, 0, 0, 0, M(redact)},
 	{"python", SEC_TRACK, T_BOOL, NULL, 0, 0, 0, R(python)},
 	{"cmdline", SEC_TRACK, T_REGEX, NULL, 0, 0, 0, R(cmdline)},
 	{"user", SEC_TRACK, T_USER, NULL, 0, 0, 0, R(uid)},
@@ -124,6 +125,8 @@ void config_free(struct config *c)
 	free(c->path);
 	free(c->database);
 	free(c->metrics);
+	for (size_t i = 0; i < c->nredact; i++)
+		free(c->redact[i]);
 	free(c->redact);
 	memset(c, 0, sizeof *c);
 }
@@ -185,6 +188,24 @@ static int set_value(struct parser *p, const struct ckey *k, void *base, const c
 		if (parse_bool(v, (int *)field))
 			return bad(p, "bad %s '%s': give yes or no", k->name, v);
 		return 0;
+	case T_REGEX_LIST: {
+		/* Repeatable: every line adds a rule, in order. */
+		char **v2;
+
+		if ((rc = regcomp(&re, v, REG_EXTENDED))) {
+			regerror(rc, &re, msg, sizeof msg);
+			regfree(&re);
+			return bad(p, "bad %s regex '%s': %s", k->name, v, msg);
+		}
+		regfree(&re);
+		if (!(v2 = realloc(p->c->redact, (p->c->nredact + 1) * sizeof *v2)))
+			return -ENOMEM;
+		p->c->redact = v2;
+		if (!(v2[p->c->nredact] = strdup(v)))
+			return -ENOMEM;
+		p->c->nredact++;
+		return 0;
+	}
 	case T_REGEX: {
 		char **text = (char **)field;
 
@@ -352,7 +373,7 @@ static int parse_line(struct parser *p, char *s)
 	if (!k)
 		return bad(p, "unknown key '%s' in [%s]", key,
 			   p->sec == SEC_MAIN ? "memtided" : "track");
-	if (p->seen & (1ULL << idx))
+	if ((p->seen & (1ULL << idx)) && k->type != T_REGEX_LIST)
 		return bad(p, "duplicate key '%s'", key);
 	p->seen |= 1ULL << idx;
 	if (!*val)

@@ -1,6 +1,8 @@
 /* pyinfo.c - Python detection and naming (see include/memtide/pyinfo.h). */
 #include "memtide/pyinfo.h"
 
+#include "memtide/redact.h"
+
 #include "memtide/procfs.h"
 #include "memtide/text.h"
 
@@ -286,7 +288,8 @@ int pyinfo_describe(const char *exe, const char *argv, size_t argv_len,
 	return 0;
 }
 
-int pyinfo_read(const char *root, int pid, const char *sysroot, struct pyinfo *out)
+int pyinfo_read(const char *root, int pid, const char *sysroot,
+		const struct redact *rd, struct pyinfo *out)
 {
 	char path[256], exe[4096], ver[64] = "";
 	char *argv = NULL, *env = NULL, *maps;
@@ -311,6 +314,16 @@ int pyinfo_read(const char *root, int pid, const char *sysroot, struct pyinfo *o
 	if (kind == PYINFO_NOT)
 		return 0;
 	argv = procfs_read_all(root, pid, "cmdline", MAX_ARGV, &argv_len);
+	if (argv && rd) {
+		char *hidden = NULL;
+		size_t hidden_len = 0;
+
+		if (redact_argv(rd, argv, argv_len, &hidden, &hidden_len) < 0)
+			hidden_len = 0;
+		free(argv);
+		argv = hidden;
+		argv_len = hidden_len;
+	}
 	/* environ is readable by the owner and root only; without it the venv
 	 * comes from the paths alone. */
 	env = procfs_read_all(root, pid, "environ", MAX_ARGV, &env_len);

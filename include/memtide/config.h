@@ -10,7 +10,7 @@
  *     rollup_retention = 400d ; per-minute rollups older than this are dropped
  *     log_level = info       ; error, warning, notice, info, debug
  *     metrics = 127.0.0.1:9756  ; stored for the metrics endpoint
- *     redact = password=\S+  ; stored for command-line redaction (checked)
+ *     redact = (--db-pw)=(.*)  ; repeatable: a rule hiding secrets (redact.h)
  *     [track "workers"]      ; a rule: every key present must match
  *     python = yes           ; exe basename python/pypy or libpython mapped
  *     cmdline = celery|gunicorn  ; POSIX ERE on argv joined by spaces
@@ -74,7 +74,9 @@ struct config {
 	int64_t rollup_retention_ns;
 	int log_level;        /* enum config_log_level */
 	char *metrics;        /* HOST:PORT, or NULL */
-	char *redact;         /* an ERE (checked to compile), or NULL */
+	char **redact;        /* EREs (checked to compile) hiding secrets in command
+			       * lines, after the default rules (redact.h) */
+	size_t nredact;
 	struct config_rule *rules;
 	size_t nrules;        /* >= 1: the implicit "python" rule when none given */
 };

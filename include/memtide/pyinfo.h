@@ -52,10 +52,14 @@ int pyinfo_describe(const char *exe, const char *argv, size_t argv_len,
 		    const char *environ, size_t env_len, enum pyinfo_kind kind,
 		    const char *interpreter, const char *sysroot, struct pyinfo *out);
 
-/* Detects and names process pid below root.  maps is read only when exe is
+/* Detects and names process pid below root, from its argv redacted with rd
+ * (redact.h; NULL: as it is).  maps is read only when exe is
  * not Python.  Returns 0 (out->kind PYINFO_NOT for other programs),
  * -ESRCH when the process is gone, or -ENOMEM. */
-int pyinfo_read(const char *root, int pid, const char *sysroot, struct pyinfo *out);
+struct redact;
+
+int pyinfo_read(const char *root, int pid, const char *sysroot,
+		const struct redact *rd, struct pyinfo *out);
 
 void pyinfo_free(struct pyinfo *p);
 

@@ -33,7 +33,7 @@ TEST(config_defaults_and_every_key)
 		"log_level = debug\n"
 		"metrics = 127.0.0.1:9756\n"
 		"redact = \"token=[^ ]+ ;x\"\n"
-		"\n"
+		"redact = (--db-pw)=(.*)\n"
 		"[track \"web\"]\n"
 		"python = yes\n"
 		"cmdline = gunicorn|uwsgi\n"
@@ -65,7 +65,9 @@ TEST(config_defaults_and_every_key)
 	CHECK_EQ_INT(c.rollup_retention_ns, 400 * 86400 * NS);
 	CHECK_EQ_INT(c.log_level, CONFIG_LOG_DEBUG);
 	CHECK_EQ_STR(c.metrics, "127.0.0.1:9756");
-	CHECK_EQ_STR(c.redact, "token=[^ ]+ ;x");
+	CHECK_EQ_INT(c.nredact, 2);
+	CHECK(c.nredact == 2 && strcmp(c.redact[0], "token=[^ ]+ ;x") == 0);
+	CHECK(c.nredact == 2 && strcmp(c.redact[1], "(--db-pw)=(.*)") == 0);
 	CHECK_EQ_INT(c.nrules, 2);
 	CHECK_EQ_STR(c.rules[0].name, "web");
 	CHECK_EQ_INT(c.rules[0].line, 13);

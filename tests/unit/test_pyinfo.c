@@ -30,7 +30,7 @@ TEST(pyinfo_venv_gunicorn_renamed_comm)
 {
 	struct pyinfo p;
 
-	CHECK_EQ_INT(pyinfo_read(ROOT, 200, FS, &p), 0);
+	CHECK_EQ_INT(pyinfo_read(ROOT, 200, FS, NULL, &p), 0);
 	CHECK_EQ_INT(p.kind, PYINFO_EXE);
 	CHECK_EQ_STR(p.interpreter, "python3.11");
 	CHECK_EQ_STR(p.script, "/srv/myapp/venv/bin/gunicorn");
@@ -39,7 +39,7 @@ TEST(pyinfo_venv_gunicorn_renamed_comm)
 	CHECK_EQ_STR(p.name, "gunicorn app:wsgi (venv myapp)");
 	pyinfo_free(&p);
 	/* Without the file system that holds the venv there is no venv. */
-	CHECK_EQ_INT(pyinfo_read(ROOT, 200, "/nonexistent", &p), 0);
+	CHECK_EQ_INT(pyinfo_read(ROOT, 200, "/nonexistent", NULL, &p), 0);
 	CHECK(p.venv == NULL);
 	CHECK_EQ_STR(p.name, "gunicorn app:wsgi");
 	pyinfo_free(&p);
@@ -49,7 +49,7 @@ TEST(pyinfo_dash_m_module_and_virtual_env)
 {
 	struct pyinfo p;
 
-	CHECK_EQ_INT(pyinfo_read(ROOT, 201, FS, &p), 0);
+	CHECK_EQ_INT(pyinfo_read(ROOT, 201, FS, NULL, &p), 0);
 	CHECK_EQ_STR(p.module, "celery");
 	CHECK(p.script == NULL);
 	CHECK_EQ_STR(p.venv, "/opt/envs/celery");
@@ -61,7 +61,7 @@ TEST(pyinfo_shebang_script_deleted_exe)
 {
 	struct pyinfo p;
 
-	CHECK_EQ_INT(pyinfo_read(ROOT, 202, FS, &p), 0);
+	CHECK_EQ_INT(pyinfo_read(ROOT, 202, FS, NULL, &p), 0);
 	CHECK_EQ_INT(p.kind, PYINFO_EXE);
 	CHECK_EQ_STR(p.interpreter, "python3.11");
 	CHECK_EQ_STR(p.script, "/usr/local/bin/backup.py");
@@ -79,7 +79,7 @@ TEST(pyinfo_embedded_libpython)
 	CHECK_EQ_INT(pyinfo_maps_libpython(maps, sizeof maps - 1, ver, sizeof ver), 1);
 	CHECK_EQ_STR(ver, "python3.12");
 	CHECK_EQ_INT(pyinfo_maps_libpython(maps, 40, ver, sizeof ver), 0);
-	CHECK_EQ_INT(pyinfo_read(ROOT, 203, FS, &p), 0);
+	CHECK_EQ_INT(pyinfo_read(ROOT, 203, FS, NULL, &p), 0);
 	CHECK_EQ_INT(p.kind, PYINFO_EMBEDDED);
 	CHECK_EQ_STR(p.interpreter, "python3.11");
 	CHECK_EQ_STR(p.name, "uwsgi-core --ini app.ini");
@@ -90,14 +90,14 @@ TEST(pyinfo_setproctitle_and_not_python)
 {
 	struct pyinfo p;
 
-	CHECK_EQ_INT(pyinfo_read(ROOT, 204, FS, &p), 0);
+	CHECK_EQ_INT(pyinfo_read(ROOT, 204, FS, NULL, &p), 0);
 	CHECK_EQ_INT(p.kind, PYINFO_EXE);
 	CHECK_EQ_STR(p.name, "gunicorn: worker [app:wsgi]");
 	pyinfo_free(&p);
-	CHECK_EQ_INT(pyinfo_read(ROOT, 205, FS, &p), 0);
+	CHECK_EQ_INT(pyinfo_read(ROOT, 205, FS, NULL, &p), 0);
 	CHECK_EQ_INT(p.kind, PYINFO_NOT);
 	CHECK(p.name == NULL);
-	CHECK_EQ_INT(pyinfo_read(ROOT, 99999, FS, &p), -ESRCH);
+	CHECK_EQ_INT(pyinfo_read(ROOT, 99999, FS, NULL, &p), -ESRCH);
 }
 
 TEST(pyinfo_describe_options_and_long_names)
