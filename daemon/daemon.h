@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "memtide/config.h"
+#include "memtide/marksock.h"
 #include "memtide/store.h"
 
 /* ---- log.c: one function, stderr, levels of config.h. */
@@ -31,7 +32,7 @@ void notify(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int64_t notify_watchdog_ns(void);
 
 /* ---- writer.c */
-enum wmsg_type { W_SAMPLE, W_PROC, W_END, W_META, W_HWM };
+enum wmsg_type { W_SAMPLE, W_PROC, W_END, W_META, W_HWM, W_MARK };
 
 /* A process record; the strings of p are malloc'd and owned by the message.
  * local / parent_local: the main thread's ids, mapped to proc.id by the
@@ -58,6 +59,7 @@ struct wmsg {
 		struct {
 			int64_t local, bytes;
 		} hwm;
+		struct marksock_event mark; /* .label malloc'd, owned */
 	} u;
 };
 
@@ -75,6 +77,10 @@ int writer_start(struct store *st, int64_t run, size_t max_queued, struct writer
 size_t writer_push_samples(struct writer *w, const struct store_sample *v, size_t n);
 /* Queues a process record, end, exec or high-water mark: never dropped. */
 void writer_push(struct writer *w, const struct wmsg *m);
+/* Where W_MARK records go: the spans begun through ms are remembered in it.
+ * The writer only calls marksock_store(), the main thread only
+ * marksock_recv(): they touch different parts of ms. */
+void writer_set_marksock(struct writer *w, struct marksock *ms);
 /* Retention settings (ns; 0: keep everything), applied from the next round. */
 void writer_retention(struct writer *w, int64_t raw_ns, int64_t rollup_ns);
 void writer_get_stats(struct writer *w, struct writer_stats *s);
@@ -117,6 +123,9 @@ void tracker_events(struct tracker *t);
 void tracker_tick(struct tracker *t, int64_t now_ns);
 /* The monotonic time the next group is due, ns. */
 int64_t tracker_next_due(const struct tracker *t);
+/* Receives the queued markers of ms (without blocking) and queues those
+ * of tracked processes for the database; others are ignored. */
+void tracker_marks(struct tracker *t, struct marksock *ms);
 /* Reads VmHWM of every tracked process and queues the new highs. */
 void tracker_read_hwm(struct tracker *t);
 /* Ends every tracked process at Unix time ended (shutdown). */

@@ -194,6 +194,23 @@ static void reload(const struct opts *o, struct config **cfg, struct tracker *t,
 	notify("READY=1");
 }
 
+/* Binds the marker socket at path.  A socket file left by a memtided that
+ * was killed is removed first; any user's program may send to it (0666):
+ * only markers of tracked processes are kept. */
+static int open_markers(const char *path, struct marksock **out)
+{
+	struct stat sb;
+	int err;
+
+	if (path[0] != '@' && lstat(path, &sb) == 0 && S_ISSOCK(sb.st_mode))
+		unlink(path);
+	if ((err = marksock_open(path, out)))
+		return err;
+	if (path[0] != '@' && chmod(path, 0666) < 0)
+		log_warning("cannot make %s writable by every user: %m", path);
+	return 0;
+}
+
 static int64_t min64(int64_t a, int64_t b)
 {
 	return a < b ? a : b;
@@ -207,6 +224,7 @@ int main(int argc, char **argv)
 	struct writer *w = NULL;
 	struct tracker *t = NULL;
 	struct exporter *ex = NULL;
+	struct marksock *ms = NULL;
 	struct sigaction sa;
 	sigset_t block, none;
 	char err[512], *command = NULL;
@@ -294,6 +312,14 @@ int main(int argc, char **argv)
 		tracker_set_metrics(t, exporter_metrics(ex));
 		log_info("serving metrics on %s (port %d)", cfg->metrics, exporter_port(ex));
 	}
+	if (cfg->markers) {
+		if ((rc = open_markers(cfg->markers, &ms))) {
+			log_error("cannot open the marker socket %s: %s", cfg->markers,
+				  strerror(-rc));
+			goto out;
+		}
+		writer_set_marksock(w, ms);
+	}
 	efd = tracker_events_open(t);
 	if (efd < 0)
 		log_notice("proc connector unavailable (%s): finding processes by /proc"
@@ -311,7 +337,8 @@ int main(int argc, char **argv)
 	if (ex)
 		next_pub = ticker_now_mono();
 	while (!got_term) {
-		struct pollfd pfd = {.fd = efd, .events = POLLIN};
+		struct pollfd pfd[2] = {{.fd = efd, .events = POLLIN},
+					{.fd = ms ? marksock_fd(ms) : -1, .events = POLLIN}};
 		int64_t now = ticker_now_mono(), wake;
 		struct timespec ts;
 
@@ -343,9 +370,12 @@ int main(int argc, char **argv)
 		wake = wake > now ? wake - now : 0;
 		ts.tv_sec = wake / NS;
 		ts.tv_nsec = wake % NS;
-		rc = ppoll(efd >= 0 ? &pfd : NULL, efd >= 0 ? 1 : 0, &ts, &none);
-		if (rc > 0 && (pfd.revents & POLLIN))
+		/* poll() skips the entries whose fd is -1. */
+		rc = ppoll(pfd, 2, &ts, &none);
+		if (rc > 0 && (pfd[0].revents & POLLIN))
 			tracker_events(t);
+		if (rc > 0 && (pfd[1].revents & POLLIN))
+			tracker_marks(t, ms);
 	}
 
 	notify("STOPPING=1");
@@ -362,6 +392,7 @@ out:
 	if (w)
 		writer_stop(w, ticker_now_mono(), (double)ticker_now_real() / 1e9);
 	tracker_free(t);
+	marksock_close(ms); /* after the writer: it stores through ms */
 	exporter_stop(ex);
 	store_close(st);
 	free(command);

@@ -712,6 +712,31 @@ int64_t tracker_next_due(const struct tracker *t)
 	return due == INT64_MAX ? INT64_MAX : t->t0_ns + due * CONFIG_TICK_NS;
 }
 
+/* At most this many markers per wake-up: a flood never holds up a tick. */
+#define MARKS_PER_WAKE 256
+
+void tracker_marks(struct tracker *t, struct marksock *ms)
+{
+	struct marksock_event ev;
+	int rc, n = 0;
+
+	while (n++ < MARKS_PER_WAKE && (rc = marksock_recv(ms, &ev)) == 1) {
+		struct wmsg m = {.type = W_MARK};
+
+		/* Only the processes memtided records may mark its history:
+		 * anyone may write to the socket. */
+		if (!tp_of(t, ev.pid)) {
+			log_debug("marker \"%s\" from untracked process %d ignored",
+				  ev.label, (int)ev.pid);
+			continue;
+		}
+		m.u.mark = ev;
+		if (!(m.u.mark.label = strdup(ev.label)))
+			continue;
+		writer_push(t->w, &m);
+	}
+}
+
 void tracker_read_hwm(struct tracker *t)
 {
 	for (size_t i = 0; i < t->ngroups; i++) {

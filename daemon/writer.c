@@ -30,6 +30,7 @@
 #define ROLLUP_ROWS 20000       /* per transaction: whole minutes at 10 ms */
 
 struct writer {
+	struct marksock *ms; /* set before any W_MARK is queued */
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -58,6 +59,10 @@ struct writer {
 
 static void free_msg(struct wmsg *m)
 {
+	if (m->type == W_MARK) {
+		free((char *)m->u.mark.label);
+		m->u.mark.label = NULL;
+	}
 	if (m->type == W_PROC && m->u.proc) {
 		struct store_proc *p = &m->u.proc->p;
 
@@ -144,6 +149,13 @@ void writer_push(struct writer *w, const struct wmsg *m)
 	pthread_mutex_unlock(&w->mu);
 }
 
+void writer_set_marksock(struct writer *w, struct marksock *ms)
+{
+	pthread_mutex_lock(&w->mu);
+	w->ms = ms;
+	pthread_mutex_unlock(&w->mu);
+}
+
 void writer_retention(struct writer *w, int64_t raw_ns, int64_t rollup_ns)
 {
 	pthread_mutex_lock(&w->mu);
@@ -203,6 +215,11 @@ static int exec_control(struct writer *w, struct wmsg *m)
 		if (!(id = local_to_db(w, m->u.hwm.local)))
 			return 0;
 		return store_proc_hwm(w->st, id, m->u.hwm.bytes);
+	case W_MARK:
+		err = w->ms ? marksock_store(w->ms, w->st, w->run, &m->u.mark) : 0;
+		/* An end without its start (begun before memtided started) is
+		 * nothing to retry. */
+		return err == -ENOENT ? 0 : err;
 	default:
 		return 0;
 	}

@@ -51,6 +51,7 @@ static const struct ckey keys[] = {
 	 M(rollup_retention_ns)},
 	{"log_level", SEC_MAIN, T_LEVEL, "info", 0, 0, 0, M(log_level)},
 	{"metrics", SEC_MAIN, T_ADDR, NULL, 0, 0, 0, M(metrics)},
+	{"markers", SEC_MAIN, T_STRING, NULL, 0, 0, 0, M(markers)},
 	{"redact", SEC_MAIN, T_REGEX_LIST, NULL, 0, 0, 0, M(redact)},
 	{"python", SEC_TRACK, T_BOOL, NULL, 0, 0, 0, R(python)},
 	{"cmdline", SEC_TRACK, T_REGEX, NULL, 0, 0, 0, R(cmdline)},
@@ -125,6 +126,7 @@ void config_free(struct config *c)
 	free(c->path);
 	free(c->database);
 	free(c->metrics);
+	free(c->markers);
 	for (size_t i = 0; i < c->nredact; i++)
 		free(c->redact[i]);
 	free(c->redact);

@@ -74,6 +74,7 @@ struct config {
 	int64_t rollup_retention_ns;
 	int log_level;        /* enum config_log_level */
 	char *metrics;        /* HOST:PORT, or NULL */
+	char *markers;        /* the marker socket's path (marksock.h), or NULL */
 	char **redact;        /* EREs (checked to compile) hiding secrets in command
 			       * lines, after the default rules (redact.h) */
 	size_t nredact;
