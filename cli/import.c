@@ -319,8 +319,8 @@ static const char *const sql[ST_N] = {
 	[ST_RUN] = "INSERT INTO run(kind, command, label, started, ended, interval,"
 		   " page_size, backend) VALUES ('import', ?1, ?2, ?3, ?4, ?5, 1, 'rss')",
 	[ST_PROC] = "INSERT INTO proc(run, pid, parent, start_ticks, started, ended,"
-		    " first_tick, last_tick, cmdline, peak_rss)"
-		    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+		    " first_tick, last_tick, cmdline, peak_rss, interval)"
+		    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
 	[ST_SAMPLE] = "INSERT INTO sample(proc, tick, rss, cpu, threads)"
 		      " VALUES (?1, ?2, ?3, 0, 0)",
 	[ST_MARK] = "INSERT INTO mark(run, label, start, end, level, mem_start,"
@@ -447,11 +447,13 @@ static int write_series(struct writer *w, struct series *s, int64_t run,
 {
 	sqlite3_stmt *st = w->st[ST_PROC];
 	struct ticker_state ts = {-1, 0};
-	int64_t tick = 0, mx = 0;
+	int64_t tick = 0, mx = 0, gap = 0;
 
 	for (size_t k = 0; k < s->n; k++) {
 		if (s->v[k].bytes > mx)
 			mx = s->v[k].bytes;
+		if (k && s->v[k].t - s->v[k - 1].t > gap)
+			gap = s->v[k].t - s->v[k - 1].t;
 		if (next_tick(&ts, &s->v[k], t0, &tick)) {
 			*bad_line = s->v[k].line;
 			return -ERANGE;
@@ -475,6 +477,12 @@ static int write_series(struct writer *w, struct series *s, int64_t run,
 	else
 		sqlite3_bind_null(st, 9);
 	sqlite3_bind_int64(st, 10, mx);
+	/* mprof samples are not on a grid: the widest gap is how long a value
+	 * stands (a chart's total holds it that long). */
+	if (gap > 0)
+		sqlite3_bind_double(st, 11, (double)gap / 1e4);
+	else
+		sqlite3_bind_null(st, 11);
 	if (step(st))
 		return -EIO;
 	s->proc = sqlite3_last_insert_rowid(w->db);

@@ -541,7 +541,11 @@ int data_read(sqlite3 *db, const struct data_run *r, const struct data_read *o,
 
 	if (r->nprocs == 0)
 		return 0;
-	pl.hold = o->absolute || data_metric_from_mem(o->metric);
+	/* Series not sampled on shared ticks (daemon history, smaps
+	 * readings, an mprof file's MEM and CHLD lines) add up in the total
+	 * with each one's last value. */
+	pl.hold = o->absolute || data_metric_from_mem(o->metric) ||
+		  (r->kind && strcmp(r->kind, "import") == 0);
 	for (size_t i = 0; i < r->nprocs; i++)
 		margin = fmax(margin, r->procs[i].every);
 	if (o->absolute) {

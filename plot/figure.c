@@ -16,9 +16,16 @@ char *figure_proc_label(const struct data_proc *p, char *buf, size_t len)
 
 	if (p->name && *p->name)
 		snprintf(cmd, sizeof cmd, "%s", p->name);
-	else
+	else if ((p->cmdline && *p->cmdline) || (p->exe && *p->exe))
 		label_command(p->cmdline, p->exe, cmd, sizeof cmd);
-	snprintf(buf, len, "%d %s", p->pid, cmd);
+	else
+		/* An mprof CHLD series: only its pid is known. */
+		snprintf(cmd, sizeof cmd, "child");
+	if (p->pid > 0)
+		snprintf(buf, len, "%d %s", p->pid, cmd);
+	else
+		/* An mprof MEM series has no pid. */
+		snprintf(buf, len, "%s", cmd);
 	return buf;
 }
 
