@@ -328,7 +328,9 @@ static int sample_one(struct sampler *s, struct sampler_proc *p, int64_t tick,
 	struct procfs_reading pr;
 	int64_t dt;
 
-	if (!p->alive)
+	/* A process found and sampled at this very tick (memtided takes a
+	 * first sample at once) is not read twice: one sample a tick. */
+	if (!p->alive || p->last_tick == tick)
 		return 0;
 	if (procfs_sample(&p->h, &pr) < 0 || pr.start_ticks != p->start_ticks) {
 		sampler_end(s, p);
