@@ -152,10 +152,167 @@ static int parse_bool(const char *v, int *out)
 	return -EINVAL;
 }
 
+/* glibc's regcomp is exponential on some short patterns, and memtided
+ * compiles the admin's regexes at start and on every reload: it copies the
+ * operand of '+' twice and of "{m,n}" max(m,n)+1 times, so stacked or
+ * nested repetitions multiply ("a++++++++++++++++++++" takes 1 s and
+ * 700 MB); and its epsilon closures blow up when a loop's body can match
+ * nothing ("(((a*)?)+){30}" runs for minutes).  re_check refuses both; the
+ * node bound also keeps the closures, quadratic in the worst case, under a
+ * second. */
+#define RE_NODES_MAX 2000
+
+static uint64_t sat(uint64_t v)
+{
+	return v > RE_NODES_MAX ? RE_NODES_MAX + 1 : v;
+}
+
+/* Reads the decimal at *s (saturating), leaving *s after it. */
+static uint64_t re_count(const char **s)
+{
+	uint64_t n = 0;
+
+	for (; **s >= '0' && **s <= '9'; (*s)++)
+		n = sat(n * 10 + (uint64_t)(**s - '0'));
+	return n;
+}
+
+/* What an ERE (or one nesting level of it) holds so far. */
+struct re_level {
+	uint64_t nodes;    /* an upper bound on regcomp's nodes */
+	uint64_t last;     /* ... of the last operand, which a repetition copies */
+	int have_last;
+	int last_null;     /* the last operand can match the empty string */
+	int before_null;   /* so can everything before it in this alternative */
+	int alt_null;      /* so can an earlier alternative */
+};
+
+static void re_operand(struct re_level *l, uint64_t nodes, int null)
+{
+	l->before_null = l->before_null && l->last_null;
+	l->nodes = sat(l->nodes + nodes);
+	l->last = nodes;
+	l->last_null = null;
+	l->have_last = 1;
+}
+
+/* NULL when regcomp compiles the ERE re quickly, else why not.  Malformed
+ * patterns get some answer too: regcomp then says what is wrong. */
+static const char *re_check(const char *re)
+{
+	enum { DEPTH = 64 };
+	static const char big[] = "its repetitions copy it too many times";
+	static const char empty[] = "it repeats a part that can match nothing, as (a*)+ does";
+	struct re_level lv[DEPTH], *l = lv;
+	uint64_t nodes = 0;
+
+	*l = (struct re_level){.last_null = 1, .before_null = 1};
+	for (const char *s = re; *s; s++) {
+		uint64_t copies = 1;
+		int loop = 0, rep = 1;
+
+		switch (*s) {
+		case '\\':
+			if (!s[1]) {
+				rep = 0;
+				break;
+			}
+			s++;
+			re_operand(l, 1, strchr("bB<>`'", *s) != NULL);
+			continue;
+		case '^':
+		case '$':
+			re_operand(l, 1, 1);
+			continue;
+		case '[': /* to its ']', which may come first or close a [:class:] */
+			s += s[1] == '^';
+			s += s[1] == ']';
+			while (s[1] && s[1] != ']') {
+				s++;
+				if (*s == '[' && (s[1] == ':' || s[1] == '.' || s[1] == '=')) {
+					const char *e = strchr(s + 2, s[1]);
+
+					while (e && e[1] != ']')
+						e = strchr(e + 1, s[1]);
+					if (e)
+						s = e + 1;
+				}
+			}
+			s += s[1] != '\0';
+			re_operand(l, 1, 0);
+			continue;
+		case '(':
+			if (++l == lv + DEPTH)
+				return "its groups nest too deeply";
+			*l = (struct re_level){.last_null = 1, .before_null = 1};
+			continue;
+		case ')': /* unmatched, it is a literal */
+			if (l > lv) {
+				int null = l->alt_null || (l->before_null && l->last_null);
+				uint64_t n = l->nodes + 1;
+
+				l--;
+				re_operand(l, sat(n), null);
+				continue;
+			}
+			rep = 0;
+			break;
+		case '|':
+			l->alt_null = l->alt_null || (l->before_null && l->last_null);
+			l->before_null = l->last_null = 1;
+			l->have_last = 0;
+			continue;
+		case '?':
+		case '*':
+		case '+':
+			if (!(rep = l->have_last))
+				break; /* a literal */
+			loop = *s != '?';
+			copies = *s == '+' ? 2 : 1;
+			if (loop && l->last_null)
+				return empty;
+			l->last_null = l->last_null || *s != '+';
+			break;
+		case '{': {
+			const char *q = s + 1;
+			uint64_t m, n;
+
+			if (!(rep = l->have_last && *q >= '0' && *q <= '9'))
+				break; /* a literal '{' */
+			m = n = re_count(&q);
+			if (*q == ',') {
+				q++;
+				loop = *q < '0' || *q > '9';
+				n = re_count(&q);
+			}
+			if (loop && l->last_null)
+				return empty;
+			l->last_null = l->last_null || m == 0;
+			copies = sat((m > n ? m : n) + 1);
+			s = *q == '}' ? q : q - 1;
+			break;
+		}
+		default:
+			rep = 0;
+			break;
+		}
+		if (rep) {
+			l->nodes = sat(l->nodes + l->last * (copies - 1));
+			l->last = sat(l->last * copies);
+		} else {
+			re_operand(l, 1, 0);
+		}
+	}
+	for (; l >= lv; l--)
+		nodes = sat(nodes + l->nodes);
+	return nodes > RE_NODES_MAX ? big : NULL;
+}
+
 /* Sets key k of the struct at base from the text v. */
 static int set_value(struct parser *p, const struct ckey *k, void *base, const char *v)
 {
 	char *field = (char *)base + k->off;
+	const char *why;
 	char msg[256];
 	regex_t re;
 	int rc;
@@ -194,6 +351,8 @@ static int set_value(struct parser *p, const struct ckey *k, void *base, const c
 		/* Repeatable: every line adds a rule, in order. */
 		char **v2;
 
+		if ((why = re_check(v)))
+			return bad(p, "bad %s regex '%s': %s", k->name, v, why);
 		if ((rc = regcomp(&re, v, REG_EXTENDED))) {
 			regerror(rc, &re, msg, sizeof msg);
 			regfree(&re);
@@ -213,6 +372,8 @@ static int set_value(struct parser *p, const struct ckey *k, void *base, const c
 
 		if (!*v)
 			return bad(p, "%s: empty regex", k->name);
+		if ((why = re_check(v)))
+			return bad(p, "bad %s regex '%s': %s", k->name, v, why);
 		if ((rc = regcomp(&re, v, REG_EXTENDED | REG_NOSUB))) {
 			regerror(rc, &re, msg, sizeof msg);
 			regfree(&re);

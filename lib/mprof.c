@@ -49,8 +49,10 @@ static int fixed(const char *s, const char *e, int digits, int64_t *out)
 	if (s == e)
 		return -1;
 	for (; s < e && *s >= '0' && *s <= '9'; s++, seen = 1) {
-		if (++ndig > 13)
-			return -1; /* 10^13 s or MiB: not a measurement */
+		/* 10^13 s or MiB is not a measurement, and v holds the value
+		 * with its decimals: 18 digits at most fit an int64_t. */
+		if (++ndig > 13 || ndig + digits > 18)
+			return -1;
 		v = v * 10 + (*s - '0');
 	}
 	if (s < e && *s == '.') {

@@ -168,3 +168,41 @@ TEST(config_load_reads_a_file)
 	config_free(&c);
 	unlink(path);
 }
+
+/* Found by fuzz_config: glibc's regcomp doubles the operand of every '+',
+ * so "a+++...+" (30 of them) ate all memory, and loops over a part that can
+ * match nothing ran for minutes, before memtided could refuse them.  Such
+ * patterns are refused up front; ordinary ones still pass. */
+TEST(config_refuses_exploding_regex)
+{
+	static const struct {
+		const char *text, *why;
+	} bomb[] = {
+		{"[track \"x\"]\ncmdline = a++++++++++++++++++++++++++++++\n", "copy it too many"},
+		{"[track \"x\"]\ncmdline = (a{1000}){1000}\n", "copy it too many"},
+		{"[track \"x\"]\ncmdline = ((a+){40}){40}\n", "copy it too many"},
+		{"[track \"x\"]\ncmdline = (((a*)?)+){30}\n", "can match nothing"},
+		{"[track \"x\"]\ncmdline = (a*?+){300}\n", "can match nothing"},
+		{"[track \"x\"]\ncmdline = (()+){300}\n", "can match nothing"},
+		{"[memtided]\nredact = x(y|)+\n", "can match nothing"},
+		{"[memtided]\nredact = (x{2}){2}(y{99}){99}\n", "copy it too many"},
+	};
+	static const char *const fine[] = {
+		"[track \"x\"]\ncmdline = ^python3? .*(celery|gunicorn)+ -w [0-9]+ --port=[0-9]{2,5}$\n",
+		"[track \"x\"]\ncmdline = a{999}\\{99999}[]{}+]+[^]]{1,100}(a+*){50}\n",
+		"[track \"x\"]\ncmdline = ([[:alpha:]]*[[:digit:]]?){500}\n",
+		"[memtided]\nredact = (--password|--token)[= ][^ ]+\n",
+	};
+	struct config c;
+	char err[512];
+
+	for (size_t i = 0; i < sizeof bomb / sizeof bomb[0]; i++) {
+		CHECK_EQ_INT(parse(bomb[i].text, &c, err, sizeof err), -EINVAL);
+		CHECK(strncmp(err, "m.conf:2: bad ", 14) == 0);
+		CHECK(strstr(err, bomb[i].why) != NULL);
+	}
+	for (size_t i = 0; i < sizeof fine / sizeof fine[0]; i++) {
+		CHECK_EQ_INT(parse(fine[i], &c, err, sizeof err), 0);
+		config_free(&c);
+	}
+}

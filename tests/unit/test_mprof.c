@@ -172,3 +172,19 @@ TEST(marksock_parses_and_formats)
 	strcpy(buf, "M 1 0 -2 a");
 	CHECK_EQ_INT(marksock_parse(buf, strlen(buf), &got), -EINVAL);
 }
+
+/* Found by fuzz_mprof: 13 digits of MiB with 6 decimals overflowed int64_t
+ * (undefined behaviour) instead of being refused; 12 digits still read. */
+TEST(mprof_refuses_values_too_large_to_hold)
+{
+	struct mprof_reader r;
+	struct mprof_line l;
+
+	CHECK_EQ_INT(one("MEM 9991713264000.6021 1.0", &l, &r), -EINVAL);
+	CHECK_EQ_STR(r.why, "bad memory value (MiB)");
+	CHECK_EQ_INT(one("CHLD 1 9999999999999 1.0", &l, &r), -EINVAL);
+	CHECK_EQ_INT(one("FUNC f 9999999999999.0 1.0 1.0 2.0", &l, &r), -EINVAL);
+	CHECK_EQ_INT(one("MEM 999999999999.9999999 9999999999999.99999", &l, &r), 1);
+	CHECK_EQ_INT(l.umib, 1000000000000000000LL);
+	CHECK_EQ_INT(l.t, 100000000000000000LL);
+}
