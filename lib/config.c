@@ -441,10 +441,19 @@ static char *trim(char *s)
 
 static int begin_section(struct parser *p, char *s)
 {
-	char *close = strrchr(s, ']'), *name;
+	char *close = s + 1, *name, *rest;
 	struct config_rule *v;
+	int quoted = 0;
 
-	if (!close || *trim(close + 1))
+	/* The first ']' outside the quoted name closes the header; a comment
+	 * may follow it, as after a value. */
+	for (; *close && (quoted || *close != ']'); close++)
+		if (*close == '"')
+			quoted = !quoted;
+	if (*close != ']')
+		return bad(p, "bad section header: give [memtided] or [track \"NAME\"]");
+	rest = trim(close + 1);
+	if (*rest && *rest != ';' && *rest != '#')
 		return bad(p, "bad section header: give [memtided] or [track \"NAME\"]");
 	*close = '\0';
 	s = trim(s + 1);

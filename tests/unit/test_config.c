@@ -34,7 +34,7 @@ TEST(config_defaults_and_every_key)
 		"metrics = 127.0.0.1:9756\n"
 		"redact = \"token=[^ ]+ ;x\"\n"
 		"redact = (--db-pw)=(.*)\n"
-		"[track \"web\"]\n"
+		"[track \"web\"]   ; a rule [with a comment]\n"
 		"python = yes\n"
 		"cmdline = gunicorn|uwsgi\n"
 		"user = root\n"
