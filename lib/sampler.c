@@ -140,13 +140,17 @@ static double unix_start(uint64_t start_ticks)
 
 /* exe and argv, read directly: the exact bytes of the command line, and no
  * libproc2 (and its libraries) mapped for a single-process recording.  A
- * process that exits meanwhile leaves them NULL, which is not an error. */
+ * process that exits meanwhile leaves them NULL, which is not an error.
+ * argv is read into a small buffer grown only for long command lines, then
+ * trimmed to its size: a MAX_ARGV buffer per process would be an mmap each
+ * (above the daemon's M_MMAP_THRESHOLD) and trimming it keeps a page each,
+ * 4 MiB of RSS for 1000 processes. */
 static void read_meta(struct sampler *s, struct sampler_proc *p)
 {
 	char path[4096], exe[4096];
-	char *buf = malloc(MAX_ARGV + 1);
+	char *buf, *small;
 	ssize_t n;
-	long len;
+	size_t len = 0;
 
 	snprintf(path, sizeof path, "%s/%d/exe", s->root, p->pid);
 	n = readlink(path, exe, sizeof exe - 1);
@@ -154,14 +158,13 @@ static void read_meta(struct sampler *s, struct sampler_proc *p)
 		exe[n] = '\0';
 		p->exe = strdup(exe);
 	}
-	if (!buf)
-		return;
-	len = procfs_read(s->root, p->pid, "cmdline", buf, MAX_ARGV + 1);
-	if (len > 0 && (p->argv = realloc(buf, (size_t)len))) {
-		p->argv_len = (size_t)len;
+	buf = procfs_read_all(s->root, p->pid, "cmdline", MAX_ARGV, &len);
+	if (!buf || len == 0) {
+		free(buf);
 		return;
 	}
-	free(buf);
+	p->argv = (small = realloc(buf, len)) ? small : buf;
+	p->argv_len = len;
 }
 
 static int push(struct sampler *s, struct sampler_proc *p)
