@@ -44,6 +44,7 @@ struct tproc {
 	int rule; /* index in the current config */
 	struct group *g;
 	struct sampler_proc *sp; /* sp->id is the local id */
+	int64_t hwm_sent_kib;    /* the VmHWM last queued */
 };
 
 struct tracker {
@@ -548,6 +549,10 @@ static void sample_group(struct tracker *t, struct group *g, int64_t tick, int64
 				sp->end_reported = 1;
 			}
 		}
+	/* Entries ended here or by events are freed now, not at the next
+	 * scan, which with events comes only every minute. */
+	if (sampler_count(g->sm) > sampler_alive(g->sm))
+		sampler_forget(g->sm);
 }
 
 void tracker_tick(struct tracker *t, int64_t now_ns)
@@ -585,9 +590,18 @@ void tracker_read_hwm(struct tracker *t)
 		for (size_t j = 0; j < sampler_count(sm); j++) {
 			struct sampler_proc *sp = sampler_get(sm, j);
 			struct wmsg m = {.type = W_HWM};
+			struct tproc *tp;
 
 			if (!sp->alive || sp->hwm_kib <= 0)
 				continue;
+			/* Only a new high is written: an idle process's VmHWM
+			 * stays put, and 1000 UPDATEs a minute would not. */
+			tp = tp_of(t, sp->pid);
+			if (tp && tp->sp == sp) {
+				if (sp->hwm_kib <= tp->hwm_sent_kib)
+					continue;
+				tp->hwm_sent_kib = sp->hwm_kib;
+			}
 			m.u.hwm.local = sp->id;
 			m.u.hwm.bytes = sp->hwm_kib * 1024;
 			writer_push(t->w, &m);
