@@ -330,10 +330,19 @@ static int sample_one(struct sampler *s, struct sampler_proc *p, int64_t tick,
 {
 	struct procfs_reading pr;
 	int64_t dt;
+	int err;
 
 	if (!p->alive)
 		return 0;
-	if (procfs_sample(&p->h, &pr) < 0 || pr.start_ticks != p->start_ticks) {
+	/* stat was read when tracking began (identity, parent); the ticks
+	 * after need only the quick read. */
+	err = procfs_sample_quick(&p->h, &pr);
+	if (err == -ENOTSUP) {
+		err = procfs_sample(&p->h, &pr);
+		if (!err && pr.start_ticks != p->start_ticks)
+			err = -ESRCH;
+	}
+	if (err < 0) {
 		sampler_end(s, p);
 		return 0;
 	}
