@@ -20,6 +20,8 @@ enum {
 	ST_SAMPLE_MEM,
 	ST_RUN_PROGRESS,
 	ST_PROC_PEAK,
+	ST_PROC_FIND,
+	ST_PROC_REVIVE,
 	ST_PROC_ADD,
 	ST_PROC_END,
 	ST_PROC_META,
@@ -38,12 +40,16 @@ static const char *const stmt_sql[ST_COUNT] = {
 			 " last_tick = max(coalesce(last_tick, 0), ?3) WHERE id = ?1",
 	/* Prepared once: a daemon adds, ends and updates processes all day,
 	 * and parsing the statement each time cost more than running it. */
+	/* A process already recorded in the run is found and revived rather
+	 * than upserted with RETURNING: SQLite returns rows through an
+	 * ephemeral table, a temporary b-tree opened and freed (an mmap and
+	 * munmap here) for every process added. */
+	[ST_PROC_FIND] = "SELECT id FROM proc WHERE run = ?1 AND pid = ?2 AND start_ticks = ?3",
+	[ST_PROC_REVIVE] = "UPDATE proc SET ended = NULL WHERE id = ?1",
 	[ST_PROC_ADD] = "INSERT INTO proc(run, pid, ppid, parent, start_ticks, started,"
 			" first_tick, exe, cmdline, argv, name, interpreter, script,"
 			" module, venv, uid, unit, rule, interval)"
-			" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
-			" ON CONFLICT(run, pid, start_ticks) DO UPDATE SET"
-			" ended = NULL RETURNING id",
+			" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	[ST_PROC_END] = "UPDATE proc SET ended = ?2,"
 			" last_tick = max(coalesce(last_tick, ?3), ?3) WHERE id = ?1",
 	[ST_PROC_META] = "UPDATE proc SET exe = ?2, cmdline = ?3, argv = ?4 WHERE id = ?1",
@@ -394,10 +400,26 @@ int store_run_begin(struct store *s, const struct store_run *r, int64_t *id)
 
 int store_proc_add(struct store *s, const struct store_proc *p, int64_t *id)
 {
-	sqlite3_stmt *st = s->st[ST_PROC_ADD];
-	char *cmd = p->argv ? text_argv(p->argv, p->argv_len, 0) : NULL;
+	sqlite3_stmt *st = s->st[ST_PROC_FIND];
+	char *cmd;
 	int rc, err;
 
+	sqlite3_bind_int64(st, 1, p->run);
+	sqlite3_bind_int(st, 2, p->pid);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)p->start_ticks);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW) {
+		st = s->st[ST_PROC_REVIVE];
+		sqlite3_bind_int64(st, 1, *id);
+		return step_done(s, st, "adding process");
+	}
+	if (rc != SQLITE_DONE)
+		return fail(s, sql_code(rc), "adding process");
+	st = s->st[ST_PROC_ADD];
+	cmd = p->argv ? text_argv(p->argv, p->argv_len, 0) : NULL;
 	sqlite3_bind_int64(st, 1, p->run);
 	sqlite3_bind_int(st, 2, p->pid);
 	sqlite3_bind_int(st, 3, p->ppid);
@@ -429,17 +451,11 @@ int store_proc_add(struct store *s, const struct store_proc *p, int64_t *id)
 		sqlite3_bind_double(st, 19, p->interval);
 	else
 		sqlite3_bind_null(st, 19);
-	/* RETURNING: the row is written by the first step. */
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*id = sqlite3_column_int64(st, 0);
+	if (!(err = step_done(s, st, "adding process"))) {
+		*id = sqlite3_last_insert_rowid(s->db);
 		/* A deleted process's id may be given again. */
 		idmap_del(&s->peaks, *id);
-		err = 0;
-	} else {
-		err = fail(s, sql_code(rc), "adding process");
 	}
-	sqlite3_reset(st);
 	free(cmd);
 	return err;
 }
