@@ -243,8 +243,9 @@ int main(int argc, char **argv)
 	mallopt(M_MMAP_THRESHOLD, 64 * 1024);
 	mallopt(M_ARENA_MAX, 1);
 	umask(027);
-	/* Three files are kept open per tracked process (procfs.h): the
-	 * usual soft limit of 1024 would stop at about 340 processes. */
+	/* Two files are kept open per tracked process (procfs.h), three
+	 * while it is being added: the usual soft limit of 1024 would stop
+	 * short of 500 processes. */
 	{
 		struct rlimit rl;
 

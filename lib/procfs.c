@@ -317,6 +317,12 @@ int procfs_sample_quick(struct procfs_handle *h, struct procfs_reading *out)
 
 	if (h->task_fd < 0 || h->cpu_clock == (clockid_t)-1)
 		return -ENOTSUP;
+	/* stat is not read again: its file, and the page of kernel buffer
+	 * an open /proc file keeps after its first read, go now. */
+	if (h->stat_fd >= 0) {
+		close(h->stat_fd);
+		h->stat_fd = -1;
+	}
 	/* Clock first, statm after: see procfs_sample. */
 	if (clock_gettime(h->cpu_clock, &ts) < 0)
 		return -ESRCH;

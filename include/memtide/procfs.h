@@ -83,7 +83,8 @@ int procfs_sample(struct procfs_handle *h, struct procfs_reading *out);
  * the three.  Fills rss_pages, threads and cpu_ns only: identity needs no
  * check, a kept-open statm never reads another process.  Returns -ESRCH
  * when the process is gone or a zombie (statm all zeros), -ENOTSUP when
- * the handle cannot (not the real /proc): use procfs_sample(). */
+ * the handle cannot (not the real /proc): use procfs_sample().  Once it
+ * has worked, the handle's stat is closed: procfs_sample() no longer. */
 int procfs_sample_quick(struct procfs_handle *h, struct procfs_reading *out);
 void procfs_close(struct procfs_handle *h);
 
