@@ -20,11 +20,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #define NS 1000000000LL
 #define HWM_NS (60 * NS)         /* VmHWM of every process: costly, rarely */
+/* With the proc connector, events find new processes as they start and a
+ * scan is only a safety net (an overflow rescans at once): a scan reads
+ * /proc's directory and a few files of every untracked process, several
+ * times what sampling 1000 processes at 1 s costs if run every `scan`. */
+#define EVENTS_SCAN_NS (60 * NS)
 #define STOP_GRACE_NS (NS * 8 / 10) /* SIGTERM to exit: under a second */
 #define MAX_QUEUED 131072        /* samples held while the database refuses */
 #define PUBLISH_NS (2 * NS)      /* the metrics page is at most this old */
@@ -216,6 +222,13 @@ static int64_t min64(int64_t a, int64_t b)
 	return a < b ? a : b;
 }
 
+/* `scan` is how often to look for new processes where events are not
+ * available (issue 3). */
+static int64_t scan_period(const struct config *cfg, int efd)
+{
+	return efd >= 0 && cfg->scan_ns < EVENTS_SCAN_NS ? EVENTS_SCAN_NS : cfg->scan_ns;
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o = {0};
@@ -229,7 +242,7 @@ int main(int argc, char **argv)
 	sigset_t block, none;
 	char err[512], *command = NULL;
 	const char *db;
-	int64_t run, t0, next_scan, next_wd, next_hwm, next_pub = INT64_MAX, wd_ns;
+	int64_t run, t0, next_scan, next_status, next_wd, next_hwm, next_pub = INT64_MAX, wd_ns;
 	uint64_t dropped_seen = 0, lost;
 	int rc, code = EXIT_FAIL, efd;
 
@@ -253,6 +266,17 @@ int main(int argc, char **argv)
 	mallopt(M_MMAP_THRESHOLD, 64 * 1024);
 	mallopt(M_ARENA_MAX, 1);
 	umask(027);
+	/* Two files are kept open per tracked process (procfs.h), three
+	 * while it is being added: the usual soft limit of 1024 would stop
+	 * short of 500 processes. */
+	{
+		struct rlimit rl;
+
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
+	}
 
 	db = o.db ? o.db : cfg->database;
 	if ((rc = store_open(db, STORE_WRITE, &st))) {
@@ -331,7 +355,8 @@ int main(int argc, char **argv)
 	status(t, w, &dropped_seen);
 
 	wd_ns = notify_watchdog_ns();
-	next_scan = ticker_now_mono() + cfg->scan_ns;
+	next_scan = ticker_now_mono() + scan_period(cfg, efd);
+	next_status = ticker_now_mono() + cfg->scan_ns;
 	next_wd = wd_ns ? ticker_now_mono() : INT64_MAX;
 	next_hwm = ticker_now_mono() + HWM_NS;
 	if (ex)
@@ -345,11 +370,16 @@ int main(int argc, char **argv)
 		if (got_hup) {
 			got_hup = 0;
 			reload(&o, &cfg, t, w);
+			/* New rules may match processes already running. */
+			next_scan = now;
 		}
 		if (now >= next_scan) {
 			tracker_scan(t);
+			next_scan = now + scan_period(cfg, efd);
+		}
+		if (now >= next_status) {
 			status(t, w, &dropped_seen);
-			next_scan = now + cfg->scan_ns;
+			next_status = now + cfg->scan_ns;
 		}
 		tracker_tick(t, now);
 		if (now >= next_wd) {
@@ -364,7 +394,7 @@ int main(int argc, char **argv)
 			tracker_read_hwm(t);
 			next_hwm = now + HWM_NS;
 		}
-		wake = min64(min64(tracker_next_due(t), next_scan),
+		wake = min64(min64(tracker_next_due(t), min64(next_scan, next_status)),
 			     min64(min64(next_wd, next_hwm), next_pub));
 		now = ticker_now_mono();
 		wake = wake > now ? wake - now : 0;

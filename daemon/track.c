@@ -51,6 +51,7 @@ struct tproc {
 	/* Its labels and last values on the metrics page, when served. */
 	char *m_name, *m_script, *m_module, *m_unit;
 	int64_t m_pss_bytes, m_limit_bytes;
+	int64_t hwm_sent_kib;    /* the VmHWM last queued */
 };
 
 struct tracker {
@@ -461,10 +462,12 @@ static void judge(struct tracker *t, int pid, int fresh)
 		rules_complete(ROOT, &f, t->need);
 		r = rules_match(t->cfg, &f, parent_rule(t, f.ppid));
 	}
-	if (r < 0)
+	if (r < 0) {
 		reject(t, pid, fingerprint(f.start_ticks, f.exe, f.uid));
-	else
+	} else {
+		idmap_del(&t->rejected, pid);
 		track(t, &f, r, ticker_now_mono());
+	}
 	rules_facts_free(&f);
 }
 
@@ -591,6 +594,26 @@ int tracker_events_open(struct tracker *t)
 	return t->events_fd;
 }
 
+/* A fork of a process judged untracked is a copy of it -- same exe, argv,
+ * uid, cgroup -- so it is untracked too, unless a pid = rule names it; what
+ * it becomes after an exec is judged at the exec.  It inherits its
+ * parent's verdict without a read of /proc: a busy machine forks and execs
+ * hundreds of times a second, and judging each fork doubled that cost. */
+static int inherits_rejection(struct tracker *t, int pid, int ppid)
+{
+	int64_t fp;
+
+	if (!idmap_get(&t->rejected, ppid, &fp) || tp_of(t, ppid))
+		return 0;
+	for (size_t r = 0; r < t->cfg->nrules; r++)
+		if (t->cfg->rules[r].pid == pid)
+			return 0;
+	/* The parent's fingerprint has another start time: a scan judges
+	 * the child afresh if it is still there. */
+	idmap_put(&t->rejected, pid, fp);
+	return 1;
+}
+
 void tracker_events(struct tracker *t)
 {
 	struct discover_event ev[256];
@@ -606,7 +629,8 @@ void tracker_events(struct tracker *t)
 				 * old one ended unseen. */
 				if (tp)
 					untrack(t, tp, real_now());
-				judge(t, ev[i].pid, 1);
+				if (!inherits_rejection(t, ev[i].pid, ev[i].ppid))
+					judge(t, ev[i].pid, 1);
 				break;
 			case DISCOVER_EXEC:
 				if (tp)
@@ -684,6 +708,10 @@ static void sample_group(struct tracker *t, struct group *g, int64_t tick, int64
 				sp->end_reported = 1;
 			}
 		}
+	/* Entries ended here or by events are freed now, not at the next
+	 * scan, which with events comes only every minute. */
+	if (sampler_count(g->sm) > sampler_alive(g->sm))
+		sampler_forget(g->sm);
 }
 
 void tracker_tick(struct tracker *t, int64_t now_ns)
@@ -746,9 +774,18 @@ void tracker_read_hwm(struct tracker *t)
 		for (size_t j = 0; j < sampler_count(sm); j++) {
 			struct sampler_proc *sp = sampler_get(sm, j);
 			struct wmsg m = {.type = W_HWM};
+			struct tproc *tp;
 
 			if (!sp->alive || sp->hwm_kib <= 0)
 				continue;
+			/* Only a new high is written: an idle process's VmHWM
+			 * stays put, and 1000 UPDATEs a minute would not. */
+			tp = tp_of(t, sp->pid);
+			if (tp && tp->sp == sp) {
+				if (sp->hwm_kib <= tp->hwm_sent_kib)
+					continue;
+				tp->hwm_sent_kib = sp->hwm_kib;
+			}
 			m.u.hwm.local = sp->id;
 			m.u.hwm.bytes = sp->hwm_kib * 1024;
 			writer_push(t->w, &m);
@@ -758,12 +795,22 @@ void tracker_read_hwm(struct tracker *t)
 
 void tracker_end_all(struct tracker *t, double ended)
 {
-	size_t i = 0;
-	int64_t k, v;
+	struct tproc **v = malloc((t->tracked + 1) * sizeof *v);
+	size_t i = 0, n = 0;
+	int64_t k, val;
 
-	/* untrack() changes the map: restart the walk after each removal. */
-	while (idmap_next(&t->procs, &i, &k, &v)) {
-		untrack(t, (struct tproc *)(intptr_t)v, ended);
+	/* untrack() changes the map: collect first, where restarting the walk
+	 * after each removal would be quadratic in the processes tracked. */
+	if (v) {
+		while (idmap_next(&t->procs, &i, &k, &val))
+			v[n++] = (struct tproc *)(intptr_t)val;
+		for (i = 0; i < n; i++)
+			untrack(t, v[i], ended);
+		free(v);
+	}
+	i = 0;
+	while (idmap_next(&t->procs, &i, &k, &val)) {
+		untrack(t, (struct tproc *)(intptr_t)val, ended);
 		i = 0;
 	}
 }

@@ -140,13 +140,17 @@ static double unix_start(uint64_t start_ticks)
 
 /* exe and argv, read directly: the exact bytes of the command line, and no
  * libproc2 (and its libraries) mapped for a single-process recording.  A
- * process that exits meanwhile leaves them NULL, which is not an error. */
+ * process that exits meanwhile leaves them NULL, which is not an error.
+ * argv is read into a small buffer grown only for long command lines, then
+ * trimmed to its size: a MAX_ARGV buffer per process would be an mmap each
+ * (above the daemon's M_MMAP_THRESHOLD) and trimming it keeps a page each,
+ * 4 MiB of RSS for 1000 processes. */
 static void read_meta(struct sampler *s, struct sampler_proc *p)
 {
 	char path[4096], exe[4096];
-	char *buf = malloc(MAX_ARGV + 1);
+	char *buf, *small;
 	ssize_t n;
-	long len;
+	size_t len = 0;
 
 	snprintf(path, sizeof path, "%s/%d/exe", s->root, p->pid);
 	n = readlink(path, exe, sizeof exe - 1);
@@ -154,14 +158,13 @@ static void read_meta(struct sampler *s, struct sampler_proc *p)
 		exe[n] = '\0';
 		p->exe = strdup(exe);
 	}
-	if (!buf)
-		return;
-	len = procfs_read(s->root, p->pid, "cmdline", buf, MAX_ARGV + 1);
-	if (len > 0 && (p->argv = realloc(buf, (size_t)len))) {
-		p->argv_len = (size_t)len;
+	buf = procfs_read_all(s->root, p->pid, "cmdline", MAX_ARGV, &len);
+	if (!buf || len == 0) {
+		free(buf);
 		return;
 	}
-	free(buf);
+	p->argv = (small = realloc(buf, len)) ? small : buf;
+	p->argv_len = len;
 }
 
 static int push(struct sampler *s, struct sampler_proc *p)
@@ -285,6 +288,14 @@ int sampler_scan(struct sampler *s)
 	return added;
 }
 
+static int64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 static void read_rollup(struct sampler *s, struct sampler_proc *p, int64_t now_ns,
 			struct sampler_reading *r)
 {
@@ -296,11 +307,13 @@ static void read_rollup(struct sampler *s, struct sampler_proc *p, int64_t now_n
 	r->pss_kib = r->uss_kib = r->swap_kib = -1;
 	if (s->backend == SAMPLER_RSS || now_ns < p->next_rollup_ns)
 		return;
-	t0 = ticker_now_mono();
+	t0 = thread_cpu_ns();
 	n = procfs_read(s->root, p->pid, "smaps_rollup", buf, sizeof buf);
-	cost = ticker_now_mono() - t0;
+	cost = thread_cpu_ns() - t0;
 	/* smaps_rollup walks every mapping (~15 us per MB of RSS): read it no
-	 * more often than keeps its cost at 5 % of one core. */
+	 * more often than keeps its cost at 5 % of one core.  The cost is CPU
+	 * time, not wall time: being preempted mid-read on a busy machine
+	 * must not space the readings out twentyfold. */
 	p->next_rollup_ns = now_ns + cost * 20;
 	if (n <= 0 || procfs_parse_rollup(buf, (size_t)n, &ro))
 		return;
@@ -327,12 +340,21 @@ static int sample_one(struct sampler *s, struct sampler_proc *p, int64_t tick,
 {
 	struct procfs_reading pr;
 	int64_t dt;
+	int err;
 
 	/* A process found and sampled at this very tick (memtided takes a
 	 * first sample at once) is not read twice: one sample a tick. */
 	if (!p->alive || p->last_tick == tick)
 		return 0;
-	if (procfs_sample(&p->h, &pr) < 0 || pr.start_ticks != p->start_ticks) {
+	/* stat was read when tracking began (identity, parent); the ticks
+	 * after need only the quick read. */
+	err = procfs_sample_quick(&p->h, &pr);
+	if (err == -ENOTSUP) {
+		err = procfs_sample(&p->h, &pr);
+		if (!err && pr.start_ticks != p->start_ticks)
+			err = -ESRCH;
+	}
+	if (err < 0) {
 		sampler_end(s, p);
 		return 0;
 	}

@@ -1,6 +1,7 @@
 /* store.c - the SQLite history (see include/memtide/store.h). */
 #include "memtide/store.h"
 
+#include "memtide/idmap.h"
 #include "memtide/text.h"
 
 #include "schema.h"
@@ -20,6 +21,12 @@ enum {
 	ST_SAMPLE_MEM,
 	ST_RUN_PROGRESS,
 	ST_PROC_PEAK,
+	ST_PROC_FIND,
+	ST_PROC_REVIVE,
+	ST_PROC_ADD,
+	ST_PROC_END,
+	ST_PROC_META,
+	ST_PROC_HWM,
 	ST_COUNT,
 };
 
@@ -32,11 +39,31 @@ static const char *const stmt_sql[ST_COUNT] = {
 			    " peak_rss = max(coalesce(peak_rss, 0), ?4) WHERE id = ?1",
 	[ST_PROC_PEAK] = "UPDATE proc SET peak_rss = max(coalesce(peak_rss, 0), ?2),"
 			 " last_tick = max(coalesce(last_tick, 0), ?3) WHERE id = ?1",
+	/* Prepared once: a daemon adds, ends and updates processes all day,
+	 * and parsing the statement each time cost more than running it. */
+	/* A process already recorded in the run is found and revived rather
+	 * than upserted with RETURNING: SQLite returns rows through an
+	 * ephemeral table, a temporary b-tree opened and freed (an mmap and
+	 * munmap here) for every process added. */
+	[ST_PROC_FIND] = "SELECT id FROM proc WHERE run = ?1 AND pid = ?2 AND start_ticks = ?3",
+	[ST_PROC_REVIVE] = "UPDATE proc SET ended = NULL WHERE id = ?1",
+	[ST_PROC_ADD] = "INSERT INTO proc(run, pid, ppid, parent, start_ticks, started,"
+			" first_tick, exe, cmdline, argv, name, interpreter, script,"
+			" module, venv, uid, unit, rule, interval)"
+			" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	[ST_PROC_END] = "UPDATE proc SET ended = ?2,"
+			" last_tick = max(coalesce(last_tick, ?3), ?3) WHERE id = ?1",
+	[ST_PROC_META] = "UPDATE proc SET exe = ?2, cmdline = ?3, argv = ?4 WHERE id = ?1",
+	[ST_PROC_HWM] = "UPDATE proc SET hwm = max(coalesce(hwm, 0), ?3) WHERE id = ?1",
 };
 
 struct store {
 	sqlite3 *db;
 	sqlite3_stmt *st[ST_COUNT];
+	/* proc.id -> the peak_rss (pages) last written in a committed or
+	 * open transaction: a process's row is updated only when its peak
+	 * rises, not for every batch.  Cleared by any rollback. */
+	struct idmap peaks;
 	char msg[256];
 };
 
@@ -326,6 +353,7 @@ void store_close(struct store *s)
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(s->st[i]);
 	sqlite3_close(s->db);
+	idmap_free(&s->peaks);
 	free(s);
 }
 
@@ -395,22 +423,26 @@ int store_run_begin(struct store *s, const struct store_run *r, int64_t *id)
 
 int store_proc_add(struct store *s, const struct store_proc *p, int64_t *id)
 {
-	sqlite3_stmt *st;
-	char *cmd = p->argv ? text_argv(p->argv, p->argv_len, 0) : NULL;
+	sqlite3_stmt *st = s->st[ST_PROC_FIND];
+	char *cmd;
 	int rc, err;
 
-	rc = sqlite3_prepare_v2(s->db,
-				"INSERT INTO proc(run, pid, ppid, parent, start_ticks, started,"
-				" first_tick, exe, cmdline, argv, name, interpreter, script,"
-				" module, venv, uid, unit, rule, interval)"
-				" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
-				" ON CONFLICT(run, pid, start_ticks) DO UPDATE SET"
-				" ended = NULL RETURNING id",
-				-1, &st, NULL);
-	if (rc != SQLITE_OK) {
-		free(cmd);
-		return fail(s, sql_code(rc), "adding process");
+	sqlite3_bind_int64(st, 1, p->run);
+	sqlite3_bind_int(st, 2, p->pid);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)p->start_ticks);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW) {
+		st = s->st[ST_PROC_REVIVE];
+		sqlite3_bind_int64(st, 1, *id);
+		return step_done(s, st, "adding process");
 	}
+	if (rc != SQLITE_DONE)
+		return fail(s, sql_code(rc), "adding process");
+	st = s->st[ST_PROC_ADD];
+	cmd = p->argv ? text_argv(p->argv, p->argv_len, 0) : NULL;
 	sqlite3_bind_int64(st, 1, p->run);
 	sqlite3_bind_int(st, 2, p->pid);
 	sqlite3_bind_int(st, 3, p->ppid);
@@ -442,14 +474,11 @@ int store_proc_add(struct store *s, const struct store_proc *p, int64_t *id)
 		sqlite3_bind_double(st, 19, p->interval);
 	else
 		sqlite3_bind_null(st, 19);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*id = sqlite3_column_int64(st, 0);
-		err = 0;
-	} else {
-		err = fail(s, sql_code(rc), "adding process");
+	if (!(err = step_done(s, st, "adding process"))) {
+		*id = sqlite3_last_insert_rowid(s->db);
+		/* A deleted process's id may be given again. */
+		idmap_del(&s->peaks, *id);
 	}
-	sqlite3_finalize(st);
 	free(cmd);
 	return err;
 }
@@ -457,17 +486,10 @@ int store_proc_add(struct store *s, const struct store_proc *p, int64_t *id)
 int store_proc_meta(struct store *s, int64_t proc, const char *exe,
 		    const char *argv, size_t argv_len)
 {
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = s->st[ST_PROC_META];
 	char *cmd = argv ? text_argv(argv, argv_len, 0) : NULL;
-	int rc, err;
+	int err;
 
-	rc = sqlite3_prepare_v2(s->db,
-				"UPDATE proc SET exe = ?2, cmdline = ?3, argv = ?4 WHERE id = ?1",
-				-1, &st, NULL);
-	if (rc != SQLITE_OK) {
-		free(cmd);
-		return fail(s, sql_code(rc), "updating process");
-	}
 	sqlite3_bind_int64(st, 1, proc);
 	bind_text_or_null(st, 2, exe);
 	bind_text_or_null(st, 3, cmd);
@@ -476,9 +498,17 @@ int store_proc_meta(struct store *s, int64_t proc, const char *exe,
 	else
 		sqlite3_bind_null(st, 4);
 	err = step_done(s, st, "updating process");
-	sqlite3_finalize(st);
 	free(cmd);
 	return err;
+}
+
+static int step_bound(struct store *s, sqlite3_stmt *st, const char *what,
+		      int64_t a, double b, int64_t c)
+{
+	sqlite3_bind_int64(st, 1, a);
+	sqlite3_bind_double(st, 2, b);
+	sqlite3_bind_int64(st, 3, c);
+	return step_done(s, st, what);
 }
 
 static int exec_bound(struct store *s, const char *sql, const char *what,
@@ -489,27 +519,21 @@ static int exec_bound(struct store *s, const char *sql, const char *what,
 
 	if (rc != SQLITE_OK)
 		return fail(s, sql_code(rc), what);
-	sqlite3_bind_int64(st, 1, a);
-	sqlite3_bind_double(st, 2, b);
-	sqlite3_bind_int64(st, 3, c);
-	err = step_done(s, st, what);
+	err = step_bound(s, st, what, a, b, c);
 	sqlite3_finalize(st);
 	return err;
 }
 
 int store_proc_end(struct store *s, int64_t proc, double ended, int64_t last_tick)
 {
-	return exec_bound(s,
-			  "UPDATE proc SET ended = ?2,"
-			  " last_tick = max(coalesce(last_tick, ?3), ?3) WHERE id = ?1",
-			  "ending process", proc, ended, last_tick);
+	idmap_del(&s->peaks, proc);
+	return step_bound(s, s->st[ST_PROC_END], "ending process", proc, ended, last_tick);
 }
 
 int store_proc_hwm(struct store *s, int64_t proc, int64_t hwm_bytes)
 {
-	return exec_bound(s,
-			  "UPDATE proc SET hwm = max(coalesce(hwm, 0), ?3) WHERE id = ?1",
-			  "recording high-water mark", proc, 0.0, hwm_bytes);
+	return step_bound(s, s->st[ST_PROC_HWM], "recording high-water mark", proc, 0.0,
+			  hwm_bytes);
 }
 
 int store_run_end(struct store *s, int64_t run, double ended, int exit_status,
@@ -552,7 +576,10 @@ static int by_proc(const void *a, const void *b)
 	return (x->proc > y->proc) - (x->proc < y->proc);
 }
 
-/* Updates each process's peak and last tick once per batch, not per sample. */
+/* Updates a process's peak, with its last tick, once per batch and only
+ * when the peak rose: most batches of a steady process change nothing, and
+ * an UPDATE per process per second was half of memtided's writing.  Its
+ * last tick is written for certain when it ends (store_proc_end). */
 static int update_proc_peaks(struct store *s, const struct store_sample *v, size_t n)
 {
 	struct proc_peak *pk = malloc(n * sizeof *pk);
@@ -567,6 +594,7 @@ static int update_proc_peaks(struct store *s, const struct store_sample *v, size
 	while (i < n && !err) {
 		sqlite3_stmt *st = s->st[ST_PROC_PEAK];
 		struct proc_peak m = pk[i];
+		int64_t known;
 
 		for (; i < n && pk[i].proc == m.proc; i++) {
 			if (pk[i].pages > m.pages)
@@ -574,12 +602,37 @@ static int update_proc_peaks(struct store *s, const struct store_sample *v, size
 			if (pk[i].tick > m.tick)
 				m.tick = pk[i].tick;
 		}
+		if (idmap_get(&s->peaks, m.proc, &known) && m.pages <= known)
+			continue;
 		sqlite3_bind_int64(st, 1, m.proc);
 		sqlite3_bind_int64(st, 2, m.pages);
 		sqlite3_bind_int64(st, 3, m.tick);
-		err = step_done(s, st, "writing samples");
+		if (!(err = step_done(s, st, "writing samples")))
+			idmap_put(&s->peaks, m.proc, m.pages);
 	}
 	free(pk);
+	return err;
+}
+
+int store_begin(struct store *s)
+{
+	return exec_sql(s, "BEGIN IMMEDIATE", "starting a transaction");
+}
+
+void store_rollback(struct store *s)
+{
+	/* An error may have rolled the transaction back already: then
+	 * ROLLBACK fails, harmlessly. */
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	idmap_free(&s->peaks);
+}
+
+int store_commit(struct store *s)
+{
+	int err = exec_sql(s, "COMMIT", "committing");
+
+	if (err)
+		store_rollback(s);
 	return err;
 }
 
@@ -589,11 +642,13 @@ int store_append(struct store *s, int64_t run, const struct store_sample *v,
 		 size_t n)
 {
 	int64_t peak_pages = 0, tick_pages = 0, last_tick = -1;
+	/* Inside the caller's store_begin(), the caller commits. */
+	int own = sqlite3_get_autocommit(s->db);
 	int err;
 
 	if (n == 0)
 		return 0;
-	if ((err = exec_sql(s, "BEGIN IMMEDIATE", "writing samples")))
+	if (own && (err = exec_sql(s, "BEGIN IMMEDIATE", "writing samples")))
 		return err;
 	for (size_t i = 0; i < n; i++) {
 		sqlite3_stmt *st = s->st[ST_SAMPLE];
@@ -635,10 +690,11 @@ int store_append(struct store *s, int64_t run, const struct store_sample *v,
 		if ((err = step_done(s, st, "writing samples")))
 			goto out;
 	}
-	err = exec_sql(s, "COMMIT", "writing samples");
+	if (own)
+		err = exec_sql(s, "COMMIT", "writing samples");
 out:
-	if (err)
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	if (err && own)
+		store_rollback(s);
 	return err;
 }
 
@@ -698,9 +754,11 @@ int store_run_delete(struct store *s, int64_t run)
 		if ((err = exec_bound(s, sql[i], "deleting run", run, 0, 0)))
 			break;
 	if (err) {
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		store_rollback(s);
 		return err;
 	}
+	/* Its proc ids may be given again: forget their peaks. */
+	idmap_free(&s->peaks);
 	return exec_sql(s, "COMMIT", "deleting run");
 }
 

@@ -20,6 +20,8 @@
  *       cmdline: arguments joined by spaces, control and invalid UTF-8 bytes
  *       escaped; argv: the raw NUL-separated bytes.  peak_rss: pages, the
  *       highest sampled; hwm: bytes, the highest VmHWM (or ru_maxrss) seen.
+ *       last_tick: the last tick sampled once the process ended; while it
+ *       lives, at least the tick of its peak (written when the peak rises).
  *       (v2) name: what lists and charts call it ("gunicorn app:wsgi (venv
  *       myapp)"); interpreter/script/module/venv: its Python parts, NULL
  *       when not Python; uid; unit: its systemd unit; rule: the memtided
@@ -172,10 +174,19 @@ int store_mark_add(struct store *s, const struct store_mark *m, int64_t *id);
  * a marker. */
 int store_mark_end(struct store *s, int64_t mark, double end, int64_t mem_end);
 
-/* Appends n samples in one transaction, updating the run's sample count,
- * last tick, and the per-process and run peaks. */
+/* Appends n samples in one transaction (or in the caller's, see
+ * store_begin), updating the run's sample count, last tick, and the
+ * per-process and run peaks. */
 int store_append(struct store *s, int64_t run, const struct store_sample *v,
 		 size_t n);
+
+/* One transaction around the calls that follow until store_commit():
+ * a writer that adds, ends and appends in one commit, instead of one
+ * commit (and WAL write) each.  store_commit() rolls back when it fails;
+ * store_rollback() undoes the transaction after any error of a call in it. */
+int store_begin(struct store *s);
+int store_commit(struct store *s);
+void store_rollback(struct store *s);
 
 /* Ends a run: end time, exit status (-1 unknown), kernel peak (bytes, -1
  * unknown). */

@@ -16,7 +16,7 @@ from conftest import PY, prog, q, q1
 
 ROUNDS = int(os.environ.get("MEMTIDE_CRASH_ROUNDS", "30"))
 INTERVAL = 0.02  # -T of the writer
-HOLE = int(0.5 / INTERVAL)  # ticks in half a flush
+HOLE_S = 0.5  # half a flush, seconds
 
 
 def committed(db):
@@ -39,7 +39,9 @@ def check_sound(db, before):
     now = committed(db)
     for run, n in before.items():
         assert now.get(run, 0) >= n, f"run {run}: {n} samples committed, {now.get(run)} left"
-    for run, count, last in q(db, "SELECT id, samples, last_tick FROM run"):
+    for run, count, last, interval in q(db, "SELECT id, samples, last_tick, interval"
+                                            " FROM run"):
+        hole = round(HOLE_S / interval)
         # The run's counters were committed with its samples: they agree.
         assert count == now.get(run, 0), (run, count, now.get(run))
         for (proc,) in q(db, "SELECT id FROM proc WHERE run = ?", (run,)):
@@ -52,7 +54,7 @@ def check_sound(db, before):
             # ticks the machine was too busy to take are missing.
             first = q1(db, "SELECT first_tick FROM proc WHERE id = ?", (proc,))
             assert ticks[0] <= first + 1, (proc, first, ticks[:3])
-            holes = [(a, b) for a, b in zip(ticks, ticks[1:]) if b - a > HOLE]
+            holes = [(a, b) for a, b in zip(ticks, ticks[1:]) if b - a > hole]
             assert holes == [], (proc, holes)
             assert ticks[-1] <= last, (proc, ticks[-1], last)
     return now

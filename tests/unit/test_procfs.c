@@ -6,6 +6,8 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #define ROOT "tests/fixtures/proc"
 
@@ -145,4 +147,35 @@ TEST(handle_samples_fixture_and_refuses_zombie)
 	CHECK_EQ_INT(procfs_sample(&h, &r), -ESRCH);
 	procfs_close(&h);
 	CHECK_EQ_INT(procfs_open(&h, ROOT, 999), -ESRCH);
+}
+
+TEST(quick_sample_agrees_with_stat_and_ends_with_the_process)
+{
+	struct procfs_handle h;
+	struct procfs_reading full, quick;
+	siginfo_t si;
+	int pid, status;
+
+	/* Fixture trees have no CPU clock: the caller falls back to stat. */
+	CHECK_EQ_INT(procfs_open(&h, ROOT, 100), 0);
+	CHECK_EQ_INT(procfs_sample_quick(&h, &quick), -ENOTSUP);
+	procfs_close(&h);
+
+	CHECK_EQ_INT(procfs_open(&h, "/proc", (int)getpid()), 0);
+	CHECK_EQ_INT(procfs_sample(&h, &full), 0);
+	CHECK_EQ_INT(procfs_sample_quick(&h, &quick), 0);
+	CHECK_EQ_INT(quick.threads, full.threads);
+	CHECK(quick.rss_pages > 0 && quick.cpu_ns >= full.cpu_ns);
+	procfs_close(&h);
+
+	/* A zombie has no memory to measure; a reaped process is gone. */
+	if ((pid = fork()) == 0)
+		_exit(0);
+	CHECK(pid > 0);
+	CHECK_EQ_INT(procfs_open(&h, "/proc", pid), 0);
+	waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT);
+	CHECK_EQ_INT(procfs_sample_quick(&h, &quick), -ESRCH);
+	waitpid(pid, &status, 0);
+	CHECK_EQ_INT(procfs_sample_quick(&h, &quick), -ESRCH);
+	procfs_close(&h);
 }
