@@ -30,13 +30,16 @@ def test_kill_9_keeps_a_sound_database(mt, mt_popen, db, procs, tmp_path):
     assert ended is None  # the run never finished
     ticks = [r[0] for r in q(db, "SELECT tick FROM samples WHERE pid = ? ORDER BY t", (cmd_pid,))]
     # Flushes come at least every second: all but the last ~1.1 s is there.
-    assert len(ticks) >= (t_kill - started - 1.1) / 0.01, (len(ticks), t_kill - started)
+    # (Up to 3 % of ticks may have been skipped on a busy machine.)
+    assert len(ticks) >= 0.97 * (t_kill - started - 1.1) / 0.01, (len(ticks), t_kill - started)
     assert len(ticks) <= (t_kill - started) / 0.01 + 2
     assert len(set(ticks)) == len(ticks)
     assert all(b > a for a, b in zip(ticks, ticks[1:]))
-    # ...and they are the ticks from the start on, without holes.
+    # ...and they are the ticks from the start on, without holes: a lost
+    # write would leave a second's worth (100 ticks); a busy machine may
+    # skip a few ticks, never that many.
     assert ticks[0] <= 1
-    assert all(b - a <= 2 for a, b in zip(ticks, ticks[1:])), ticks
+    assert all(b - a <= 5 for a, b in zip(ticks, ticks[1:])), ticks
     # The run's own counters agree with the samples that made it to disk.
     assert nsamples == q1(db, "SELECT count(*) FROM samples")
 
