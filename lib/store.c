@@ -31,9 +31,9 @@ enum {
 };
 
 static const char *const stmt_sql[ST_COUNT] = {
-	[ST_SAMPLE] = "INSERT OR REPLACE INTO sample(proc, tick, rss, cpu, threads)"
+	[ST_SAMPLE] = "INSERT OR IGNORE INTO sample(proc, tick, rss, cpu, threads)"
 		      " VALUES (?, ?, ?, ?, ?)",
-	[ST_SAMPLE_MEM] = "INSERT OR REPLACE INTO sample_mem(proc, tick, pss, uss, swap)"
+	[ST_SAMPLE_MEM] = "INSERT OR IGNORE INTO sample_mem(proc, tick, pss, uss, swap)"
 			  " VALUES (?, ?, ?, ?, ?)",
 	[ST_RUN_PROGRESS] = "UPDATE run SET samples = samples + ?2, last_tick = ?3,"
 			    " peak_rss = max(coalesce(peak_rss, 0), ?4) WHERE id = ?1",
@@ -641,7 +641,7 @@ int store_commit(struct store *s)
 int store_append(struct store *s, int64_t run, const struct store_sample *v,
 		 size_t n)
 {
-	int64_t peak_pages = 0, tick_pages = 0, last_tick = -1;
+	int64_t peak_pages = 0, tick_pages = 0, last_tick = -1, added = 0;
 	/* Inside the caller's store_begin(), the caller commits. */
 	int own = sqlite3_get_autocommit(s->db);
 	int err;
@@ -667,6 +667,9 @@ int store_append(struct store *s, int64_t run, const struct store_sample *v,
 		sqlite3_bind_int(st, 5, v[i].threads);
 		if ((err = step_done(s, st, "writing samples")))
 			goto out;
+		/* A second sample of a process at one tick is not stored: the
+		 * run's count is of the rows there are. */
+		added += sqlite3_changes(s->db);
 		if (v[i].pss_kib >= 0) {
 			st = s->st[ST_SAMPLE_MEM];
 			sqlite3_bind_int64(st, 1, v[i].proc);
@@ -684,7 +687,7 @@ int store_append(struct store *s, int64_t run, const struct store_sample *v,
 		sqlite3_stmt *st = s->st[ST_RUN_PROGRESS];
 
 		sqlite3_bind_int64(st, 1, run);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)n);
+		sqlite3_bind_int64(st, 2, added);
 		sqlite3_bind_int64(st, 3, last_tick);
 		sqlite3_bind_int64(st, 4, peak_pages);
 		if ((err = step_done(s, st, "writing samples")))
