@@ -318,7 +318,9 @@ interval = 50ms
     ticks = ticks_of(d, pid)
     assert before > 0
     gaps = [y - x for x, y in zip(ticks, ticks[1:])]
-    assert max(gaps) <= 10, gaps  # 5 ticks apart; no hole of 3 s (300)
+    # 5 ticks apart, a few more where the machine was busy; a lost 3 s
+    # would be a hole of 300.
+    assert max(gaps) <= 50, gaps
     assert "dropped" not in d.stderr()
 
 
