@@ -171,7 +171,7 @@ static void zone_of(time_t t, char *buf, size_t len)
 		 labs(off) / 3600, labs(off) / 60 % 60);
 	/* Zones without an abbreviation name themselves "+0530". */
 	if (*name && *name != '+' && *name != '-')
-		snprintf(buf, len, "%s, %s", name, off_s);
+		snprintf(buf, len, "%.15s, %.15s", name, off_s);
 	else
 		snprintf(buf, len, "%s", off_s);
 }
