@@ -326,7 +326,8 @@ static int export_mprof(sqlite3 *db, FILE *f, int64_t run)
 				if (mem_push(&mem, t4(&r, cur), total))
 					goto out;
 			}
-			fwrite(chld.buf, 1, chld.len, f);
+			if (chld.len)
+				fwrite(chld.buf, 1, chld.len, f);
 			chld.len = 0;
 			total = 0;
 			have_mem = 0;

@@ -95,12 +95,22 @@ int discover_events_read(int fd, struct discover_event *v, size_t cap)
 		for (struct nlmsghdr *nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (size_t)n);
 		     nh = NLMSG_NEXT(nh, n)) {
 			struct cn_msg *cn = NLMSG_DATA(nh);
-			struct proc_event *ev = (struct proc_event *)cn->data;
+			struct proc_event evbuf, *ev = &evbuf;
 
 			if (nh->nlmsg_type == NLMSG_ERROR || nh->nlmsg_type == NLMSG_NOOP)
 				continue;
 			if (k >= cap)
 				break;
+			/* The event sits 4 bytes past an 8-byte boundary (after the
+			 * 20-byte cn_msg): copied out, not read in place. */
+			{
+				size_t have = nh->nlmsg_len > NLMSG_LENGTH(sizeof *cn)
+						      ? nh->nlmsg_len - NLMSG_LENGTH(sizeof *cn)
+						      : 0;
+
+				memset(&evbuf, 0, sizeof evbuf);
+				memcpy(&evbuf, cn->data, have < sizeof evbuf ? have : sizeof evbuf);
+			}
 			switch (ev->what) {
 			case PROC_EVENT_FORK:
 				/* Threads fork too (clone): only new processes. */

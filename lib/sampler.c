@@ -406,21 +406,27 @@ void sampler_end(struct sampler *s, struct sampler_proc *p)
 	procfs_close(&p->h);
 }
 
+static int forgettable(const struct sampler_proc *p)
+{
+	return !p->alive && p->end_reported;
+}
+
 size_t sampler_forget(struct sampler *s)
 {
 	size_t k = 0, gone = 0;
 
+	/* First, while every entry is still there: nobody keeps a pointer to
+	 * a parent about to be freed. */
+	for (size_t j = 0; j < s->n; j++)
+		if (s->v[j]->parent && forgettable(s->v[j]->parent))
+			s->v[j]->parent = NULL;
 	for (size_t i = 0; i < s->n; i++) {
 		struct sampler_proc *p = s->v[i];
 
-		if (p->alive || !p->end_reported) {
+		if (!forgettable(p)) {
 			s->v[k++] = p;
 			continue;
 		}
-		/* Children keep no pointer to a parent that is freed. */
-		for (size_t j = 0; j < s->n; j++)
-			if (s->v[j]->parent == p)
-				s->v[j]->parent = NULL;
 		free(p->exe);
 		free(p->argv);
 		free(p);

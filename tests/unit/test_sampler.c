@@ -84,3 +84,31 @@ TEST(reused_pid_ends_the_series)
 	CHECK_EQ_INT(sampler_alive(s), 0);
 	sampler_free(s);
 }
+
+/* Ended entries are freed, several in a row, and the rest stay usable
+ * (under check-asan a read of a freed entry is an error). */
+TEST(sampler_forget_frees_ended_entries)
+{
+	char root[] = "/tmp/memtide-proc-XXXXXX";
+	struct sampler *s;
+	struct sampler_proc *p[3];
+	struct sampler_reading r[4];
+	const int pids[3] = {100, 101, 102};
+
+	CHECK(mkdtemp(root) != NULL);
+	for (int i = 0; i < 3; i++)
+		CHECK_EQ_INT(copy_fixture(root, pids[i]), 0);
+	CHECK_EQ_INT(sampler_new(root, 0, SAMPLER_RSS, &s), 0);
+	for (int i = 0; i < 3; i++)
+		CHECK_EQ_INT(sampler_add_root(s, pids[i], &p[i]), 0);
+	for (int i = 0; i < 2; i++) {
+		sampler_end(s, p[i]);
+		p[i]->end_reported = 1;
+	}
+	CHECK_EQ_INT(sampler_forget(s), 2);
+	CHECK_EQ_INT(sampler_count(s), 1);
+	CHECK(sampler_get(s, 0) == p[2]);
+	CHECK_EQ_INT(sampler_tick(s, 5, p[2]->last_mono_ns + 1000000, r), 1);
+	CHECK_EQ_INT(r[0].proc->pid, 102);
+	sampler_free(s);
+}
