@@ -248,10 +248,13 @@ int main(int argc, char **argv)
 
 	if (!cfg)
 		return EXIT_FAIL;
-	if ((rc = parse_opts(argc, argv, &o)))
+	if ((rc = parse_opts(argc, argv, &o))) {
+		free(cfg);
 		return rc > 0 ? EXIT_OK : (fputs("Try 'memtided --help'.\n", stderr), EXIT_USAGE);
+	}
 	if ((rc = load_config(&o, cfg, err, sizeof err))) {
 		fprintf(stderr, "memtided: %s\n", rc == -ENOMEM ? "out of memory" : err);
+		free(cfg);
 		return EXIT_USAGE;
 	}
 	if (o.check) {
