@@ -45,5 +45,9 @@ void cli_json_string(FILE *f, const char *s);
 
 /* Prints "try 'memtide CMD --help'" after a usage error; returns EXIT_USAGE. */
 int cli_usage_error(const char *cmd);
+/* After getopt_long() returned opt ':' (a missing value) or '?' (an
+ * unknown option; its ':'-leading optstring asks for both): one line naming
+ * the option, then the --help hint.  Returns EXIT_USAGE. */
+int cli_option_error(const char *cmd, int opt, char **argv);
 
 #endif

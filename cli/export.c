@@ -577,12 +577,8 @@ int cmd_export(int argc, char **argv)
 		case 'h':
 			fputs(usage, stdout);
 			return EXIT_OK;
-		case ':':
-			cli_error("option '%s' needs a value", argv[optind - 1]);
-			return cli_usage_error("export");
 		default:
-			cli_error("unknown option '%s'", argv[optind - 1]);
-			return cli_usage_error("export");
+			return cli_option_error("export", c, argv);
 		}
 	}
 	if (fmt_arg) {

@@ -703,12 +703,8 @@ int cmd_import(int argc, char **argv)
 		case 'h':
 			fputs(usage, stdout);
 			return EXIT_OK;
-		case ':':
-			cli_error("option '%s' needs a value", argv[optind - 1]);
-			return cli_usage_error("import");
 		default:
-			cli_error("unknown option '%s'", argv[optind - 1]);
-			return cli_usage_error("import");
+			return cli_option_error("import", c, argv);
 		}
 	}
 	if (optind >= argc) {

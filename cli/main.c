@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +47,17 @@ int cli_usage_error(const char *cmd)
 {
 	fprintf(stderr, "Try 'memtide %s --help'.\n", cmd);
 	return EXIT_USAGE;
+}
+
+int cli_option_error(const char *cmd, int opt, char **argv)
+{
+	if (opt == ':')
+		cli_error("option '%s' needs a value", argv[optind - 1]);
+	else if (optopt)
+		cli_error("unknown option '-%c'", optopt);
+	else
+		cli_error("unknown option '%s'", argv[optind - 1]);
+	return cli_usage_error(cmd);
 }
 
 struct store *cli_open_store(const char *db_arg, enum store_mode mode)

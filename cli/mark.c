@@ -64,12 +64,8 @@ int cmd_mark(int argc, char **argv)
 		case 'h':
 			fputs(usage, stdout);
 			return EXIT_OK;
-		case ':':
-			cli_error("option '%s' needs a value", argv[optind - 1]);
-			return cli_usage_error("mark");
 		default:
-			cli_error("unknown option '%s'", argv[optind - 1]);
-			return cli_usage_error("mark");
+			return cli_option_error("mark", c, argv);
 		}
 	}
 	if (optind >= argc || !*argv[optind]) {

@@ -402,12 +402,8 @@ int cmd_query(int argc, char **argv)
 		case 'h':
 			fputs(usage, stdout);
 			return EXIT_OK;
-		case ':':
-			cli_error("option '%s' needs a value", argv[optind - 1]);
-			return cli_usage_error("query");
 		default:
-			cli_error("unknown option '%s'", argv[optind - 1]);
-			return cli_usage_error("query");
+			return cli_option_error("query", c, argv);
 		}
 	}
 	if (optind >= argc) {

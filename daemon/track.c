@@ -286,9 +286,10 @@ static void export_reading(struct tracker *t, struct tproc *tp,
 		log_warning("out of memory for the metrics of process %d", tp->pid);
 }
 
-static void push_sample(struct tracker *t, const struct sampler_reading *r, int64_t tick)
+/* A reading as the writer queues it (proc is the local id). */
+static struct store_sample sample_of(const struct sampler_reading *r, int64_t tick)
 {
-	struct store_sample s = {
+	return (struct store_sample){
 		.proc = r->proc->id,
 		.tick = tick,
 		.rss_pages = r->rss_pages,
@@ -298,6 +299,11 @@ static void push_sample(struct tracker *t, const struct sampler_reading *r, int6
 		.uss_kib = r->uss_kib,
 		.swap_kib = r->swap_kib,
 	};
+}
+
+static void push_sample(struct tracker *t, const struct sampler_reading *r, int64_t tick)
+{
+	struct store_sample s = sample_of(r, tick);
 
 	writer_push_samples(t->w, &s, 1);
 }
@@ -675,16 +681,7 @@ static void sample_group(struct tracker *t, struct group *g, int64_t tick, int64
 	for (size_t i = 0; i < n; i++) {
 		struct sampler_reading *r = &t->rd[i];
 
-		t->sb[i] = (struct store_sample){
-			.proc = r->proc->id,
-			.tick = tick,
-			.rss_pages = r->rss_pages,
-			.cpu_pm = r->cpu_pm,
-			.threads = r->threads,
-			.pss_kib = r->pss_kib,
-			.uss_kib = r->uss_kib,
-			.swap_kib = r->swap_kib,
-		};
+		t->sb[i] = sample_of(r, tick);
 		if (t->mx) {
 			struct tproc *tp = tp_of(t, r->proc->pid);
 

@@ -12,6 +12,7 @@ Every process a test starts is killed at teardown if it is still alive.
 """
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import time
@@ -48,6 +49,13 @@ def clean_env(home, **extra):
         else:
             env[k] = str(v)
     return env
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def q(db, sql, params=()):
@@ -121,6 +129,22 @@ def home(tmp_path):
     h = tmp_path / "home"
     h.mkdir()
     return h
+
+
+@pytest.fixture(scope="session")
+def memtided(build):
+    exe = build / "memtided"
+    if not os.access(exe, os.X_OK):
+        pytest.fail(f"{exe} is not built: run 'make build/memtided'")
+    return exe
+
+
+@pytest.fixture(scope="session")
+def plot_exe(build):
+    exe = build / "memtide-plot"
+    if not os.access(exe, os.X_OK):
+        pytest.fail(f"{exe} is not built: run 'make build/memtide-plot'")
+    return exe
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import socket
 import sqlite3
 import statistics
 import subprocess
-import threading
 import time
 import tempfile
 import uuid
@@ -17,14 +16,6 @@ from pathlib import Path
 import pytest
 
 from conftest import PY, alive, prog, q, q1, wait_for
-
-
-@pytest.fixture(scope="session")
-def memtided(build):
-    exe = build / "memtided"
-    if not os.access(exe, os.X_OK):
-        pytest.fail(f"{exe} is not built: run 'make build/memtided'")
-    return exe
 
 
 class Daemon:

@@ -11,7 +11,6 @@ import uuid
 
 from conftest import PY, prog, q1
 from test_crash_kill import ROUNDS, check_sound, kill_storm
-from test_daemon import memtided  # noqa: F401 (fixture)
 
 
 def test_kill_9_memtided_again_and_again(memtided, tmp_path, procs, env):

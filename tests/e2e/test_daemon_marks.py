@@ -9,7 +9,7 @@ import uuid
 from pathlib import Path
 
 from conftest import PY, prog, wait_for
-from test_daemon import Daemon, memtided, pidfile_of  # noqa: F401 (fixture)
+from test_daemon import Daemon, pidfile_of
 
 PYTHON_DIR = str(Path(__file__).resolve().parents[2] / "python")
 

@@ -2,20 +2,13 @@
 WAL), its log and its metrics page show command lines with passwords and
 tokens hidden, by the default rules and by a `redact =` line of the config,
 while the rest of the command line stays readable."""
-import socket
 import urllib.request
 import uuid
 
-from conftest import wait_for
-from test_daemon import Daemon, memtided, start_idle  # noqa: F401 (fixture)
+from conftest import free_port, wait_for
+from test_daemon import Daemon, start_idle
 
 SECRETS = ["hunter2", "abc123tok", "s3cr3tpw", "corp-pin-4242"]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_secrets_never_reach_database_log_or_metrics(memtided, tmp_path, procs, env):

@@ -6,7 +6,6 @@ memtided serves."""
 import json
 import re
 import shutil
-import socket
 import subprocess
 import urllib.request
 import uuid
@@ -14,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import wait_for
-from test_daemon import Daemon, memtided, start_idle  # noqa: F401 (fixture)
+from conftest import free_port, wait_for
+from test_daemon import Daemon, start_idle
 
 ROOT = Path(__file__).resolve().parents[2]
 PROM = ROOT / "examples" / "prometheus"
@@ -61,9 +60,7 @@ def queried_metrics():
 
 
 def test_dashboard_and_alerts_query_what_memtided_serves(memtided, tmp_path, procs, env):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     tag = uuid.uuid4().hex[:8]
     start_idle(procs, tmp_path, "fleet", f"fleet-{tag}")
     d = Daemon(memtided, tmp_path, procs, env, f"""\

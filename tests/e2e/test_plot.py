@@ -169,14 +169,6 @@ def svg_series(svg):
 
 # --- running ---------------------------------------------------------------
 
-@pytest.fixture(scope="session")
-def plot_exe(build):
-    exe = build / "memtide-plot"
-    if not os.access(exe, os.X_OK):
-        pytest.fail(f"{exe} is not built: run 'make build/memtide-plot'")
-    return exe
-
-
 @pytest.fixture
 def plot(plot_exe, env):
     """plot(*args, cwd=None) runs memtide-plot; returns (rc, stdout, stderr)."""

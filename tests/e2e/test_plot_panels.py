@@ -4,7 +4,6 @@ trend, markers, flame bars, themes and resolution, and the errors of all of
 that.  Databases are written with SQL inserts (plotdb.py); images are checked
 by what is in them: the <text> elements and paths of the SVG, PNG pixels."""
 import html
-import os
 import re
 import subprocess
 
@@ -16,14 +15,6 @@ from test_plot import BLUE, INK, VERMILLION, near, pixels_of, png_read, svg_seri
 
 BG_DARK = (0x1C, 0x1E, 0x22)
 SKY = (0x56, 0xB4, 0xE9)  # the first series colour of the dark theme
-
-
-@pytest.fixture(scope="session")
-def plot_exe(build):
-    exe = build / "memtide-plot"
-    if not os.access(exe, os.X_OK):
-        pytest.fail(f"{exe} is not built: run 'make build/memtide-plot'")
-    return exe
 
 
 @pytest.fixture

@@ -4,30 +4,18 @@ Prometheus on 127.0.0.1 scraping it every second.  What Prometheus then
 answers for a tracked Python process's memory matches, within 5 %, what
 memtided wrote into its database for the same moment.
 
-Skipped while build/memtided is not built (the daemon lives on its own
-branch until it is merged); everything else it needs is in `make deps`.
+Everything it needs is installed by `make deps`.
 """
 import json
-import os
 import shutil
 import signal
-import socket
 import subprocess
-import time
 import urllib.parse
 import urllib.request
 
 import pytest
 
-from conftest import MiB, PY, prog, q, wait_for
-
-
-@pytest.fixture
-def memtided(build):
-    exe = build / "memtided"
-    if not os.access(exe, os.X_OK):
-        pytest.skip(f"{exe} is not built yet (the daemon branch adds it)")
-    return exe
+from conftest import MiB, PY, free_port, prog, q, wait_for
 
 
 @pytest.fixture(scope="session")
@@ -36,12 +24,6 @@ def prometheus():
     if not exe:
         pytest.fail("prometheus is not installed: run 'make deps'")
     return exe
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def http_get(url, timeout=5):
