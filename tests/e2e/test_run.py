@@ -58,12 +58,13 @@ def test_samples_count_and_timing(mt, db):
     # skipped, never taken late: every sample sits on the 10 ms grid, and a
     # gap is a whole number of ticks.  On a quiet machine none is skipped;
     # the bounds leave room for a loaded one (CI runners, parallel builds;
-    # a VM here once skipped 8 % in the middle of the full suite).
+    # a VM here once skipped 8 % in the middle of the full suite, and
+    # once stalled 70 ms).
     assert abs(n - expected) <= 0.1 * expected, (n, expected)
     ts = [r[0] for r in rows]
     diffs = [b - a for a, b in zip(ts, ts[1:])]
     assert abs(statistics.median(diffs) - 0.01) < 1e-6
-    assert max(diffs) <= 0.05 + 1e-6, max(diffs)
+    assert max(diffs) <= 0.2 + 1e-6, max(diffs)  # a lost flush would be 1 s
     assert min(diffs) > 0
     assert all(abs(d / 0.01 - round(d / 0.01)) < 1e-3 for d in diffs)
     assert sum(1 for d in diffs if d > 0.015) <= 0.1 * len(diffs)
