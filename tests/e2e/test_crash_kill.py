@@ -34,6 +34,11 @@ def check_sound(db, before):
     """Asserts what must hold after a crash; before: committed() just before
     it.  Returns {run: samples} as it is now."""
     assert q(db, "PRAGMA integrity_check") == [("ok",)]
+    if q1(db, "SELECT count(*) FROM sqlite_schema") == 0:
+        # Killed between creating the (0640) file and writing the schema:
+        # an empty database, which the next writer migrates.
+        assert before == {}
+        return {}
     assert q(db, "PRAGMA foreign_key_check") == []
     assert q1(db, "SELECT count(*) FROM sample WHERE proc NOT IN (SELECT id FROM proc)") == 0
     now = committed(db)
