@@ -10,6 +10,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+long procfs_page_size(void)
+{
+	static long size;
+
+	if (!size) {
+		size = sysconf(_SC_PAGESIZE);
+		if (size <= 0)
+			size = 4096;
+	}
+	return size;
+}
+
 long procfs_hz(void)
 {
 	static long hz;

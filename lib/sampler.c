@@ -320,6 +320,10 @@ static void read_rollup(struct sampler *s, struct sampler_proc *p, int64_t now_n
 	r->pss_kib = ro.pss_kib;
 	r->uss_kib = ro.uss_kib;
 	r->swap_kib = ro.swap_kib;
+	/* RSS from the same snapshot, so that USS <= PSS <= RSS holds in the
+	 * sample even while the process grows between the two reads. */
+	if (ro.rss_kib > 0)
+		r->rss_pages = ro.rss_kib * 1024 / procfs_page_size();
 }
 
 static int32_t lifetime_cpu_pm(const struct sampler_proc *p, uint64_t cpu_ns)
@@ -372,9 +376,9 @@ static int sample_one(struct sampler *s, struct sampler_proc *p, int64_t tick,
 	read_rollup(s, p, now_ns, r);
 	p->last_cpu_ns = pr.cpu_ns;
 	p->last_mono_ns = now_ns;
-	p->rss_pages = pr.rss_pages;
-	if (pr.rss_pages > p->peak_pages)
-		p->peak_pages = pr.rss_pages;
+	p->rss_pages = r->rss_pages;
+	if (r->rss_pages > p->peak_pages)
+		p->peak_pages = r->rss_pages;
 	if (p->first_tick < 0)
 		p->first_tick = tick;
 	p->last_tick = tick;

@@ -94,5 +94,7 @@ long procfs_uid(const char *root, int pid);
 
 /* Clock ticks per second (sysconf(_SC_CLK_TCK)), cached. */
 long procfs_hz(void);
+/* Bytes per page (the unit of statm), cached. */
+long procfs_page_size(void);
 
 #endif
