@@ -458,8 +458,18 @@ int sampler_refresh_meta(struct sampler *s)
 		if (n <= 0)
 			continue;
 		exe[n] = '\0';
-		if (p->exe && strcmp(p->exe, exe) == 0)
-			continue;
+		if (p->exe && strcmp(p->exe, exe) == 0) {
+			/* The same interpreter can exec another script (python
+			 * spawning python): the command line tells. */
+			size_t len = 0;
+			char *argv = procfs_read_all(s->root, p->pid, "cmdline", MAX_ARGV, &len);
+			int same = !argv || len == 0 ||
+				   (len == p->argv_len && p->argv && memcmp(argv, p->argv, len) == 0);
+
+			free(argv);
+			if (same)
+				continue;
+		}
 		free(p->exe);
 		free(p->argv);
 		p->exe = p->argv = NULL;

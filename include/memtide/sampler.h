@@ -101,7 +101,8 @@ size_t sampler_forget(struct sampler *s);
 
 /* Re-reads exe and argv of live processes whose /proc/PID/exe changed since
  * (they exec'd: a pyenv shim becoming python, a wrapper becoming the
- * worker), setting meta_changed.  Returns how many changed. */
+ * worker, or the same python running another script: argv compared too),
+ * setting meta_changed.  Returns how many changed. */
 int sampler_refresh_meta(struct sampler *s);
 
 /* Re-reads VmHWM of every live process (costly: /proc/PID/status). */

@@ -38,7 +38,7 @@ def test_kill_9_keeps_a_sound_database(mt, mt_popen, db, procs, tmp_path):
     # ...and they are the ticks from the start on, without holes: a lost
     # write would leave a second's worth (100 ticks); a busy machine (or an
     # ASan build) may skip some ticks, never that many.
-    assert ticks[0] <= 1
+    assert ticks[0] <= 20
     assert all(b - a <= 20 for a, b in zip(ticks, ticks[1:])), ticks
     # The run's own counters agree with the samples that made it to disk.
     assert nsamples == q1(db, "SELECT count(*) FROM samples")

@@ -2,6 +2,7 @@
 command itself measured (its own /proc/self/status, its own clock)."""
 import json
 import os
+import re
 import shlex
 import signal
 import statistics
@@ -41,11 +42,7 @@ def test_samples_count_and_timing(mt, db):
     """10 s at -T 0.01: ~1000 samples, evenly spaced, and each sample's t is
     the real time it was taken: the 8 MiB steps the program makes at known
     times show up in the samples at those times, even at the end (no drift)."""
-    # memtide run commits on its sampling thread: the earlier tests' dirty
-    # pages being written back meanwhile stalled it (18 % of ticks lost in
-    # the full suite, none alone).  Start from a quiet disk.
-    os.sync()
-    rc, out, err = mt("run", "-q", "--db", db, "-T", "0.01", "--",
+    rc, out, err = mt("run", "--db", db, "-T", "0.01", "--",
                       PY, prog("staircase.py"), 9, 8, timeout=40)
     assert rc == 0, err
     truth = only_json(out)[0]
@@ -58,20 +55,22 @@ def test_samples_count_and_timing(mt, db):
     # The command ran from memtide's tick 0 to its own end time.
     expected = (truth["end"] - started) / 0.01
     assert 990 <= expected <= 1100, expected
-    # A tick memtide could not take in time (the machine busy elsewhere) is
-    # skipped, never taken late: every sample sits on the 10 ms grid, and a
-    # gap is a whole number of ticks.  On a quiet machine none is skipped;
-    # the bounds leave room for a loaded one (CI runners, parallel builds;
-    # a VM here once skipped 8 % in the middle of the full suite, and
-    # once stalled 70 ms).
-    assert abs(n - expected) <= 0.1 * expected, (n, expected)
+    # A tick memtide could not take in time (the VM's CPU stolen, a disk
+    # stall: seen here up to 18 % in the full suite) is skipped, never taken
+    # late, and reported: every sample sits on the 10 ms grid, a gap is a
+    # whole number of ticks, and the holes add up to the count memtide
+    # reports, so every tick is accounted for.
+    m = re.search(r"memtide: (\d+) ticks skipped", err)
+    skipped = int(m.group(1)) if m else 0
+    assert abs(n + skipped - expected) <= 0.01 * expected, (n, skipped, expected)
+    assert skipped <= 0.3 * expected, (skipped, expected)
     ts = [r[0] for r in rows]
     diffs = [b - a for a, b in zip(ts, ts[1:])]
     assert abs(statistics.median(diffs) - 0.01) < 1e-6
-    assert max(diffs) <= 0.2 + 1e-6, max(diffs)  # a lost flush would be 1 s
     assert min(diffs) > 0
     assert all(abs(d / 0.01 - round(d / 0.01)) < 1e-3 for d in diffs)
-    assert sum(1 for d in diffs if d > 0.015) <= 0.1 * len(diffs)
+    holes = sum(round(d / 0.01) - 1 for d in diffs)
+    assert abs(holes - skipped) <= 2, (holes, skipped)
     # Each step: the first sample that shows it was taken between the moment
     # the program started touching and one interval (plus jitter) after it
     # finished.
@@ -335,8 +334,9 @@ def test_summary_line_unless_quiet(mt, db):
     rc, out, err = mt("run", "--db", db, "-T", "0.02", "--",
                       PY, prog("alloc_hold.py"), 40, 0.3)
     assert rc == 0
+    # One line; a second only when ticks had to be skipped (it says so).
     lines = err.splitlines()
-    assert len(lines) == 1, err
+    assert len(lines) == 1 or (len(lines) == 2 and "ticks skipped" in lines[1]), err
     peak = q1(db, "SELECT peak_rss FROM runs")
     assert lines[0].startswith("memtide: run 1")
     assert f"{peak / MiB:.1f} MiB" in lines[0], (lines[0], peak / MiB)
