@@ -46,8 +46,13 @@ static int take_u64(const char **p, const char *end, uint64_t *v)
 		s++;
 	if (s >= end || *s < '0' || *s > '9')
 		return -EINVAL;
-	while (s < end && *s >= '0' && *s <= '9')
-		x = x * 10 + (uint64_t)(*s++ - '0');
+	while (s < end && *s >= '0' && *s <= '9') {
+		uint64_t d = (uint64_t)(*s++ - '0');
+
+		if (x > (UINT64_MAX - d) / 10)
+			return -ERANGE; /* no /proc number is that long */
+		x = x * 10 + d;
+	}
 	*v = x;
 	*p = s;
 	return 0;
@@ -122,7 +127,8 @@ int procfs_parse_statm(const char *buf, size_t len, int64_t *rss_pages)
 	const char *p = buf, *end = buf + len;
 	uint64_t size, rss;
 
-	if (take_u64(&p, end, &size) || take_u64(&p, end, &rss))
+	if (take_u64(&p, end, &size) || take_u64(&p, end, &rss) ||
+	    rss > (UINT64_C(1) << 60))
 		return -EINVAL;
 	*rss_pages = (int64_t)rss;
 	return 0;
@@ -142,7 +148,10 @@ static int find_kib(const char *buf, size_t len, const char *key, int64_t *v)
 		if ((size_t)(eol - p) > klen && memcmp(p, key, klen) == 0) {
 			const char *q = p + klen;
 
-			if (take_u64(&q, eol, &x))
+			/* No real KiB count comes near 2^60 (an exbibyte); a
+			 * bigger one is garbage, and sums of two must not
+			 * overflow. */
+			if (take_u64(&q, eol, &x) || x > (UINT64_C(1) << 60))
 				return -EINVAL;
 			*v = (int64_t)x;
 			return 0;

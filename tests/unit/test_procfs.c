@@ -179,3 +179,24 @@ TEST(quick_sample_agrees_with_stat_and_ends_with_the_process)
 	CHECK_EQ_INT(procfs_sample_quick(&h, &quick), -ESRCH);
 	procfs_close(&h);
 }
+
+/* Numbers too long for 64 bits, or KiB counts beyond any machine, are
+ * refused rather than wrapped (found by fuzz_procfs_rollup). */
+TEST(huge_numbers_are_refused)
+{
+	static const char rollup[] =
+		"55aef4575000-7ffc0 ---p 00000000 00:00 0 [rollup]\n"
+		"Rss:           307200 kB\n"
+		"Pss:          0 kB\n"
+		"Private_Clean:88888888888888888888888888888888888 kB\n"
+		"Private_Dirty:8888888888888888888 kB\n";
+	static const char big[] =
+		"Rss: 1 kB\nPss: 1 kB\nPrivate_Clean: 9223372036854775807 kB\n"
+		"Private_Dirty: 9223372036854775807 kB\n";
+	struct procfs_rollup r;
+	int64_t rss;
+
+	CHECK(procfs_parse_rollup(rollup, sizeof rollup - 1, &r) < 0);
+	CHECK(procfs_parse_rollup(big, sizeof big - 1, &r) < 0);
+	CHECK(procfs_parse_statm("1 99999999999999999999999 0", 27, &rss) < 0);
+}
