@@ -98,7 +98,7 @@ int exporter_start(const char *addr, struct exporter **out);
 struct metrics *exporter_metrics(struct exporter *e);
 int exporter_port(const struct exporter *e);
 /* Renders the page now and makes it the one served. */
-void exporter_publish(struct exporter *e, struct writer *w);
+void exporter_publish(struct exporter *e, struct writer *w, uint64_t missed);
 void exporter_stop(struct exporter *e);
 
 /* ---- track.c */
@@ -131,5 +131,8 @@ void tracker_read_hwm(struct tracker *t);
 /* Ends every tracked process at Unix time ended (shutdown). */
 void tracker_end_all(struct tracker *t, double ended);
 size_t tracker_count(const struct tracker *t);
+/* Samples given up because memtided woke up later than a whole interval
+ * (a busy machine): the sample is taken late instead, once. */
+uint64_t tracker_missed(const struct tracker *t);
 
 #endif

@@ -48,7 +48,7 @@ int exporter_port(const struct exporter *e)
 	return httpd_port(e->h);
 }
 
-void exporter_publish(struct exporter *e, struct writer *w)
+void exporter_publish(struct exporter *e, struct writer *w, uint64_t missed)
 {
 	struct writer_stats ws;
 	struct metrics_counters c;
@@ -60,6 +60,7 @@ void exporter_publish(struct exporter *e, struct writer *w)
 		.samples_taken = ws.written + ws.queued + ws.dropped,
 		.samples_written = ws.written,
 		.samples_dropped = ws.dropped,
+		.samples_missed = missed,
 	};
 	if (metrics_render(e->m, &c, (double)ticker_now_real() / 1e9, &page, &len) ||
 	    httpd_publish(e->h, page, len))

@@ -151,11 +151,19 @@ static void share_with_group(const char *db)
 	}
 }
 
-static void status(struct tracker *t, struct writer *w, uint64_t *dropped_seen)
+static void status(struct tracker *t, struct writer *w, uint64_t *dropped_seen,
+		   uint64_t *missed_seen)
 {
 	struct writer_stats ws;
+	uint64_t missed = tracker_missed(t);
 
 	writer_get_stats(w, &ws);
+	if (missed > *missed_seen) {
+		log_notice("%llu samples missed: memtided woke up late (a busy"
+			   " machine)",
+			   (unsigned long long)(missed - *missed_seen));
+		*missed_seen = missed;
+	}
 	if (ws.dropped > *dropped_seen) {
 		log_warning("%llu samples dropped: the database is not keeping up (queue"
 			    " full, %llu queued)",
@@ -164,9 +172,10 @@ static void status(struct tracker *t, struct writer *w, uint64_t *dropped_seen)
 		*dropped_seen = ws.dropped;
 	}
 	notify("STATUS=tracking %zu processes; %llu samples written, %llu queued,"
-	       " %llu dropped%s",
+	       " %llu dropped, %llu missed%s",
 	       tracker_count(t), (unsigned long long)ws.written,
 	       (unsigned long long)ws.queued, (unsigned long long)ws.dropped,
+	       (unsigned long long)missed,
 	       ws.failing ? "; database not writable" : "");
 }
 
@@ -243,7 +252,7 @@ int main(int argc, char **argv)
 	char err[512], *command = NULL;
 	const char *db;
 	int64_t run, t0, next_scan, next_status, next_wd, next_hwm, next_pub = INT64_MAX, wd_ns;
-	uint64_t dropped_seen = 0, lost;
+	uint64_t dropped_seen = 0, missed_seen = 0, lost;
 	int rc, code = EXIT_FAIL, efd;
 
 	if (!cfg)
@@ -355,7 +364,7 @@ int main(int argc, char **argv)
 	log_info("run %lld in %s: %zu rule%s, tracking %zu processes", (long long)run, db,
 		 cfg->nrules, cfg->nrules == 1 ? "" : "s", tracker_count(t));
 	notify("READY=1\nMAINPID=%d", (int)getpid());
-	status(t, w, &dropped_seen);
+	status(t, w, &dropped_seen, &missed_seen);
 
 	wd_ns = notify_watchdog_ns();
 	next_scan = ticker_now_mono() + scan_period(cfg, efd);
@@ -381,7 +390,7 @@ int main(int argc, char **argv)
 			next_scan = now + scan_period(cfg, efd);
 		}
 		if (now >= next_status) {
-			status(t, w, &dropped_seen);
+			status(t, w, &dropped_seen, &missed_seen);
 			next_status = now + cfg->scan_ns;
 		}
 		tracker_tick(t, now);
@@ -390,7 +399,7 @@ int main(int argc, char **argv)
 			next_wd = now + wd_ns;
 		}
 		if (now >= next_pub) {
-			exporter_publish(ex, w);
+			exporter_publish(ex, w, tracker_missed(t));
 			next_pub = now + PUBLISH_NS;
 		}
 		if (now >= next_hwm) {
@@ -411,6 +420,7 @@ int main(int argc, char **argv)
 			tracker_marks(t, ms);
 	}
 
+	status(t, w, &dropped_seen, &missed_seen); /* what the last period missed */
 	notify("STOPPING=1");
 	log_info("stopping: writing what is queued");
 	tracker_end_all(t, (double)ticker_now_real() / 1e9);

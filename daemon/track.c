@@ -71,6 +71,7 @@ struct tracker {
 	size_t rd_cap;
 	struct store_sample *sb;
 	size_t tracked;
+	uint64_t missed; /* samples given up: memtided woke up too late */
 	int self;
 	struct metrics *mx; /* the metrics page, or NULL */
 	struct redact *redact; /* hides secrets of every argv before it goes on */
@@ -187,6 +188,11 @@ void tracker_free(struct tracker *t)
 size_t tracker_count(const struct tracker *t)
 {
 	return t->tracked;
+}
+
+uint64_t tracker_missed(const struct tracker *t)
+{
+	return t->missed;
 }
 
 static int64_t tick_now(const struct tracker *t, int64_t now_ns)
@@ -721,7 +727,10 @@ void tracker_tick(struct tracker *t, int64_t now_ns)
 		if (tick < g->next_due)
 			continue;
 		/* A late wake-up samples now, at the tick it is, rather than
-		 * pretend it was on time; the next one is back on the grid. */
+		 * pretend it was on time; the next one is back on the grid.
+		 * The grid points passed over are samples missed, counted. */
+		t->missed += (uint64_t)((tick - g->next_due) / g->period) *
+			     sampler_alive(g->sm);
 		sample_group(t, g, tick, now_ns);
 		g->next_due = (tick / g->period + 1) * g->period;
 	}

@@ -347,9 +347,9 @@ static void *writer_main(void *arg)
 		pthread_mutex_lock(&w->mu);
 		if (err) {
 			if (!w->failing)
-				log_warning("cannot write to the database (holding samples in"
-					    " memory, retrying): %s",
-					    sqlite3_errmsg(store_db(w->st)));
+				log_warning("cannot write to the database (holding %zu"
+					    " samples in memory, retrying): %s",
+					    w->samples, store_errmsg(w->st));
 			w->failing = 1;
 			if (w->stop && now >= w->stop_deadline) {
 				w->lost = w->samples;

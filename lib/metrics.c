@@ -585,6 +585,10 @@ int metrics_render(struct metrics *m, const struct metrics_counters *c,
 	       "Samples dropped because the database could not keep up.");
 	buf_printf(&b, "memtide_samples_dropped_total %llu\n",
 		   (unsigned long long)c->samples_dropped);
+	family(&b, "memtide_samples_missed_total", "counter",
+	       "Samples not taken because memtided woke up too late (a busy machine).");
+	buf_printf(&b, "memtide_samples_missed_total %llu\n",
+		   (unsigned long long)c->samples_missed);
 	self(&b, m);
 
 	if (b.oom) {
