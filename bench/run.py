@@ -16,9 +16,12 @@ Sections:
      psutil (bench/sampler_floor batch, bench/psutil_batch.py).
   b. `memtide attach` and `mprof attach` on one sleeping Python process, both
      at -T 0.01 for 10 s, concurrently: CPU, samples, drift, intervals, RSS.
-  c. `memtide plot` and `mprof plot` of the same 1M- and 100k-sample series;
-     memtide plot alone on 10M samples (raw) and on a year of memtided
-     history (per-minute rollups), with its peak RSS.
+  c. `memtide plot` and `mprof plot` of the same 1M- and 100k-sample mprof
+     files (memtide's side imported by `memtide import`, which writes the
+     per-second buckets memtide run writes); memtide plot alone on 10M
+     samples as recorded (with buckets) and without buckets (every row read,
+     as for a file from before schema v3), and on a year of memtided history
+     (per-minute rollups), with its peak RSS.
   d. `memtide import` of a 1M-line mprof file (MEM, CHLD, FUNC): lines a
      second, and `memtide export` of it back, compared byte for byte.
   e. memtided tracking N sleeping Python processes (one Python that forks
@@ -563,56 +566,37 @@ def series(n, seed=1):
         yield i, pages, rnd.randint(0, 1000), 1 + (i // 100000) % 4
 
 
-def make_plot_data(ctx, sizes):
-    """One database with a run per size (the real schema, made by memtide
-    itself) and one mprof .dat per size, of the same series."""
-    db = os.path.join(ctx.tmp, "plot.db")
-    subprocess.run([ctx.memtide, "run", "--db", db, "-q", "--", PY, "-c", "pass"],
-                   check=True, timeout=60)
-    con = sqlite3.connect(db)
-    runs, dats = {}, {}
+def write_series_dat(path, n, cmd):
+    """series(n) as mprof writes it: MEM lines, MiB and Unix time, 10 ms
+    apart."""
     page, interval, started = 4096, 0.01, 1713264000.0
+    with open(path, "w") as f:
+        f.write("CMDLINE %s\n" % cmd)
+        w = f.write
+        for tick, pages, _, _ in series(n):
+            w("MEM %.6f %.4f\n" % (pages * page / MIB, started + tick * interval))
+
+
+def make_plot_data(ctx, sizes):
+    """One mprof .dat per size, and one database with each imported by
+    `memtide import` (its samples and their per-second buckets): each tool
+    plots the same file, through its own way in."""
+    db = os.path.join(ctx.tmp, "plot.db")
+    runs, dats, secs = {}, {}, {}
     for n in sizes:
-        cmd = "python3 leaky_worker.py --samples %d" % n
-        cur = con.execute(
-            "INSERT INTO run(kind, command, label, started, ended, interval, page_size, "
-            "backend, samples, last_tick, exit_status) VALUES ('run', ?, 'bench', ?, ?, ?, ?, "
-            "'rss', ?, ?, 0)", (cmd, started, started + n * interval, interval, page, n, n - 1))
-        run = cur.lastrowid
-        cur = con.execute(
-            "INSERT INTO proc(run, pid, ppid, start_ticks, started, ended, first_tick, "
-            "last_tick, exe, cmdline, argv) VALUES (?, 4242, 1, 123456, ?, ?, 0, ?, "
-            "'/usr/bin/python3', ?, ?)",
-            (run, started, started + n * interval, n - 1, cmd, cmd.replace(" ", "\0").encode()))
-        proc = cur.lastrowid
-        peak = 0
         dat = os.path.join(ctx.tmp, "plot-%d.dat" % n)
-        with open(dat, "w") as f:
-            f.write("CMDLINE %s\n" % cmd)
-            rows = []
-            for tick, pages, cpu, thr in series(n):
-                peak = max(peak, pages)
-                rows.append((proc, tick, pages, cpu, thr))
-                f.write("MEM %.6f %.4f\n" % (pages * page / MIB, started + tick * interval))
-                if len(rows) == 100000:
-                    con.executemany("INSERT INTO sample(proc, tick, rss, cpu, threads) "
-                                    "VALUES (?, ?, ?, ?, ?)", rows)
-                    rows = []
-            if rows:
-                con.executemany("INSERT INTO sample(proc, tick, rss, cpu, threads) "
-                                "VALUES (?, ?, ?, ?, ?)", rows)
-        con.execute("UPDATE proc SET peak_rss = ?, hwm = ? WHERE id = ?", (peak, peak * page, proc))
-        con.execute("UPDATE run SET peak_rss = ?, kernel_peak_rss = ? WHERE id = ?",
-                    (peak, peak * page, run))
-        con.commit()
-        runs[n], dats[n] = run, dat
-    got = {n: con.execute("SELECT count(*) FROM samples WHERE run = ?", (runs[n],)).fetchone()[0]
-           for n in sizes}
-    con.close()
-    for n in sizes:
-        if got[n] != n:
-            raise RuntimeError("plot db: run %d has %d samples, wanted %d" % (runs[n], got[n], n))
-    return db, runs, dats
+        write_series_dat(dat, n, "python3 leaky_worker.py --samples %d" % n)
+        t0 = time.monotonic()
+        subprocess.run([ctx.memtide, "import", "-q", "--db", db, dat], check=True, timeout=600)
+        secs[n] = time.monotonic() - t0
+        con = sqlite3.connect(db)
+        runs[n] = con.execute("SELECT max(run) FROM runs").fetchone()[0]
+        got = con.execute("SELECT count(*) FROM samples WHERE run = ?", (runs[n],)).fetchone()[0]
+        con.close()
+        if got != n:
+            raise RuntimeError("plot db: run %d has %d samples, wanted %d" % (runs[n], got, n))
+        dats[n] = dat
+    return db, runs, dats, secs
 
 
 def section_plot(ctx):
@@ -626,11 +610,11 @@ def section_plot(ctx):
                    ">= 25x", None)
         ctx.say()
         return
-    t0 = time.monotonic()
-    db, runs, dats = make_plot_data(ctx, sizes)
-    ctx.say("   (data made in %.1f s: %s, %.1f MB; .dat %s)"
-            % (time.monotonic() - t0, os.path.basename(db), os.path.getsize(db) / 1e6,
-               ", ".join("%.1f MB" % (os.path.getsize(d) / 1e6) for d in dats.values())))
+    db, runs, dats, secs = make_plot_data(ctx, sizes)
+    ctx.say("   (the .dat files, %s, imported by memtide import in %s: %s, %.1f MB)"
+            % (", ".join("%.1f MB" % (os.path.getsize(d) / 1e6) for d in dats.values()),
+               ", ".join("%.2f s" % secs[n] for n in sizes), os.path.basename(db),
+               os.path.getsize(db) / 1e6))
     env = dict(os.environ, MPLBACKEND="Agg")
     res = {}
     rows = []
@@ -910,7 +894,19 @@ def plot_scale(ctx, n):
     db, run, since, until = make_big_data(ctx, n)
     ctx.say("   (%s samples and a year of rollups made in %.1f s, %.0f MB)"
             % ("{:,}".format(n), time.monotonic() - t0, os.path.getsize(db) / 1e6))
-    cases = [("%dM raw samples" % (n // 1000000), [str(run)]),
+    dat = os.path.join(ctx.tmp, "big.dat")
+    write_series_dat(dat, n, "python3 big.py")
+    t0 = time.monotonic()
+    subprocess.run([ctx.memtide, "import", "-q", "--db", db, dat], check=True, timeout=900)
+    ctx.say("   (the same size as an mprof file, %.0f MB, imported by memtide import in %.1f s)"
+            % (os.path.getsize(dat) / 1e6, time.monotonic() - t0))
+    os.unlink(dat)
+    con = sqlite3.connect(db)
+    imported = con.execute("SELECT max(run) FROM runs").fetchone()[0]
+    con.close()
+    m = n // 1000000
+    cases = [("%dM samples, as recorded (with buckets)" % m, [str(imported)]),
+             ("%dM samples, no buckets (every row read)" % m, [str(run)]),
              ("1 year of rollups (525,600 minutes)",
               ["--pid", "777", "--since", "@%d" % since, "--until", "@%d" % until])]
     rows = []
@@ -930,7 +926,7 @@ def plot_scale(ctx, n):
                      "%.3f" % med([x["cpu_s"] for x in xs]),
                      "%.1f" % (max(x["maxrss_kib"] for x in xs) / 1024)])
         ctx.raw.setdefault("plot_scale", {})[name] = xs
-        if name.endswith("raw samples"):
+        if name.endswith("(with buckets)"):
             ctx.target("c. memtide plot of %s, wall time" % name, "%.2f s" % w, "< 1 s", w < 1)
     ctx.say(table(rows, ["memtide-plot", "wall s (median)", "range", "CPU s", "peak MiB"]))
 

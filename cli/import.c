@@ -27,6 +27,7 @@
 
 #define IMPORT_TICK_S 1e-5
 #define TICKS_PER_STEP 10 /* ticks per 1e-4 s, mprof's time step */
+#define AGG_TICKS store_agg_ticks(IMPORT_TICK_S) /* sample_agg: a second */
 #define DUP_MAX 5
 /* Samples per INSERT: one statement step per row costs more than the
  * b-tree insert itself. */
@@ -352,6 +353,7 @@ static char *samples_sql(void)
 }
 
 struct writer {
+	struct store *store;
 	sqlite3 *db;
 	sqlite3_stmt *st[ST_N];
 };
@@ -448,6 +450,7 @@ static int write_series(struct writer *w, struct series *s, int64_t run,
 	sqlite3_stmt *st = w->st[ST_PROC];
 	struct ticker_state ts = {-1, 0};
 	int64_t tick = 0, mx = 0, gap = 0;
+	struct store_agg agg = {0};
 
 	for (size_t k = 0; k < s->n; k++) {
 		if (s->v[k].bytes > mx)
@@ -487,6 +490,7 @@ static int write_series(struct writer *w, struct series *s, int64_t run,
 		return -EIO;
 	s->proc = sqlite3_last_insert_rowid(w->db);
 	ts = (struct ticker_state){-1, 0};
+	agg.proc = s->proc;
 	for (size_t k = 0; k < s->n;) {
 		int many = s->n - k >= ROWS_PER_INSERT;
 		int rows = many ? ROWS_PER_INSERT : 1;
@@ -497,11 +501,20 @@ static int write_series(struct writer *w, struct series *s, int64_t run,
 			sqlite3_bind_int64(st, 3 * j + 1, s->proc);
 			sqlite3_bind_int64(st, 3 * j + 2, tick);
 			sqlite3_bind_int64(st, 3 * j + 3, s->v[k].bytes);
+			/* Ticks only grow along a series: a bucket is done
+			 * when the next one starts. */
+			if (agg.n && tick / AGG_TICKS != agg.bucket) {
+				if (store_agg_put(w->store, &agg))
+					return -EIO;
+				agg = (struct store_agg){.proc = s->proc};
+			}
+			agg.bucket = tick / AGG_TICKS;
+			store_agg_add(&agg, s->v[k].bytes, 0, 0);
 		}
 		if (step(st))
 			return -EIO;
 	}
-	return 0;
+	return store_agg_put(w->store, &agg) ? -EIO : 0;
 }
 
 /* Writes a parsed file as a new run in one transaction; *run receives its
@@ -713,6 +726,7 @@ int cmd_import(int argc, char **argv)
 	}
 	if (!(s = cli_open_store(o.db, STORE_WRITE)))
 		return EXIT_FAIL;
+	w.store = s;
 	w.db = store_db(s);
 	/* One big transaction a file: a larger cache than the recorder's
 	 * keeps the b-tree pages of a million rows out of the spill path. */

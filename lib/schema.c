@@ -130,7 +130,24 @@ static const char v2[] =
 	" u.proc AS proc, u.minute AS minute"
 	" FROM rollup u JOIN proc p ON p.id = u.proc JOIN run r ON r.id = p.run;";
 
-static const char *const migrations[] = {v1, v2};
+/* v3: per-second aggregates of runs sampled more often than every 0.25 s,
+ * written with their samples, for charts of long windows. */
+static const char v3[] =
+	"CREATE TABLE sample_agg("
+	" proc INTEGER NOT NULL,"
+	" bucket INTEGER NOT NULL,"
+	" n INTEGER NOT NULL,"
+	" rss_min INTEGER NOT NULL,"
+	" rss_max INTEGER NOT NULL,"
+	" rss_mean INTEGER NOT NULL,"
+	" cpu_mean INTEGER NOT NULL,"
+	" cpu_max INTEGER NOT NULL,"
+	" threads_max INTEGER NOT NULL,"
+	" rss_first INTEGER NOT NULL,"
+	" rss_last INTEGER NOT NULL,"
+	" PRIMARY KEY(proc, bucket)) WITHOUT ROWID;";
+
+static const char *const migrations[] = {v1, v2, v3};
 
 const char *schema_migration(int from_version)
 {

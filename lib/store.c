@@ -27,6 +27,7 @@ enum {
 	ST_PROC_END,
 	ST_PROC_META,
 	ST_PROC_HWM,
+	ST_AGG_PUT,
 	ST_COUNT,
 };
 
@@ -55,6 +56,22 @@ static const char *const stmt_sql[ST_COUNT] = {
 			" last_tick = max(coalesce(last_tick, ?3), ?3) WHERE id = ?1",
 	[ST_PROC_META] = "UPDATE proc SET exe = ?2, cmdline = ?3, argv = ?4 WHERE id = ?1",
 	[ST_PROC_HWM] = "UPDATE proc SET hwm = max(coalesce(hwm, 0), ?3) WHERE id = ?1",
+	/* A bucket split across two batches is merged: counts add, means
+	 * are weighted by count (the right-hand side sees the old row), the
+	 * later batch has the last sample. */
+	[ST_AGG_PUT] = "INSERT INTO sample_agg(proc, bucket, n, rss_min, rss_max,"
+		       " rss_mean, cpu_mean, cpu_max, threads_max, rss_first, rss_last)"
+		       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+		       " ON CONFLICT(proc, bucket) DO UPDATE SET n = n + excluded.n,"
+		       " rss_last = excluded.rss_last,"
+		       " rss_min = min(rss_min, excluded.rss_min),"
+		       " rss_max = max(rss_max, excluded.rss_max),"
+		       " rss_mean = (rss_mean * n + excluded.rss_mean * excluded.n"
+		       " + (n + excluded.n) / 2) / (n + excluded.n),"
+		       " cpu_mean = (cpu_mean * n + excluded.cpu_mean * excluded.n"
+		       " + (n + excluded.n) / 2) / (n + excluded.n),"
+		       " cpu_max = max(cpu_max, excluded.cpu_max),"
+		       " threads_max = max(threads_max, excluded.threads_max)",
 };
 
 struct store {
@@ -64,6 +81,7 @@ struct store {
 	 * open transaction: a process's row is updated only when its peak
 	 * rises, not for every batch.  Cleared by any rollback. */
 	struct idmap peaks;
+	int64_t agg_ticks; /* of the run begun; 0: no sample_agg rows */
 	char msg[256];
 };
 
@@ -418,6 +436,8 @@ int store_run_begin(struct store *s, const struct store_run *r, int64_t *id)
 	sqlite3_finalize(st);
 	if (!err)
 		*id = sqlite3_last_insert_rowid(s->db);
+	/* memtided's history has per-minute rollups instead. */
+	s->agg_ticks = strcmp(r->kind, "daemon") ? store_agg_ticks(r->interval) : 0;
 	return err;
 }
 
@@ -614,6 +634,57 @@ static int update_proc_peaks(struct store *s, const struct store_sample *v, size
 	return err;
 }
 
+int store_agg_put(struct store *s, const struct store_agg *a)
+{
+	sqlite3_stmt *st = s->st[ST_AGG_PUT];
+
+	if (a->n <= 0)
+		return 0;
+	sqlite3_bind_int64(st, 1, a->proc);
+	sqlite3_bind_int64(st, 2, a->bucket);
+	sqlite3_bind_int64(st, 3, a->n);
+	sqlite3_bind_int64(st, 4, a->rss_min);
+	sqlite3_bind_int64(st, 5, a->rss_max);
+	sqlite3_bind_int64(st, 6, (a->rss_sum + a->n / 2) / a->n);
+	sqlite3_bind_int64(st, 7, (a->cpu_sum + a->n / 2) / a->n);
+	sqlite3_bind_int64(st, 8, a->cpu_max);
+	sqlite3_bind_int64(st, 9, a->threads_max);
+	sqlite3_bind_int64(st, 10, a->rss_first);
+	sqlite3_bind_int64(st, 11, a->rss_last);
+	return step_done(s, st, "writing aggregates");
+}
+
+static int by_proc_tick(const void *a, const void *b)
+{
+	const struct store_sample *x = a, *y = b;
+
+	if (x->proc != y->proc)
+		return (x->proc > y->proc) - (x->proc < y->proc);
+	return (x->tick > y->tick) - (x->tick < y->tick);
+}
+
+/* The sample_agg buckets of the n samples inserted (a batch holds about a
+ * second of each process: a bucket or two each). */
+static int update_aggregates(struct store *s, struct store_sample *v, size_t n)
+{
+	struct store_agg a = {0};
+	int err = 0;
+
+	qsort(v, n, sizeof *v, by_proc_tick);
+	for (size_t i = 0; i < n && !err; i++) {
+		int64_t b = v[i].tick / s->agg_ticks;
+
+		if (a.n && (v[i].proc != a.proc || b != a.bucket)) {
+			err = store_agg_put(s, &a);
+			a = (struct store_agg){0};
+		}
+		a.proc = v[i].proc;
+		a.bucket = b;
+		store_agg_add(&a, v[i].rss_pages, v[i].cpu_pm, v[i].threads);
+	}
+	return err ? err : store_agg_put(s, &a);
+}
+
 int store_begin(struct store *s)
 {
 	return exec_sql(s, "BEGIN IMMEDIATE", "starting a transaction");
@@ -644,12 +715,18 @@ int store_append(struct store *s, int64_t run, const struct store_sample *v,
 	int64_t peak_pages = 0, tick_pages = 0, last_tick = -1, added = 0;
 	/* Inside the caller's store_begin(), the caller commits. */
 	int own = sqlite3_get_autocommit(s->db);
+	/* The samples inserted, for sample_agg (a duplicate is not counted). */
+	struct store_sample *ins = NULL;
 	int err;
 
 	if (n == 0)
 		return 0;
-	if (own && (err = exec_sql(s, "BEGIN IMMEDIATE", "writing samples")))
+	if (s->agg_ticks && !(ins = malloc(n * sizeof *ins)))
+		return fail(s, -ENOMEM, "writing samples");
+	if (own && (err = exec_sql(s, "BEGIN IMMEDIATE", "writing samples"))) {
+		free(ins);
 		return err;
+	}
 	for (size_t i = 0; i < n; i++) {
 		sqlite3_stmt *st = s->st[ST_SAMPLE];
 
@@ -669,6 +746,8 @@ int store_append(struct store *s, int64_t run, const struct store_sample *v,
 			goto out;
 		/* A second sample of a process at one tick is not stored: the
 		 * run's count is of the rows there are. */
+		if (sqlite3_changes(s->db) && ins)
+			ins[added] = v[i];
 		added += sqlite3_changes(s->db);
 		if (v[i].pss_kib >= 0) {
 			st = s->st[ST_SAMPLE_MEM];
@@ -682,6 +761,8 @@ int store_append(struct store *s, int64_t run, const struct store_sample *v,
 		}
 	}
 	if ((err = update_proc_peaks(s, v, n)))
+		goto out;
+	if (ins && (err = update_aggregates(s, ins, (size_t)added)))
 		goto out;
 	{
 		sqlite3_stmt *st = s->st[ST_RUN_PROGRESS];
@@ -698,6 +779,7 @@ int store_append(struct store *s, int64_t run, const struct store_sample *v,
 out:
 	if (err && own)
 		store_rollback(s);
+	free(ins);
 	return err;
 }
 
@@ -746,6 +828,8 @@ int store_run_delete(struct store *s, int64_t run)
 	static const char *const sql[] = {
 		"DELETE FROM sample WHERE proc IN (SELECT id FROM proc WHERE run = ?1)",
 		"DELETE FROM sample_mem WHERE proc IN (SELECT id FROM proc WHERE run = ?1)",
+		"DELETE FROM sample_agg WHERE proc IN (SELECT id FROM proc WHERE run = ?1)",
+		"DELETE FROM rollup WHERE proc IN (SELECT id FROM proc WHERE run = ?1)",
 		"DELETE FROM proc WHERE run = ?1",
 		"DELETE FROM run WHERE id = ?1",
 	};

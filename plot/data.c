@@ -1,6 +1,8 @@
 /* data.c - runs, history and samples out of the database (see data.h). */
 #include "data.h"
 
+#include "memtide/store.h"
+
 #include <errno.h>
 #include <math.h>
 #include <sqlite3.h>
@@ -13,6 +15,7 @@ static const struct {
 	const char *raw;    /* SELECT tick, value ... ?1 proc, ?2..?3 ticks */
 	const char *rollup; /* SELECT minute, n, min, max, mean ... */
 	int mem;            /* from sample_mem */
+	const char *agg;    /* SELECT bucket, n, min, max, mean; or NULL */
 } metrics[] = {
 	[DATA_RSS] = {"rss",
 		      "SELECT tick, rss FROM sample WHERE proc = ?1"
@@ -20,7 +23,10 @@ static const struct {
 		      "SELECT minute, n, rss_min, rss_max, rss_mean FROM rollup"
 		      " WHERE proc = ?1 AND minute BETWEEN ?2 AND ?3"
 		      " ORDER BY minute",
-		      0},
+		      0,
+		      "SELECT bucket, n, rss_min, rss_max, rss_mean, rss_first,"
+		      " rss_last FROM sample_agg WHERE proc = ?1"
+		      " AND bucket BETWEEN ?2 AND ?3 ORDER BY bucket"},
 	[DATA_PSS] = {"pss",
 		      "SELECT tick, pss FROM sample_mem WHERE proc = ?1"
 		      " AND tick BETWEEN ?2 AND ?3 AND pss IS NOT NULL"
@@ -28,7 +34,7 @@ static const struct {
 		      "SELECT minute, n, pss_min, pss_max, pss_mean FROM rollup"
 		      " WHERE proc = ?1 AND minute BETWEEN ?2 AND ?3"
 		      " AND pss_mean IS NOT NULL ORDER BY minute",
-		      1},
+		      1, NULL},
 	[DATA_USS] = {"uss",
 		      "SELECT tick, uss FROM sample_mem WHERE proc = ?1"
 		      " AND tick BETWEEN ?2 AND ?3 AND uss IS NOT NULL"
@@ -36,7 +42,7 @@ static const struct {
 		      "SELECT minute, n, uss_mean, uss_mean, uss_mean FROM rollup"
 		      " WHERE proc = ?1 AND minute BETWEEN ?2 AND ?3"
 		      " AND uss_mean IS NOT NULL ORDER BY minute",
-		      1},
+		      1, NULL},
 	[DATA_SWAP] = {"swap",
 		       "SELECT tick, swap FROM sample_mem WHERE proc = ?1"
 		       " AND tick BETWEEN ?2 AND ?3 AND swap IS NOT NULL"
@@ -44,21 +50,27 @@ static const struct {
 		       "SELECT minute, n, swap_max, swap_max, swap_max FROM"
 		       " rollup WHERE proc = ?1 AND minute BETWEEN ?2 AND ?3"
 		       " AND swap_max IS NOT NULL ORDER BY minute",
-		       1},
+		       1, NULL},
 	[DATA_CPU] = {"cpu",
 		      "SELECT tick, cpu FROM sample WHERE proc = ?1"
 		      " AND tick BETWEEN ?2 AND ?3 ORDER BY tick",
 		      "SELECT minute, n, cpu_mean, cpu_max, cpu_mean FROM rollup"
 		      " WHERE proc = ?1 AND minute BETWEEN ?2 AND ?3"
 		      " ORDER BY minute",
-		      0},
+		      0,
+		      "SELECT bucket, n, cpu_mean, cpu_max, cpu_mean FROM"
+		      " sample_agg WHERE proc = ?1 AND bucket BETWEEN ?2 AND ?3"
+		      " ORDER BY bucket"},
 	[DATA_THREADS] = {"threads",
 			  "SELECT tick, threads FROM sample WHERE proc = ?1"
 			  " AND tick BETWEEN ?2 AND ?3 ORDER BY tick",
 			  "SELECT minute, n, threads_max, threads_max,"
 			  " threads_max FROM rollup WHERE proc = ?1"
 			  " AND minute BETWEEN ?2 AND ?3 ORDER BY minute",
-			  0},
+			  0,
+			  "SELECT bucket, n, threads_max, threads_max,"
+			  " threads_max FROM sample_agg WHERE proc = ?1"
+			  " AND bucket BETWEEN ?2 AND ?3 ORDER BY bucket"},
 };
 
 int data_metric_of(const char *name)
@@ -103,9 +115,11 @@ static int64_t column_int_or(sqlite3_stmt *st, int i, int64_t dflt)
 		       : sqlite3_column_int64(st, i);
 }
 
-const char *data_metric_sql(enum data_metric m, int rollup)
+const char *data_metric_sql(enum data_metric m, enum data_source src)
 {
-	return rollup ? metrics[m].rollup : metrics[m].raw;
+	return src == DATA_SRC_MINUTE ? metrics[m].rollup
+	       : src == DATA_SRC_AGG  ? metrics[m].agg
+				      : metrics[m].raw;
 }
 
 int data_metric_from_mem(enum data_metric m)
@@ -150,7 +164,7 @@ static int extent(sqlite3_stmt *st, int64_t proc, int64_t *lo, int64_t *hi)
 
 /* The statements that fill a data_proc from a row of proc_sql(). */
 struct proc_reader {
-	sqlite3_stmt *st, *ext, *mem, *roll;
+	sqlite3_stmt *st, *ext, *mem, *roll, *agg;
 	int v2;
 };
 
@@ -188,6 +202,14 @@ static int proc_reader_open(sqlite3 *db, const char *where,
 			      " proc = ?1), (SELECT max(minute) FROM rollup"
 			      " WHERE proc = ?1)",
 			      &pr->roll);
+	if (!err && sqlite3_table_column_metadata(db, NULL, "sample_agg", "bucket",
+						  NULL, NULL, NULL, NULL,
+						  NULL) == SQLITE_OK)
+		err = prepare(db,
+			      "SELECT (SELECT min(bucket) FROM sample_agg WHERE"
+			      " proc = ?1), (SELECT max(bucket) FROM sample_agg"
+			      " WHERE proc = ?1)",
+			      &pr->agg);
 	return err;
 }
 
@@ -197,6 +219,7 @@ static void proc_reader_close(struct proc_reader *pr)
 	sqlite3_finalize(pr->ext);
 	sqlite3_finalize(pr->mem);
 	sqlite3_finalize(pr->roll);
+	sqlite3_finalize(pr->agg);
 }
 
 /* Fills p from the current row of pr->st and its extents. */
@@ -229,8 +252,10 @@ static int proc_fill(struct proc_reader *pr, struct data_proc *p)
 	if ((err = extent(pr->ext, p->id, &p->tick_min, &p->tick_max)) ||
 	    (err = extent(pr->mem, p->id, &p->mem_tick_min,
 			  &p->mem_tick_max)) ||
-	    (err = extent(pr->roll, p->id, &p->minute_min, &p->minute_max)))
+	    (err = extent(pr->roll, p->id, &p->minute_min, &p->minute_max)) ||
+	    (err = extent(pr->agg, p->id, &p->agg_min, &p->agg_max)))
 		return err;
+	p->agg_ticks = store_agg_ticks(p->interval);
 	return 0;
 }
 

@@ -41,10 +41,18 @@ const char *data_metric_name(enum data_metric m);
 int data_metric_is_bytes(enum data_metric m);
 /* Whether m comes from sample_mem (sampled at its own pace). */
 int data_metric_from_mem(enum data_metric m);
-/* The SQL that reads m of one process: raw rows (tick, value), or with
- * rollup rows (minute, n, min, max, mean); ?1 is proc.id, ?2 and ?3 the
- * first and last tick or minute. */
-const char *data_metric_sql(enum data_metric m, int rollup);
+/* Where rows come from: memtided's per-minute rollups, sample_agg's
+ * per-second buckets, or the samples. */
+enum data_source {
+	DATA_SRC_MINUTE,
+	DATA_SRC_AGG,
+	DATA_SRC_RAW,
+};
+/* The SQL that reads m of one process from src: raw rows (tick, value), or
+ * rows (minute or bucket, n, min, max, mean[, first, last]); ?1 is
+ * proc.id, ?2 and ?3 the first and last tick, minute or bucket.  NULL: m
+ * has no such rows. */
+const char *data_metric_sql(enum data_metric m, enum data_source src);
 
 struct data_proc;
 /* What one stored unit of m is worth for process p: bytes a page, 0.1 %
@@ -67,6 +75,8 @@ struct data_proc {
 	int64_t tick_min, tick_max;         /* sample */
 	int64_t mem_tick_min, mem_tick_max; /* sample_mem */
 	int64_t minute_min, minute_max;     /* rollup */
+	int64_t agg_min, agg_max;           /* sample_agg buckets */
+	int64_t agg_ticks; /* ticks a bucket (store_agg_ticks), 0: none */
 };
 
 struct data_run {
@@ -127,6 +137,11 @@ struct data_read {
 	int absolute;    /* x in Unix seconds (history); else seconds since
 			  * r->started (a run, whose processes share it) */
 	enum data_rollups rollups; /* only with absolute */
+	/* Seconds a pixel column spans, 0 for raw samples only: at two
+	 * sample_agg buckets or more to a column, a process alone in its
+	 * run (or read without a total) is read from its buckets, one row a
+	 * second instead of hundreds, min and max kept. */
+	double col_s;
 };
 
 /* Streams the samples of r in o's window, plus the nearest one outside on

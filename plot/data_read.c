@@ -13,6 +13,11 @@
 /* Samples (process ticks) in a window worth reading on two connections. */
 #define DATA_SPLIT_MIN 50000
 
+/* A cursor reads its minutes, then its buckets, then its ticks (enum
+ * data_source), each phase a range of rows, possibly empty. */
+#define PHASES 3
+#define PHASE_DONE PHASES
+
 static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st)
 {
 	int rc = sqlite3_prepare_v2(db, sql, -1, st, NULL);
@@ -27,6 +32,7 @@ struct plan {
 	const struct data_run *r;
 	const struct data_read *o;
 	int hold;
+	int agg; /* sample_agg buckets may stand for samples (data_read.col_s) */
 	double kscale;
 	int64_t klo, khi; /* the whole read, margins included */
 };
@@ -50,15 +56,16 @@ static void proc_keys(const struct plan *pl, const struct data_proc *p,
 struct cursor {
 	int64_t key;
 	double v, vmin, vmax; /* in the metric's units */
-	uint32_t n;           /* samples behind the row (rollups) */
+	double first, last_v; /* of a bucket's samples (else its mean) */
+	uint32_t n;           /* samples behind the row (rollups, buckets) */
 	sqlite3_stmt *st;     /* NULL until the merge reaches it */
 	size_t proc;
-	int phase;            /* 0: rollups next/now, 1: raw, 2: done */
-	int64_t last;         /* the last tick or minute read */
+	int phase;            /* enum data_source next/now; PHASE_DONE */
+	int64_t last;         /* the last tick, minute or bucket read */
 	int64_t base, mult;   /* its process's keys (proc_keys()) */
 	double unit;          /* what a stored unit is worth */
 	/* The rows of each phase this half reads; lo > hi for none. */
-	int64_t mlo, mhi, tlo, thi;
+	int64_t lo[PHASES], hi[PHASES];
 };
 
 /* Min-heap on (key, opened): a process not yet opened sorts before an
@@ -105,9 +112,9 @@ static void heap_up(struct cursor *h, size_t i)
  * short-lived processes prepares two, not thousands. */
 struct pool {
 	sqlite3 *db;
-	const char *sql[2]; /* rollup, raw */
-	sqlite3_stmt **free[2];
-	size_t nfree[2], cap;
+	const char *sql[PHASES]; /* by enum data_source */
+	sqlite3_stmt **free[PHASES];
+	size_t nfree[PHASES], cap;
 };
 
 static int pool_get(struct pool *p, int kind, sqlite3_stmt **st)
@@ -130,7 +137,7 @@ static void pool_put(struct pool *p, int kind, sqlite3_stmt *st)
 
 static void pool_release(struct pool *p)
 {
-	for (int k = 0; k < 2; k++) {
+	for (int k = 0; k < PHASES; k++) {
 		for (size_t i = 0; i < p->nfree[k]; i++)
 			sqlite3_finalize(p->free[k][i]);
 		free(p->free[k]);
@@ -183,6 +190,71 @@ static int64_t rollup_key(int64_t minute)
 	return (minute * 60 + 30) * 1000000;
 }
 
+/* Whether p's sample_agg buckets stand for its samples in this read: two
+ * of them or more to a pixel column. */
+static int uses_agg(const struct plan *pl, const struct data_proc *p)
+{
+	return pl->agg && p->agg_ticks > 0 && p->agg_min <= p->agg_max &&
+	       pl->o->col_s >= 2.0 * (double)p->agg_ticks * p->interval &&
+	       !(pl->o->rollups == DATA_ROLLUP_ONLY && pl->o->absolute &&
+		 p->minute_min <= p->minute_max);
+}
+
+/* A bucket stands at the tick in its middle. */
+static int64_t agg_key(const struct cursor *c, const struct data_proc *p,
+		       int64_t bucket)
+{
+	return c->base + (bucket * p->agg_ticks + p->agg_ticks / 2) * c->mult;
+}
+
+/* Key range [a, b] -> the buckets of p whose middle is within it (so the
+ * two halves of a split read never both read one), if it uses them. */
+static void agg_range(const struct plan *pl, const struct data_proc *p,
+		      int64_t a, int64_t b, int64_t *lo, int64_t *hi)
+{
+	int64_t base, mult;
+	double k = (double)p->agg_ticks, mid = (double)(p->agg_ticks / 2), l, h;
+
+	*lo = 0;
+	*hi = -1;
+	if (!uses_agg(pl, p))
+		return;
+	proc_keys(pl, p, &base, &mult);
+	l = ceil(((double)(a - base) / (double)mult - mid) / k);
+	h = floor(((double)(b - base) / (double)mult - mid) / k);
+	*lo = l > (double)p->agg_min ? (int64_t)l : p->agg_min;
+	*hi = h < (double)p->agg_max ? (int64_t)h : p->agg_max;
+}
+
+/* Key range [a, b] -> the rows of each phase of p to read in it. */
+static void ranges(const struct plan *pl, const struct data_proc *p,
+		   int64_t a, int64_t b, int64_t *lo, int64_t *hi)
+{
+	rollup_range(pl, p, a, b, &lo[DATA_SRC_MINUTE], &hi[DATA_SRC_MINUTE]);
+	agg_range(pl, p, a, b, &lo[DATA_SRC_AGG], &hi[DATA_SRC_AGG]);
+	if (pl->o->rollups == DATA_ROLLUP_ONLY && pl->o->absolute &&
+	    p->minute_min <= p->minute_max) {
+		lo[DATA_SRC_RAW] = 0;
+		hi[DATA_SRC_RAW] = -1;
+		return;
+	}
+	raw_range(pl, p, a, b, &lo[DATA_SRC_RAW], &hi[DATA_SRC_RAW]);
+	/* With buckets, only the samples after the last one (none, as they
+	 * are written together). */
+	if (uses_agg(pl, p) &&
+	    lo[DATA_SRC_RAW] < (p->agg_max + 1) * p->agg_ticks)
+		lo[DATA_SRC_RAW] = (p->agg_max + 1) * p->agg_ticks;
+}
+
+/* The key of row v (a minute, bucket or tick) of phase ph of c. */
+static int64_t phase_key(const struct cursor *c, const struct data_proc *p,
+			 int ph, int64_t v)
+{
+	return ph == DATA_SRC_MINUTE ? rollup_key(v)
+	       : ph == DATA_SRC_AGG  ? agg_key(c, p, v)
+				     : c->base + v * c->mult;
+}
+
 /* Opens c's next phase with rows, or marks it done.  Returns 0 or <0. */
 static int open_phase(struct cursor *c, struct pool *pool,
 		      const struct data_proc *p)
@@ -192,9 +264,8 @@ static int open_phase(struct cursor *c, struct pool *pool,
 		c->st = NULL;
 		c->phase++;
 	}
-	for (; c->phase < 2; c->phase++) {
-		int64_t lo = c->phase ? c->tlo : c->mlo;
-		int64_t hi = c->phase ? c->thi : c->mhi;
+	for (; c->phase < PHASE_DONE; c->phase++) {
+		int64_t lo = c->lo[c->phase], hi = c->hi[c->phase];
 		int err;
 
 		if (lo > hi)
@@ -221,31 +292,39 @@ static int advance(const struct plan *pl, struct cursor *c, struct pool *pool)
 
 			if (rc == SQLITE_ROW) {
 				c->last = sqlite3_column_int64(c->st, 0);
-				if (c->phase) {
+				if (c->phase == DATA_SRC_RAW) {
 					c->key = c->base + c->last * c->mult;
 					c->v = (double)sqlite3_column_int64(
 						       c->st, 1) *
 					       c->unit;
 					return 1;
 				}
-				c->key = rollup_key(c->last);
+				c->key = phase_key(c, &pl->r->procs[c->proc],
+						   c->phase, c->last);
 				c->n = (uint32_t)sqlite3_column_int(c->st, 1);
 				c->vmin = sqlite3_column_double(c->st, 2) *
 					  c->unit;
 				c->vmax = sqlite3_column_double(c->st, 3) *
 					  c->unit;
 				c->v = sqlite3_column_double(c->st, 4) * c->unit;
+				c->first = c->last_v = c->v;
+				if (sqlite3_column_count(c->st) > 6) {
+					c->first = sqlite3_column_double(c->st, 5) *
+						   c->unit;
+					c->last_v = sqlite3_column_double(c->st, 6) *
+						    c->unit;
+				}
 				return 1;
 			}
 			if (rc != SQLITE_DONE)
 				return -EIO;
-		} else if (c->phase >= 2) {
+		} else if (c->phase >= PHASE_DONE) {
 			return 0;
 		}
 		if ((err = open_phase(c, pool, &pl->r->procs[c->proc])))
 			return err;
 		if (!c->st) {
-			c->phase = 2;
+			c->phase = PHASE_DONE;
 			return 0;
 		}
 	}
@@ -261,11 +340,15 @@ static int at_end(const struct plan *pl, const struct cursor *c)
 	int64_t tmin = data_metric_from_mem(pl->o->metric) ? p->mem_tick_min
 						  : p->tick_min;
 
-	if (tmin <= tmax && c->tlo <= c->thi)
-		return c->phase == 2 && c->last == tmax && c->thi >= tmax;
+	if (tmin <= tmax && c->lo[DATA_SRC_RAW] <= c->hi[DATA_SRC_RAW])
+		return c->last == tmax && c->hi[DATA_SRC_RAW] >= tmax;
+	if (c->lo[DATA_SRC_AGG] <= c->hi[DATA_SRC_AGG])
+		return c->last == p->agg_max && c->hi[DATA_SRC_AGG] >= p->agg_max &&
+		       (p->agg_max + 1) * p->agg_ticks > tmax;
 	if (tmin <= tmax && pl->o->rollups != DATA_ROLLUP_ONLY)
 		return 0;
-	return c->last == p->minute_max && c->mlo <= c->mhi;
+	return c->last == p->minute_max &&
+	       c->lo[DATA_SRC_MINUTE] <= c->hi[DATA_SRC_MINUTE];
 }
 
 /* The merge over keys [lo, hi]; with hold, rows from lo - prime on only
@@ -278,7 +361,9 @@ static int read_range(sqlite3 *db, const struct plan *pl, int64_t lo,
 	const struct data_run *r = pl->r;
 	enum data_metric m = pl->o->metric;
 	struct pool pool = {.db = db,
-			    .sql = {data_metric_sql(m, 1), data_metric_sql(m, 0)},
+			    .sql = {data_metric_sql(m, DATA_SRC_MINUTE),
+				    data_metric_sql(m, DATA_SRC_AGG),
+				    data_metric_sql(m, DATA_SRC_RAW)},
 			    .cap = r->nprocs};
 	struct cursor *heap = NULL;
 	double *held = NULL, held_sum = 0;
@@ -290,10 +375,10 @@ static int read_range(sqlite3 *db, const struct plan *pl, int64_t lo,
 	held = calloc(r->nprocs, sizeof *held);
 	gone = calloc(r->nprocs, sizeof *gone);
 	due = calloc(r->nprocs, sizeof *due);
-	pool.free[0] = calloc(r->nprocs, sizeof *pool.free[0]);
-	pool.free[1] = calloc(r->nprocs, sizeof *pool.free[1]);
-	if (!heap || !held || !gone || !due || !pool.free[0] ||
-	    !pool.free[1]) {
+	for (int k = 0; k < PHASES; k++)
+		if (!(pool.free[k] = calloc(r->nprocs, sizeof *pool.free[k])))
+			err = -ENOMEM;
+	if (!heap || !held || !gone || !due || err) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -302,20 +387,17 @@ static int read_range(sqlite3 *db, const struct plan *pl, int64_t lo,
 		struct cursor c = {.proc = i};
 		int64_t base, mult;
 
-		rollup_range(pl, p, lo, hi, &c.mlo, &c.mhi);
-		if (pl->o->rollups == DATA_ROLLUP_ONLY && pl->o->absolute &&
-		    p->minute_min <= p->minute_max)
-			c.tlo = 0, c.thi = -1;
-		else
-			raw_range(pl, p, lo, hi, &c.tlo, &c.thi);
-		if (c.mlo > c.mhi && c.tlo > c.thi)
+		ranges(pl, p, lo, hi, c.lo, c.hi);
+		for (c.phase = 0; c.phase < PHASE_DONE; c.phase++)
+			if (c.lo[c.phase] <= c.hi[c.phase])
+				break;
+		if (c.phase == PHASE_DONE)
 			continue;
 		proc_keys(pl, p, &base, &mult);
 		c.base = base;
 		c.mult = mult;
 		c.unit = data_metric_unit(p, pl->o->metric);
-		c.key = c.mlo <= c.mhi ? rollup_key(c.mlo) : base + c.tlo * mult;
-		c.phase = c.mlo <= c.mhi ? 0 : 1;
+		c.key = phase_key(&c, p, c.phase, c.lo[c.phase]);
 		heap[n] = c;
 		heap_up(heap, n++);
 	}
@@ -323,7 +405,7 @@ static int read_range(sqlite3 *db, const struct plan *pl, int64_t lo,
 		int64_t key = heap[0].key;
 		double sum = 0, x = (double)key * pl->kscale;
 
-		if (!heap[0].st && heap[0].phase < 2) {
+		if (!heap[0].st && heap[0].phase < PHASE_DONE) {
 			int rc = advance(pl, &heap[0], &pool);
 
 			if (rc < 0) {
@@ -355,16 +437,27 @@ static int read_range(sqlite3 *db, const struct plan *pl, int64_t lo,
 			int rc;
 
 			if (d && key >= emit_from) {
-				/* A minute wider than a column and a half
-				 * is a point of a line, not a span. */
-				if (c->phase == 0 && 60 * d->scale >= 1.5)
+				const struct data_proc *p = &r->procs[c->proc];
+				/* A minute or bucket wider than a column and
+				 * a half is a point of a line, not a span. */
+				double w = c->phase == DATA_SRC_MINUTE
+						   ? 60
+						   : (double)p->agg_ticks *
+							     p->interval;
+
+				if (c->phase == DATA_SRC_RAW)
+					decimate_add(d, x, c->v);
+				else if (w * d->scale >= 1.5)
 					decimate_add_ranged(d, x, c->v, c->vmin,
 							    c->vmax);
-				else if (c->phase == 0)
+				else if (c->phase == DATA_SRC_AGG)
+					decimate_add_bucket(d, x, c->first,
+							    c->vmin, c->vmax,
+							    c->last_v, c->v,
+							    c->n);
+				else
 					decimate_add_span(d, x, c->vmin,
 							  c->vmax, c->v, c->n);
-				else
-					decimate_add(d, x, c->v);
 			}
 			sum += c->v;
 			if (pl->hold) {
@@ -478,6 +571,8 @@ static int64_t prime_keys(const struct plan *pl)
 		k = (int64_t)ceil(p->every / p->interval) * mult * 2;
 		if (pl->o->absolute && p->minute_min <= p->minute_max)
 			k = k > 120000000 ? k : 120000000;
+		if (uses_agg(pl, p) && 2 * p->agg_ticks * mult > k)
+			k = 2 * p->agg_ticks * mult;
 		most = k > most ? k : most;
 	}
 	return most;
@@ -546,6 +641,10 @@ int data_read(sqlite3 *db, const struct data_run *r, const struct data_read *o,
 	 * with each one's last value. */
 	pl.hold = o->absolute || data_metric_from_mem(o->metric) ||
 		  (r->kind && strcmp(r->kind, "import") == 0);
+	/* A bucket's mean is no term of a total's peak: buckets only for a
+	 * process alone, or when no total is wanted. */
+	pl.agg = o->col_s > 0 && data_metric_sql(o->metric, DATA_SRC_AGG) &&
+		 (r->nprocs == 1 || !total);
 	for (size_t i = 0; i < r->nprocs; i++)
 		margin = fmax(margin, r->procs[i].every);
 	if (o->absolute) {
@@ -574,14 +673,13 @@ int data_read(sqlite3 *db, const struct data_run *r, const struct data_read *o,
 	}
 	for (size_t i = 0; i < r->nprocs; i++) {
 		const struct data_proc *p = &r->procs[i];
-		int64_t a, b;
+		int64_t a[PHASES], b[PHASES];
 
-		raw_range(&pl, p, pl.klo, pl.khi, &a, &b);
-		if (b >= a)
-			count += (double)(b - a + 1) * p->interval / p->every;
-		rollup_range(&pl, p, pl.klo, pl.khi, &a, &b);
-		if (b >= a)
-			count += (double)(b - a + 1);
+		ranges(&pl, p, pl.klo, pl.khi, a, b);
+		for (int k = 0; k < PHASES; k++)
+			if (b[k] >= a[k])
+				count += (double)(b[k] - a[k] + 1) *
+					 (k == DATA_SRC_RAW ? p->interval / p->every : 1);
 	}
 	/* A thread and a second connection save about 4 ms at 100,000
 	 * samples, nothing measurable at 20,000. */

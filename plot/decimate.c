@@ -131,6 +131,13 @@ void decimate_add(struct decimate *d, double x, double v)
 void decimate_add_span(struct decimate *d, double x, double vmin, double vmax,
 		       double mean, uint32_t n)
 {
+	decimate_add_bucket(d, x, vmin, vmin, vmax, vmax, mean, n);
+}
+
+void decimate_add_bucket(struct decimate *d, double x, double first,
+			 double vmin, double vmax, double last, double mean,
+			 uint32_t n)
+{
 	struct decimate_col *c;
 	size_t i;
 
@@ -145,7 +152,7 @@ void decimate_add_span(struct decimate *d, double x, double vmin, double vmax,
 		return;
 	c = &d->col[i - d->lo];
 	if (c->n == 0) {
-		c->first = vmin;
+		c->first = first;
 		c->min = vmin;
 		c->max = vmax;
 		c->sum = 0;
@@ -153,7 +160,7 @@ void decimate_add_span(struct decimate *d, double x, double vmin, double vmax,
 		c->min = fmin(c->min, vmin);
 		c->max = fmax(c->max, vmax);
 	}
-	c->last = vmax;
+	c->last = last;
 	c->sum += mean * n;
 	c->n += n;
 	if (d->n == 0) {

@@ -55,6 +55,11 @@ void decimate_add(struct decimate *d, double x, double v);
  * going from vmin up to vmax. */
 void decimate_add_span(struct decimate *d, double x, double vmin, double vmax,
 		       double mean, uint32_t n);
+/* The same, knowing the first and last of the n samples (a sample_agg
+ * bucket): the column's line enters and leaves where the samples did. */
+void decimate_add_bucket(struct decimate *d, double x, double first,
+			 double vmin, double vmax, double last, double mean,
+			 uint32_t n);
 
 /* Adds one sample v at x that stands for values from vmin to vmax: the
  * line goes through v, the extremes (d->vmin, d->vmax) include the range.

@@ -206,6 +206,12 @@ static void add_trend(struct chart *c, const struct chart_series *s)
 					.text = -1};
 }
 
+/* The seconds one pixel column of d spans (its x are seconds). */
+static double column_seconds(const struct decimate *d)
+{
+	return d->ncols > 0 ? (d->x1 - d->x0) / (double)d->ncols : 0;
+}
+
 /* A panel of one run (or of history) for metric m: processes, their total,
  * the peak marks and the trend (on the memory panel, main). */
 static int build_one(struct build *b, struct chart *c, enum data_metric m,
@@ -256,6 +262,8 @@ static int build_one(struct build *b, struct chart *c, enum data_metric m,
 	}
 	for (size_t i = 0; i < r->nprocs; i++)
 		per[i] = &c->series[first + (long)i].dec;
+	if (r->nprocs)
+		rd.col_s = column_seconds(per[0]);
 	err = data_read(b->db, r, &rd, per,
 			total >= 0 ? &c->series[total].dec : NULL);
 	if (err)
@@ -307,6 +315,7 @@ static int build_overlay(struct build *b, struct chart *c, enum data_metric m,
 				     CHART_NORMAL, c->x0, c->x1);
 		if (s < 0)
 			return (int)s;
+		rd.col_s = column_seconds(&c->series[s].dec);
 		err = data_read(b->db, r, &rd, NULL, &c->series[s].dec);
 		if (!err)
 			err = c->series[s].dec.err;

@@ -48,6 +48,15 @@
  *       run.page_size; cpu_*: permille; pss/uss/swap: KiB, NULL when not
  *       recorded.  memtided writes them before it drops raw samples older
  *       than its retention.
+ *   sample_agg(proc, bucket, n, rss_min, rss_max, rss_mean, cpu_mean, cpu_max,
+ *              threads_max, rss_first, rss_last)  (v3) WITHOUT ROWID, key
+ *       (proc, bucket): the n
+ *       samples of one process at ticks bucket * k to bucket * k + k - 1,
+ *       k = store_agg_ticks(run.interval) (one second of ticks); units as
+ *       sample.  memtide run, attach and import write them with the samples
+ *       when k >= 4 (runs sampled every 0.25 s or faster), so a chart of
+ *       hours reads one row a second instead of hundreds; memtided does not
+ *       (its history has per-minute rollups).
  *
  * The views are the stable interface for SQL users (times Unix seconds, sizes
  * bytes, cpu percent of one core):
@@ -72,7 +81,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MEMTIDE_SCHEMA_VERSION 2
+#define MEMTIDE_SCHEMA_VERSION 3
 
 /* Error codes beyond errno: the database is not a memtide/SQLite file, or is
  * from a newer memtide. */
@@ -86,6 +95,42 @@ enum store_mode {
 	STORE_READ,  /* read only; the file must exist */
 	STORE_WRITE, /* create or migrate as needed */
 };
+
+/* Ticks per sample_agg bucket for a run of this interval: one second's
+ * worth, or 0 (no aggregates) when that is fewer than 4 samples. */
+static inline int64_t store_agg_ticks(double interval)
+{
+	double k = interval > 0 ? 1.0 / interval : 0;
+
+	return k >= 4 ? (int64_t)(k + 0.5) : 0;
+}
+
+/* One bucket of sample_agg being built: store_agg_add() each sample, then
+ * store_agg_put() it (merged with a row already there). */
+struct store_agg {
+	int64_t proc, bucket, n;
+	int64_t rss_min, rss_max, rss_sum, cpu_sum, cpu_max, threads_max;
+	int64_t rss_first, rss_last;
+};
+
+static inline void store_agg_add(struct store_agg *a, int64_t rss, int64_t cpu,
+				 int64_t threads)
+{
+	if (a->n == 0)
+		a->rss_first = rss;
+	a->rss_last = rss;
+	if (a->n == 0 || rss < a->rss_min)
+		a->rss_min = rss;
+	if (a->n == 0 || rss > a->rss_max)
+		a->rss_max = rss;
+	if (a->n == 0 || cpu > a->cpu_max)
+		a->cpu_max = cpu;
+	if (a->n == 0 || threads > a->threads_max)
+		a->threads_max = threads;
+	a->rss_sum += rss;
+	a->cpu_sum += cpu;
+	a->n++;
+}
 
 /* One sample of one process, as the sampler hands it to the store. */
 struct store_sample {
@@ -170,13 +215,17 @@ int store_proc_hwm(struct store *s, int64_t proc, int64_t hwm_bytes);
 
 /* Adds a marker; *id (may be NULL) receives mark.id. */
 int store_mark_add(struct store *s, const struct store_mark *m, int64_t *id);
+/* Writes one bucket, merged with the row already there, inside the
+ * caller's transaction. */
+int store_agg_put(struct store *s, const struct store_agg *a);
 /* Sets the end (Unix seconds) and memory at the end (bytes, -1 unknown) of
  * a marker. */
 int store_mark_end(struct store *s, int64_t mark, double end, int64_t mem_end);
 
 /* Appends n samples in one transaction (or in the caller's, see
- * store_begin), updating the run's sample count, last tick, and the
- * per-process and run peaks. */
+ * store_begin), updating the run's sample count, last tick, the
+ * per-process and run peaks, and (for a run begun by store_run_begin() of
+ * kind run or attach) their sample_agg buckets. */
 int store_append(struct store *s, int64_t run, const struct store_sample *v,
 		 size_t n);
 

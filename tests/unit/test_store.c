@@ -130,6 +130,66 @@ TEST(samples_peaks_and_units)
 	free(path);
 }
 
+/* Buckets of a run at 10 ms: 100 ticks each, built across batches (a
+ * bucket split by a flush is merged), a duplicate sample not counted,
+ * equal to the GROUP BY of the samples; none for a daemon run. */
+TEST(aggregates_follow_the_samples)
+{
+	char *path = temp_db();
+	struct store *s;
+	int64_t run, a, drun, d;
+	struct store_run r = {.kind = "run", .command = "python3 x.py", .started = 1000.0,
+			      .interval = 0.01, .page_size = 4096, .backend = "rss"};
+	struct store_proc pa = {.pid = 10, .start_ticks = 5};
+	struct store_sample v[250];
+
+	CHECK_EQ_INT(store_agg_ticks(0.01), 100);
+	CHECK_EQ_INT(store_agg_ticks(1e-5), 100000);
+	CHECK_EQ_INT(store_agg_ticks(0.5), 0);
+	CHECK_EQ_INT(store_open(path, STORE_WRITE, &s), 0);
+	CHECK_EQ_INT(store_run_begin(s, &r, &run), 0);
+	pa.run = run;
+	CHECK_EQ_INT(store_proc_add(s, &pa, &a), 0);
+	for (int i = 0; i < 250; i++)
+		v[i] = (struct store_sample){.proc = a, .tick = i,
+					     .rss_pages = 1000 + (i * 37) % 101,
+					     .cpu_pm = i % 7, .threads = 1 + i / 100,
+					     .pss_kib = -1};
+	/* Ticks 0-129, then 130-249 with tick 129 again (ignored). */
+	CHECK_EQ_INT(store_append(s, run, v, 130), 0);
+	v[129].rss_pages = 1;
+	CHECK_EQ_INT(store_append(s, run, v + 129, 121), 0);
+	CHECK_EQ_INT(one_int(store_db(s), "SELECT count(*) FROM sample_agg"), 3);
+	CHECK_EQ_INT(one_int(store_db(s), "SELECT sum(n) FROM sample_agg"), 250);
+	CHECK_EQ_INT(one_int(store_db(s),
+			     "SELECT count(*) FROM sample_agg a JOIN (SELECT proc, tick / 100 AS b,"
+			     " count(*) AS n, min(rss) AS lo, max(rss) AS hi,"
+			     " CAST(round(avg(rss)) AS INTEGER) AS mean, max(cpu) AS cpu,"
+			     " max(threads) AS thr FROM sample GROUP BY 1, 2) s"
+			     " ON s.proc = a.proc AND s.b = a.bucket WHERE a.n = s.n"
+			     " AND a.rss_min = s.lo AND a.rss_max = s.hi"
+			     " AND abs(a.rss_mean - s.mean) <= 1 AND a.cpu_max = s.cpu"
+			     " AND a.threads_max = s.thr"),
+		     3);
+	CHECK_EQ_INT(one_int(store_db(s), "SELECT rss_first FROM sample_agg WHERE bucket = 1"),
+		     1000 + (100 * 37) % 101);
+	CHECK_EQ_INT(one_int(store_db(s), "SELECT rss_last FROM sample_agg WHERE bucket = 1"),
+		     1000 + (199 * 37) % 101);
+	/* memtided's history has rollups instead. */
+	r.kind = "daemon";
+	CHECK_EQ_INT(store_run_begin(s, &r, &drun), 0);
+	pa.run = drun;
+	CHECK_EQ_INT(store_proc_add(s, &pa, &d), 0);
+	for (int i = 0; i < 250; i++)
+		v[i].proc = d;
+	CHECK_EQ_INT(store_append(s, drun, v, 250), 0);
+	CHECK_EQ_INT(one_int(store_db(s), "SELECT count(*) FROM sample_agg"), 3);
+	CHECK_EQ_INT(store_run_delete(s, run), 0);
+	CHECK_EQ_INT(one_int(store_db(s), "SELECT count(*) FROM sample_agg"), 0);
+	store_close(s);
+	free(path);
+}
+
 static int same_file(const char *path, const char *bytes, size_t len)
 {
 	char buf[8192];
