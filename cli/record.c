@@ -278,6 +278,29 @@ static int ends_with(const char *s, const char *suffix)
 	return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
+/* The pipe of spawn() closes when exec drops the old image, a moment before
+ * the new one's arguments are set up: until then /proc/PID/cmdline is
+ * empty, and a command line read then would stay empty for a command that
+ * ends before the first flush reads it again.  Waits until it is there,
+ * the process has exited, or 50 ms. */
+static void wait_for_args(pid_t pid)
+{
+	const struct timespec step = {0, 200000};
+
+	for (int i = 0; i < 250; i++) {
+		siginfo_t si = {0};
+		size_t len = 0;
+		char *argv = procfs_read_all("/proc", (int)pid, "cmdline", 1, &len);
+
+		free(argv);
+		if (len > 0 ||
+		    (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+		     si.si_pid == pid))
+			return;
+		nanosleep(&step, NULL);
+	}
+}
+
 /* Starts argv; returns its pid after exec succeeded, or -errno of the
  * failed exec (the child is reaped). */
 static pid_t spawn(char **argv)
@@ -325,6 +348,7 @@ static pid_t spawn(char **argv)
 		waitpid(pid, NULL, 0);
 		return -err;
 	}
+	wait_for_args(pid);
 	return pid;
 }
 

@@ -449,6 +449,8 @@ int sampler_refresh_meta(struct sampler *s)
 		return 0;
 	for (size_t i = 0; i < s->n; i++) {
 		struct sampler_proc *p = s->v[i];
+		size_t len = 0;
+		char *argv, *small;
 		ssize_t n;
 
 		if (!p->alive)
@@ -458,23 +460,26 @@ int sampler_refresh_meta(struct sampler *s)
 		if (n <= 0)
 			continue;
 		exe[n] = '\0';
-		if (p->exe && strcmp(p->exe, exe) == 0) {
-			/* The same interpreter can exec another script (python
-			 * spawning python): the command line tells. */
-			size_t len = 0;
-			char *argv = procfs_read_all(s->root, p->pid, "cmdline", MAX_ARGV, &len);
-			int same = !argv || len == 0 ||
-				   (len == p->argv_len && p->argv && memcmp(argv, p->argv, len) == 0);
-
+		/* An empty command line is an exec in flight (the new image's
+		 * arguments are not set up yet) or a zombie: what is known
+		 * stays, and the next call looks again. */
+		argv = procfs_read_all(s->root, p->pid, "cmdline", MAX_ARGV, &len);
+		if (!argv || len == 0) {
 			free(argv);
-			if (same)
-				continue;
+			continue;
+		}
+		/* The same interpreter can exec another script (python spawning
+		 * python): the command line tells. */
+		if (p->exe && strcmp(p->exe, exe) == 0 && len == p->argv_len &&
+		    p->argv && memcmp(argv, p->argv, len) == 0) {
+			free(argv);
+			continue;
 		}
 		free(p->exe);
 		free(p->argv);
-		p->exe = p->argv = NULL;
-		p->argv_len = 0;
-		read_meta(s, p);
+		p->exe = strdup(exe);
+		p->argv = (small = realloc(argv, len)) ? small : argv;
+		p->argv_len = len;
 		p->meta_changed = 1;
 		changed++;
 	}

@@ -41,6 +41,14 @@ def check_sound(db, before):
         return {}
     assert q(db, "PRAGMA foreign_key_check") == []
     assert q1(db, "SELECT count(*) FROM sample WHERE proc NOT IN (SELECT id FROM proc)") == 0
+    # The per-second buckets went in with their samples: each run or attach
+    # process's buckets count exactly its samples.
+    assert q(db, "SELECT p.id, (SELECT count(*) FROM sample WHERE proc = p.id),"
+                 " (SELECT coalesce(sum(n), 0) FROM sample_agg WHERE proc = p.id)"
+                 " FROM proc p JOIN run r ON r.id = p.run"
+                 " WHERE r.kind IN ('run', 'attach') AND r.interval <= 0.25"
+                 " AND (SELECT count(*) FROM sample WHERE proc = p.id)"
+                 " != (SELECT coalesce(sum(n), 0) FROM sample_agg WHERE proc = p.id)") == []
     now = committed(db)
     for run, n in before.items():
         assert now.get(run, 0) >= n, f"run {run}: {n} samples committed, {now.get(run)} left"
