@@ -404,6 +404,9 @@ static int read_range(sqlite3 *db, const struct plan *pl, int64_t lo,
 	while (n > 0) {
 		int64_t key = heap[0].key;
 		double sum = 0, x = (double)key * pl->kscale;
+		/* A bucket read for a process alone is its total too. */
+		struct cursor bucket = {0};
+		int rows = 0;
 
 		if (!heap[0].st && heap[0].phase < PHASE_DONE) {
 			int rc = advance(pl, &heap[0], &pool);
@@ -460,6 +463,8 @@ static int read_range(sqlite3 *db, const struct plan *pl, int64_t lo,
 							  c->vmax, c->v, c->n);
 			}
 			sum += c->v;
+			if (rows++ == 0 && c->phase == DATA_SRC_AGG)
+				bucket = *c;
 			if (pl->hold) {
 				held_sum += c->v - held[c->proc];
 				held[c->proc] = c->v;
@@ -485,7 +490,11 @@ static int read_range(sqlite3 *db, const struct plan *pl, int64_t lo,
 			}
 			heap_down(heap, n, 0);
 		}
-		if (total && key >= emit_from)
+		if (total && key >= emit_from && rows == 1 && bucket.n)
+			decimate_add_bucket(total, x, bucket.first, bucket.vmin,
+					    bucket.vmax, bucket.last_v, bucket.v,
+					    bucket.n);
+		else if (total && key >= emit_from)
 			decimate_add(total, x, pl->hold ? held_sum : sum);
 	}
 out:

@@ -7,7 +7,7 @@ import shutil
 import sqlite3
 
 from conftest import PY, prog, q, q1
-from test_plot import BLUE, near, png_read
+from test_plot import BLUE, VERMILLION, near, png_read
 from test_plot_panels import draw, plot, words  # noqa: F401 (a fixture)
 
 MiB = 1 << 20
@@ -68,13 +68,13 @@ def write_dat(path, seconds, spike_at=None):
             f.write("MEM %.6f %.4f\n" % (mib, 1700000000 + i / 100))
 
 
-def column_extents(png):
+def column_extents(png, colour=BLUE):
     """Per pixel column of the plot area, the top and bottom of the series
-    line (None where it has none)."""
+    line of a colour (None where it has none)."""
     w, h, rows = png_read(png)
     out = []
     for x in range(80, w - 50):
-        ys = [y for y in range(70, h - 60) if near(rows[y][x], BLUE)]
+        ys = [y for y in range(70, h - 60) if near(rows[y][x], colour)]
         out.append((min(ys), max(ys)) if ys else None)
     return out
 
@@ -94,11 +94,14 @@ def test_long_windows_read_buckets_and_draw_the_same_chart(mt, plot, tmp_path):
     # Drawn from the buckets or from every sample, each column's line spans
     # the same pixels, within one (a bucket across a column's edge counts
     # in one column).
-    a = column_extents(draw(plot, tmp_path, "agg.png", "--db", db))
-    b = column_extents(draw(plot, tmp_path, "raw.png", "--db", raw))
-    assert sum(x is not None for x in a) > 0.9 * len(a)
-    off = [max(abs(x[0] - y[0]), abs(x[1] - y[1])) for x, y in zip(a, b) if x and y]
-    assert len(off) == len(a) and max(off) <= 1, off
+    # So are runs overlaid (the run drawn twice: the second on top), where
+    # a run's line is its total.
+    for args, colour in ((["1"], BLUE), (["1", "1"], VERMILLION)):
+        a = column_extents(draw(plot, tmp_path, "agg.png", "--db", db, *args), colour)
+        b = column_extents(draw(plot, tmp_path, "raw.png", "--db", raw, *args), colour)
+        assert sum(x is not None for x in a) > 0.9 * len(a)
+        off = [max(abs(x[0] - y[0]), abs(x[1] - y[1])) for x, y in zip(a, b) if x and y]
+        assert len(off) == len(a) and max(off) <= 1, (args, off)
     # Made to disagree, they tell which is read: a bucket claiming 1 GiB
     # lifts a whole-run chart, not one of 60 s around it (0.05 s a column).
     con = sqlite3.connect(db)
