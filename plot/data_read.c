@@ -190,14 +190,21 @@ static int64_t rollup_key(int64_t minute)
 	return (minute * 60 + 30) * 1000000;
 }
 
+/* Whether p is read from its per-minute rollups alone (a window too long
+ * for anything finer). */
+static int rollups_only(const struct plan *pl, const struct data_proc *p)
+{
+	return pl->o->rollups == DATA_ROLLUP_ONLY && pl->o->absolute &&
+	       p->minute_min <= p->minute_max;
+}
+
 /* Whether p's sample_agg buckets stand for its samples in this read: two
  * of them or more to a pixel column. */
 static int uses_agg(const struct plan *pl, const struct data_proc *p)
 {
 	return pl->agg && p->agg_ticks > 0 && p->agg_min <= p->agg_max &&
 	       pl->o->col_s >= 2.0 * (double)p->agg_ticks * p->interval &&
-	       !(pl->o->rollups == DATA_ROLLUP_ONLY && pl->o->absolute &&
-		 p->minute_min <= p->minute_max);
+	       !rollups_only(pl, p);
 }
 
 /* A bucket stands at the tick in its middle. */
@@ -232,8 +239,7 @@ static void ranges(const struct plan *pl, const struct data_proc *p,
 {
 	rollup_range(pl, p, a, b, &lo[DATA_SRC_MINUTE], &hi[DATA_SRC_MINUTE]);
 	agg_range(pl, p, a, b, &lo[DATA_SRC_AGG], &hi[DATA_SRC_AGG]);
-	if (pl->o->rollups == DATA_ROLLUP_ONLY && pl->o->absolute &&
-	    p->minute_min <= p->minute_max) {
+	if (rollups_only(pl, p)) {
 		lo[DATA_SRC_RAW] = 0;
 		hi[DATA_SRC_RAW] = -1;
 		return;
