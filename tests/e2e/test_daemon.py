@@ -147,11 +147,12 @@ interval = 50ms
     for pid in (sh_py, root_user, not_pid, nokids_child):
         assert pid not in got, (pid, got[pid])
     # Intervals: the rule's own, else the [memtided] default; samples on
-    # that grid of 10 ms ticks.
+    # that grid of 10 ms ticks (the usual gap: a late wake-up, as under
+    # AddressSanitizer, makes one longer and the next shorter).
     assert got[fast][1] == pytest.approx(0.05)
     assert got[py][1] == pytest.approx(0.5)
-    assert statistics.median(b - a for a, b in zip(ticks_of(d, fast), ticks_of(d, fast)[1:])) == 5
-    assert statistics.median(b - a for a, b in zip(ticks_of(d, py), ticks_of(d, py)[1:])) == 50
+    assert statistics.mode(b - a for a, b in zip(ticks_of(d, fast), ticks_of(d, fast)[1:])) == 5
+    assert statistics.mode(b - a for a, b in zip(ticks_of(d, py), ticks_of(d, py)[1:])) == 50
     # Python-aware names and facts.
     name, interp, script, uid = d.rows(
         "SELECT name, interpreter, script, uid FROM processes WHERE pid = ?", (nobody,))[0]
