@@ -122,12 +122,14 @@ children = yes
     # make memtided late, and then it says how many samples it missed.
     assert_steady(ticks_of(d, idle), 5, log)
     # Nearly every child has its own series (with the proc connector; a
-    # child gone before its fork event is read cannot be sampled).
+    # child gone before its fork event is read cannot be sampled, and
+    # under AddressSanitizer memtided reads them a few times slower).
+    asan = "asan" in str(memtided)
     kids, sampled = d.rows(
         "SELECT count(*), sum(EXISTS (SELECT 1 FROM samples s WHERE s.proc = p.proc))"
         " FROM processes p WHERE pid NOT IN (?, ?)", (idle, storm.pid))[0]
     if "proc connector unavailable" not in log:
-        assert sampled >= 0.8 * info["forks"], (kids, sampled, info)
+        assert sampled >= (0.5 if asan else 0.8) * info["forks"], (kids, sampled, info)
     # Never two processes in one series: each (pid, start) is one row, and a
     # row's samples lie within its own life.
     assert q1(d.db, "SELECT count(*) FROM (SELECT 1 FROM proc GROUP BY pid, start_ticks"
@@ -135,7 +137,7 @@ children = yes
     assert d.rows("SELECT count(*) FROM samples s JOIN processes p USING (proc)"
                   " WHERE s.t > p.ended + 0.02") == [(0,)]
     # Memory stays bounded; under AddressSanitizer it is not memtided's own.
-    if "asan" not in str(memtided):
+    if not asan:
         assert hwm < 24 * 1024, hwm
 
 
