@@ -11,6 +11,7 @@ that a pyenv or venv python first on PATH never changes what is measured.
 Every process a test starts is killed at teardown if it is still alive.
 """
 import os
+import shutil
 import signal
 import socket
 import sqlite3
@@ -114,13 +115,27 @@ def build():
     return Path(os.environ.get("MEMTIDE_BUILD", HERE / ".." / ".." / "build")).resolve()
 
 
+def built(build, name):
+    """build/name, or the test fails saying how to build it."""
+    exe = build / name
+    if not os.access(exe, os.X_OK):
+        pytest.fail(f"{exe} is not built: run 'make build/{name}'")
+    return exe
+
+
+def installed(name):
+    """The path of a program from a Debian package, or the test fails
+    saying how to install it."""
+    exe = shutil.which(name)
+    if not exe:
+        pytest.fail(f"{name} is not installed: run 'make deps'")
+    return exe
+
+
 @pytest.fixture(scope="session")
 def memtide(build):
     """The memtide executable under test."""
-    exe = build / "memtide"
-    if not os.access(exe, os.X_OK):
-        pytest.fail(f"{exe} is not built: run 'make build/memtide'")
-    return exe
+    return built(build, "memtide")
 
 
 @pytest.fixture
@@ -133,18 +148,12 @@ def home(tmp_path):
 
 @pytest.fixture(scope="session")
 def memtided(build):
-    exe = build / "memtided"
-    if not os.access(exe, os.X_OK):
-        pytest.fail(f"{exe} is not built: run 'make build/memtided'")
-    return exe
+    return built(build, "memtided")
 
 
 @pytest.fixture(scope="session")
 def plot_exe(build):
-    exe = build / "memtide-plot"
-    if not os.access(exe, os.X_OK):
-        pytest.fail(f"{exe} is not built: run 'make build/memtide-plot'")
-    return exe
+    return built(build, "memtide-plot")
 
 
 @pytest.fixture

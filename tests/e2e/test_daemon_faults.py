@@ -5,7 +5,6 @@ fault clears, and never mixes two processes into one series.  (The same
 faults under memtide run are in test_faults.py; a lock held by another
 writer is in test_daemon.py.)"""
 import json
-import os
 import re
 import subprocess
 import time
@@ -14,7 +13,7 @@ import uuid
 import pytest
 
 from conftest import PY, prog, q1, wait_for
-from test_daemon import Daemon, pidfile_of, start_idle, ticks_of
+from test_daemon import Daemon, start_idle, ticks_of
 from test_faults import fill, small_disk  # noqa: F401 (a fixture)
 
 MiB = 1 << 20

@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from conftest import PY, QUICK, q, q1
+from conftest import QUICK, q, q1
 
 
 def assert_one_line_error(rc, out, err, code):

@@ -5,7 +5,6 @@ and every metric the Grafana dashboard and the alerts query is one a real
 memtided serves."""
 import json
 import re
-import shutil
 import subprocess
 import urllib.request
 import uuid
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import free_port, wait_for
+from conftest import free_port, installed, wait_for
 from test_daemon import Daemon, start_idle
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,10 +25,7 @@ CONDITIONAL = {"memtide_process_memory_limit_bytes", "memtide_process_pss_bytes"
 
 @pytest.fixture(scope="module")
 def promtool():
-    exe = shutil.which("promtool")
-    if not exe:
-        pytest.fail("promtool is not installed: run 'make deps'")
-    return exe
+    return installed("promtool")
 
 
 def test_scrape_config_and_rules_are_valid(promtool):

@@ -10,23 +10,19 @@ the publisher.  Socket timeouts below are guards against a hang, not timed
 assertions.
 """
 import re
-import shutil
 import socket
 import subprocess
-import time
 
 import pytest
 
-from conftest import wait_for
+from conftest import built, installed, wait_for
 
 
 @pytest.fixture
 def serve(build, procs):
     """serve(*args) starts metrics-serve on 127.0.0.1, any free port;
     returns its port.  It stops when the test ends (stdin closes)."""
-    exe = build / "metrics-serve"
-    if not exe.exists():
-        pytest.fail(f"{exe} is not built: run 'make {exe}'")
+    exe = built(build, "metrics-serve")
 
     def start(*args):
         p = procs.start([exe, *args, "127.0.0.1:0"], stdin=subprocess.PIPE,
@@ -87,9 +83,7 @@ def test_promtool_accepts_the_page(serve):
     assert status == "HTTP/1.0 200 OK"
     assert headers["Content-Type"].startswith("text/plain; version=0.0.4")
     assert int(headers["Content-Length"]) == len(body)
-    promtool = shutil.which("promtool")
-    assert promtool, "promtool missing: make deps (Debian package prometheus)"
-    p = subprocess.run([promtool, "check", "metrics"], input=body,
+    p = subprocess.run([installed("promtool"), "check", "metrics"], input=body,
                        capture_output=True, timeout=60)
     assert p.returncode == 0 and p.stdout + p.stderr == b"", p.stdout + p.stderr
     assert body.count(b"\nmemtide_process_resident_memory_bytes{") == 50

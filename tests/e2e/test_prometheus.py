@@ -7,7 +7,6 @@ memtided wrote into its database for the same moment.
 Everything it needs is installed by `make deps`.
 """
 import json
-import shutil
 import signal
 import subprocess
 import urllib.parse
@@ -15,15 +14,12 @@ import urllib.request
 
 import pytest
 
-from conftest import MiB, PY, free_port, prog, q, wait_for
+from conftest import MiB, PY, free_port, installed, prog, q, wait_for
 
 
 @pytest.fixture(scope="session")
 def prometheus():
-    exe = shutil.which("prometheus")
-    if not exe:
-        pytest.fail("prometheus is not installed: run 'make deps'")
-    return exe
+    return installed("prometheus")
 
 
 def http_get(url, timeout=5):

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from conftest import HERE, MiB, PY, q, q1
+from conftest import HERE, MiB, PY, q1
 
 MAN = HERE.parent.parent / "man" / "memtide-sql.7.scd"
 T0 = 1713268800  # 2024-04-16 12:00:00 UTC
