@@ -3,6 +3,7 @@
 records, and how it lives (sd_notify, SIGHUP, SIGTERM, kill -9, a busy
 database).  The test binds its own NOTIFY_SOCKET, as systemd would."""
 import os
+import re
 import signal
 import socket
 import sqlite3
@@ -95,6 +96,22 @@ def tracked(d):
 
 def ticks_of(d, pid):
     return [r[0] for r in d.rows("SELECT tick FROM samples WHERE pid = ? ORDER BY tick", (pid,))]
+
+
+def missed(log):
+    """The samples memtided said it missed (it woke up too late)."""
+    return sum(int(n) for n in re.findall(r"memtided: (\d+) samples missed", log))
+
+
+def assert_steady(ticks, every, log):
+    """Samples every `every` ticks from the first to the last, but for those
+    memtided logged as missed (a wake-up later than a whole interval), and
+    those no more than a tenth."""
+    assert len(ticks) > 10, ticks
+    late = [(a, b) for a, b in zip(ticks, ticks[1:]) if b - a > every + 1]
+    holes = sum((b - a) // every - 1 for a, b in late)
+    assert holes <= missed(log), (late, missed(log))
+    assert holes <= 0.1 * len(ticks), late
 
 
 def test_each_kind_of_rule_tracks_what_it_names_and_nothing_else(memtided, tmp_path, procs, env):
@@ -256,10 +273,9 @@ interval = 100ms
     d.p.send_signal(signal.SIGHUP)
     wait_for(lambda: len(ticks_of(d, b)) >= 2, timeout=15)
     assert d.stop() == 0
-    ticks = ticks_of(d, a)
-    # No sample lost across the reloads: one every 10 ticks throughout
-    # (one skipped at most where the machine stalled).
-    assert max(y - x for x, y in zip(ticks, ticks[1:])) <= 25, ticks
+    # No sample lost across the reloads: one every 10 ticks throughout,
+    # but where memtided said it woke up too late.
+    assert_steady(ticks_of(d, a), 10, d.stderr())
 
 
 def test_kill_9_then_restart_keeps_a_sound_database(memtided, tmp_path, procs, env):

@@ -13,26 +13,10 @@ import uuid
 import pytest
 
 from conftest import PY, prog, q1, wait_for
-from test_daemon import Daemon, start_idle, ticks_of
+from test_daemon import Daemon, assert_steady, start_idle, ticks_of
 from test_faults import fill, small_disk  # noqa: F401 (a fixture)
 
 MiB = 1 << 20
-
-
-def missed(log):
-    """The samples memtided said it missed (it woke up too late)."""
-    return sum(int(n) for n in re.findall(r"memtided: (\d+) samples missed", log))
-
-
-def assert_steady(ticks, every, log):
-    """Samples every `every` ticks from the first to the last, but for those
-    memtided logged as missed (a wake-up later than a whole interval), and
-    those no more than a tenth."""
-    assert len(ticks) > 10, ticks
-    late = [(a, b) for a, b in zip(ticks, ticks[1:]) if b - a > every + 1]
-    holes = sum((b - a) // every - 1 for a, b in late)
-    assert holes <= missed(log), (late, missed(log))
-    assert holes <= 0.1 * len(ticks), late
 
 
 def test_full_disk_then_space_again(memtided, tmp_path, procs, env, small_disk):
