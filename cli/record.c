@@ -362,6 +362,7 @@ struct recording {
 	int64_t run;
 	double started;
 	struct ticker tk;
+	int64_t skipped_saved; /* run.skipped as last written */
 	int64_t peak_pages, last_pages;
 	size_t samples;
 	int status_shown;
@@ -450,6 +451,32 @@ static size_t batch_resolve(struct batch *b)
 	return missing;
 }
 
+/* Writes the batch and the count of ticks skipped so far in one
+ * transaction, so that for each process the samples stored and the ticks
+ * skipped account for every tick up to its last. */
+static int save(struct recording *r)
+{
+	int err;
+
+	if ((err = store_begin(r->st)))
+		return err;
+	if ((err = store_append(r->st, r->run, r->b.v, r->b.n)) ||
+	    (r->tk.skipped != r->skipped_saved &&
+	     (err = store_run_skipped(r->st, r->run, r->tk.skipped))) ||
+	    (err = store_commit(r->st))) {
+		store_rollback(r->st);
+		return err;
+	}
+	r->skipped_saved = r->tk.skipped;
+	return 0;
+}
+
+/* Something is waiting to be written. */
+static int pending(const struct recording *r)
+{
+	return r->b.n || r->tk.skipped != r->skipped_saved;
+}
+
 static int flush(struct recording *r)
 {
 	int err;
@@ -472,7 +499,7 @@ static int flush(struct recording *r)
 	}
 	/* Rows are written before samples (sync_procs, each tick): a process
 	 * still without one means the database is failing still. */
-	err = batch_resolve(&r->b) ? -EAGAIN : store_append(r->st, r->run, r->b.v, r->b.n);
+	err = batch_resolve(&r->b) ? -EAGAIN : pending(r) ? save(r) : 0;
 	if (err) {
 		if (!r->b.failing)
 			cli_error("cannot write samples (keeping %zu in memory, retrying "
@@ -730,7 +757,7 @@ static int record(struct opts *o, char **cmd, int attach_pid)
 	}
 	if (interactive)
 		show_status(&r, 0, 1);
-	while (r.b.n && flush(&r) == -EBUSY)
+	while (pending(&r) && flush(&r) == -EBUSY)
 		;
 	if (r.b.n) {
 		cli_error("%zu samples could not be saved: %s", r.b.n, store_errmsg(r.st));

@@ -147,7 +147,17 @@ static const char v3[] =
 	" rss_last INTEGER NOT NULL,"
 	" PRIMARY KEY(proc, bucket)) WITHOUT ROWID;";
 
-static const char *const migrations[] = {v1, v2, v3};
+/* v4: the ticks memtide run and attach skipped because they woke up too
+ * late (a busy machine), so a hole in a run's samples is told apart from a
+ * process that was not there. */
+static const char v4[] =
+	"ALTER TABLE run ADD COLUMN skipped INTEGER;"
+	"DROP VIEW runs;"
+	"CREATE VIEW runs AS SELECT id AS run, started, ended, command,"
+	" peak_rss * page_size AS peak_rss, kernel_peak_rss, label, kind,"
+	" interval, samples, exit_status, backend, skipped FROM run;";
+
+static const char *const migrations[] = {v1, v2, v3, v4};
 
 const char *schema_migration(int from_version)
 {

@@ -418,8 +418,9 @@ int store_run_begin(struct store *s, const struct store_run *r, int64_t *id)
 	read_boot_id(boot, sizeof boot);
 	rc = sqlite3_prepare_v2(s->db,
 				"INSERT INTO run(kind, command, label, started, interval,"
-				" page_size, backend, host, boot_id)"
-				" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+				" page_size, backend, host, boot_id, skipped)"
+				" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+				" CASE WHEN ?1 IN ('run', 'attach') THEN 0 END)",
 				-1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return fail(s, sql_code(rc), "starting run");
@@ -554,6 +555,13 @@ int store_proc_hwm(struct store *s, int64_t proc, int64_t hwm_bytes)
 {
 	return step_bound(s, s->st[ST_PROC_HWM], "recording high-water mark", proc, 0.0,
 			  hwm_bytes);
+}
+
+int store_run_skipped(struct store *s, int64_t run, int64_t skipped)
+{
+	/* Once a second at most: prepared each time. */
+	return exec_bound(s, "UPDATE run SET skipped = ?3 WHERE id = ?1",
+			  "recording skipped ticks", run, 0, skipped);
 }
 
 int store_run_end(struct store *s, int64_t run, double ended, int exit_status,

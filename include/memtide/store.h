@@ -12,6 +12,9 @@
  *       steps times 10, the spare ticks keeping up to 5 samples of one
  *       series at one time apart, so times and MiB values come back
  *       exactly; cpu and threads 0; see cli/import.c).
+ *       skipped (v4): ticks memtide run or attach woke up too late to
+ *       sample (a busy machine), as of the last write; NULL for runs that
+ *       do not count them (daemon, import, older files).
  *   proc(id, run, pid, ppid, parent, start_ticks, started, ended, first_tick,
  *        last_tick, exe, cmdline, argv, peak_rss, hwm,
  *        name, interpreter, script, module, venv, uid, unit, rule, interval)
@@ -61,7 +64,7 @@
  * The views are the stable interface for SQL users (times Unix seconds, sizes
  * bytes, cpu percent of one core):
  *   runs(run, started, ended, command, peak_rss, kernel_peak_rss, label, kind,
- *        interval, samples, exit_status)
+ *        interval, samples, exit_status, backend, skipped)
  *   processes(run, pid, ppid, command, started, ended, exe, peak_rss,
  *             kernel_peak_rss, proc, name, interpreter, script, module, venv,
  *             uid, unit, rule, interval)
@@ -81,7 +84,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MEMTIDE_SCHEMA_VERSION 3
+#define MEMTIDE_SCHEMA_VERSION 4
 
 /* Error codes beyond errno: the database is not a memtide/SQLite file, or is
  * from a newer memtide. */
@@ -236,6 +239,10 @@ int store_append(struct store *s, int64_t run, const struct store_sample *v,
 int store_begin(struct store *s);
 int store_commit(struct store *s);
 void store_rollback(struct store *s);
+
+/* Records how many ticks of a run were skipped so far; in the caller's
+ * transaction with the samples it accounts for. */
+int store_run_skipped(struct store *s, int64_t run, int64_t skipped);
 
 /* Ends a run: end time, exit status (-1 unknown), kernel peak (bytes, -1
  * unknown). */

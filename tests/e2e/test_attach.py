@@ -72,14 +72,15 @@ def test_sigint_stops_attach_cleanly(mt_popen, db, procs, tmp_path):
     out, err = m.communicate(timeout=10)
     assert m.returncode == 0, err
     assert err == b""
-    started, ended, nsamples, last = q(db, "SELECT started, ended, samples, last_tick"
-                                          " FROM run")[0]
+    started, ended, nsamples, last, skipped = q(
+        db, "SELECT started, ended, samples, last_tick, skipped FROM run")[0]
     assert ended is not None and ended >= t_int - 0.05
     assert q1(db, "SELECT count(*) FROM samples") == nsamples
-    # Sampled up to the signal; the ticks a busy machine made it skip (its
-    # CPU stolen: seen at 10 % here) are the only ones missing.
+    # Sampled up to the signal, every tick: taken, or skipped because the
+    # machine was too busy (its CPU stolen: up to 31 % seen under ASan) and
+    # counted as such in the run.
     assert last + 1 >= 0.98 * (t_int - started) / 0.02, (last, t_int - started)
-    assert nsamples >= 0.7 * (last + 1), (nsamples, last)
+    assert nsamples + skipped == last + 1, (nsamples, skipped, last)
     # The signal was memtide's: the target did not get it.
     time.sleep(0.1)
     assert target.poll() is None

@@ -26,20 +26,21 @@ def test_kill_9_keeps_a_sound_database(mt, mt_popen, db, procs, tmp_path):
     wait_for(lambda: not alive(cmd_pid), timeout=5)
 
     assert q(db, "PRAGMA integrity_check") == [("ok",)]
-    ended, nsamples = q(db, "SELECT ended, samples FROM runs")[0]
+    ended, nsamples, skipped, last = q(db, "SELECT ended, samples, skipped, last_tick"
+                                            " FROM run")[0]
     assert ended is None  # the run never finished
     ticks = [r[0] for r in q(db, "SELECT tick FROM samples WHERE pid = ? ORDER BY t", (cmd_pid,))]
-    # Flushes come at least every second: all but the last ~1.1 s is there.
-    # (Up to 3 % of ticks may have been skipped on a busy machine.)
-    assert len(ticks) >= 0.97 * (t_kill - started - 1.1) / 0.01, (len(ticks), t_kill - started)
-    assert len(ticks) <= (t_kill - started) / 0.01 + 2
-    assert len(set(ticks)) == len(ticks)
+    assert ticks[-1] == last
+    # Flushes come every second (each a little after the last when the
+    # machine runs late): all but about the last second is there.
+    assert last >= (t_kill - started - 1.25) / 0.01, (last, t_kill - started)
+    assert last <= (t_kill - started) / 0.01 + 2
     assert all(b > a for a, b in zip(ticks, ticks[1:]))
-    # ...and they are the ticks from the start on, without holes: a lost
-    # write would leave a second's worth (100 ticks); a busy machine (or an
-    # ASan build) may skip some ticks, never that many.
-    assert ticks[0] <= 20
-    assert all(b - a <= 20 for a, b in zip(ticks, ticks[1:])), ticks
+    # ...and every tick from the start on is there, or was skipped because
+    # the machine was too busy (an ASan build under stolen CPU skips up to a
+    # third) and counted so in the same commit: a lost write is a hole the
+    # count does not explain.
+    assert len(ticks) + skipped == last + 1, (len(ticks), skipped, last)
     # The run's own counters agree with the samples that made it to disk.
     assert nsamples == q1(db, "SELECT count(*) FROM samples")
 

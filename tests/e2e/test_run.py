@@ -65,6 +65,7 @@ def test_samples_count_and_timing(mt, db):
     # reports, so every tick is accounted for.
     m = re.search(r"memtide: (\d+) ticks skipped", err)
     skipped = int(m.group(1)) if m else 0
+    assert q1(db, "SELECT skipped FROM runs") == skipped
     assert abs(n + skipped - expected) <= 0.01 * expected, (n, skipped, expected)
     assert skipped <= 0.3 * expected, (skipped, expected)
     ts = [r[0] for r in rows]
@@ -73,7 +74,8 @@ def test_samples_count_and_timing(mt, db):
     assert min(diffs) > 0
     assert all(abs(d / 0.01 - round(d / 0.01)) < 1e-3 for d in diffs)
     holes = sum(round(d / 0.01) - 1 for d in diffs)
-    assert abs(holes - skipped) <= 2, (holes, skipped)
+    first = q1(db, "SELECT min(tick) FROM samples")
+    assert first + holes == skipped, (first, holes, skipped)
     # Each step: the first sample that shows it was taken between the moment
     # the program started touching and one interval (plus jitter) after it
     # finished.
@@ -108,9 +110,11 @@ def test_cpu_of_busy_loop(mt, db):
     assert abs(statistics.median(body) - share) <= 15, (share, body)
     assert abs(statistics.mean(body) - share) <= 15, (share, body)
     # Tick 0 is the moment the command started; the first interval after it
-    # (interpreter start-up, then the loop) is already a busy one: no
-    # psrecord-style 0 % first reading.
-    assert cpu[1] >= 0.6 * share, (share, cpu[:4])
+    # (interpreter start-up, then the loop) reads the CPU it used, not
+    # psrecord's 0 % first reading.  (How much start-up gets in those 50 ms
+    # is the scheduler's call: 20 % seen with the CPU stolen, 60-100 %
+    # otherwise.)
+    assert cpu[1] >= 10, (share, cpu[:4])
 
 
 def test_threads_counted(mt, db):
@@ -256,11 +260,11 @@ def test_sigterm_goes_to_the_command(mt_popen, db, tmp_path):
     assert status == 0
     assert q1(db, "SELECT count(*) FROM samples") == nsamples
     # Everything up to the signal was kept: samples run until the signal
-    # (the last flush came after it), about one per 10 ms before it (a
-    # slow first commit on a busy disk can cost a few ticks).
-    last_t = q1(db, "SELECT max(t) FROM samples")
+    # (the last flush came after it), one per 10 ms tick before it but the
+    # ticks the run counts as skipped (a slow commit on a busy disk).
+    last_t, last = q(db, "SELECT max(t), max(tick) FROM samples")[0]
     assert last_t >= t_kill - 0.05, (last_t, t_kill)
-    assert nsamples >= 0.6 * (t_kill - started) / 0.01, (nsamples, t_kill - started)
+    assert nsamples + q1(db, "SELECT skipped FROM runs") == last + 1
 
 
 def hostile_script(tmp_path):

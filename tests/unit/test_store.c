@@ -74,6 +74,47 @@ TEST(schema_version_and_views)
 	free(path);
 }
 
+/* run.skipped: 0 from the start for run and attach, the last count
+ * written once the samples it accounts for commit with it, NULL for a
+ * recorder that does not count (memtided). */
+TEST(skipped_ticks_are_kept_with_their_samples)
+{
+	char *path = temp_db();
+	struct store *s;
+	int64_t run, daemon, p;
+	struct store_run r = {.kind = "attach", .command = "x", .started = 1.0,
+			      .interval = 0.01, .page_size = 4096, .backend = "rss"};
+	struct store_proc sp = {.pid = 10, .start_ticks = 5};
+	struct store_sample v[] = {
+		{.tick = 0, .rss_pages = 1, .threads = 1, .pss_kib = -1},
+		{.tick = 3, .rss_pages = 1, .threads = 1, .pss_kib = -1},
+	};
+
+	CHECK_EQ_INT(store_open(path, STORE_WRITE, &s), 0);
+	CHECK_EQ_INT(store_run_begin(s, &r, &run), 0);
+	CHECK_EQ_INT(one_int(store_db(s), "SELECT skipped FROM runs"), 0);
+	sp.run = run;
+	CHECK_EQ_INT(store_proc_add(s, &sp, &p), 0);
+	v[0].proc = v[1].proc = p;
+	CHECK_EQ_INT(store_begin(s), 0);
+	CHECK_EQ_INT(store_append(s, run, v, 2), 0);
+	CHECK_EQ_INT(store_run_skipped(s, run, 2), 0);
+	store_rollback(s);
+	CHECK_EQ_INT(one_int(store_db(s), "SELECT samples + skipped FROM runs"), 0);
+	CHECK_EQ_INT(store_begin(s), 0);
+	CHECK_EQ_INT(store_append(s, run, v, 2), 0);
+	CHECK_EQ_INT(store_run_skipped(s, run, 2), 0);
+	CHECK_EQ_INT(store_commit(s), 0);
+	CHECK_EQ_INT(one_int(store_db(s), "SELECT samples + skipped - (SELECT"
+				  " max(tick) + 1 FROM samples) FROM runs"), 0);
+	r.kind = "daemon";
+	CHECK_EQ_INT(store_run_begin(s, &r, &daemon), 0);
+	CHECK_EQ_INT(one_int(store_db(s), "SELECT count(*) FROM runs WHERE"
+				  " kind = 'daemon' AND skipped IS NULL"), 1);
+	store_close(s);
+	free(path);
+}
+
 TEST(samples_peaks_and_units)
 {
 	char *path = temp_db();
