@@ -79,7 +79,8 @@ def test_sigint_stops_attach_cleanly(mt_popen, db, procs, tmp_path):
     # Sampled up to the signal, every tick: taken, or skipped because the
     # machine was too busy (its CPU stolen: up to 31 % seen under ASan) and
     # counted as such in the run.
-    assert last + 1 >= 0.98 * (t_int - started) / 0.02, (last, t_int - started)
+    # (To within a quarter second a starved CPU may hold memtide back.)
+    assert last + 1 >= (t_int - started - 0.25) / 0.02, (last, t_int - started)
     assert nsamples + skipped == last + 1, (nsamples, skipped, last)
     # The signal was memtide's: the target did not get it.
     time.sleep(0.1)
