@@ -75,7 +75,10 @@ def test_samples_count_and_timing(mt, db):
     assert all(abs(d / 0.01 - round(d / 0.01)) < 1e-3 for d in diffs)
     holes = sum(round(d / 0.01) - 1 for d in diffs)
     first = q1(db, "SELECT min(tick) FROM samples")
-    assert first + holes == skipped, (first, holes, skipped)
+    # (Ticks skipped after the command's last sample, while memtide
+    # reaped it, are counted too: the run's skipped may be more, within
+    # the run's length checked above.)
+    assert first + holes <= skipped, (first, holes, skipped)
     # Each step: the first sample that shows it was taken after the moment
     # the program started touching, and the sample before it (the last
     # without it) before the program finished, give or take jitter.  The
@@ -270,10 +273,13 @@ def test_sigterm_goes_to_the_command(mt_popen, db, tmp_path):
     assert q1(db, "SELECT count(*) FROM samples") == nsamples
     # Everything up to the signal was kept: samples run until the signal
     # (the last flush came after it), one per 10 ms tick before it but the
-    # ticks the run counts as skipped (a slow commit on a busy disk).
+    # ticks the run counts as skipped (a slow commit on a busy disk; ticks
+    # skipped after the command's last sample, while it exited, count too).
     last_t, last = q(db, "SELECT max(t), max(tick) FROM samples")[0]
     assert last_t >= t_kill - 0.05, (last_t, t_kill)
-    assert nsamples + q1(db, "SELECT skipped FROM runs") == last + 1
+    skipped = q1(db, "SELECT skipped FROM runs")
+    assert last + 1 <= nsamples + skipped <= (ended - started) / 0.01 + 1, (
+        nsamples, skipped, last, ended - started)
 
 
 def hostile_script(tmp_path):
