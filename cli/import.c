@@ -490,7 +490,6 @@ static int write_series(struct writer *w, struct series *s, int64_t run,
 		return -EIO;
 	s->proc = sqlite3_last_insert_rowid(w->db);
 	ts = (struct ticker_state){-1, 0};
-	agg.proc = s->proc;
 	for (size_t k = 0; k < s->n;) {
 		int many = s->n - k >= ROWS_PER_INSERT;
 		int rows = many ? ROWS_PER_INSERT : 1;
@@ -503,13 +502,9 @@ static int write_series(struct writer *w, struct series *s, int64_t run,
 			sqlite3_bind_int64(st, 3 * j + 3, s->v[k].bytes);
 			/* Ticks only grow along a series: a bucket is done
 			 * when the next one starts. */
-			if (agg.n && tick / AGG_TICKS != agg.bucket) {
-				if (store_agg_put(w->store, &agg))
-					return -EIO;
-				agg = (struct store_agg){.proc = s->proc};
-			}
-			agg.bucket = tick / AGG_TICKS;
-			store_agg_add(&agg, s->v[k].bytes, 0, 0);
+			if (store_agg_add(w->store, &agg, s->proc, tick / AGG_TICKS,
+					  s->v[k].bytes, 0, 0))
+				return -EIO;
 		}
 		if (step(st))
 			return -EIO;

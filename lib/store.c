@@ -662,6 +662,34 @@ int store_agg_put(struct store *s, const struct store_agg *a)
 	return step_done(s, st, "writing aggregates");
 }
 
+int store_agg_add(struct store *s, struct store_agg *a, int64_t proc,
+		  int64_t bucket, int64_t rss, int64_t cpu, int64_t threads)
+{
+	int err = 0;
+
+	if (a->n && (a->proc != proc || a->bucket != bucket)) {
+		err = store_agg_put(s, a);
+		a->n = a->rss_sum = a->cpu_sum = 0;
+	}
+	a->proc = proc;
+	a->bucket = bucket;
+	if (a->n == 0 || rss < a->rss_min)
+		a->rss_min = rss;
+	if (a->n == 0 || rss > a->rss_max)
+		a->rss_max = rss;
+	if (a->n == 0 || cpu > a->cpu_max)
+		a->cpu_max = cpu;
+	if (a->n == 0 || threads > a->threads_max)
+		a->threads_max = threads;
+	if (a->n == 0)
+		a->rss_first = rss;
+	a->rss_last = rss;
+	a->rss_sum += rss;
+	a->cpu_sum += cpu;
+	a->n++;
+	return err;
+}
+
 static int by_proc_tick(const void *a, const void *b)
 {
 	const struct store_sample *x = a, *y = b;
@@ -679,17 +707,9 @@ static int update_aggregates(struct store *s, struct store_sample *v, size_t n)
 	int err = 0;
 
 	qsort(v, n, sizeof *v, by_proc_tick);
-	for (size_t i = 0; i < n && !err; i++) {
-		int64_t b = v[i].tick / s->agg_ticks;
-
-		if (a.n && (v[i].proc != a.proc || b != a.bucket)) {
-			err = store_agg_put(s, &a);
-			a = (struct store_agg){0};
-		}
-		a.proc = v[i].proc;
-		a.bucket = b;
-		store_agg_add(&a, v[i].rss_pages, v[i].cpu_pm, v[i].threads);
-	}
+	for (size_t i = 0; i < n && !err; i++)
+		err = store_agg_add(s, &a, v[i].proc, v[i].tick / s->agg_ticks,
+				    v[i].rss_pages, v[i].cpu_pm, v[i].threads);
 	return err ? err : store_agg_put(s, &a);
 }
 

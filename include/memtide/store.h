@@ -108,32 +108,14 @@ static inline int64_t store_agg_ticks(double interval)
 	return k >= 4 ? (int64_t)(k + 0.5) : 0;
 }
 
-/* One bucket of sample_agg being built: store_agg_add() each sample, then
- * store_agg_put() it (merged with a row already there). */
+/* One bucket of sample_agg being built: store_agg_add() the samples of a
+ * process in tick order, then store_agg_put() the last bucket (each is
+ * merged with a row already there). */
 struct store_agg {
 	int64_t proc, bucket, n;
 	int64_t rss_min, rss_max, rss_sum, cpu_sum, cpu_max, threads_max;
 	int64_t rss_first, rss_last;
 };
-
-static inline void store_agg_add(struct store_agg *a, int64_t rss, int64_t cpu,
-				 int64_t threads)
-{
-	if (a->n == 0)
-		a->rss_first = rss;
-	a->rss_last = rss;
-	if (a->n == 0 || rss < a->rss_min)
-		a->rss_min = rss;
-	if (a->n == 0 || rss > a->rss_max)
-		a->rss_max = rss;
-	if (a->n == 0 || cpu > a->cpu_max)
-		a->cpu_max = cpu;
-	if (a->n == 0 || threads > a->threads_max)
-		a->threads_max = threads;
-	a->rss_sum += rss;
-	a->cpu_sum += cpu;
-	a->n++;
-}
 
 /* One sample of one process, as the sampler hands it to the store. */
 struct store_sample {
@@ -218,7 +200,11 @@ int store_proc_hwm(struct store *s, int64_t proc, int64_t hwm_bytes);
 
 /* Adds a marker; *id (may be NULL) receives mark.id. */
 int store_mark_add(struct store *s, const struct store_mark *m, int64_t *id);
-/* Writes one bucket, merged with the row already there, inside the
+/* Adds a sample of proc in bucket to a, first writing a's bucket when
+ * this one is another (a new process, or the next bucket). */
+int store_agg_add(struct store *s, struct store_agg *a, int64_t proc,
+		  int64_t bucket, int64_t rss, int64_t cpu, int64_t threads);
+/* Writes a's bucket, merged with the row already there, inside the
  * caller's transaction. */
 int store_agg_put(struct store *s, const struct store_agg *a);
 /* Sets the end (Unix seconds) and memory at the end (bytes, -1 unknown) of
