@@ -98,7 +98,8 @@ int exporter_start(const char *addr, struct exporter **out);
 struct metrics *exporter_metrics(struct exporter *e);
 int exporter_port(const struct exporter *e);
 /* Renders the page now and makes it the one served. */
-void exporter_publish(struct exporter *e, struct writer *w, uint64_t missed);
+void exporter_publish(struct exporter *e, struct writer *w, uint64_t missed,
+		      uint64_t unseen);
 void exporter_stop(struct exporter *e);
 
 /* ---- track.c */
@@ -134,5 +135,8 @@ size_t tracker_count(const struct tracker *t);
 /* Samples given up because memtided woke up later than a whole interval
  * (a busy machine): the sample is taken late instead, once. */
 uint64_t tracker_missed(const struct tracker *t);
+/* Children of tracked processes (children = yes) that ended before memtided
+ * could read them: a fork event came, /proc had nothing left. */
+uint64_t tracker_unseen(const struct tracker *t);
 
 #endif

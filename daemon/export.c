@@ -48,7 +48,8 @@ int exporter_port(const struct exporter *e)
 	return httpd_port(e->h);
 }
 
-void exporter_publish(struct exporter *e, struct writer *w, uint64_t missed)
+void exporter_publish(struct exporter *e, struct writer *w, uint64_t missed,
+		      uint64_t unseen)
 {
 	struct writer_stats ws;
 	struct metrics_counters c;
@@ -61,6 +62,7 @@ void exporter_publish(struct exporter *e, struct writer *w, uint64_t missed)
 		.samples_written = ws.written,
 		.samples_dropped = ws.dropped,
 		.samples_missed = missed,
+		.processes_unseen = unseen,
 	};
 	if (metrics_render(e->m, &c, (double)ticker_now_real() / 1e9, &page, &len) ||
 	    httpd_publish(e->h, page, len))

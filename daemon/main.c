@@ -151,31 +151,41 @@ static void share_with_group(const char *db)
 	}
 }
 
-static void status(struct tracker *t, struct writer *w, uint64_t *dropped_seen,
-		   uint64_t *missed_seen)
+/* What the log has said so far, so that each status says what is new. */
+struct said {
+	uint64_t dropped, missed, unseen;
+};
+
+static void status(struct tracker *t, struct writer *w, struct said *said)
 {
 	struct writer_stats ws;
-	uint64_t missed = tracker_missed(t);
+	uint64_t missed = tracker_missed(t), unseen = tracker_unseen(t);
 
 	writer_get_stats(w, &ws);
-	if (missed > *missed_seen) {
+	if (missed > said->missed) {
 		log_notice("%llu samples missed: memtided woke up late (a busy"
 			   " machine)",
-			   (unsigned long long)(missed - *missed_seen));
-		*missed_seen = missed;
+			   (unsigned long long)(missed - said->missed));
+		said->missed = missed;
 	}
-	if (ws.dropped > *dropped_seen) {
+	if (unseen > said->unseen) {
+		log_notice("%llu child processes ended before memtided could read"
+			   " them (they lived shorter than it took to notice)",
+			   (unsigned long long)(unseen - said->unseen));
+		said->unseen = unseen;
+	}
+	if (ws.dropped > said->dropped) {
 		log_warning("%llu samples dropped: the database is not keeping up (queue"
 			    " full, %llu queued)",
-			    (unsigned long long)(ws.dropped - *dropped_seen),
+			    (unsigned long long)(ws.dropped - said->dropped),
 			    (unsigned long long)ws.queued);
-		*dropped_seen = ws.dropped;
+		said->dropped = ws.dropped;
 	}
 	notify("STATUS=tracking %zu processes; %llu samples written, %llu queued,"
-	       " %llu dropped, %llu missed%s",
+	       " %llu dropped, %llu missed, %llu children unseen%s",
 	       tracker_count(t), (unsigned long long)ws.written,
 	       (unsigned long long)ws.queued, (unsigned long long)ws.dropped,
-	       (unsigned long long)missed,
+	       (unsigned long long)missed, (unsigned long long)unseen,
 	       ws.failing ? "; database not writable" : "");
 }
 
@@ -252,7 +262,8 @@ int main(int argc, char **argv)
 	char err[512], *command = NULL;
 	const char *db;
 	int64_t run, t0, next_scan, next_status, next_wd, next_hwm, next_pub = INT64_MAX, wd_ns;
-	uint64_t dropped_seen = 0, missed_seen = 0, lost;
+	struct said said = {0};
+	uint64_t lost;
 	int rc, code = EXIT_FAIL, efd;
 
 	if (!cfg)
@@ -364,7 +375,7 @@ int main(int argc, char **argv)
 	log_info("run %lld in %s: %zu rule%s, tracking %zu processes", (long long)run, db,
 		 cfg->nrules, cfg->nrules == 1 ? "" : "s", tracker_count(t));
 	notify("READY=1\nMAINPID=%d", (int)getpid());
-	status(t, w, &dropped_seen, &missed_seen);
+	status(t, w, &said);
 
 	wd_ns = notify_watchdog_ns();
 	next_scan = ticker_now_mono() + scan_period(cfg, efd);
@@ -390,7 +401,7 @@ int main(int argc, char **argv)
 			next_scan = now + scan_period(cfg, efd);
 		}
 		if (now >= next_status) {
-			status(t, w, &dropped_seen, &missed_seen);
+			status(t, w, &said);
 			next_status = now + cfg->scan_ns;
 		}
 		tracker_tick(t, now);
@@ -399,7 +410,7 @@ int main(int argc, char **argv)
 			next_wd = now + wd_ns;
 		}
 		if (now >= next_pub) {
-			exporter_publish(ex, w, tracker_missed(t));
+			exporter_publish(ex, w, tracker_missed(t), tracker_unseen(t));
 			next_pub = now + PUBLISH_NS;
 		}
 		if (now >= next_hwm) {
@@ -420,7 +431,7 @@ int main(int argc, char **argv)
 			tracker_marks(t, ms);
 	}
 
-	status(t, w, &dropped_seen, &missed_seen); /* what the last period missed */
+	status(t, w, &said); /* what the last period missed */
 	notify("STOPPING=1");
 	log_info("stopping: writing what is queued");
 	tracker_end_all(t, (double)ticker_now_real() / 1e9);

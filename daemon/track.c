@@ -72,6 +72,7 @@ struct tracker {
 	struct store_sample *sb;
 	size_t tracked;
 	uint64_t missed; /* samples given up: memtided woke up too late */
+	uint64_t unseen; /* children (children = yes) gone before they were read */
 	int self;
 	struct metrics *mx; /* the metrics page, or NULL */
 	struct redact *redact; /* hides secrets of every argv before it goes on */
@@ -193,6 +194,11 @@ size_t tracker_count(const struct tracker *t)
 uint64_t tracker_missed(const struct tracker *t)
 {
 	return t->missed;
+}
+
+uint64_t tracker_unseen(const struct tracker *t)
+{
+	return t->unseen;
 }
 
 static int64_t tick_now(const struct tracker *t, int64_t now_ns)
@@ -347,7 +353,7 @@ static char *dup_or_null(const char *s)
 }
 
 /* Starts tracking a judged process under rule r. */
-static void track(struct tracker *t, const struct rules_facts *f, int r, int64_t now_ns)
+static int track(struct tracker *t, const struct rules_facts *f, int r, int64_t now_ns)
 {
 	const struct config_rule *rule = &t->cfg->rules[r];
 	int64_t period = config_rule_interval(t->cfg, rule) / CONFIG_TICK_NS, tick;
@@ -358,24 +364,25 @@ static void track(struct tracker *t, const struct rules_facts *f, int r, int64_t
 	struct pyinfo pi = {0};
 	struct sampler_reading rd;
 	struct wmsg m = {.type = W_PROC};
+	int err;
 
 	tick = tick_now(t, now_ns);
 	if (!(g = group_for(t, period, rule->pss, tick)))
-		return;
-	if (sampler_add_root(g->sm, f->pid, &sp))
-		return;
+		return -ENOMEM;
+	if ((err = sampler_add_root(g->sm, f->pid, &sp)))
+		return err == -ENOMEM ? err : -ESRCH; /* gone since it was judged */
 	redact_proc_argv(t, sp);
 	if (sp->start_ticks != f->start_ticks) {
 		/* The pid was reused between the judging and now. */
 		sp->end_reported = 1;
 		sampler_end(g->sm, sp);
-		return;
+		return -ESRCH;
 	}
 	if (!(tp = calloc(1, sizeof *tp)) || !(wp = calloc(1, sizeof *wp))) {
 		free(tp);
 		sp->end_reported = 1;
 		sampler_end(g->sm, sp);
-		return;
+		return -ENOMEM;
 	}
 	tp->pid = f->pid;
 	tp->rule = r;
@@ -440,6 +447,7 @@ static void track(struct tracker *t, const struct rules_facts *f, int r, int64_t
 		if (t->mx)
 			export_reading(t, tp, &rd);
 	}
+	return 0;
 }
 
 static int parent_rule(const struct tracker *t, int ppid)
@@ -450,25 +458,26 @@ static int parent_rule(const struct tracker *t, int ppid)
 }
 
 /* Judges pid.  fresh: an event says it is new or changed, so any earlier
- * verdict is stale. */
-static void judge(struct tracker *t, int pid, int fresh)
+ * verdict is stale.  -ESRCH: it was gone (or a zombie) before it could be
+ * read. */
+static int judge(struct tracker *t, int pid, int fresh)
 {
 	struct rules_facts f;
 	int64_t fp = 0, old;
-	int r;
+	int r, err = 0;
 
 	if (pid == t->self || tp_of(t, pid))
-		return;
+		return 0;
 	if (!fresh && idmap_get(&t->rejected, pid, &old)) {
 		fp = quick_fingerprint(pid);
 		if (fp && fp == old) {
 			if (t->scanning)
 				idmap_put(&t->seen, pid, fp);
-			return;
+			return 0;
 		}
 	}
-	if (rules_read_facts(ROOT, pid, 0, &f))
-		return;
+	if ((err = rules_read_facts(ROOT, pid, 0, &f)))
+		return err;
 	r = rules_match(t->cfg, &f, parent_rule(t, f.ppid));
 	if (r >= 0 && (t->need & ~f.have)) {
 		rules_complete(ROOT, &f, t->need);
@@ -478,9 +487,10 @@ static void judge(struct tracker *t, int pid, int fresh)
 		reject(t, pid, fingerprint(f.start_ticks, f.exe, f.uid));
 	} else {
 		idmap_del(&t->rejected, pid);
-		track(t, &f, r, ticker_now_mono());
+		err = track(t, &f, r, ticker_now_mono());
 	}
 	rules_facts_free(&f);
+	return err;
 }
 
 /* A tracked process exec'd: judged again; if it still matches, its series
@@ -606,6 +616,14 @@ int tracker_events_open(struct tracker *t)
 	return t->events_fd;
 }
 
+/* A child of pid would be tracked with it: its rule says children = yes. */
+static int follows_parent(const struct tracker *t, int pid)
+{
+	int r = parent_rule(t, pid);
+
+	return r >= 0 && t->cfg->rules[r].children;
+}
+
 /* A fork of a process judged untracked is a copy of it -- same exe, argv,
  * uid, cgroup -- so it is untracked too, unless a pid = rule names it; what
  * it becomes after an exec is judged at the exec.  It inherits its
@@ -641,8 +659,10 @@ void tracker_events(struct tracker *t)
 				 * old one ended unseen. */
 				if (tp)
 					untrack(t, tp, real_now());
-				if (!inherits_rejection(t, ev[i].pid, ev[i].ppid))
-					judge(t, ev[i].pid, 1);
+				if (!inherits_rejection(t, ev[i].pid, ev[i].ppid) &&
+				    judge(t, ev[i].pid, 1) == -ESRCH &&
+				    follows_parent(t, ev[i].ppid))
+					t->unseen++;
 				break;
 			case DISCOVER_EXEC:
 				if (tp)

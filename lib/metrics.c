@@ -589,6 +589,11 @@ int metrics_render(struct metrics *m, const struct metrics_counters *c,
 	       "Samples not taken because memtided woke up too late (a busy machine).");
 	buf_printf(&b, "memtide_samples_missed_total %llu\n",
 		   (unsigned long long)c->samples_missed);
+	family(&b, "memtide_processes_unseen_total", "counter",
+	       "Children of tracked processes (children = yes) that ended before"
+	       " memtided could read them.");
+	buf_printf(&b, "memtide_processes_unseen_total %llu\n",
+		   (unsigned long long)c->processes_unseen);
 	self(&b, m);
 
 	if (b.oom) {

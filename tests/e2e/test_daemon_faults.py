@@ -104,15 +104,18 @@ children = yes
     # The long-lived process was sampled all along: on 2 cores a storm can
     # make memtided late, and then it says how many samples it missed.
     assert_steady(ticks_of(d, idle), 5, log)
-    # Nearly every child has its own series (with the proc connector; a
-    # child gone before its fork event is read cannot be sampled, and
-    # under AddressSanitizer memtided reads them a few times slower).
+    # Every child has its own series, or memtided said it was gone before
+    # it could be read (with the proc connector: its fork event read after
+    # the child ended). How many escape that way is the machine's doing: a
+    # CI run saw 24 % on a starved CPU, a quiet run none.
     asan = "asan" in str(memtided)
     kids, sampled = d.rows(
         "SELECT count(*), sum(EXISTS (SELECT 1 FROM samples s WHERE s.proc = p.proc))"
         " FROM processes p WHERE pid NOT IN (?, ?)", (idle, storm.pid))[0]
-    if "proc connector unavailable" not in log:
-        assert sampled >= (0.5 if asan else 0.8) * info["forks"], (kids, sampled, info)
+    gone = sum(int(n) for n in re.findall(r"memtided: (\d+) child processes ended before", log))
+    if "proc connector unavailable" not in log and "proc connector overflowed" not in log:
+        assert kids + gone == info["forks"], (kids, gone, sampled, info)
+        assert sampled > 0.5 * kids, (kids, sampled)
     # Never two processes in one series: each (pid, start) is one row, and a
     # row's samples lie within its own life.
     assert q1(d.db, "SELECT count(*) FROM (SELECT 1 FROM proc GROUP BY pid, start_ticks"
