@@ -1,6 +1,8 @@
 """Shared helpers of the test programs: touching memory and reading our own
 /proc/self/status, so each program can report the truth it measured."""
+import json
 import mmap
+import os
 
 MiB = 1 << 20
 
@@ -12,6 +14,13 @@ def status_kib(field):
             if line.startswith(field + ":"):
                 return int(line.split()[1])
     raise KeyError(field)
+
+
+def report(obj):
+    """Prints obj as one JSON line in a single write: processes that share
+    a pipe (a parent and its children) cannot interleave their lines, as
+    print() with PYTHONUNBUFFERED=1 lets them (it writes the newline apart)."""
+    os.write(1, (json.dumps(obj) + "\n").encode())
 
 
 def touch(mib):
