@@ -93,6 +93,16 @@ def test_samples_count_and_timing(mt, db):
         assert prev <= after + tol, (i, prev - before, after - before)
 
 
+def assert_ticks_accounted(db, at_least):
+    """The run lasted at least at_least ticks, and each of them up to its
+    last sample was taken or counted as skipped (a starved CPU makes memtide
+    skip some; make bench reports how many). Returns the samples."""
+    n, skipped, last = q(db, "SELECT samples, skipped, last_tick FROM run")[0]
+    assert last + 1 >= at_least and n + skipped >= last + 1, (n, skipped, last)
+    assert q1(db, "SELECT count(*) FROM samples") == n
+    return n
+
+
 def test_cpu_of_busy_loop(mt, db):
     """A busy loop reads the share of a core it got (+-15 %: about 100 on an
     idle machine), from the first interval on; and
@@ -105,7 +115,7 @@ def test_cpu_of_busy_loop(mt, db):
     truth = only_json(out)[0]
     rows = q(db, "SELECT t, cpu FROM samples ORDER BY t")
     cpu = [c for _, c in rows]
-    assert len(cpu) >= 28
+    assert_ticks_accounted(db, 28)  # 1.5 s at 50 ms
     # Summed over the run, the samples account for the program's CPU time:
     # each is a rate over the time since the one before (more than 0.05 s
     # after a tick skipped on a busy machine).
@@ -125,8 +135,9 @@ def test_cpu_of_busy_loop(mt, db):
     # Tick 0 is the moment the command started; the first interval after it
     # (interpreter start-up) reads the CPU it used, not psrecord's 0 %
     # first reading.  (How much start-up gets in those 50 ms is the
-    # scheduler's call: 20-35 % seen with the CPU stolen, 60-100 % else.)
-    assert cpu[1] > 0, cpu[:4]
+    # scheduler's call: 20-35 % seen with the CPU stolen, 60-100 % else,
+    # and 0 once with a CI run alongside, the next interval reading 2.8 %.)
+    assert max(cpu[1:4]) > 0, cpu[:4]
 
 
 def test_threads_counted(mt, db):
@@ -237,7 +248,8 @@ def test_pss_backend(mt, db):
     truth = only_json(out)[0]
     rows = q(db, "SELECT s.rss, m.pss, m.uss FROM samples s JOIN samples_mem m"
                  " USING (proc, tick) ORDER BY s.tick")
-    assert len(rows) >= 8
+    # Every sample has its PSS and USS, over ticks of the whole hold.
+    assert len(rows) == assert_ticks_accounted(db, 10) >= 2
     for rss, pss, uss in rows:
         assert uss <= pss <= rss, (rss, pss, uss)
     # 60 MiB of private memory: USS and PSS both grow by it.
