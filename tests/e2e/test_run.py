@@ -248,8 +248,11 @@ def test_pss_backend(mt, db):
     truth = only_json(out)[0]
     rows = q(db, "SELECT s.rss, m.pss, m.uss FROM samples s JOIN samples_mem m"
                  " USING (proc, tick) ORDER BY s.tick")
-    # Every sample has its PSS and USS, over ticks of the whole hold.
-    assert len(rows) == assert_ticks_accounted(db, 10) >= 2
+    # The run's ticks span the hold, each taken or counted as skipped; PSS
+    # is read with some of the samples (as often as keeps the read under
+    # 5 % of a core: the slower the machine, the fewer).
+    n = assert_ticks_accounted(db, 10)
+    assert 2 <= len(rows) <= n, (n, rows)
     for rss, pss, uss in rows:
         assert uss <= pss <= rss, (rss, pss, uss)
     # 60 MiB of private memory: USS and PSS both grow by it.
