@@ -60,6 +60,30 @@
  *       when k >= 4 (runs sampled every 0.25 s or faster), so a chart of
  *       hours reads one row a second instead of hundreds; memtided does not
  *       (its history has per-minute rollups).
+ *   (v5) proc gains exit_code (exit status, NULL unless it exited),
+ *       exit_signal (the signal that ended it, NULL unless killed),
+ *       oom_killed (1 killed by the kernel's OOM killer, 0 not, NULL alive or
+ *       unknown), memory_limit / memory_high (bytes, the lowest cgroup limit
+ *       over it as last seen, NULL none), cgroup (its cgroup path), grp (its
+ *       memtided group), includes_children (1 when this series' values
+ *       already count its children, as the MEM lines of `mprof run -C`;
+ *       a total never adds those children again), stacks (NULL: not asked;
+ *       "CPython 3.X": stacks read; else why they could not be, one line),
+ *       peak_stack (stack.id running at the sampled peak, NULL unknown).
+ *   proc_limit(proc, t, memory_limit, memory_high)  (v5) WITHOUT ROWID: each
+ *       change of a process's memory limit, t Unix seconds, bytes.
+ *   mark (v5) gains uid (the sender's uid as the kernel reported it),
+ *       mem_peak (bytes, the peak inside the span, NULL unknown) and
+ *       outcome (free text, e.g. a test's "passed"/"failed").
+ *   frame(id, function, file, line)  (v5) each Python code line once;
+ *       unique (function, file, line).
+ *   stack(id, parent, frame, depth)  (v5) a call stack as a chain: the
+ *       innermost frame and the stack of its caller (parent 0: outermost);
+ *       depth 1 for an outermost frame.  Unique (parent, frame).
+ *   charge(proc, tick, stack, n, grown, released)  (v5) WITHOUT ROWID: the
+ *       share of the RSS change between the sample before tick and the one
+ *       at tick that was charged to stack (bytes, each >= 0), and n, how
+ *       many stack samples saw that stack in the interval.
  *
  * The views are the stable interface for SQL users (times Unix seconds, sizes
  * bytes, cpu percent of one core):
@@ -73,7 +97,19 @@
  *   samples_minute(run, pid, t, n, rss_min, rss_max, rss_mean, cpu, cpu_max,
  *                  threads, pss_min, pss_max, pss_mean, uss_mean, swap_max,
  *                  proc, minute)   (t: start of the minute)
- *   marks(run, label, start, end, level, pid, mem_start, mem_end, mark)
+ *   marks(run, label, start, end, level, pid, mem_start, mem_end, mark,
+ *         mem_peak, outcome, uid)
+ *   (v5) processes also has exit_code, exit_signal, oom_killed, memory_limit,
+ *        memory_high, cgroup, group_name, stacks;
+ *   memory_limits(run, pid, t, memory_limit, memory_high, proc)
+ *   stack_frames(stack, level, function, file, line)  (level 0 innermost)
+ *   charges(run, pid, t, stack, function, file, line, n, grown, released,
+ *           proc, tick)  (function/file/line: the innermost frame)
+ *   growth_by_line(run, function, file, line, grown, released)      (self)
+ *   growth_by_function(run, function, file, grown, released)        (self)
+ *   growth_by_line_inclusive, growth_by_function_inclusive: the same,
+ *        counting a line or function wherever it is on the stack (once)
+ *   peak_stacks(run, pid, level, function, file, line, proc)
  *
  * Functions return 0 or -errno-like negative codes (MEMTIDE_E*), never print;
  * store_errmsg() gives the last SQLite message for the caller to print.
@@ -84,7 +120,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MEMTIDE_SCHEMA_VERSION 4
+#define MEMTIDE_SCHEMA_VERSION 5
 
 /* Error codes beyond errno: the database is not a memtide/SQLite file, or is
  * from a newer memtide. */
