@@ -1,0 +1,70 @@
+/* pystack.h - the Python call stack of a running CPython, read from outside.
+ *
+ * A reader is bound to one process.  It reads the target's memory with
+ * process_vm_readv(2) and never stops it, so a stack is a snapshot that may
+ * be torn by the running program: every pointer read is checked, a read
+ * that fails or loops gives an error for this sample, never a crash.
+ *
+ * Finding the interpreter: the _PyRuntime symbol in .dynsym of the
+ * executable (/proc/PID/exe, e.g. Debian's /usr/bin/python3.11, which links
+ * libpython statically) or of a libpython3.X.so mapped in /proc/PID/maps
+ * (pyenv builds, embedded interpreters), plus the load base from maps.
+ * The version comes from the mapped file's name or Py_Version / the
+ * _Py_DebugOffsets cookie.  3.13 and later describe their own layout in
+ * _Py_DebugOffsets at the start of _PyRuntime; 3.8 to 3.12 use a table of
+ * offsets per version, checked against offsetof() over each version's
+ * internal headers by the unit tests.
+ *
+ * Requires ptrace read access to the target (a child of the reader; the
+ * same uid with kernel.yama.ptrace_scope <= 1; or CAP_SYS_PTRACE).
+ *
+ * Code objects and strings are cached by address, so a steady program
+ * costs a few small reads per sample.
+ */
+#ifndef MEMTIDE_PYSTACK_H
+#define MEMTIDE_PYSTACK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct pystack;
+
+/* One frame, innermost first.  function is the qualified name where the
+ * version has one (co_qualname, 3.11+), else co_name; file is co_filename;
+ * line is the line executing (1-based, 0 when unknown).  The strings belong
+ * to the reader and stay valid until pystack_close(). */
+struct pystack_frame {
+	const char *function;
+	const char *file;
+	int line;
+};
+
+/* Opens a reader for pid.  Returns 0 and *out, or a negative errno:
+ *   -ESRCH   the process is gone;
+ *   -EPERM   no ptrace read access (why says what to do);
+ *   -ENOTSUP not a CPython this reader knows (PyPy, another version, a
+ *            stripped binary with no _PyRuntime): why says which, e.g.
+ *            "CPython 3.14 is not supported (3.8 to 3.13 are)".
+ * why (may be NULL) receives a one-line reason on failure, NUL-terminated,
+ * with no trailing newline. */
+int pystack_open(int pid, struct pystack **out, char *why, size_t why_len);
+
+/* "CPython 3.11.2" (or "CPython 3.11" when the micro version is unknown). */
+const char *pystack_version(const struct pystack *r);
+
+/* Reads the stack of the thread that holds the GIL, or of the only thread
+ * (or the main thread) when none holds it: at most max frames, innermost
+ * first, into frames.  *tid (may be NULL) receives that thread's native id
+ * (0 when unknown).  Returns the number of frames (0: no Python frame is
+ * running, e.g. the interpreter is starting or finalizing), or a negative
+ * errno: -ESRCH the process is gone; -EAGAIN a torn read (try the next
+ * sample). */
+int pystack_sample(struct pystack *r, struct pystack_frame *frames, int max,
+		   int *tid);
+
+/* Bytes the reader holds (caches), for memtide's own accounting. */
+size_t pystack_memory(const struct pystack *r);
+
+void pystack_close(struct pystack *r);
+
+#endif
