@@ -1,0 +1,78 @@
+/* stackwatch.h - the stack sampler: a thread that reads, on its own fast
+ * grid, the Python stack and the RSS of each watched process, and charges
+ * each RSS change to the code running around it (charge.h).
+ *
+ * Why a grid of its own: at -T 0.1 one RSS sample covers 100 ms, in which a
+ * program runs many functions; the tick cannot say which one grew memory.
+ * Every period (STACKWATCH_PERIOD_NS, 2 ms) the thread reads, per process,
+ * the stack of the thread holding the GIL (pystack.h: a few small
+ * process_vm_readv calls once code objects are cached) and, right after,
+ * the RSS from a kept-open /proc/PID/statm (one pread, ~5 us).  Each RSS
+ * change between two such samples is charged to the stacks of its two ends
+ * (charge.h) and summed per -T tick of the run (tick = the tick whose
+ * sample closes the interval).  The target is never stopped.
+ *
+ * The caller (memtide run/attach, memtided) adds processes once they have a
+ * proc.id and calls stackwatch_drain() with its other writes; the thread
+ * finds for itself the processes that ended.  Thread-safe: every call takes
+ * the watcher's lock, which the thread holds only during one sweep.
+ */
+#ifndef MEMTIDE_STACKWATCH_H
+#define MEMTIDE_STACKWATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define STACKWATCH_PERIOD_NS 2000000LL
+#define STACKWATCH_MAX_DEPTH 128 /* frames kept per stack, innermost first */
+
+struct store;
+struct stackwatch;
+
+/* Creates a watcher and starts its thread.  t0_ns (CLOCK_MONOTONIC) and
+ * interval_ns are the run's tick 0 and tick length; period_ns the stack
+ * grid (0: STACKWATCH_PERIOD_NS).  Returns 0 or -errno. */
+int stackwatch_new(int64_t t0_ns, int64_t interval_ns, int64_t period_ns,
+		   struct stackwatch **out);
+
+/* Stops the thread, charges what is still pending and frees everything;
+ * call stackwatch_stop() and stackwatch_drain() first to keep the charges. */
+void stackwatch_free(struct stackwatch *w);
+
+/* Stops the thread (no more samples) and charges what is still pending. */
+void stackwatch_stop(struct stackwatch *w);
+
+/* Starts reading the stacks of pid, whose proc.id is proc.  Returns 0 with
+ * the interpreter in text ("CPython 3.11.2"), or a negative errno with the
+ * reason in text, one line (pystack_open(): -ESRCH, -EPERM with what to do,
+ * -ENOTSUP).  Either way proc.stacks gets text at the next drain. */
+int stackwatch_add(struct stackwatch *w, int pid, int64_t proc, char *text,
+		   size_t len);
+
+/* 1 when proc was added (read or not), else 0. */
+int stackwatch_has(struct stackwatch *w, int64_t proc);
+
+/* Stops reading proc (its series ended for another reason). */
+void stackwatch_end(struct stackwatch *w, int64_t proc);
+
+/* Writes what was charged since the last drain: frames and stacks first
+ * seen, charge rows, proc.stacks and proc.peak_stack, inside the caller's
+ * transaction.  Forgets processes that ended.  Returns 0 or a negative
+ * code (sqlite3_errmsg(store_db(s)) says why); what failed is kept for the
+ * next call. */
+int stackwatch_drain(struct stackwatch *w, struct store *s);
+
+struct stackwatch_stats {
+	int64_t samples;   /* stack samples taken (one process, one read) */
+	int64_t failed;    /* samples given up: a torn read, retried next */
+	int64_t sweeps;    /* wake-ups of the thread */
+	int64_t missed;    /* grid points skipped: the thread woke too late */
+	int64_t cpu_ns;    /* CPU time of the thread */
+	int64_t wall_ns;   /* since the thread started */
+	size_t memory;     /* bytes held: readers' caches and the stack table */
+	int max_depth;     /* deepest stack seen, frames */
+};
+
+void stackwatch_stats(struct stackwatch *w, struct stackwatch_stats *out);
+
+#endif

@@ -1,0 +1,127 @@
+/* charge.c - see charge.h. */
+#include "memtide/charge.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+void charger_free(struct charger *c)
+{
+	free(c->row);
+	c->row = NULL;
+	c->nrow = c->cap = 0;
+}
+
+void charger_clear(struct charger *c)
+{
+	c->nrow = 0;
+}
+
+/* The row of (tick, stack), added when missing.  Rows come in tick order
+ * but for the ticks of a charge delayed by one sample, so the search from
+ * the end stops at the first older tick; a row appended out of order after
+ * a clear is only a second row of the same key, which the store adds up. */
+static struct charge_row *row_of(struct charger *c, int64_t tick, uint32_t stack)
+{
+	struct charge_row *r;
+
+	for (size_t i = c->nrow; i-- > 0;) {
+		if (c->row[i].tick < tick)
+			break;
+		if (c->row[i].tick == tick && c->row[i].stack == stack)
+			return &c->row[i];
+	}
+	if (c->nrow == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 64;
+
+		if (!(r = realloc(c->row, cap * sizeof *r)))
+			return NULL;
+		c->row = r;
+		c->cap = cap;
+	}
+	r = &c->row[c->nrow++];
+	*r = (struct charge_row){.tick = tick, .stack = stack};
+	return r;
+}
+
+static int charge(struct charger *c, int64_t tick, uint32_t stack, int64_t d)
+{
+	struct charge_row *r;
+
+	if (d == 0)
+		return 0;
+	if (!(r = row_of(c, tick, stack)))
+		return -ENOMEM;
+	if (d > 0)
+		r->grown += d;
+	else
+		r->released -= d;
+	return 0;
+}
+
+/* The part of an adjacent interval's change e that went the way of d. */
+static int64_t same_way(int64_t e, int64_t d)
+{
+	if (d > 0)
+		return e > 0 ? e : 0;
+	return e < 0 ? -e : 0;
+}
+
+static int resolve(struct charger *c, int64_t ev_to)
+{
+	int64_t d = c->pending.delta, ev_from = c->pending.ev_from, to_part;
+	int err;
+
+	c->have_pending = 0;
+	if (ev_from + ev_to == 0)
+		to_part = d / 2;
+	else
+		to_part = (int64_t)((double)d * (double)ev_to /
+				    ((double)ev_from + (double)ev_to));
+	if ((err = charge(c, c->pending.tick, c->pending.to, to_part)))
+		return err;
+	return charge(c, c->pending.tick, c->pending.from, d - to_part);
+}
+
+int charger_sample(struct charger *c, int64_t tick, int64_t rss_bytes,
+		   uint32_t stack)
+{
+	struct charge_row *r = row_of(c, tick, stack);
+	int64_t d;
+	int same, err;
+
+	if (!r)
+		return -ENOMEM;
+	r->n++;
+	if (!c->have_prev) {
+		c->have_prev = 1;
+		c->prev_rss = rss_bytes;
+		c->prev_stack = stack;
+		return 0;
+	}
+	d = rss_bytes - c->prev_rss;
+	same = stack == c->prev_stack;
+	if (c->have_pending &&
+	    (err = resolve(c, same ? same_way(d, c->pending.delta) : 0)))
+		return err;
+	if (same) {
+		if ((err = charge(c, tick, stack, d)))
+			return err;
+	} else if (d != 0) {
+		c->have_pending = 1;
+		c->pending.from = c->prev_stack;
+		c->pending.to = stack;
+		c->pending.delta = d;
+		c->pending.tick = tick;
+		c->pending.ev_from = c->prev_same ? same_way(c->prev_delta, d) : 0;
+	}
+	c->prev_same = same;
+	c->prev_delta = d;
+	c->prev_rss = rss_bytes;
+	c->prev_stack = stack;
+	return 0;
+}
+
+int charger_finish(struct charger *c)
+{
+	return c->have_pending ? resolve(c, 0) : 0;
+}

@@ -1,0 +1,439 @@
+/* stackwatch.c - see stackwatch.h. */
+#include "memtide/stackwatch.h"
+
+#include "memtide/charge.h"
+#include "memtide/procfs.h"
+#include "memtide/pystack.h"
+#include "memtide/stackstore.h"
+#include "memtide/stacktab.h"
+#include "memtide/store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The pseudo-frame of a sample with no Python frame running (start-up,
+ * finalization, a thread outside Python): memory grown then is shown, not
+ * lost. */
+#define NO_FRAME "(no Python frame)"
+
+enum sw_state { SW_READING, SW_ENDED, SW_UNREADABLE };
+
+struct sw_proc {
+	int pid;
+	int64_t proc;
+	enum sw_state state;
+	struct pystack *r;
+	int statm_fd;
+	struct charger ch;
+	char text[160];   /* proc.stacks */
+	int text_dirty;
+	int64_t peak_rss; /* bytes, at the stack samples */
+	uint32_t peak_stack;
+	int peak_dirty;
+};
+
+struct stackwatch {
+	pthread_t th;
+	pthread_mutex_t mu;
+	int started, stop;
+	int64_t t0_ns, interval_ns, period_ns, start_ns;
+	clockid_t cpu_clock;
+	struct sw_proc **p;
+	size_t n, cap;
+	struct stacktab *tab;
+	struct stackstore *ss;
+	struct store *ss_of;
+	struct pystack_frame frames[STACKWATCH_MAX_DEPTH];
+	const char *fn[STACKWATCH_MAX_DEPTH], *file[STACKWATCH_MAX_DEPTH];
+	int line[STACKWATCH_MAX_DEPTH];
+	struct stackwatch_stats st;
+};
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* statm's second field, bytes. */
+static int read_rss(int fd, int64_t *bytes)
+{
+	char buf[128];
+	ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+	int64_t pages;
+
+	if (n <= 0)
+		return -ESRCH;
+	buf[n] = 0;
+	if (procfs_parse_statm(buf, (size_t)n, &pages) || pages == 0)
+		return -ESRCH; /* a zombie's statm is all zeros */
+	*bytes = pages * procfs_page_size();
+	return 0;
+}
+
+/* The tick whose sample closes an interval ending at t. */
+static int64_t tick_at(const struct stackwatch *w, int64_t t)
+{
+	if (t <= w->t0_ns)
+		return 0;
+	return (t - w->t0_ns + w->interval_ns - 1) / w->interval_ns;
+}
+
+static void end_proc(struct sw_proc *p)
+{
+	charger_finish(&p->ch);
+	if (p->r)
+		pystack_close(p->r);
+	p->r = NULL;
+	if (p->statm_fd >= 0)
+		close(p->statm_fd);
+	p->statm_fd = -1;
+	if (p->state == SW_READING)
+		p->state = SW_ENDED;
+}
+
+static uint32_t stack_of(struct stackwatch *w, int n)
+{
+	uint32_t id = 0;
+
+	if (n == 0) {
+		w->fn[0] = NO_FRAME;
+		w->file[0] = "";
+		w->line[0] = 0;
+		n = 1;
+	} else {
+		for (int i = 0; i < n; i++) {
+			w->fn[i] = w->frames[i].function;
+			w->file[i] = w->frames[i].file;
+			w->line[i] = w->frames[i].line;
+		}
+	}
+	if (n > w->st.max_depth)
+		w->st.max_depth = n;
+	stacktab_intern(w->tab, w->fn, w->file, w->line, n, &id);
+	return id;
+}
+
+static void sample_one(struct stackwatch *w, struct sw_proc *p)
+{
+	int n = pystack_sample(p->r, w->frames, STACKWATCH_MAX_DEPTH, NULL);
+	int64_t rss, t;
+	uint32_t stack;
+
+	/* The RSS right after the stack: the change since the last sample
+	 * is charged to that stack and the one before. */
+	if (read_rss(p->statm_fd, &rss) < 0 || n == -ESRCH) {
+		end_proc(p);
+		return;
+	}
+	if (n < 0) {
+		w->st.failed++;
+		return; /* the change waits for the next good sample */
+	}
+	t = now_ns();
+	if (!(stack = stack_of(w, n))) {
+		w->st.failed++;
+		return;
+	}
+	w->st.samples++;
+	charger_sample(&p->ch, tick_at(w, t), rss, stack);
+	if (rss > p->peak_rss) {
+		p->peak_rss = rss;
+		p->peak_stack = stack;
+		p->peak_dirty = 1;
+	}
+}
+
+static void *loop(void *arg)
+{
+	struct stackwatch *w = arg;
+	int64_t next = now_ns();
+
+	for (;;) {
+		struct timespec ts;
+		int64_t t;
+
+		pthread_mutex_lock(&w->mu);
+		if (w->stop) {
+			pthread_mutex_unlock(&w->mu);
+			break;
+		}
+		w->st.sweeps++;
+		for (size_t i = 0; i < w->n; i++)
+			if (w->p[i]->state == SW_READING)
+				sample_one(w, w->p[i]);
+		pthread_mutex_unlock(&w->mu);
+		next += w->period_ns;
+		t = now_ns();
+		if (t > next) {
+			/* Late (a busy machine): the next grid point from now,
+			 * not a burst of catch-up samples. */
+			int64_t k = (t - next) / w->period_ns + 1;
+
+			w->st.missed += k;
+			next += k * w->period_ns;
+		}
+		ts.tv_sec = next / 1000000000LL;
+		ts.tv_nsec = next % 1000000000LL;
+		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+			;
+	}
+	return NULL;
+}
+
+int stackwatch_new(int64_t t0_ns, int64_t interval_ns, int64_t period_ns,
+		   struct stackwatch **out)
+{
+	struct stackwatch *w = calloc(1, sizeof *w);
+	int err;
+
+	if (!w)
+		return -ENOMEM;
+	w->t0_ns = t0_ns;
+	w->interval_ns = interval_ns > 0 ? interval_ns : 100000000LL;
+	w->period_ns = period_ns > 0 ? period_ns : STACKWATCH_PERIOD_NS;
+	w->cpu_clock = (clockid_t)-1;
+	pthread_mutex_init(&w->mu, NULL);
+	if ((err = stacktab_new(&w->tab))) {
+		free(w);
+		return err;
+	}
+	w->start_ns = now_ns();
+	if ((err = pthread_create(&w->th, NULL, loop, w))) {
+		stacktab_free(w->tab);
+		free(w);
+		return -err;
+	}
+	w->started = 1;
+	if (pthread_getcpuclockid(w->th, &w->cpu_clock))
+		w->cpu_clock = (clockid_t)-1;
+	*out = w;
+	return 0;
+}
+
+void stackwatch_stop(struct stackwatch *w)
+{
+	if (!w || !w->started)
+		return;
+	/* The thread's CPU clock dies with it: read it last now. */
+	stackwatch_stats(w, &w->st);
+	pthread_mutex_lock(&w->mu);
+	w->stop = 1;
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->th, NULL);
+	w->started = 0;
+	for (size_t i = 0; i < w->n; i++)
+		if (w->p[i]->state == SW_READING)
+			end_proc(w->p[i]);
+}
+
+static void free_proc(struct sw_proc *p)
+{
+	end_proc(p);
+	charger_free(&p->ch);
+	free(p);
+}
+
+void stackwatch_free(struct stackwatch *w)
+{
+	if (!w)
+		return;
+	stackwatch_stop(w);
+	for (size_t i = 0; i < w->n; i++)
+		free_proc(w->p[i]);
+	free(w->p);
+	stacktab_free(w->tab);
+	stackstore_close(w->ss);
+	pthread_mutex_destroy(&w->mu);
+	free(w);
+}
+
+static struct sw_proc *find(struct stackwatch *w, int64_t proc)
+{
+	for (size_t i = 0; i < w->n; i++)
+		if (w->p[i]->proc == proc)
+			return w->p[i];
+	return NULL;
+}
+
+int stackwatch_add(struct stackwatch *w, int pid, int64_t proc, char *text,
+		   size_t len)
+{
+	struct sw_proc *p = calloc(1, sizeof *p);
+	struct pystack *r = NULL;
+	char path[64];
+	int err;
+
+	if (!p)
+		return -ENOMEM;
+	p->pid = pid;
+	p->proc = proc;
+	p->statm_fd = -1;
+	/* Opening reads ELF symbols and maps (milliseconds): outside the
+	 * lock, so the sweeps go on meanwhile. */
+	err = pystack_open(pid, &r, p->text, sizeof p->text);
+	if (err == 0) {
+		snprintf(path, sizeof path, "/proc/%d/statm", pid);
+		p->statm_fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (p->statm_fd < 0) {
+			err = -ESRCH;
+			snprintf(p->text, sizeof p->text, "the process ended");
+			pystack_close(r);
+			r = NULL;
+		} else {
+			snprintf(p->text, sizeof p->text, "%s", pystack_version(r));
+		}
+	}
+	p->r = r;
+	p->state = err ? SW_UNREADABLE : SW_READING;
+	p->text_dirty = 1;
+	if (text && len)
+		snprintf(text, len, "%s", p->text);
+	pthread_mutex_lock(&w->mu);
+	if (w->n == w->cap) {
+		size_t cap = w->cap ? w->cap * 2 : 8;
+		struct sw_proc **v = realloc(w->p, cap * sizeof *v);
+
+		if (!v) {
+			pthread_mutex_unlock(&w->mu);
+			free_proc(p);
+			return -ENOMEM;
+		}
+		w->p = v;
+		w->cap = cap;
+	}
+	w->p[w->n++] = p;
+	pthread_mutex_unlock(&w->mu);
+	return err;
+}
+
+int stackwatch_has(struct stackwatch *w, int64_t proc)
+{
+	int has;
+
+	pthread_mutex_lock(&w->mu);
+	has = find(w, proc) != NULL;
+	pthread_mutex_unlock(&w->mu);
+	return has;
+}
+
+void stackwatch_end(struct stackwatch *w, int64_t proc)
+{
+	struct sw_proc *p;
+
+	pthread_mutex_lock(&w->mu);
+	if ((p = find(w, proc)) && p->state == SW_READING)
+		end_proc(p);
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* stack.id of node id, storing its callers and frames first. */
+static int store_stack(struct stackwatch *w, uint32_t id, int64_t *out)
+{
+	struct stacktab_node *n = stacktab_node(w->tab, id);
+	struct stacktab_frame *f;
+	int64_t parent = 0;
+	int err;
+
+	if (!n)
+		return -EINVAL;
+	if (n->db_id) {
+		*out = n->db_id;
+		return 0;
+	}
+	if (n->parent && (err = store_stack(w, n->parent, &parent)))
+		return err;
+	n = stacktab_node(w->tab, id);
+	f = stacktab_frame(w->tab, n->frame);
+	if (!f->db_id &&
+	    (err = stackstore_frame(w->ss, f->function, f->file, f->line, &f->db_id)))
+		return err;
+	if ((err = stackstore_stack(w->ss, parent, f->db_id, n->depth, &n->db_id)))
+		return err;
+	*out = n->db_id;
+	return 0;
+}
+
+static int drain_proc(struct stackwatch *w, struct sw_proc *p)
+{
+	int64_t stack;
+	int err;
+
+	if (p->text_dirty) {
+		if ((err = stackstore_proc_stacks(w->ss, p->proc, p->text)))
+			return err;
+		p->text_dirty = 0;
+	}
+	for (size_t i = 0; i < p->ch.nrow; i++) {
+		struct charge_row *r = &p->ch.row[i];
+
+		if ((err = store_stack(w, r->stack, &stack)) ||
+		    (err = stackstore_charge(w->ss, p->proc, r->tick, stack, r->n,
+					     r->grown, r->released)))
+			return err;
+	}
+	charger_clear(&p->ch);
+	if (p->peak_dirty) {
+		if ((err = store_stack(w, p->peak_stack, &stack)) ||
+		    (err = stackstore_peak_stack(w->ss, p->proc, stack)))
+			return err;
+		p->peak_dirty = 0;
+	}
+	return 0;
+}
+
+int stackwatch_drain(struct stackwatch *w, struct store *s)
+{
+	int err = 0;
+	size_t keep = 0;
+
+	pthread_mutex_lock(&w->mu);
+	if (w->ss_of != s) {
+		stackstore_close(w->ss);
+		w->ss = NULL;
+		if ((err = stackstore_open(s, &w->ss)))
+			goto out;
+		w->ss_of = s;
+	}
+	for (size_t i = 0; i < w->n; i++) {
+		struct sw_proc *p = w->p[i];
+
+		if (!err)
+			err = drain_proc(w, p);
+		if (!err && p->state != SW_READING && !p->text_dirty &&
+		    p->ch.nrow == 0 && !p->peak_dirty)
+			free_proc(p);
+		else
+			w->p[keep++] = p;
+	}
+	w->n = keep;
+out:
+	pthread_mutex_unlock(&w->mu);
+	return err;
+}
+
+void stackwatch_stats(struct stackwatch *w, struct stackwatch_stats *out)
+{
+	struct timespec ts;
+
+	pthread_mutex_lock(&w->mu);
+	*out = w->st;
+	if (w->started) {
+		if (w->cpu_clock != (clockid_t)-1 && clock_gettime(w->cpu_clock, &ts) == 0)
+			out->cpu_ns = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+		out->wall_ns = now_ns() - w->start_ns;
+	}
+	out->memory = stacktab_memory(w->tab);
+	for (size_t i = 0; i < w->n; i++)
+		if (w->p[i]->r)
+			out->memory += pystack_memory(w->p[i]->r);
+	pthread_mutex_unlock(&w->mu);
+}
