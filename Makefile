@@ -68,8 +68,9 @@ $(B)/%.o: %.c $(wildcard include/memtide/*.h lib/*.h plot/*.h cli/*.h daemon/*.h
 $(B)/libmemtide.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
-$(B)/memtide: $(CLI_OBJ) $(B)/libmemtide.a
-	$(CC) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(LIB_LIBS)
+# memtide where reads --since/--until as memtide-plot does (plot/when.c).
+$(B)/memtide: $(CLI_OBJ) $(B)/plot/when.o $(B)/libmemtide.a
+	$(CC) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(LIB_LIBS) -lm
 
 $(B)/memtided: $(DAEMON_OBJ) $(B)/libmemtide.a
 	$(CC) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(LIB_LIBS) -lm

@@ -26,6 +26,7 @@ static const char usage[] =
 	"  export [RUN...]       write runs as mprof .dat, CSV or JSON\n"
 	"  import FILE.dat...    read mprof files in as runs\n"
 	"  mark LABEL [--end]    mark a moment, or the start and end of a span\n"
+	"  where [RUN]           which Python code grew the memory (run --stacks)\n"
 	"\n"
 	"Every command takes --db PATH (default $MEMTIDE_DB, else\n"
 	"$XDG_DATA_HOME/memtide/memtide.db) and --help.  RUN is an id from\n"
@@ -93,7 +94,7 @@ static const struct {
 	{"peak", cmd_peak},   {"rm", cmd_rm},         {"clean", cmd_clean},
 	{"plot", cmd_plot},
 	{"query", cmd_query}, {"export", cmd_export}, {"import", cmd_import},
-	{"mark", cmd_mark},
+	{"mark", cmd_mark},   {"where", cmd_where},
 };
 
 int main(int argc, char **argv)

@@ -5,6 +5,7 @@
  * kill -9 loses at most the last second.
  */
 #include "cli.h"
+#include "cli_stacks.h"
 
 #include "memtide/marksock.h"
 #include "memtide/procfs.h"
@@ -43,6 +44,7 @@ struct opts {
 	enum sampler_backend backend;
 	const char *db, *label;
 	int no_redact;
+	int stacks; /* --stacks: read Python stacks (cli/stacks.c) */
 	struct redact *rd; /* hides secrets of every argv before it is stored */
 };
 
@@ -109,6 +111,9 @@ static const char run_usage[] =
 	"      --label TEXT        a label kept with the run\n"
 	"      --redact REGEX      also hide what REGEX matches in command lines\n"
 	"      --no-redact         keep passwords and tokens in command lines\n"
+	"      --stacks            read the Python stacks every 2 ms and charge\n"
+	"                          each change of RSS to the code running (see\n"
+	"                          'memtide where'); every Python process under -C\n"
 	"  -q, --quiet             no live status line and no summary\n"
 	"  -h, --help              this help\n";
 
@@ -124,10 +129,13 @@ static const char attach_usage[] =
 	"      --label TEXT        a label kept with the run\n"
 	"      --redact REGEX      also hide what REGEX matches in command lines\n"
 	"      --no-redact         keep passwords and tokens in command lines\n"
+	"      --stacks            read the Python stacks every 2 ms and charge\n"
+	"                          each change of RSS to the code running (see\n"
+	"                          'memtide where'); every Python process under -C\n"
 	"  -q, --quiet             no live status line and no summary\n"
 	"  -h, --help              this help\n";
 
-enum { OPT_BACKEND = 256, OPT_DB, OPT_LABEL, OPT_REDACT, OPT_NO_REDACT };
+enum { OPT_BACKEND = 256, OPT_DB, OPT_LABEL, OPT_REDACT, OPT_NO_REDACT, OPT_STACKS };
 
 static const struct option long_opts[] = {
 	{"interval", required_argument, NULL, 'T'},
@@ -142,6 +150,7 @@ static const struct option long_opts[] = {
 	{"label", required_argument, NULL, OPT_LABEL},
 	{"redact", required_argument, NULL, OPT_REDACT},
 	{"no-redact", no_argument, NULL, OPT_NO_REDACT},
+	{"stacks", no_argument, NULL, OPT_STACKS},
 	{NULL, 0, NULL, 0},
 };
 
@@ -215,6 +224,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_NO_REDACT:
 			o->no_redact = 1;
+			break;
+		case OPT_STACKS:
+			o->stacks = 1;
 			break;
 		case ':':
 			cli_error("option '%s' needs a value", argv[optind - 1]);
@@ -356,6 +368,7 @@ struct recording {
 	struct opts *o;
 	struct store *st;
 	struct sampler *sm;
+	struct cli_stacks *stacks; /* NULL without --stacks */
 	struct sampler_reading *rd;
 	size_t rd_cap;
 	struct batch b;
@@ -461,6 +474,7 @@ static int save(struct recording *r)
 	if ((err = store_begin(r->st)))
 		return err;
 	if ((err = store_append(r->st, r->run, r->b.v, r->b.n)) ||
+	    (r->stacks && (err = cli_stacks_drain(r->stacks, r->st))) ||
 	    (r->tk.skipped != r->skipped_saved &&
 	     (err = store_run_skipped(r->st, r->run, r->tk.skipped))) ||
 	    (err = store_commit(r->st))) {
@@ -659,6 +673,11 @@ static int record(struct opts *o, char **cmd, int attach_pid)
 			goto wait_child;
 		}
 	}
+	if (o->stacks &&
+	    (err = cli_stacks_start(r.tk.t0_ns, o->interval_ns, attach_pid != 0,
+				    o->quiet, &r.stacks)))
+		cli_error("cannot start reading stacks: %s; recording without them",
+			  strerror(-err));
 	interactive = !o->quiet && isatty(2);
 	/* Sampling never waits for another writer's lock: a locked database
 	 * fails the write at once, the batch is kept and retried each second. */
@@ -722,6 +741,8 @@ static int record(struct opts *o, char **cmd, int attach_pid)
 			cli_error("cannot record processes: %s", store_errmsg(r.st));
 			r.b.failing = 1;
 		}
+		if (r.stacks)
+			cli_stacks_sync(r.stacks, r.sm, root);
 		take_tick(&r, k, now);
 		if (marks)
 			marksock_drain(marks, r.st, r.run, MARKS_PER_TICK);
@@ -759,6 +780,8 @@ static int record(struct opts *o, char **cmd, int attach_pid)
 		show_status(&r, 0, 1);
 	while (pending(&r) && flush(&r) == -EBUSY)
 		;
+	if (r.stacks)
+		cli_stacks_finish(r.stacks, r.st);
 	if (r.b.n) {
 		cli_error("%zu samples could not be saved: %s", r.b.n, store_errmsg(r.st));
 		exit_code = EXIT_FAIL;
@@ -800,6 +823,7 @@ out:
 	free(r.rd);
 	free(r.b.v);
 	free(r.b.owner);
+	cli_stacks_free(r.stacks);
 	sampler_free(r.sm);
 	store_close(r.st);
 	return exit_code;
