@@ -88,6 +88,11 @@ $(B)/bench/%: bench/%.c $(B)/libmemtide.a
 $(B)/metrics-serve: tests/helpers/metrics_serve.c $(B)/libmemtide.a
 	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(LIB_LIBS)
 
+# Prints a running Python's stack with lib/pystack.c, for
+# tests/e2e/test_pystack.py and tests/helpers/pystack_layouts.sh.
+$(B)/pystack-dump: tests/helpers/pystack_dump.c $(B)/libmemtide.a
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(LIB_LIBS)
+
 $(B)/man/%: man/%.scd
 	@mkdir -p $(dir $@)
 	scdoc < $< > $@
