@@ -1,0 +1,54 @@
+/* pystack_reader.h - the state of one stack reader, shared by
+ * lib/pystack.c (finding the interpreter) and lib/pystack_sample.c
+ * (walking it).  Not part of memtide's API. */
+#ifndef MEMTIDE_PYSTACK_READER_H
+#define MEMTIDE_PYSTACK_READER_H
+
+#include "memtide/pystack.h"
+#include "pystack_layout.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* A code object seen before, by its address in the target. */
+struct pystack_code {
+	uint64_t addr; /* 0: an empty slot */
+	const char *function, *file; /* interned: valid until close */
+	uint8_t *table;              /* its line table, table_len bytes */
+	uint32_t table_len;
+	int firstlineno;
+	int firsttraceable; /* code units before the first traceable one */
+};
+
+/* Strings interned by content, kept until close so frames stay valid. */
+struct pystack_strings {
+	char **slots;
+	size_t nslots, count, bytes;
+};
+
+struct pystack {
+	int pid;
+	int pidfd; /* -1 when the kernel has no pidfd_open */
+	int minor;
+	char version[32];
+	struct pystack_layout L;
+	uint64_t runtime;   /* &_PyRuntime in the target */
+	uint64_t code_type; /* &PyCode_Type, 0 when unknown */
+	uint64_t unicode_type, bytes_type;
+	struct pystack_code *codes; /* open addressing, PYSTACK_CODE_SLOTS */
+	size_t ncodes;
+	struct pystack_strings strings;
+};
+
+#define PYSTACK_CODE_SLOTS 4096
+
+/* Reads len bytes at addr of the target: 0, -ESRCH (gone), -EPERM, or
+ * -EAGAIN (unmapped or partial: a torn pointer). */
+int pystack_peek(struct pystack *r, uint64_t addr, void *buf, size_t len);
+
+/* -ESRCH when the target is gone, else err. */
+int pystack_gone_or(struct pystack *r, int err);
+
+void pystack_cache_free(struct pystack *r);
+
+#endif

@@ -1,0 +1,505 @@
+/* pystack_sample.c - one stack sample of a CPython, read from outside, and
+ * the caches that keep it cheap (see pystack.h).  The target keeps
+ * running while we read, so every pointer may be stale: reads that fail or
+ * objects of the wrong type end the sample with -EAGAIN, and every walk
+ * is bounded. */
+#include "pystack_reader.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_THREADS 4096       /* a longer thread list is a torn one */
+#define MAX_NAME_CHARS 1024    /* longer names are cut */
+#define MAX_TABLE_BYTES (256u << 10) /* a line table beyond this: line 0 */
+#define MAX_STRING_BYTES (8u << 20)  /* interned names, kept until close */
+#define MAX_SKIPPED 256        /* shim and incomplete frames per sample */
+
+enum { OWNED_BY_GENERATOR = 1, OWNED_BY_CSTACK = 3 };
+
+static uint64_t ptr_at(const uint8_t *buf, long off)
+{
+	uint64_t v;
+
+	memcpy(&v, buf + off, sizeof v);
+	return v;
+}
+
+static int32_t int_at(const uint8_t *buf, long off)
+{
+	int32_t v;
+
+	memcpy(&v, buf + off, sizeof v);
+	return v;
+}
+
+static int read_ptr(struct pystack *r, uint64_t addr, uint64_t *out)
+{
+	return pystack_peek(r, addr, out, sizeof *out);
+}
+
+/* FNV-1a, for the string pool. */
+static uint64_t hash_bytes(const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (uint8_t)s[i]) * 1099511628211ull;
+	return h;
+}
+
+static int strings_grow(struct pystack_strings *p)
+{
+	size_t n = p->nslots ? p->nslots * 2 : 256;
+	char **slots = calloc(n, sizeof *slots);
+
+	if (!slots)
+		return -ENOMEM;
+	for (size_t i = 0; i < p->nslots; i++) {
+		size_t j;
+
+		if (!p->slots[i])
+			continue;
+		j = hash_bytes(p->slots[i], strlen(p->slots[i])) & (n - 1);
+		while (slots[j])
+			j = (j + 1) & (n - 1);
+		slots[j] = p->slots[i];
+	}
+	free(p->slots);
+	p->slots = slots;
+	p->nslots = n;
+	return 0;
+}
+
+/* The one copy of s[0..n); "?" when the pool is full. */
+static const char *intern(struct pystack *r, const char *s, size_t n)
+{
+	struct pystack_strings *p = &r->strings;
+	size_t j;
+
+	if ((p->count + 1) * 2 > p->nslots && strings_grow(p))
+		return "?";
+	j = hash_bytes(s, n) & (p->nslots - 1);
+	for (; p->slots[j]; j = (j + 1) & (p->nslots - 1))
+		if (strncmp(p->slots[j], s, n) == 0 && p->slots[j][n] == '\0')
+			return p->slots[j];
+	if (p->bytes + n + 1 > MAX_STRING_BYTES)
+		return "?";
+	p->slots[j] = strndup(s, n);
+	if (!p->slots[j])
+		return "?";
+	p->count++;
+	p->bytes += n + 1;
+	return p->slots[j];
+}
+
+static size_t put_utf8(char *o, uint32_t c)
+{
+	if (c < 0x80) {
+		o[0] = (char)c;
+		return 1;
+	}
+	if (c < 0x800) {
+		o[0] = (char)(0xc0 | (c >> 6));
+		o[1] = (char)(0x80 | (c & 63));
+		return 2;
+	}
+	if (c < 0x10000) {
+		o[0] = (char)(0xe0 | (c >> 12));
+		o[1] = (char)(0x80 | ((c >> 6) & 63));
+		o[2] = (char)(0x80 | (c & 63));
+		return 3;
+	}
+	if (c > 0x10ffff)
+		c = 0xfffd;
+	o[0] = (char)(0xf0 | (c >> 18));
+	o[1] = (char)(0x80 | ((c >> 12) & 63));
+	o[2] = (char)(0x80 | ((c >> 6) & 63));
+	o[3] = (char)(0x80 | (c & 63));
+	return 4;
+}
+
+/* A str object of the target, as an interned UTF-8 string.  Names and
+ * file names are always compact strings: the data follows the header,
+ * right after PyASCIIObject when ASCII, else after PyCompactUnicodeObject,
+ * in 1, 2 or 4 bytes a character. */
+static int read_str(struct pystack *r, uint64_t addr, const char **out)
+{
+	uint8_t head[128], data[MAX_NAME_CHARS * 4];
+	char utf8[MAX_NAME_CHARS * 4 + 1];
+	const struct pystack_layout *L = &r->L;
+	uint32_t state;
+	int64_t len;
+	unsigned kind;
+	size_t o = 0;
+	int err;
+
+	if (L->unicode_ascii_size > (long)sizeof head)
+		return -EAGAIN;
+	err = pystack_peek(r, addr, head, (size_t)L->unicode_ascii_size);
+	if (err)
+		return err;
+	if (r->unicode_type && ptr_at(head, L->object_type) != r->unicode_type)
+		return -EAGAIN;
+	memcpy(&len, head + L->unicode_length, sizeof len);
+	memcpy(&state, head + L->unicode_state, sizeof state);
+	kind = (state >> 2) & 7;
+	if (len < 0 || !(state & (1u << 5)) || (kind != 1 && kind != 2 && kind != 4))
+		return -EAGAIN;
+	if (len > MAX_NAME_CHARS)
+		len = MAX_NAME_CHARS;
+	if (len) {
+		uint64_t at = addr + (uint64_t)((state & (1u << 6)) ? L->unicode_ascii_size
+								     : L->unicode_compact_size);
+
+		err = pystack_peek(r, at, data, (size_t)len * kind);
+		if (err)
+			return err;
+	}
+	for (int64_t i = 0; i < len; i++) {
+		uint32_t c = kind == 1 ? data[i] : 0;
+
+		if (kind == 2) {
+			uint16_t c16;
+
+			memcpy(&c16, data + 2 * i, 2);
+			c = c16;
+		} else if (kind == 4) {
+			memcpy(&c, data + 4 * i, 4);
+		}
+		if (c == 0)
+			c = 0xfffd; /* a NUL would cut the name short */
+		o += put_utf8(utf8 + o, c);
+	}
+	*out = intern(r, utf8, o);
+	return 0;
+}
+
+/* A bytes object of the target: a malloc'd copy of its contents. */
+static int read_bytes(struct pystack *r, uint64_t addr, uint8_t **out, uint32_t *out_len)
+{
+	uint8_t head[64];
+	int64_t len;
+	int err;
+
+	*out = NULL;
+	*out_len = 0;
+	if (r->L.bytes_sval > (long)sizeof head)
+		return -EAGAIN;
+	err = pystack_peek(r, addr, head, (size_t)r->L.bytes_sval);
+	if (err)
+		return err;
+	if (r->bytes_type && ptr_at(head, r->L.object_type) != r->bytes_type)
+		return -EAGAIN;
+	memcpy(&len, head + r->L.varobject_size, sizeof len);
+	if (len < 0)
+		return -EAGAIN;
+	if (len == 0 || len > (int64_t)MAX_TABLE_BYTES)
+		return 0;
+	*out = malloc((size_t)len);
+	if (!*out)
+		return -ENOMEM;
+	err = pystack_peek(r, addr + (uint64_t)r->L.bytes_sval, *out, (size_t)len);
+	if (err) {
+		free(*out);
+		*out = NULL;
+		return err;
+	}
+	*out_len = (uint32_t)len;
+	return 0;
+}
+
+void pystack_cache_free(struct pystack *r)
+{
+	if (r->codes)
+		for (size_t i = 0; i < PYSTACK_CODE_SLOTS; i++)
+			free(r->codes[i].table);
+	free(r->codes);
+	r->codes = NULL;
+	r->ncodes = 0;
+	for (size_t i = 0; i < r->strings.nslots; i++)
+		free(r->strings.slots[i]);
+	free(r->strings.slots);
+	memset(&r->strings, 0, sizeof r->strings);
+}
+
+/* Forgets every code object (not the strings: frames handed out point at
+ * them).  Called when the table is 3/4 full, which bounds it and, as a
+ * side effect, drops entries of code objects freed since. */
+static void codes_reset(struct pystack *r)
+{
+	for (size_t i = 0; i < PYSTACK_CODE_SLOTS; i++)
+		free(r->codes[i].table);
+	memset(r->codes, 0, PYSTACK_CODE_SLOTS * sizeof *r->codes);
+	r->ncodes = 0;
+}
+
+static int load_code(struct pystack *r, uint64_t addr, struct pystack_code *c)
+{
+	const struct pystack_layout *L = &r->L;
+	uint8_t buf[512];
+	uint64_t name;
+	int err;
+
+	if (L->code_size > (long)sizeof buf)
+		return -EAGAIN;
+	err = pystack_peek(r, addr, buf, (size_t)L->code_size);
+	if (err)
+		return err;
+	if (r->code_type && ptr_at(buf, L->object_type) != r->code_type)
+		return -EAGAIN;
+	name = ptr_at(buf, L->code_qualname >= 0 ? L->code_qualname : L->code_name);
+	err = read_str(r, name, &c->function);
+	if (!err)
+		err = read_str(r, ptr_at(buf, L->code_filename), &c->file);
+	if (!err)
+		err = read_bytes(r, ptr_at(buf, L->code_linetable), &c->table, &c->table_len);
+	if (err)
+		return err;
+	c->firstlineno = int_at(buf, L->code_firstlineno);
+	c->firsttraceable = L->code_firsttraceable >= 0 ? int_at(buf, L->code_firsttraceable) : 0;
+	c->addr = addr;
+	return 0;
+}
+
+/* The cached code object at addr, read on a miss. */
+static int get_code(struct pystack *r, uint64_t addr, const struct pystack_code **out)
+{
+	size_t j = (addr >> 4) * 11400714819323198485ull >> 52; /* 4096 slots */
+	struct pystack_code c = { 0 };
+	int err;
+
+	for (; r->codes[j].addr; j = (j + 1) & (PYSTACK_CODE_SLOTS - 1))
+		if (r->codes[j].addr == addr) {
+			*out = &r->codes[j];
+			return 0;
+		}
+	err = load_code(r, addr, &c);
+	if (err) {
+		free(c.table);
+		return err;
+	}
+	if (r->ncodes + 1 > PYSTACK_CODE_SLOTS * 3 / 4) {
+		codes_reset(r);
+		j = (addr >> 4) * 11400714819323198485ull >> 52;
+	}
+	r->codes[j] = c;
+	r->ncodes++;
+	*out = &r->codes[j];
+	return 0;
+}
+
+static int line_of(const struct pystack *r, const struct pystack_code *c, int lasti_bytes)
+{
+	if (!c->table)
+		return r->minor >= 10 ? 0 : c->firstlineno;
+	if (r->minor <= 9)
+		return pystack_line_lnotab(c->table, c->table_len, c->firstlineno, lasti_bytes);
+	if (r->minor == 10)
+		return pystack_line_310(c->table, c->table_len, c->firstlineno, lasti_bytes);
+	return pystack_line_311(c->table, c->table_len, c->firstlineno, lasti_bytes);
+}
+
+/* Brent's cycle check over the frame addresses of one walk: a torn chain
+ * that loops is caught in O(length) steps with O(1) memory. */
+struct cycle {
+	uint64_t saved;
+	unsigned power, steps;
+};
+
+static int cycle_seen(struct cycle *c, uint64_t addr)
+{
+	if (addr == c->saved)
+		return 1;
+	if (++c->steps == c->power) {
+		c->saved = addr;
+		c->power *= 2;
+		c->steps = 0;
+	}
+	return 0;
+}
+
+/* One frame of the walk: what it ran and where the walk goes next. */
+struct step {
+	uint64_t code, next;
+	int lasti_bytes; /* -1: not a frame to report */
+};
+
+/* 3.8 to 3.10: a PyFrameObject. */
+static int step_frame_object(struct pystack *r, uint64_t addr, struct step *s)
+{
+	const struct pystack_layout *L = &r->L;
+	uint8_t buf[512];
+	size_t need = (size_t)L->frame_lasti + 4;
+	int lasti;
+	int err;
+
+	if (need > sizeof buf)
+		return -EAGAIN;
+	err = pystack_peek(r, addr, buf, need);
+	if (err)
+		return err;
+	s->code = ptr_at(buf, L->frame_code);
+	s->next = ptr_at(buf, L->frame_back);
+	lasti = int_at(buf, L->frame_lasti);
+	/* 3.10 counts code units of 2 bytes; -1 before the first one. */
+	s->lasti_bytes = r->minor == 10 ? (lasti < 0 ? -1 : lasti * 2) : lasti;
+	if (s->lasti_bytes < 0)
+		s->lasti_bytes = 0;
+	return 0;
+}
+
+/* 3.11+: an _PyInterpreterFrame.  Frames owned by the C stack (3.12's shim
+ * frames) and frames not yet past their first RESUME are not reported,
+ * as CPython itself skips them in tracebacks. */
+static int step_interp_frame(struct pystack *r, uint64_t addr, struct step *s,
+			     const struct pystack_code **code)
+{
+	const struct pystack_layout *L = &r->L;
+	uint8_t buf[256];
+	uint64_t instr, first;
+	int owner, err;
+
+	if (L->frame_size > (long)sizeof buf)
+		return -EAGAIN;
+	err = pystack_peek(r, addr, buf, (size_t)L->frame_size);
+	if (err)
+		return err;
+	s->code = ptr_at(buf, L->frame_code);
+	s->next = ptr_at(buf, L->frame_back);
+	owner = buf[L->frame_owner];
+	instr = ptr_at(buf, L->frame_instr);
+	s->lasti_bytes = -1;
+	if (owner == OWNED_BY_CSTACK)
+		return 0;
+	err = get_code(r, s->code, code);
+	if (err)
+		return err;
+	first = s->code + (uint64_t)L->code_adaptive;
+	if (owner != OWNED_BY_GENERATOR && instr < first + 2 * (uint64_t)(*code)->firsttraceable)
+		return 0;
+	if (instr < first || instr - first > (1u << 30))
+		return -EAGAIN;
+	s->lasti_bytes = (int)(instr - first);
+	return 0;
+}
+
+static int first_frame(struct pystack *r, const uint8_t *tstate, uint64_t *out)
+{
+	uint64_t f = ptr_at(tstate, r->L.tstate_frame);
+
+	/* 3.11 and 3.12 keep the frame in tstate->cframe->current_frame. */
+	if (r->L.cframe_current >= 0 && f)
+		return read_ptr(r, f + (uint64_t)r->L.cframe_current, out);
+	*out = f;
+	return 0;
+}
+
+static int walk(struct pystack *r, const uint8_t *tstate, struct pystack_frame *frames, int max)
+{
+	struct cycle cyc = { .saved = 0, .power = 1, .steps = 0 };
+	uint64_t addr;
+	int n = 0, skipped = 0, err;
+
+	err = first_frame(r, tstate, &addr);
+	if (err)
+		return err;
+	while (addr && n < max) {
+		const struct pystack_code *c = NULL;
+		struct step s;
+
+		if (cycle_seen(&cyc, addr))
+			return -EAGAIN;
+		err = r->minor <= 10 ? step_frame_object(r, addr, &s)
+				     : step_interp_frame(r, addr, &s, &c);
+		if (err)
+			return err;
+		if (s.lasti_bytes >= 0) {
+			if (!c && (err = get_code(r, s.code, &c)))
+				return err;
+			frames[n].function = c->function;
+			frames[n].file = c->file;
+			frames[n].line = line_of(r, c, s.lasti_bytes);
+			n++;
+		} else if (++skipped > MAX_SKIPPED) {
+			return -EAGAIN;
+		}
+		addr = s.next;
+	}
+	return n;
+}
+
+/* The thread state to sample: the GIL's last holder if it is one of the
+ * interpreter's threads, else the main thread (the oldest, last in the
+ * list).  tstate receives its first bytes. */
+static int pick_thread(struct pystack *r, uint8_t *tstate, size_t tlen)
+{
+	const struct pystack_layout *L = &r->L;
+	uint64_t interp, t, holder = 0, gil;
+	int err, found = 0;
+
+	err = read_ptr(r, r->runtime + (uint64_t)L->runtime_interp_head, &interp);
+	if (err || !interp)
+		return err ? err : -ENOENT;
+	if (L->runtime_gil_holder >= 0) {
+		err = read_ptr(r, r->runtime + (uint64_t)L->runtime_gil_holder, &holder);
+	} else {
+		err = read_ptr(r, interp + (uint64_t)L->interp_gil, &gil);
+		if (!err && gil)
+			err = read_ptr(r, gil + (uint64_t)L->gil_holder, &holder);
+	}
+	if (err)
+		return err;
+	err = read_ptr(r, interp + (uint64_t)L->interp_tstate_head, &t);
+	if (err)
+		return err;
+	for (int i = 0; t; i++) {
+		if (i == MAX_THREADS)
+			return -EAGAIN;
+		err = pystack_peek(r, t, tstate, tlen);
+		if (err)
+			return err;
+		found = 1;
+		if (t == holder)
+			return 0;
+		t = ptr_at(tstate, L->tstate_next);
+	}
+	return found ? 0 : -ENOENT;
+}
+
+int pystack_sample(struct pystack *r, struct pystack_frame *frames, int max, int *tid)
+{
+	const struct pystack_layout *L = &r->L;
+	uint8_t tstate[512];
+	long tlen = L->tstate_frame;
+	int n;
+
+	if (tid)
+		*tid = 0;
+	if (L->tstate_next > tlen)
+		tlen = L->tstate_next;
+	if (L->tstate_native_id > tlen)
+		tlen = L->tstate_native_id;
+	tlen += 8;
+	if (tlen > (long)sizeof tstate || max < 0)
+		return -EINVAL;
+	n = pick_thread(r, tstate, (size_t)tlen);
+	if (n == -ENOENT)
+		return 0; /* no interpreter or thread yet, or any more */
+	if (n == 0)
+		n = walk(r, tstate, frames, max);
+	if (n < 0)
+		return pystack_gone_or(r, n);
+	if (tid && L->tstate_native_id >= 0)
+		*tid = int_at(tstate, L->tstate_native_id);
+	return n;
+}
+
+size_t pystack_memory(const struct pystack *r)
+{
+	size_t bytes = sizeof *r + PYSTACK_CODE_SLOTS * sizeof *r->codes;
+
+	for (size_t i = 0; r->codes && i < PYSTACK_CODE_SLOTS; i++)
+		bytes += r->codes[i].table_len;
+	return bytes + r->strings.nslots * sizeof(char *) + r->strings.bytes;
+}
