@@ -66,24 +66,31 @@ static int64_t same_way(int64_t e, int64_t d)
 	return e < 0 ? -e : 0;
 }
 
+/* Splits the waiting change between its two stacks by their evidence (see
+ * charge.h); a side with no interval of its own to judge by (ev < 0) is
+ * weighed as if it moved memory at the rate of the change itself, so a
+ * stack seen quiet loses to a stack seen too briefly to tell. */
 static int resolve(struct charger *c, int64_t ev_to)
 {
 	int64_t d = c->pending.delta, ev_from = c->pending.ev_from, to_part;
+	int64_t mag = d < 0 ? -d : d;
+	double a, b;
 	int err;
 
 	c->have_pending = 0;
-	if (ev_from + ev_to == 0)
+	a = (double)(ev_from < 0 ? mag : ev_from);
+	b = (double)(ev_to < 0 ? mag : ev_to);
+	if (a + b == 0)
 		to_part = d / 2;
 	else
-		to_part = (int64_t)((double)d * (double)ev_to /
-				    ((double)ev_from + (double)ev_to));
+		to_part = (int64_t)((double)d * b / (a + b));
 	if ((err = charge(c, c->pending.tick, c->pending.to, to_part)))
 		return err;
 	return charge(c, c->pending.tick, c->pending.from, d - to_part);
 }
 
 int charger_sample(struct charger *c, int64_t tick, int64_t rss_bytes,
-		   uint32_t stack)
+		   uint32_t stack, uint32_t site)
 {
 	struct charge_row *r = row_of(c, tick, stack);
 	int64_t d;
@@ -96,14 +103,15 @@ int charger_sample(struct charger *c, int64_t tick, int64_t rss_bytes,
 		c->have_prev = 1;
 		c->prev_rss = rss_bytes;
 		c->prev_stack = stack;
+		c->prev_site = site;
 		return 0;
 	}
 	d = rss_bytes - c->prev_rss;
-	same = stack == c->prev_stack;
+	same = site == c->prev_site;
 	if (c->have_pending &&
-	    (err = resolve(c, same ? same_way(d, c->pending.delta) : 0)))
+	    (err = resolve(c, same ? same_way(d, c->pending.delta) : -1)))
 		return err;
-	if (same) {
+	if (stack == c->prev_stack) {
 		if ((err = charge(c, tick, stack, d)))
 			return err;
 	} else if (d != 0) {
@@ -112,16 +120,17 @@ int charger_sample(struct charger *c, int64_t tick, int64_t rss_bytes,
 		c->pending.to = stack;
 		c->pending.delta = d;
 		c->pending.tick = tick;
-		c->pending.ev_from = c->prev_same ? same_way(c->prev_delta, d) : 0;
+		c->pending.ev_from = c->prev_same ? same_way(c->prev_delta, d) : -1;
 	}
 	c->prev_same = same;
 	c->prev_delta = d;
 	c->prev_rss = rss_bytes;
 	c->prev_stack = stack;
+	c->prev_site = site;
 	return 0;
 }
 
 int charger_finish(struct charger *c)
 {
-	return c->have_pending ? resolve(c, 0) : 0;
+	return c->have_pending ? resolve(c, -1) : 0;
 }

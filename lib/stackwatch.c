@@ -100,9 +100,12 @@ static void end_proc(struct sw_proc *p)
 		p->state = SW_ENDED;
 }
 
-static uint32_t stack_of(struct stackwatch *w, int n)
+/* The stack of the n frames read (interned), and in *site the same stack
+ * with the innermost line left out (charge.h). */
+static uint32_t stack_of(struct stackwatch *w, int n, uint32_t *site)
 {
 	uint32_t id = 0;
+	int line0;
 
 	if (n == 0) {
 		w->fn[0] = NO_FRAME;
@@ -119,6 +122,11 @@ static uint32_t stack_of(struct stackwatch *w, int n)
 	if (n > w->st.max_depth)
 		w->st.max_depth = n;
 	stacktab_intern(w->tab, w->fn, w->file, w->line, n, &id);
+	line0 = w->line[0];
+	w->line[0] = -1;
+	if (stacktab_intern(w->tab, w->fn, w->file, w->line, n, site))
+		*site = id;
+	w->line[0] = line0;
 	return id;
 }
 
@@ -126,7 +134,7 @@ static void sample_one(struct stackwatch *w, struct sw_proc *p)
 {
 	int n = pystack_sample(p->r, w->frames, STACKWATCH_MAX_DEPTH, NULL);
 	int64_t rss, t;
-	uint32_t stack;
+	uint32_t stack, site = 0;
 
 	/* The RSS right after the stack: the change since the last sample
 	 * is charged to that stack and the one before. */
@@ -139,12 +147,12 @@ static void sample_one(struct stackwatch *w, struct sw_proc *p)
 		return; /* the change waits for the next good sample */
 	}
 	t = now_ns();
-	if (!(stack = stack_of(w, n))) {
+	if (!(stack = stack_of(w, n, &site))) {
 		w->st.failed++;
 		return;
 	}
 	w->st.samples++;
-	charger_sample(&p->ch, tick_at(w, t), rss, stack);
+	charger_sample(&p->ch, tick_at(w, t), rss, stack, site);
 	if (rss > p->peak_rss) {
 		p->peak_rss = rss;
 		p->peak_stack = stack;

@@ -79,9 +79,10 @@ int where_rank(sqlite3 *db, const struct where_query *q, struct where_rows *out)
 			 " x AS (SELECT DISTINCT w.stack AS stack, f.function AS function,"
 			 " f.file AS file, %s AS line FROM walk w JOIN stack s ON s.id = w.node"
 			 " JOIN frame f ON f.id = s.frame)"
-			 " SELECT x.function, x.file, x.line, sum(sel.g) AS g, sum(sel.rl) AS rl"
-			 " FROM x JOIN sel ON sel.stack = x.stack GROUP BY 1, 2, 3"
-			 " HAVING g > 0 OR rl > 0 ORDER BY g DESC, rl DESC LIMIT ?5",
+			 " SELECT x.function, x.file, x.line, sum(sel.g) AS tg,"
+			 " sum(sel.rl) AS trl FROM x JOIN sel ON sel.stack = x.stack"
+			 " GROUP BY 1, 2, 3 HAVING tg > 0 OR trl > 0"
+			 " ORDER BY tg DESC, trl DESC LIMIT ?5",
 			 line);
 	if ((rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL)) != SQLITE_OK)
 		return rc;

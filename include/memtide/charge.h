@@ -8,11 +8,14 @@
  *   - both samples saw the same stack: the change is that stack's;
  *   - they differ: the change is split between the two, in proportion to
  *     how much each moved the RSS the same way in its own neighbouring
- *     interval (the interval before, where both ends saw the first stack;
- *     the interval after, where both ends saw the second).  A function
+ *     interval (the interval before, where both ends were in the first
+ *     stack's function; the interval after, in the second's).  A function
  *     that allocates shows growth on its own; the CPU-only function beside
- *     it shows none, and gets none of the boundary's change.  With no such
- *     evidence on either side, each gets half.
+ *     it shows none, and gets none of the boundary's change.  A stack seen
+ *     at one sample only (a call shorter than the grid: a free(), a quick
+ *     allocation) has no interval of its own: it is weighed as if it moved
+ *     memory at the rate of the change itself, so it wins against a
+ *     neighbour seen quiet, and two such stacks get half each.
  * So the change of an ambiguous interval is charged one sample later, to the
  * tick it happened in.
  *
@@ -38,10 +41,11 @@ struct charge_row {
 struct charger {
 	int have_prev, prev_same, have_pending;
 	int64_t prev_rss, prev_delta; /* bytes */
-	uint32_t prev_stack;
+	uint32_t prev_stack, prev_site;
 	struct {
 		uint32_t from, to;
-		int64_t delta, tick, ev_from;
+		int64_t delta, tick;
+		int64_t ev_from; /* bytes; -1: no interval of its own */
 	} pending;
 	struct charge_row *row; /* in tick order, mostly (see charge.c) */
 	size_t nrow, cap;
@@ -51,9 +55,12 @@ struct charger {
 void charger_free(struct charger *c);
 
 /* One stack sample: the RSS (bytes) and the stack (a stacktab id) read
- * together, in the -T tick tick.  Returns 0 or -ENOMEM. */
+ * together, in the -T tick tick.  site identifies the stack without the
+ * innermost line (the same function called from the same place): a loop
+ * alternates between its lines at every sample, and its intervals are
+ * still its own evidence.  Returns 0 or -ENOMEM. */
 int charger_sample(struct charger *c, int64_t tick, int64_t rss_bytes,
-		   uint32_t stack);
+		   uint32_t stack, uint32_t site);
 
 /* The process ended or is no longer read: charges the interval still
  * waiting for its next one. */

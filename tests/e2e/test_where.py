@@ -1,0 +1,234 @@
+"""memtide run/attach --stacks and memtide where: growth charged to the
+Python lines and functions that made it, read from outside the process.
+
+Each program (programs/where_*.py) allocates known amounts in known
+functions between stretches of CPU-only work and prints where (file, line,
+bytes).  The assertions compare what memtide charged to those lines with
+what the program allocated.  Every CPython found is tried: Debian's
+/usr/bin/python3 always, and each ~/.pyenv/versions/3.X (3.8 to 3.13);
+a missing one is skipped with its reason."""
+import csv
+import glob
+import io
+import json
+import os
+import signal
+import time
+
+import pytest
+
+from conftest import PY, prog, q, q1, wait_for
+
+MiB = 1 << 20
+
+
+def pythons():
+    out = [pytest.param(PY, id="debian")]
+    for minor in range(8, 14):
+        found = sorted(glob.glob(os.path.expanduser(
+            f"~/.pyenv/versions/3.{minor}.*/bin/python3.{minor}")))
+        if found:
+            out.append(pytest.param(found[-1], id=f"3.{minor}"))
+        else:
+            out.append(pytest.param(None, id=f"3.{minor}", marks=pytest.mark.skip(
+                reason=f"CPython 3.{minor} is not installed under ~/.pyenv/versions")))
+    return out
+
+
+def where_rows(mt, db, *args):
+    """memtide where --csv's rows as dicts (ints where numbers)."""
+    rc, out, err = mt("where", "--db", db, "--csv", "--top", 0, *args)
+    assert rc == 0, err
+    assert out.splitlines()[0] == "function,file,line,grown_bytes,released_bytes"
+    rows = list(csv.DictReader(io.StringIO(out)))
+    for r in rows:
+        r["grown_bytes"] = int(r["grown_bytes"])
+        r["released_bytes"] = int(r["released_bytes"])
+    return rows
+
+
+def charged(rows, function, file, line=None, what="grown_bytes"):
+    return sum(r[what] for r in rows if r["function"] == function and r["file"] == file
+               and (line is None or r["line"] == str(line)))
+
+
+def record(mt, db, py, *args, interval=0.1, children=False):
+    extra = ["-C"] if children else []
+    rc, out, err = mt("run", "--stacks", "-q", "-T", interval, *extra, "--db", db,
+                      py, *args)
+    assert rc == 0, err
+    assert "cannot read" not in err, err
+    return json.loads(out.strip().splitlines()[-1]), err
+
+
+@pytest.mark.parametrize("interval", [0.01, 0.1])
+@pytest.mark.parametrize("py", pythons())
+def test_growth_charged_to_the_right_lines(mt, db, py, interval):
+    got, _ = record(mt, db, py, prog("where_grow.py"), interval=interval)
+    rows = where_rows(mt, db)
+    for name in ("grow_a", "grow_b"):
+        want = got[name]
+        share = charged(rows, name, want["file"], want["line"]) / want["bytes"]
+        assert share >= 0.9, (name, share, rows[:6])
+    # The CPU-only function grew (almost) nothing.
+    assert charged(rows, "cpu", got["grow_a"]["file"]) < 0.1 * got["grow_a"]["bytes"], rows
+    # Release is kept apart from growth, on the line that freed.
+    rel = got["release"]
+    assert charged(rows, "release", rel["file"], rel["line"],
+                   "released_bytes") >= 0.9 * rel["bytes"], rows[:6]
+    # The stack at the peak is recorded, innermost first, ending in <module>.
+    frames = q(db, "SELECT function FROM peak_stacks ORDER BY level")
+    assert frames and frames[-1][0] == "<module>", frames
+    assert q1(db, "SELECT stacks FROM processes").startswith("CPython 3."), \
+        q(db, "SELECT stacks FROM processes")
+
+
+def test_where_views_and_formats(mt, db):
+    got, err = record(mt, db, PY, prog("where_grow.py"), interval=0.05)
+    a, b = got["grow_a"], got["grow_b"]
+    # --functions: one row per function, line empty.
+    rows = where_rows(mt, db, "--functions")
+    row = next(r for r in rows if r["function"] == "grow_b")
+    assert row["line"] == "" and row["file"] == b["file"]
+    assert row["grown_bytes"] >= 0.9 * b["bytes"]
+    # --inclusive: main() is on the stack of both allocations.
+    rows = where_rows(mt, db, "--functions", "--inclusive")
+    main = charged(rows, "main", a["file"])
+    assert main >= 0.9 * (a["bytes"] + b["bytes"]), rows[:5]
+    self_main = charged(where_rows(mt, db, "--functions"), "main", a["file"])
+    assert self_main < 0.1 * main
+    # The SQL views agree with where.
+    by_line = q1(db, "SELECT grown FROM growth_by_line WHERE function = 'grow_a'"
+                     " AND line = ?", (a["line"],))
+    assert by_line == charged(where_rows(mt, db), "grow_a", a["file"], a["line"])
+    incl = q1(db, "SELECT grown FROM growth_by_function_inclusive WHERE function = 'main'")
+    assert incl == main
+    # --top limits the rows, largest first.
+    rows = where_rows(mt, db, "--top", 2)
+    assert len(rows) == 2 and rows[0]["function"] == "grow_b", rows
+    # The table names the lines and shows the stack at the peak.
+    rc, out, err = mt("where", "--db", db)
+    assert rc == 0, err
+    assert f"{b['file']}:{b['line']}" in out
+    assert "Stack at the peak" in out and "<module>" in out.split("Stack at the peak")[1]
+    # JSON: the same rows and the peak.
+    rc, out, err = mt("where", "--db", db, "--json", "--top", 0)
+    assert rc == 0, err
+    doc = json.loads(out)
+    assert doc["grown_bytes"] >= a["bytes"] + b["bytes"]
+    assert any(r["function"] == "grow_a" and r["line"] == a["line"] for r in doc["rows"])
+    assert doc["peak"]["stack"][-1]["function"] == "<module>"
+    # --since after the run: nothing selected, said in one line, exit 1.
+    rc, out, err = mt("where", "--db", db, "--since", "now")
+    assert rc == 1 and err.count("\n") == 1 and "in what was selected" in err, err
+    # The sampler reports its own cost.
+    rc, out, err = mt("run", "--stacks", "-T", 0.1, "--db", db, PY, prog("where_grow.py"), 1)
+    assert rc == 0
+    assert "us CPU each" in err and "% of a core" in err, err
+
+
+def test_python_m_module(mt, db, env):
+    rc, out, err = mt("run", "--stacks", "-q", "-T", 0.1, "--db", db, PY, "-m", "where_grow",
+                      env={**env, "PYTHONPATH": prog("")})
+    assert rc == 0, err
+    got = json.loads(out.strip().splitlines()[-1])
+    rows = where_rows(mt, db)
+    for name in ("grow_a", "grow_b"):
+        w = got[name]
+        assert charged(rows, name, w["file"], w["line"]) >= 0.9 * w["bytes"], rows[:5]
+
+
+@pytest.mark.parametrize("py", pythons())
+def test_threads_charged_to_the_thread_holding_the_gil(mt, db, py):
+    got, _ = record(mt, db, py, prog("where_threads.py"), 8)
+    rows = where_rows(mt, db)
+    share = charged(rows, "grow_in_thread", got["file"], got["line"]) / got["bytes"]
+    assert share >= 0.9, (share, rows[:5])
+    assert charged(rows, "spin", got["file"]) < 0.1 * got["bytes"]
+
+
+def test_multiprocessing_child_under_C(mt, db):
+    got, _ = record(mt, db, PY, prog("where_mp.py"), children=True)
+    stacks = dict(q(db, "SELECT pid, stacks FROM processes"))
+    assert stacks[got["pid"]].startswith("CPython 3."), stacks
+    assert len(stacks) == 2, stacks
+    rows = where_rows(mt, db, "--pid", got["pid"])
+    share = charged(rows, "child_grow", got["file"], got["line"]) / got["bytes"]
+    assert share >= 0.9, (share, rows[:5])
+    # The parent only waited: none of the child's growth is its own.
+    parent_rows = where_rows(mt, db, "--pid", next(p for p in stacks if p != got["pid"]))
+    assert charged(parent_rows, "child_grow", got["file"]) == 0
+
+
+def test_attach_with_stacks(mt, db, procs):
+    target = procs.start([PY, prog("where_grow.py"), 6, 0.5],
+                         stdout=__import__("subprocess").PIPE)
+    rc, out, err = mt("attach", target.pid, "--stacks", "-q", "-T", 0.1, "--db", db)
+    assert rc == 0, err
+    assert "cannot read" not in err, err
+    got = json.loads(target.stdout.read().decode().strip())
+    target.wait(timeout=10)
+    rows = where_rows(mt, db)
+    for name in ("grow_a", "grow_b"):
+        w = got[name]
+        assert charged(rows, name, w["file"], w["line"]) >= 0.9 * w["bytes"], rows[:5]
+
+
+def test_non_python_target(mt, db):
+    rc, out, err = mt("run", "--stacks", "-T", 0.05, "--db", db, "/bin/sleep", 0.3)
+    assert rc == 0, err
+    lines = [l for l in err.splitlines() if "stacks" in l and "samples every" not in l]
+    assert len(lines) == 1 and "is not a Python interpreter" in lines[0], err
+    assert q1(db, "SELECT samples FROM runs") > 0
+    assert "not a Python interpreter" in q1(db, "SELECT stacks FROM processes")
+    rc, out, err = mt("where", "--db", db)
+    assert rc == 1 and "has no stacks: not a Python interpreter" in err, err
+    assert err.count("\n") == 1
+
+
+def test_unreadable_interpreter(mt, db):
+    old = sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.7.*/bin/python3.7")) +
+                 glob.glob(os.path.expanduser("~/.pyenv/versions/3.6.*/bin/python3.6")))
+    if not old:
+        pytest.skip("no CPython older than 3.8 under ~/.pyenv/versions to be unreadable")
+    rc, out, err = mt("run", "--stacks", "-q", "-T", 0.05, "--db", db, old[-1], "-c",
+                      "import time; time.sleep(0.3)")
+    assert rc == 0, err
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("memtide: cannot read the Python stacks of process ")
+    assert "3.8 to 3.13" in lines[0] and lines[0].endswith("recording it without stacks")
+    # Recorded on without stacks; proc.stacks says why.
+    assert q1(db, "SELECT samples FROM runs") > 0
+    assert "3.8 to 3.13" in q1(db, "SELECT stacks FROM processes")
+
+
+def test_target_exiting_during_reads(mt, db):
+    # Exits with a status while allocating, between two stack samples or
+    # during one: memtide ends cleanly with the command's status and keeps
+    # what was charged.
+    code = ("import os, time\nkeep = []\n"
+            "def grow():\n    keep.append(bytearray(1 << 20))\n"
+            "end = time.time() + 0.4\n"
+            "while time.time() < end:\n    grow()\n    if len(keep) > 100: keep.clear()\n"
+            "os._exit(7)\n")
+    for _ in range(3):
+        rc, out, err = mt("run", "--stacks", "-q", "-T", 0.01, "--db", db, PY, "-c", code)
+        assert rc == 7, err
+        assert err == "", err
+    assert q1(db, "SELECT count(*) FROM runs WHERE ended IS NOT NULL") == 3
+    assert q1(db, "SELECT count(DISTINCT proc) FROM charge") == 3
+
+
+def test_target_is_never_stopped(mt, db):
+    # Its own CPU time with --stacks is close to a run without (loosely: the
+    # machine is shared).
+    cpu = {}
+    for stacks in (False, True):
+        args = ["run", "-q", "-T", 0.01, "--db", db]
+        if stacks:
+            args.insert(1, "--stacks")
+        rc, out, err = mt(*args, PY, prog("where_grow.py"), 6)
+        assert rc == 0, err
+        cpu[stacks] = json.loads(out.strip().splitlines()[-1])["cpu_sec"]
+    assert cpu[True] <= 1.5 * cpu[False] + 0.05, cpu
