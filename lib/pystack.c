@@ -321,18 +321,18 @@ int pystack_open(int pid, struct pystack **out, char *why, size_t why_len)
 	*out = NULL;
 	if (why && why_len)
 		why[0] = '\0';
-	maps = procfs_read_all("/proc", pid, "maps", MAX_MAPS_BYTES, &maps_len);
-	if (!maps)
-		return errno == ESRCH || errno == ENOENT
-			       ? fail(why, why_len, -ESRCH, "process %d is gone", pid)
-			       : fail(why, why_len, -EPERM, "cannot read /proc/%d/maps: %s", pid,
-				      strerror(errno));
 	r = calloc(1, sizeof *r);
-	if (!r) {
-		free(maps);
+	if (!r)
 		return fail(why, why_len, -ENOMEM, "out of memory");
-	}
 	r->pid = pid;
+	r->pidfd = -1;
+	/* maps needs the same ptrace read access as process_vm_readv. */
+	maps = procfs_read_all("/proc", pid, "maps", MAX_MAPS_BYTES, &maps_len);
+	if (!maps) {
+		err = check_access(r, errno == EACCES || errno == EPERM ? -EPERM : -ESRCH, why,
+				   why_len);
+		goto out;
+	}
 #ifdef SYS_pidfd_open
 	r->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 #else
@@ -351,7 +351,8 @@ int pystack_open(int pid, struct pystack **out, char *why, size_t why_len)
 	err = pick_version(r, &f, why, why_len);
 	if (err)
 		goto out;
-	r->codes = calloc(PYSTACK_CODE_SLOTS, sizeof *r->codes);
+	r->code_slots = 64;
+	r->codes = calloc(r->code_slots, sizeof *r->codes);
 	if (!r->codes) {
 		err = fail(why, why_len, -ENOMEM, "out of memory");
 		goto out;

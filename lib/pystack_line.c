@@ -96,7 +96,7 @@ int pystack_line_311(const uint8_t *t, size_t n, int firstlineno, int lasti_byte
 			line += code - LOC_ONE_LINE0;
 		}
 		if (start <= lasti_bytes && lasti_bytes < end)
-			return code == LOC_NONE ? 0 : line;
+			return code == LOC_NONE || line < 0 ? 0 : line;
 		while (i < n && !(t[i] & 128))
 			i++;
 	}

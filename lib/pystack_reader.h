@@ -26,6 +26,16 @@ struct pystack_strings {
 	size_t nslots, count, bytes;
 };
 
+/* A page of the target copied during one sample: frames of 3.11+ lie
+ * side by side in the thread's data stack, and the small reads of a sample
+ * mostly fall in a few pages, so one read serves many. */
+#define PYSTACK_PAGE 4096
+#define PYSTACK_PAGES 4
+struct pystack_page {
+	uint64_t addr; /* 0: empty */
+	uint8_t data[PYSTACK_PAGE];
+};
+
 struct pystack {
 	int pid;
 	int pidfd; /* -1 when the kernel has no pidfd_open */
@@ -35,12 +45,14 @@ struct pystack {
 	uint64_t runtime;   /* &_PyRuntime in the target */
 	uint64_t code_type; /* &PyCode_Type, 0 when unknown */
 	uint64_t unicode_type, bytes_type;
-	struct pystack_code *codes; /* open addressing, PYSTACK_CODE_SLOTS */
+	struct pystack_code *codes; /* open addressing, code_slots of them */
 	size_t ncodes;
+	size_t code_slots; /* a power of two, up to PYSTACK_CODE_SLOTS */
 	struct pystack_strings strings;
 };
 
-#define PYSTACK_CODE_SLOTS 4096
+#define PYSTACK_CODE_SLOTS 4096 /* at most; a program using more code
+				  * objects than 3/4 of this starts over */
 
 /* Reads len bytes at addr of the target: 0, -ESRCH (gone), -EPERM, or
  * -EAGAIN (unmapped or partial: a torn pointer). */

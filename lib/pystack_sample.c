@@ -33,9 +33,46 @@ static int32_t int_at(const uint8_t *buf, long off)
 	return v;
 }
 
+/* A read within one sample: served from the pages copied so far in this
+ * sample, else the whole page is copied (a read across a page end is made
+ * directly: the next page may not be mapped). */
+/* Per thread rather than per reader: they live for one sample only, and a
+ * daemon holds a reader per process. */
+static _Thread_local struct pystack_page pages[PYSTACK_PAGES];
+static _Thread_local unsigned next_page;
+
+static void pages_forget(void)
+{
+	for (unsigned i = 0; i < PYSTACK_PAGES; i++)
+		pages[i].addr = 0;
+}
+
+static int sread(struct pystack *r, uint64_t addr, void *buf, size_t len)
+{
+	uint64_t page = addr & ~(uint64_t)(PYSTACK_PAGE - 1);
+	struct pystack_page *p;
+	int err;
+
+	if (addr - page + len > PYSTACK_PAGE)
+		return pystack_peek(r, addr, buf, len);
+	for (unsigned i = 0; i < PYSTACK_PAGES; i++)
+		if (pages[i].addr == page && page) {
+			memcpy(buf, pages[i].data + (addr - page), len);
+			return 0;
+		}
+	p = &pages[next_page++ % PYSTACK_PAGES];
+	p->addr = 0;
+	err = pystack_peek(r, page, p->data, PYSTACK_PAGE);
+	if (err)
+		return err;
+	p->addr = page;
+	memcpy(buf, p->data + (addr - page), len);
+	return 0;
+}
+
 static int read_ptr(struct pystack *r, uint64_t addr, uint64_t *out)
 {
-	return pystack_peek(r, addr, out, sizeof *out);
+	return sread(r, addr, out, sizeof *out);
 }
 
 /* FNV-1a, for the string pool. */
@@ -212,7 +249,7 @@ static int read_bytes(struct pystack *r, uint64_t addr, uint8_t **out, uint32_t 
 void pystack_cache_free(struct pystack *r)
 {
 	if (r->codes)
-		for (size_t i = 0; i < PYSTACK_CODE_SLOTS; i++)
+		for (size_t i = 0; i < r->code_slots; i++)
 			free(r->codes[i].table);
 	free(r->codes);
 	r->codes = NULL;
@@ -223,15 +260,42 @@ void pystack_cache_free(struct pystack *r)
 	memset(&r->strings, 0, sizeof r->strings);
 }
 
-/* Forgets every code object (not the strings: frames handed out point at
- * them).  Called when the table is 3/4 full, which bounds it and, as a
- * side effect, drops entries of code objects freed since. */
-static void codes_reset(struct pystack *r)
+static size_t code_slot(const struct pystack *r, uint64_t addr)
 {
-	for (size_t i = 0; i < PYSTACK_CODE_SLOTS; i++)
-		free(r->codes[i].table);
-	memset(r->codes, 0, PYSTACK_CODE_SLOTS * sizeof *r->codes);
-	r->ncodes = 0;
+	return ((addr >> 4) * 11400714819323198485ull >> 32) & (r->code_slots - 1);
+}
+
+/* Makes room for one more code object: doubles the table up to
+ * PYSTACK_CODE_SLOTS, and past that forgets every code object (not the
+ * strings: frames handed out point at them), which bounds the table and
+ * drops entries of code objects freed since. */
+static void codes_make_room(struct pystack *r)
+{
+	struct pystack_code *old = r->codes, *grown;
+	size_t n = r->code_slots;
+
+	if (r->ncodes + 1 <= n * 3 / 4)
+		return;
+	grown = n < PYSTACK_CODE_SLOTS ? calloc(n * 2, sizeof *grown) : NULL;
+	if (!grown) {
+		for (size_t i = 0; i < n; i++)
+			free(old[i].table);
+		memset(old, 0, n * sizeof *old);
+		r->ncodes = 0;
+		return;
+	}
+	r->codes = grown;
+	r->code_slots = n * 2;
+	for (size_t i = 0; i < n; i++) {
+		size_t j;
+
+		if (!old[i].addr)
+			continue;
+		for (j = code_slot(r, old[i].addr); grown[j].addr; j = (j + 1) & (r->code_slots - 1))
+			;
+		grown[j] = old[i];
+	}
+	free(old);
 }
 
 static int load_code(struct pystack *r, uint64_t addr, struct pystack_code *c)
@@ -265,11 +329,11 @@ static int load_code(struct pystack *r, uint64_t addr, struct pystack_code *c)
 /* The cached code object at addr, read on a miss. */
 static int get_code(struct pystack *r, uint64_t addr, const struct pystack_code **out)
 {
-	size_t j = (addr >> 4) * 11400714819323198485ull >> 52; /* 4096 slots */
+	size_t j = code_slot(r, addr);
 	struct pystack_code c = { 0 };
 	int err;
 
-	for (; r->codes[j].addr; j = (j + 1) & (PYSTACK_CODE_SLOTS - 1))
+	for (; r->codes[j].addr; j = (j + 1) & (r->code_slots - 1))
 		if (r->codes[j].addr == addr) {
 			*out = &r->codes[j];
 			return 0;
@@ -279,10 +343,9 @@ static int get_code(struct pystack *r, uint64_t addr, const struct pystack_code 
 		free(c.table);
 		return err;
 	}
-	if (r->ncodes + 1 > PYSTACK_CODE_SLOTS * 3 / 4) {
-		codes_reset(r);
-		j = (addr >> 4) * 11400714819323198485ull >> 52;
-	}
+	codes_make_room(r);
+	for (j = code_slot(r, addr); r->codes[j].addr; j = (j + 1) & (r->code_slots - 1))
+		;
 	r->codes[j] = c;
 	r->ncodes++;
 	*out = &r->codes[j];
@@ -336,7 +399,7 @@ static int step_frame_object(struct pystack *r, uint64_t addr, struct step *s)
 
 	if (need > sizeof buf)
 		return -EAGAIN;
-	err = pystack_peek(r, addr, buf, need);
+	err = sread(r, addr, buf, need);
 	if (err)
 		return err;
 	s->code = ptr_at(buf, L->frame_code);
@@ -362,7 +425,7 @@ static int step_interp_frame(struct pystack *r, uint64_t addr, struct step *s,
 
 	if (L->frame_size > (long)sizeof buf)
 		return -EAGAIN;
-	err = pystack_peek(r, addr, buf, (size_t)L->frame_size);
+	err = sread(r, addr, buf, (size_t)L->frame_size);
 	if (err)
 		return err;
 	s->code = ptr_at(buf, L->frame_code);
@@ -456,7 +519,7 @@ static int pick_thread(struct pystack *r, uint8_t *tstate, size_t tlen)
 	for (int i = 0; t; i++) {
 		if (i == MAX_THREADS)
 			return -EAGAIN;
-		err = pystack_peek(r, t, tstate, tlen);
+		err = sread(r, t, tstate, tlen);
 		if (err)
 			return err;
 		found = 1;
@@ -483,6 +546,7 @@ int pystack_sample(struct pystack *r, struct pystack_frame *frames, int max, int
 	tlen += 8;
 	if (tlen > (long)sizeof tstate || max < 0)
 		return -EINVAL;
+	pages_forget();
 	n = pick_thread(r, tstate, (size_t)tlen);
 	if (n == -ENOENT)
 		return 0; /* no interpreter or thread yet, or any more */
@@ -497,9 +561,9 @@ int pystack_sample(struct pystack *r, struct pystack_frame *frames, int max, int
 
 size_t pystack_memory(const struct pystack *r)
 {
-	size_t bytes = sizeof *r + PYSTACK_CODE_SLOTS * sizeof *r->codes;
+	size_t bytes = sizeof *r + r->code_slots * sizeof *r->codes;
 
-	for (size_t i = 0; r->codes && i < PYSTACK_CODE_SLOTS; i++)
+	for (size_t i = 0; r->codes && i < r->code_slots; i++)
 		bytes += r->codes[i].table_len;
 	return bytes + r->strings.nslots * sizeof(char *) + r->strings.bytes;
 }

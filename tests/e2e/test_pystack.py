@@ -1,0 +1,239 @@
+"""The CPython stack reader (lib/pystack.c) on real interpreters, through
+build/pystack-dump (tests/helpers/pystack_dump.c): Debian's /usr/bin/python3
+(libpython linked into the executable) and every ~/.pyenv/versions/3.8-3.13
+present (a shared libpython3.X.so); a missing version is skipped with the
+reason.  The programs are in tests/fixtures/pystack/; each marks the line
+where a frame sits with '# at NAME'."""
+import glob
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import built
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "pystack"
+PYENV = Path(os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))) / "versions"
+
+
+def interpreters():
+    """(id, python, minor) for Debian's python3 and pyenv's 3.8 to 3.13;
+    absent ones as skipped params carrying the reason."""
+    out = [pytest.param("/usr/bin/python3", 11, id="debian-3.11")]
+    for minor in range(8, 14):
+        found = sorted(glob.glob(str(PYENV / f"3.{minor}.*" / "bin" / f"python3.{minor}")))
+        if found:
+            out.append(pytest.param(found[-1], minor, id=f"pyenv-3.{minor}"))
+        else:
+            out.append(pytest.param(None, minor, id=f"pyenv-3.{minor}", marks=pytest.mark.skip(
+                reason=f"CPython 3.{minor} is not installed under {PYENV}")))
+    return out
+
+
+def lines_of(program, name):
+    """The line numbers marked '# at NAME' in a fixture program."""
+    text = (FIXTURES / program).read_text().splitlines()
+    return [i + 1 for i, line in enumerate(text) if line.rstrip().endswith(f"# at {name}")]
+
+
+def line_of(program, name):
+    (n,) = lines_of(program, name)
+    return n
+
+
+@pytest.fixture(scope="module")
+def dump(build):
+    return built(build, "pystack-dump")
+
+
+def start(procs, python, program, *args):
+    """Starts a fixture program and waits for its first line of output;
+    returns (process, that line)."""
+    p = procs.start([python, FIXTURES / program, *args], stdout=subprocess.PIPE)
+    first = p.stdout.readline().decode().strip()
+    assert first, f"{program} under {python} printed nothing"
+    return p, first
+
+
+def run_dump(dump, *args, timeout=60, **kw):
+    p = subprocess.run([str(dump), *map(str, args)], capture_output=True, timeout=timeout, **kw)
+    return p.returncode, p.stdout.decode(), p.stderr.decode()
+
+
+def settle(dump, pid, innermost, timeout=10.0):
+    """Waits until a sample's innermost frame is the function innermost: a
+    program prints that it is ready a moment before it gets there."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        rc, out, err = run_dump(dump, pid)
+        got = samples(out) if rc == 0 else []
+        if got and got[0][0] and got[0][0][0][0] == innermost:
+            return
+        time.sleep(0.02)
+    pytest.fail(f"{innermost}() never ran in process {pid}: {out}{err}")
+
+
+def samples(out):
+    """The samples of pystack-dump's output: lists of (function, file, line),
+    innermost first, each with the '-- ...' line that ends it."""
+    got, cur = [], []
+    for line in out.splitlines():
+        if line.startswith("version "):
+            continue
+        if line.startswith("-- "):
+            got.append((cur, line))
+            cur = []
+        else:
+            f, file, n = line.split("\t")
+            cur.append((f, file, int(n)))
+    return got
+
+
+@pytest.mark.parametrize("python,minor", interpreters())
+def test_nested_stack_innermost_first(dump, procs, python, minor):
+    """A program asleep in leaf() called from Holder.middle(), outer() and
+    the module: every sample shows exactly those four frames, innermost
+    first, with the program's file and the lines marked in it.  3.11+ name
+    the method by its qualified name."""
+    p, _ = start(procs, python, "nested.py")
+    settle(dump, p.pid, "leaf")
+    rc, out, err = run_dump(dump, p.pid, 5, 20)
+    assert rc == 0, out + err
+    assert out.startswith(f"version CPython 3.{minor}"), out
+    file = str(FIXTURES / "nested.py")
+    want = [("leaf", file, line_of("nested.py", "leaf")),
+            ("Holder.middle" if minor >= 11 else "middle", file, line_of("nested.py", "middle")),
+            ("outer", file, line_of("nested.py", "outer")),
+            ("<module>", file, line_of("nested.py", "module"))]
+    got = samples(out)
+    assert len(got) == 5, out
+    for frames, end in got:
+        assert frames == want, out
+        assert end.startswith("-- tid ") and end.endswith(" frames 4"), end
+        # 3.11+ keep the native thread id: the main thread's is the pid.
+        assert end.split()[2] == (str(p.pid) if minor >= 11 else "0"), end
+
+
+@pytest.mark.parametrize("python,minor", interpreters())
+def test_threads_reads_the_gil_holder(dump, procs, python, minor):
+    """A worker thread spins in pure Python while the main thread waits in
+    join(): the stack read is the worker's (spin <- work <- threading's
+    bootstrap), never the main thread's, in every sample."""
+    p, first = start(procs, python, "threads.py", "30")
+    worker_tid = first.split()[1]
+    settle(dump, p.pid, "spin")
+    rc, out, err = run_dump(dump, p.pid, 5, 20)
+    assert rc == 0, out + err
+    got = samples(out)
+    assert len(got) == 5, out
+    file = str(FIXTURES / "threads.py")
+    for frames, end in got:
+        assert frames[0][:2] == ("spin", file) and frames[0][2] in lines_of("threads.py", "spin"), out
+        assert frames[1] == ("work", file, line_of("threads.py", "work")), out
+        assert all(f[1].endswith("threading.py") for f in frames[2:]), out
+        assert end.split()[2] == (worker_tid if minor >= 11 else "0"), end
+
+
+@pytest.mark.parametrize("python,minor", interpreters())
+def test_target_exits_while_read(dump, procs, python, minor):
+    """A program whose stack and code objects change all the time is read
+    back to back until it exits: the reader never crashes or hangs, every
+    sample is a stack, a torn read (-EAGAIN) or the end (-ESRCH), and the
+    last one says the process is gone."""
+    p, _ = start(procs, python, "churn.py", "1.0")
+    rc, out, err = run_dump(dump, "--until-gone", p.pid, timeout=30)
+    assert rc == 0, out + err
+    words = out.split()
+    assert words[0] == "samples" and words[-1] == "ESRCH", out
+    n, frames, eagain = int(words[1]), int(words[3]), int(words[5])
+    assert n > 10 and frames > 0 and eagain < n, out
+    p.wait(timeout=10)
+
+
+def test_bench_30_frames(dump, procs):
+    """A steady 30-deep recursion (31 frames with the module) read 2000
+    times: every sample reads all 31 frames, and the caches do not grow
+    with the samples.  Prints the CPU time per sample and the memory (the
+    figures for make bench; nothing timed is asserted)."""
+    p, _ = start(procs, "/usr/bin/python3", "deep.py", "30")
+    settle(dump, p.pid, "down")
+    rc, few, err = run_dump(dump, "--bench", p.pid, 10)
+    assert rc == 0, few + err
+    rc, many, err = run_dump(dump, "--bench", p.pid, 2000)
+    assert rc == 0, many + err
+    print("\npystack-dump --bench (Debian python3.11, 31 frames):", many.strip())
+    w_few, w_many = few.split(), many.split()
+    assert w_many[3] == "31" and w_many[5] == "2000" and w_many[7] == "2000", many
+    assert w_few[9] == w_many[9], (few, many)  # pystack_memory
+
+
+def test_non_python_target(dump, procs):
+    """/bin/sleep is no Python: ENOTSUP and one line saying why."""
+    p = procs.start(["/bin/sleep", "30"])
+    rc, out, err = run_dump(dump, p.pid)
+    assert rc == 1
+    assert out == ("pystack_dump: ENOTSUP: no _PyRuntime in /usr/bin/sleep nor a libpython "
+                   "mapped: not CPython 3.8 to 3.13, or its symbols are stripped\n"), out
+
+
+@pytest.mark.parametrize("version", ["3.7", "2.7"])
+def test_unsupported_pyenv_version(dump, procs, version):
+    """pyenv's CPython 3.7 has a _PyRuntime but another layout; 2.7 has
+    none: each is refused with its reason on one line."""
+    found = sorted(glob.glob(str(PYENV / f"{version}.*" / "bin" / f"python{version}")))
+    if not found:
+        pytest.skip(f"CPython {version} is not installed under {PYENV}")
+    p = procs.start([found[-1], "-c", "import sys, time; sys.stdout.write('ready\\n'); "
+                     "sys.stdout.flush(); time.sleep(30)"], stdout=subprocess.PIPE)
+    assert p.stdout.readline() == b"ready\n"
+    rc, out, err = run_dump(dump, p.pid)
+    assert rc == 1
+    if version == "3.7":
+        assert out == "pystack_dump: ENOTSUP: CPython 3.7 is not supported (3.8 to 3.13 are)\n"
+    else:
+        lib = glob.glob(str(PYENV / f"{version}.*" / "lib" / "libpython2.7.so.1.0"))[-1]
+        assert out == (f"pystack_dump: ENOTSUP: no _PyRuntime in {lib}: not CPython 3.8 to 3.13, "
+                       "or its symbols are stripped\n"), out
+
+
+def test_stripped_symbol(dump, procs, tmp_path):
+    """A copy of Debian's python3.11 whose .dynsym no longer names
+    _PyRuntime (the name patched in .dynstr) still runs, and is refused
+    with the reason, naming the file."""
+    data = Path("/usr/bin/python3.11").read_bytes()
+    assert data.count(b"\0_PyRuntime\0") == 1
+    copy = tmp_path / "python3.11"
+    copy.write_bytes(data.replace(b"\0_PyRuntime\0", b"\0_PyRuntimX\0"))
+    copy.chmod(0o755)
+    p = procs.start([copy, "-c", "import time; print('ready', flush=True); time.sleep(30)"],
+                    stdout=subprocess.PIPE)
+    assert p.stdout.readline() == b"ready\n"
+    rc, out, err = run_dump(dump, p.pid)
+    assert rc == 1
+    assert out == (f"pystack_dump: ENOTSUP: no _PyRuntime in {copy} nor a libpython mapped: "
+                   "not CPython 3.8 to 3.13, or its symbols are stripped\n"), out
+
+
+def test_no_ptrace_access(dump, procs):
+    """Another user without CAP_SYS_PTRACE cannot read a root process:
+    EPERM and one line saying what to do."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to run the reader as another user")
+    # pytest's own temporary directories are root's alone.
+    d = Path(tempfile.mkdtemp(prefix="pystack-eperm-"))
+    try:
+        d.chmod(0o755)
+        exe = d / "pystack-dump"
+        shutil.copy(dump, exe)
+        exe.chmod(0o755)
+        p, _ = start(procs, "/usr/bin/python3", "nested.py")
+        rc, out, err = run_dump(exe, p.pid, user=65534, group=65534, extra_groups=[])
+    finally:
+        shutil.rmtree(d)
+    assert rc == 1, out + err
+    assert out == (f"pystack_dump: EPERM: no ptrace read access to process {p.pid}: run as its "
+                   "user with kernel.yama.ptrace_scope <= 1, or as root (CAP_SYS_PTRACE)\n"), out
