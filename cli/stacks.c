@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct cli_stacks {
 	struct stackwatch *w;
@@ -56,13 +57,23 @@ static int embeds_python(int pid)
 	return yes;
 }
 
+/* A python just exec'd maps its libpython a moment later (a pyenv build):
+ * an interpreter not found is looked for again until the process is this
+ * old. */
+#define SETTLE_SEC 0.3
+
 static void add(struct cli_stacks *c, struct sampler_proc *p, int is_root)
 {
 	char text[160];
-	int err;
+	struct timespec now;
+	int err, final;
 
+	clock_gettime(CLOCK_REALTIME, &now);
+	final = (double)now.tv_sec + now.tv_nsec / 1e9 - p->started >= SETTLE_SEC;
+	err = stackwatch_add(c->w, p->pid, p->id, final, text, sizeof text);
+	if (err == -ENOTSUP && !final)
+		return;
 	idmap_put(&c->tried, p->id, 1);
-	err = stackwatch_add(c->w, p->pid, p->id, text, sizeof text);
 	if (err == -ESRCH)
 		return; /* it ended first: nothing to say */
 	if (err)

@@ -45,7 +45,10 @@ enum out_fmt { OUT_TABLE, OUT_CSV, OUT_JSON };
 
 static int parse_when(const char *arg, const char *opt, double *t)
 {
-	if (when_parse(arg, (double)time(NULL), t)) {
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (when_parse(arg, (double)now.tv_sec + now.tv_nsec / 1e9, t)) {
 		cli_error("bad %s '%s': give a duration such as 90s or 2h (ago), "
 			  "'now', a date such as 2026-11-20T12:00, or @UNIX_SECONDS",
 			  opt, arg);

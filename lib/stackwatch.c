@@ -272,8 +272,8 @@ static struct sw_proc *find(struct stackwatch *w, int64_t proc)
 	return NULL;
 }
 
-int stackwatch_add(struct stackwatch *w, int pid, int64_t proc, char *text,
-		   size_t len)
+int stackwatch_add(struct stackwatch *w, int pid, int64_t proc, int final,
+		   char *text, size_t len)
 {
 	struct sw_proc *p = calloc(1, sizeof *p);
 	struct pystack *r = NULL;
@@ -305,6 +305,10 @@ int stackwatch_add(struct stackwatch *w, int pid, int64_t proc, char *text,
 	p->text_dirty = 1;
 	if (text && len)
 		snprintf(text, len, "%s", p->text);
+	if (err && !final) {
+		free_proc(p);
+		return err;
+	}
 	pthread_mutex_lock(&w->mu);
 	if (w->n == w->cap) {
 		size_t cap = w->cap ? w->cap * 2 : 8;

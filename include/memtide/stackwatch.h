@@ -45,9 +45,12 @@ void stackwatch_stop(struct stackwatch *w);
 /* Starts reading the stacks of pid, whose proc.id is proc.  Returns 0 with
  * the interpreter in text ("CPython 3.11.2"), or a negative errno with the
  * reason in text, one line (pystack_open(): -ESRCH, -EPERM with what to do,
- * -ENOTSUP).  Either way proc.stacks gets text at the next drain. */
-int stackwatch_add(struct stackwatch *w, int pid, int64_t proc, char *text,
-		   size_t len);
+ * -ENOTSUP).  On success, or on failure when final, proc.stacks gets text
+ * at the next drain; a failure that is not final leaves no trace, for the
+ * caller to try again (a python just exec'd has not mapped its libpython
+ * yet). */
+int stackwatch_add(struct stackwatch *w, int pid, int64_t proc, int final,
+		   char *text, size_t len);
 
 /* 1 when proc was added (read or not), else 0. */
 int stackwatch_has(struct stackwatch *w, int64_t proc);
