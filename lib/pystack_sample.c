@@ -471,7 +471,9 @@ static int walk(struct pystack *r, const uint8_t *tstate, struct pystack_frame *
 		const struct pystack_code *c = NULL;
 		struct step s;
 
-		if (cycle_seen(&cyc, addr))
+		/* Frames and thread states are malloc'd or on CPython's data
+		 * stack, 8-aligned: anything else is a torn pointer. */
+		if ((addr & 7) || cycle_seen(&cyc, addr))
 			return -EAGAIN;
 		err = r->minor <= 10 ? step_frame_object(r, addr, &s)
 				     : step_interp_frame(r, addr, &s, &c);
@@ -517,7 +519,7 @@ static int pick_thread(struct pystack *r, uint8_t *tstate, size_t tlen)
 	if (err)
 		return err;
 	for (int i = 0; t; i++) {
-		if (i == MAX_THREADS)
+		if (i == MAX_THREADS || (t & 7))
 			return -EAGAIN;
 		err = sread(r, t, tstate, tlen);
 		if (err)
