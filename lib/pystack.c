@@ -49,8 +49,7 @@ int pystack_peek(struct pystack *r, uint64_t addr, void *buf, size_t len)
 	struct iovec local = { buf, len }, remote = { (void *)(uintptr_t)addr, len };
 	ssize_t n;
 
-	/* Pointers into the first page, or not 8-aligned where the reader
-	 * only follows aligned ones, are torn reads, not addresses. */
+	/* A pointer into the first page is a torn read, not an address. */
 	if (addr < 4096)
 		return -EAGAIN;
 	n = process_vm_readv(r->pid, &local, 1, &remote, 1, 0);

@@ -75,6 +75,24 @@ static int read_ptr(struct pystack *r, uint64_t addr, uint64_t *out)
 	return sread(r, addr, out, sizeof *out);
 }
 
+/* The first size bytes of an object of the target, into buf (cap bytes),
+ * checked to be of the type at type_addr when that is known: a stale
+ * pointer mostly lands on another type. */
+static int read_object(struct pystack *r, uint64_t addr, uint8_t *buf, size_t cap, long size,
+		       uint64_t type_addr)
+{
+	int err;
+
+	if (size <= r->L.object_type || (size_t)size > cap)
+		return -EAGAIN;
+	err = pystack_peek(r, addr, buf, (size_t)size);
+	if (err)
+		return err;
+	if (type_addr && ptr_at(buf, r->L.object_type) != type_addr)
+		return -EAGAIN;
+	return 0;
+}
+
 /* FNV-1a, for the string pool. */
 static uint64_t hash_bytes(const char *s, size_t n)
 {
@@ -171,13 +189,9 @@ static int read_str(struct pystack *r, uint64_t addr, const char **out)
 	size_t o = 0;
 	int err;
 
-	if (L->unicode_ascii_size > (long)sizeof head)
-		return -EAGAIN;
-	err = pystack_peek(r, addr, head, (size_t)L->unicode_ascii_size);
+	err = read_object(r, addr, head, sizeof head, L->unicode_ascii_size, r->unicode_type);
 	if (err)
 		return err;
-	if (r->unicode_type && ptr_at(head, L->object_type) != r->unicode_type)
-		return -EAGAIN;
 	memcpy(&len, head + L->unicode_length, sizeof len);
 	memcpy(&state, head + L->unicode_state, sizeof state);
 	kind = (state >> 2) & 7;
@@ -221,13 +235,9 @@ static int read_bytes(struct pystack *r, uint64_t addr, uint8_t **out, uint32_t 
 
 	*out = NULL;
 	*out_len = 0;
-	if (r->L.bytes_sval > (long)sizeof head)
-		return -EAGAIN;
-	err = pystack_peek(r, addr, head, (size_t)r->L.bytes_sval);
+	err = read_object(r, addr, head, sizeof head, r->L.bytes_sval, r->bytes_type);
 	if (err)
 		return err;
-	if (r->bytes_type && ptr_at(head, r->L.object_type) != r->bytes_type)
-		return -EAGAIN;
 	memcpy(&len, head + r->L.varobject_size, sizeof len);
 	if (len < 0)
 		return -EAGAIN;
@@ -305,13 +315,9 @@ static int load_code(struct pystack *r, uint64_t addr, struct pystack_code *c)
 	uint64_t name;
 	int err;
 
-	if (L->code_size > (long)sizeof buf)
-		return -EAGAIN;
-	err = pystack_peek(r, addr, buf, (size_t)L->code_size);
+	err = read_object(r, addr, buf, sizeof buf, L->code_size, r->code_type);
 	if (err)
 		return err;
-	if (r->code_type && ptr_at(buf, L->object_type) != r->code_type)
-		return -EAGAIN;
 	name = ptr_at(buf, L->code_qualname >= 0 ? L->code_qualname : L->code_name);
 	err = read_str(r, name, &c->function);
 	if (!err)
@@ -471,7 +477,9 @@ static int walk(struct pystack *r, const uint8_t *tstate, struct pystack_frame *
 		const struct pystack_code *c = NULL;
 		struct step s;
 
-		if (cycle_seen(&cyc, addr))
+		/* Frames and thread states are malloc'd or on CPython's data
+		 * stack, 8-aligned: anything else is a torn pointer. */
+		if ((addr & 7) || cycle_seen(&cyc, addr))
 			return -EAGAIN;
 		err = r->minor <= 10 ? step_frame_object(r, addr, &s)
 				     : step_interp_frame(r, addr, &s, &c);
@@ -517,7 +525,7 @@ static int pick_thread(struct pystack *r, uint8_t *tstate, size_t tlen)
 	if (err)
 		return err;
 	for (int i = 0; t; i++) {
-		if (i == MAX_THREADS)
+		if (i == MAX_THREADS || (t & 7))
 			return -EAGAIN;
 		err = sread(r, t, tstate, tlen);
 		if (err)

@@ -18,8 +18,18 @@
  * Requires ptrace read access to the target (a child of the reader; the
  * same uid with kernel.yama.ptrace_scope <= 1; or CAP_SYS_PTRACE).
  *
- * Code objects and strings are cached by address, so a steady program
- * costs a few small reads per sample.
+ * Code objects are cached by address (up to 4096, then the cache starts
+ * over), names and file names interned by content until pystack_close(),
+ * and a sample copies whole pages of the target, reused within that sample:
+ * a steady program costs a few reads per sample (13 µs of CPU for 31
+ * frames on Debian's 3.11 here).  Frames of 3.12's C-stack shims and
+ * frames not yet started are not reported, as in tracebacks.  Debug and
+ * free-threaded builds are refused.  A reader is used by one thread at a
+ * time; its page copies are per thread (16 KiB), outside pystack_memory().
+ *
+ * lib/pystack.c finds the interpreter, lib/pystack_sample.c walks it,
+ * lib/pystack_layout.c holds the tables (checked by `make pystack-layouts`),
+ * lib/pystack_line.c decodes line tables, lib/pystack_elf.c reads .dynsym.
  */
 #ifndef MEMTIDE_PYSTACK_H
 #define MEMTIDE_PYSTACK_H
@@ -54,11 +64,14 @@ const char *pystack_version(const struct pystack *r);
 
 /* Reads the stack of the thread that holds the GIL, or of the only thread
  * (or the main thread) when none holds it: at most max frames, innermost
- * first, into frames.  *tid (may be NULL) receives that thread's native id
- * (0 when unknown).  Returns the number of frames (0: no Python frame is
+ * first, into frames.  The GIL's holder is its last holder (it may have
+ * released it, e.g. in time.sleep), when that thread still exists.  A
+ * deeper stack gives its max innermost frames.  *tid (may be NULL)
+ * receives that thread's native id (0 when unknown: CPython 3.8 to 3.10
+ * do not keep it).  Returns the number of frames (0: no Python frame is
  * running, e.g. the interpreter is starting or finalizing), or a negative
  * errno: -ESRCH the process is gone; -EAGAIN a torn read (try the next
- * sample). */
+ * sample); -EPERM access lost (the target changed its credentials). */
 int pystack_sample(struct pystack *r, struct pystack_frame *frames, int max,
 		   int *tid);
 

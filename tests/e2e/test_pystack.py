@@ -61,7 +61,7 @@ def start(procs, python, program, *args):
 
 def run_dump(dump, *args, timeout=60, **kw):
     p = subprocess.run([str(dump), *map(str, args)], capture_output=True, timeout=timeout, **kw)
-    return p.returncode, p.stdout.decode(), p.stderr.decode()
+    return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
 
 
 def settle(dump, pid, innermost, timeout=10.0):
@@ -116,6 +116,28 @@ def test_nested_stack_innermost_first(dump, procs, python, minor):
         assert end.startswith("-- tid ") and end.endswith(" frames 4"), end
         # 3.11+ keep the native thread id: the main thread's is the pid.
         assert end.split()[2] == (str(p.pid) if minor >= 11 else "0"), end
+
+
+@pytest.mark.parametrize("python,minor", interpreters())
+def test_generators_and_unicode(dump, procs, python, minor, tmp_path):
+    """Through a coroutine and a generator, into functions named in Latin-1
+    and Greek, in a file under a directory named with an emoji: names and
+    file come out as UTF-8, the frames innermost first."""
+    d = tmp_path / "dir-ünï-😀"
+    d.mkdir()
+    shutil.copy(FIXTURES / "generators.py", d / "prog.py")
+    p = procs.start([python, d / "prog.py"], stdout=subprocess.PIPE)
+    assert p.stdout.readline() == b"ready\n"
+    settle(dump, p.pid, "λάμβδα")
+    rc, out, err = run_dump(dump, p.pid)
+    assert rc == 0, out + err
+    file = str(d / "prog.py")
+    frames = samples(out)[0][0]
+    assert frames[:4] == [("λάμβδα", file, line_of("generators.py", "lambda")),
+                          ("café", file, line_of("generators.py", "cafe")),
+                          ("gen", file, line_of("generators.py", "gen")),
+                          ("coro", file, line_of("generators.py", "coro"))], out
+    assert frames[-1] == ("<module>", file, line_of("generators.py", "module")), out
 
 
 @pytest.mark.parametrize("python,minor", interpreters())
