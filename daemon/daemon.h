@@ -81,6 +81,10 @@ void writer_push(struct writer *w, const struct wmsg *m);
  * The writer only calls marksock_store(), the main thread only
  * marksock_recv(): they touch different parts of ms. */
 void writer_set_marksock(struct writer *w, struct marksock *ms);
+/* Where the charges of Python stacks come from (rules with stacks = yes),
+ * keyed by local ids: written with every round.  NULL: none. */
+struct stackwatch;
+void writer_set_stackwatch(struct writer *w, struct stackwatch *sw);
 /* Retention settings (ns; 0: keep everything), applied from the next round. */
 void writer_retention(struct writer *w, int64_t raw_ns, int64_t rollup_ns);
 void writer_get_stats(struct writer *w, struct writer_stats *s);
@@ -106,6 +110,8 @@ void exporter_stop(struct exporter *e);
 struct tracker;
 int tracker_new(const struct config *cfg, struct writer *w, int64_t t0_ns,
 		struct tracker **out);
+/* Stops reading stacks (before the writer's last round). */
+void tracker_stop_stacks(struct tracker *t);
 void tracker_free(struct tracker *t);
 /* Keeps the metrics page mx (owned by the caller; NULL: none) up to date
  * with every reading. */

@@ -434,6 +434,7 @@ int main(int argc, char **argv)
 	status(t, w, &said); /* what the last period missed */
 	notify("STOPPING=1");
 	log_info("stopping: writing what is queued");
+	tracker_stop_stacks(t);
 	tracker_end_all(t, (double)ticker_now_real() / 1e9);
 	lost = writer_stop(w, ticker_now_mono() + STOP_GRACE_NS,
 			   (double)ticker_now_real() / 1e9);

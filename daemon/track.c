@@ -13,6 +13,7 @@
  * the writer's queue.
  */
 #include "daemon.h"
+#include "dstacks.h"
 
 #include "memtide/cgroup.h"
 #include "memtide/discover.h"
@@ -76,6 +77,7 @@ struct tracker {
 	int self;
 	struct metrics *mx; /* the metrics page, or NULL */
 	struct redact *redact; /* hides secrets of every argv before it goes on */
+	struct dstacks *stacks; /* rules with stacks = yes; NULL until one matches */
 	long page_size;
 };
 
@@ -157,6 +159,12 @@ static void tproc_free(struct tproc *tp)
 	free(tp);
 }
 
+void tracker_stop_stacks(struct tracker *t)
+{
+	if (t->stacks)
+		dstacks_stop(t->stacks);
+}
+
 void tracker_set_metrics(struct tracker *t, struct metrics *mx)
 {
 	t->mx = mx;
@@ -173,6 +181,7 @@ void tracker_free(struct tracker *t)
 		tproc_free((struct tproc *)(intptr_t)v);
 	idmap_free(&t->procs);
 	idmap_free(&t->rejected);
+	dstacks_free(t->stacks);
 	idmap_free(&t->seen);
 	for (size_t g = 0; g < t->ngroups; g++) {
 		sampler_free(t->groups[g]->sm);
@@ -327,6 +336,8 @@ static void untrack(struct tracker *t, struct tproc *tp, double ended)
 	struct wmsg m = {.type = W_END};
 
 	sampler_end(tp->g->sm, sp);
+	if (t->stacks)
+		dstacks_end(t->stacks, sp->id);
 	m.u.end.local = sp->id;
 	m.u.end.ended = ended;
 	m.u.end.last_tick = sp->last_tick < 0 ? sp->first_tick : sp->last_tick;
@@ -441,6 +452,9 @@ static int track(struct tracker *t, const struct rules_facts *f, int r, int64_t 
 	t->tracked++;
 	log_debug("tracking process %d (%s) under rule \"%s\"", f->pid,
 		  pi.name ? pi.name : sp->exe ? sp->exe : "?", rule->name);
+	if (rule->stacks && f->python &&
+	    (t->stacks || dstacks_new(t->w, t->t0_ns, &t->stacks) == 0))
+		dstacks_add(t->stacks, f->pid, sp->id, sp->started);
 	/* A first sample now: a child that lives 20 ms has one. */
 	if (sampler_tick_one(g->sm, sp, tick, now_ns, &rd)) {
 		push_sample(t, &rd, tick);
@@ -741,6 +755,8 @@ void tracker_tick(struct tracker *t, int64_t now_ns)
 {
 	int64_t tick = tick_now(t, now_ns);
 
+	if (t->stacks)
+		dstacks_retry(t->stacks);
 	for (size_t i = 0; i < t->ngroups; i++) {
 		struct group *g = t->groups[i];
 

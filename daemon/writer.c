@@ -10,6 +10,7 @@
 #include "daemon.h"
 
 #include "memtide/idmap.h"
+#include "memtide/stackwatch.h"
 #include "memtide/rollup.h"
 #include "memtide/ticker.h"
 
@@ -31,6 +32,7 @@
 
 struct writer {
 	struct marksock *ms; /* set before any W_MARK is queued */
+	struct stackwatch *sw; /* charges of Python stacks, or NULL */
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -156,6 +158,14 @@ void writer_set_marksock(struct writer *w, struct marksock *ms)
 	pthread_mutex_unlock(&w->mu);
 }
 
+void writer_set_stackwatch(struct writer *w, struct stackwatch *sw)
+{
+	pthread_mutex_lock(&w->mu);
+	w->sw = sw;
+	pthread_mutex_unlock(&w->mu);
+}
+
+
 void writer_retention(struct writer *w, int64_t raw_ns, int64_t rollup_ns)
 {
 	pthread_mutex_lock(&w->mu);
@@ -181,6 +191,11 @@ static int64_t local_to_db(struct writer *w, int64_t local)
 
 	idmap_get(&w->ids, local, &id);
 	return id;
+}
+
+static int64_t map_local(void *ctx, int64_t local)
+{
+	return local_to_db(ctx, local);
 }
 
 /* Executes one record; 0 or a store code. */
@@ -249,6 +264,10 @@ static int write_round(struct writer *w)
 			goto fail;
 	}
 	if (w->sb_n && (err = store_append(w->st, w->run, w->sb, w->sb_n)))
+		goto fail;
+	/* Charges of a round that fails are not kept for the next: a lost
+	 * second of attribution, never of samples. */
+	if (w->sw && (err = stackwatch_drain_mapped(w->sw, w->st, map_local, w)))
 		goto fail;
 	if ((err = store_commit(w->st)))
 		return err;

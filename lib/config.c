@@ -61,6 +61,7 @@ static const struct ckey keys[] = {
 	{"children", SEC_TRACK, T_BOOL, NULL, 0, 0, 0, R(children)},
 	{"interval", SEC_TRACK, T_DURATION, NULL, CONFIG_TICK_NS, 3600 * NS, 1, R(interval_ns)},
 	{"pss", SEC_TRACK, T_BOOL, NULL, 0, 0, 0, R(pss)},
+	{"stacks", SEC_TRACK, T_BOOL, NULL, 0, 0, 0, R(stacks)},
 };
 
 static const char *const level_names[] = {

@@ -374,13 +374,13 @@ static int store_stack(struct stackwatch *w, uint32_t id, int64_t *out)
 	return 0;
 }
 
-static int drain_proc(struct stackwatch *w, struct sw_proc *p)
+static int drain_proc(struct stackwatch *w, struct sw_proc *p, int64_t proc)
 {
 	int64_t stack;
 	int err;
 
 	if (p->text_dirty) {
-		if ((err = stackstore_proc_stacks(w->ss, p->proc, p->text)))
+		if ((err = stackstore_proc_stacks(w->ss, proc, p->text)))
 			return err;
 		p->text_dirty = 0;
 	}
@@ -388,21 +388,33 @@ static int drain_proc(struct stackwatch *w, struct sw_proc *p)
 		struct charge_row *r = &p->ch.row[i];
 
 		if ((err = store_stack(w, r->stack, &stack)) ||
-		    (err = stackstore_charge(w->ss, p->proc, r->tick, stack, r->n,
+		    (err = stackstore_charge(w->ss, proc, r->tick, stack, r->n,
 					     r->grown, r->released)))
 			return err;
 	}
 	charger_clear(&p->ch);
 	if (p->peak_dirty) {
 		if ((err = store_stack(w, p->peak_stack, &stack)) ||
-		    (err = stackstore_peak_stack(w->ss, p->proc, stack)))
+		    (err = stackstore_peak_stack(w->ss, proc, stack)))
 			return err;
 		p->peak_dirty = 0;
 	}
 	return 0;
 }
 
+static int64_t same_id(void *ctx, int64_t key)
+{
+	(void)ctx;
+	return key;
+}
+
 int stackwatch_drain(struct stackwatch *w, struct store *s)
+{
+	return stackwatch_drain_mapped(w, s, same_id, NULL);
+}
+
+int stackwatch_drain_mapped(struct stackwatch *w, struct store *s,
+			    stackwatch_map_fn map, void *ctx)
 {
 	int err = 0;
 	size_t keep = 0;
@@ -417,9 +429,15 @@ int stackwatch_drain(struct stackwatch *w, struct store *s)
 	}
 	for (size_t i = 0; i < w->n; i++) {
 		struct sw_proc *p = w->p[i];
+		int64_t proc = map(ctx, p->proc);
 
-		if (!err)
-			err = drain_proc(w, p);
+		if (!proc && p->state != SW_READING) {
+			/* Ended, and its row is gone from the caller's map. */
+			charger_clear(&p->ch);
+			p->text_dirty = p->peak_dirty = 0;
+		}
+		if (!err && proc)
+			err = drain_proc(w, p, proc);
 		if (!err && p->state != SW_READING && !p->text_dirty &&
 		    p->ch.nrow == 0 && !p->peak_dirty)
 			free_proc(p);

@@ -20,6 +20,7 @@
  *     children = yes         ; descendants of a match are tracked too
  *     interval = 200ms       ; this rule's sampling interval
  *     pss = yes              ; also read smaps_rollup (PSS, USS, swap)
+ *     stacks = yes           ; read Python stacks, charge growth to code
  *
  * Lines: "key = value", "[section]", blank, or a comment starting with ';'
  * or '#'.  A value may be "double-quoted"; otherwise " ;" (whitespace then
@@ -63,6 +64,7 @@ struct config_rule {
 	int children;         /* 0 or 1 */
 	int64_t interval_ns;  /* 0: the [memtided] interval */
 	int pss;              /* 0 or 1 */
+	int stacks;           /* 0 or 1: Python stacks (stackwatch.h) */
 };
 
 struct config {

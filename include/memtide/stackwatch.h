@@ -65,6 +65,14 @@ void stackwatch_end(struct stackwatch *w, int64_t proc);
  * next call. */
 int stackwatch_drain(struct stackwatch *w, struct store *s);
 
+/* The same for a caller whose processes were added under keys of its own
+ * (memtided's local ids): map gives the proc.id of a key, 0 while it has
+ * none yet (its rows wait) or no longer has one (an ended process: its
+ * rows are dropped). */
+typedef int64_t (*stackwatch_map_fn)(void *ctx, int64_t key);
+int stackwatch_drain_mapped(struct stackwatch *w, struct store *s,
+			    stackwatch_map_fn map, void *ctx);
+
 struct stackwatch_stats {
 	int64_t samples;   /* stack samples taken (one process, one read) */
 	int64_t failed;    /* samples given up: a torn read, retried next */

@@ -248,3 +248,28 @@ def test_target_is_never_stopped(mt, db):
         assert rc == 0, err
         cpu[stacks] = json.loads(out.strip().splitlines()[-1])["cpu_sec"]
     assert cpu[True] <= 1.5 * cpu[False] + 0.05, cpu
+
+
+def test_memtided_rule_with_stacks(memtided, tmp_path, procs, env, mt):
+    from test_daemon import Daemon
+    import subprocess
+    import uuid
+    tag = "where-" + uuid.uuid4().hex[:8]
+    d = Daemon(memtided, tmp_path, procs, env, f"""\
+[track "w"]
+cmdline = {tag}
+interval = 100ms
+stacks = yes
+""").start()
+    target = procs.start([PY, prog("where_grow.py"), 6, 0.3, tag], stdout=subprocess.PIPE)
+    got = json.loads(target.stdout.read().decode().strip())
+    assert target.wait(timeout=10) == 0
+    time.sleep(0.3)
+    assert d.stop() == 0
+    assert "cannot read" not in d.stderr(), d.stderr()
+    assert d.rows("SELECT stacks FROM processes WHERE pid = ?",
+                  (target.pid,))[0][0].startswith("CPython 3.")
+    rows = where_rows(mt, d.db, "--pid", target.pid)
+    for name in ("grow_a", "grow_b"):
+        w = got[name]
+        assert charged(rows, name, w["file"], w["line"]) >= 0.9 * w["bytes"], rows[:5]
