@@ -44,6 +44,11 @@ void cli_csv_field(FILE *f, const char *s);
 /* Writes s as a JSON string, escaped. */
 void cli_json_string(FILE *f, const char *s);
 
+/* Writes the stacks of runs as collapsed stacks weighted by bytes grown
+ * (cli/collapsed.c).  Returns 0, or -1 after printing why. */
+struct sqlite3;
+int export_collapsed(struct sqlite3 *db, FILE *f, const int64_t *runs, size_t n);
+
 /* Prints "try 'memtide CMD --help'" after a usage error; returns EXIT_USAGE. */
 int cli_usage_error(const char *cmd);
 /* After getopt_long() returned opt ':' (a missing value) or '?' (an

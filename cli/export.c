@@ -19,7 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
-enum format { FMT_CSV, FMT_JSON, FMT_MPROF };
+enum format { FMT_CSV, FMT_JSON, FMT_MPROF, FMT_COLLAPSED };
 
 struct run_info {
 	int64_t id;
@@ -526,7 +526,8 @@ static int ends_with(const char *s, const char *suffix)
 }
 
 static const char usage[] =
-	"Usage: memtide export [RUN...] [--format csv|json|mprof] [-o FILE] [--db PATH]\n"
+	"Usage: memtide export [RUN...] [--format csv|json|mprof|collapsed] [-o FILE]\n"
+	"                      [--db PATH]\n"
 	"Write runs (default: the last) out of the database.\n"
 	"\n"
 	"  mprof  an mprof .dat file, one run: CMDLINE, MEM (the run's total) and\n"
@@ -535,9 +536,12 @@ static const char usage[] =
 	"  csv    run,pid,t,rss,cpu,threads: one row a sample (RFC 4180)\n"
 	"  json   an array of runs, each with its processes (samples as columns\n"
 	"         t, rss, cpu, threads) and its marks\n"
+	"  collapsed  of a run recorded with --stacks: one line per Python stack,\n"
+	"         \"outer (file:line);...;inner (file:line) BYTES\", BYTES the RSS\n"
+	"         grown while it ran (flamegraph.pl and speedscope read it)\n"
 	"Times are Unix seconds, sizes bytes (MiB in mprof files).\n"
 	"\n"
-	"  -f, --format F    csv, json or mprof (default: from -o's extension,\n"
+	"  -f, --format F    csv, json, mprof or collapsed (default: from -o's extension,\n"
 	"                    .dat, .json or .csv; else csv)\n"
 	"  -o, --output FILE write to FILE instead of standard output\n"
 	"      --db PATH     database (default $MEMTIDE_DB, else\n"
@@ -588,8 +592,11 @@ int cmd_export(int argc, char **argv)
 			fmt = FMT_JSON;
 		else if (strcmp(fmt_arg, "mprof") == 0 || strcmp(fmt_arg, "dat") == 0)
 			fmt = FMT_MPROF;
+		else if (strcmp(fmt_arg, "collapsed") == 0)
+			fmt = FMT_COLLAPSED;
 		else {
-			cli_error("unknown format '%s' (use csv, json or mprof)", fmt_arg);
+			cli_error("unknown format '%s' (use csv, json, mprof or collapsed)",
+				  fmt_arg);
 			return cli_usage_error("export");
 		}
 	} else if (out_path && ends_with(out_path, ".dat")) {
@@ -617,7 +624,8 @@ int cmd_export(int argc, char **argv)
 		goto out;
 	}
 	setvbuf(f, NULL, _IOFBF, 1 << 20);
-	err = fmt == FMT_MPROF  ? export_mprof(store_db(s), f, runs[0])
+	err = fmt == FMT_MPROF	    ? export_mprof(store_db(s), f, runs[0])
+	      : fmt == FMT_COLLAPSED ? export_collapsed(store_db(s), f, runs, nruns)
 	      : fmt == FMT_JSON ? export_json(store_db(s), f, runs, nruns)
 				: export_csv(store_db(s), f, runs, nruns);
 	if (fflush(f) != 0 || ferror(f)) {

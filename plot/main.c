@@ -6,6 +6,7 @@
 
 #include "data.h"
 #include "figure.h"
+#include "flamegraph.h"
 #include "render.h"
 #include "when.h"
 
@@ -475,6 +476,8 @@ int main(int argc, char **argv)
 	/* Every connection is used by one thread at a time: SQLite's own
 	 * mutexes are only a cost (a few % of reading a million rows). */
 	sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
+	if (argc > 1 && strcmp(argv[1], "--where-flamegraph") == 0)
+		return flamegraph_main(argc - 1, argv + 1);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	now = (double)ts.tv_sec + ts.tv_nsec / 1e9;
 	if ((rc = parse_args(argc, argv, &a, now)) >= 0)
