@@ -273,3 +273,57 @@ stacks = yes
     for name in ("grow_a", "grow_b"):
         w = got[name]
         assert charged(rows, name, w["file"], w["line"]) >= 0.9 * w["bytes"], rows[:5]
+
+
+def flame_colour(name):
+    """The fill memtide's flame graph gives a function (plot/flamegraph.c)."""
+    h = 2166136261
+    for ch in name.encode():
+        h = ((h ^ ch) * 16777619) & 0xffffffff
+    rgb = (0.86 + (h % 14) / 100, 0.35 + ((h >> 8) % 40) / 100,
+           0.10 + ((h >> 16) % 15) / 100)
+    return tuple(round(min(v, 1.0) * 255) for v in rgb)
+
+
+def test_flamegraph_and_collapsed_stacks(mt, db, tmp_path):
+    from test_plot import png_read, near
+    got, _ = record(mt, db, PY, prog("where_grow.py"), interval=0.05)
+    a, b = got["grow_a"], got["grow_b"]
+    total = json.loads(mt("where", "--db", db, "--json")[1])["grown_bytes"]
+    # Collapsed stacks: "outer;...;inner BYTES", the bytes adding up to all
+    # the growth charged, grow_b's stack under main under <module>.
+    rc, out, err = mt("export", "--db", db, "--format", "collapsed")
+    assert rc == 0, err
+    weights = {}
+    for line in out.splitlines():
+        stack, n = line.rsplit(" ", 1)
+        weights[stack] = int(n)
+    assert sum(weights.values()) == total
+    want = (f"<module> ({a['file']}:"), f"main ({a['file']}:", f"grow_b ({b['file']}:{b['line']})"
+    mine = [s for s in weights if s.endswith(want[2])]
+    assert mine and all(s.split(";")[0].startswith(want[0]) and
+                        s.split(";")[1].startswith(want[1]) for s in mine), mine
+    assert sum(weights[s] for s in mine) >= 0.9 * b["bytes"]
+    # The flame graph: grow_b's box twice as wide as grow_a's (4 vs 2 MiB a
+    # round), on the row of the third frame; the bottom row spans it all.
+    out_png = tmp_path / "flame.png"
+    rc, _, err = mt("where", "--db", db, "--flamegraph", out_png)
+    assert rc == 0, err
+    w, h, rows = png_read(out_png)
+    depth = q1(db, "SELECT max(s.depth) FROM charge c JOIN stack s ON s.id = c.stack"
+                   " WHERE c.grown > 0")
+    assert w == 1200 and h == 36 + (depth + 2) * 18, (w, h, depth)
+    bottom = rows[h - 9]
+    assert sum(px != (255, 255, 255) for px in bottom) >= 0.99 * w
+    row = rows[h - 4 * 18 + 9]
+    ca, cb = flame_colour("grow_a"), flame_colour("grow_b")
+    assert not near(ca, cb, 6), (ca, cb)
+    wa = sum(near(px, ca, 3) for px in row)
+    wb = sum(near(px, cb, 3) for px in row)
+    assert wa > 100 and 1.6 <= wb / wa <= 2.5, (wa, wb)
+    out_svg = tmp_path / "flame.svg"
+    rc, _, err = mt("where", "--db", db, "--flamegraph", out_svg)
+    assert rc == 0, err
+    assert out_svg.read_text().lstrip().startswith("<?xml") and 'width="1200' in out_svg.read_text()
+    rc, _, err = mt("where", "--db", db, "--flamegraph", tmp_path / "flame.txt")
+    assert rc == 2 and "give a .svg or .png file" in err and err.count("\n") == 1, err
