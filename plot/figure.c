@@ -1,5 +1,6 @@
 /* figure.c - what a chart of runs or history shows (see figure.h). */
 #include "figure.h"
+#include "stackspans.h"
 
 #include "label.h"
 #include "slope.h"
@@ -382,6 +383,9 @@ static int load_markers(struct build *b, struct chart *c)
 		return 0;
 	if (r->id) {
 		k.offset = b->absolute ? 0 : r->started;
+		if (b->o->stacks)
+			return stackspans_read(b->db, r->id, b->x0 + k.offset,
+					       b->x1 + k.offset, add_marker, &k);
 		return data_marks_read(b->db, r->id, b->x0 + k.offset,
 				       b->x1 + k.offset, add_marker, &k);
 	}
@@ -555,7 +559,7 @@ int figure_build(struct figure *f, struct sqlite3 *db,
 		c->wall = b.absolute;
 		c->dark = o->dark;
 		c->marker_labels = 0;
-		if ((err = chart_set_y_title(c, "calls")) ||
+		if ((err = chart_set_y_title(c, o->stacks ? "code" : "calls")) ||
 		    (err = load_markers(&b, c)))
 			goto out;
 	} else {

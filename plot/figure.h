@@ -29,6 +29,7 @@ struct figure_opts {
 	int top;     /* > 0: the top N processes by peak, the rest "others" */
 	int slope;   /* the Theil-Sen trend on the memory panel */
 	int flame;   /* spans as a flame panel of nested bars */
+	int stacks;  /* --stacks: Python code as spans (stackspans.h) */
 	int no_markers; /* -n: no markers at all */
 	int dark;
 	/* Wall-clock: history (one data_run of data_history_load()) or a run

@@ -50,6 +50,9 @@ static const char usage_text[] =
 	" 'others'\n"
 	"  -s, --slope          draw the trend (Theil-Sen) in MiB/h\n"
 	"  -f, --flame          markers' spans as nested bars (flame)\n"
+	"      --stacks         a run recorded with --stacks: the top-level\n"
+	"                       Python function running, and the stretches\n"
+	"                       that grew memory most, named, under the chart\n"
 	"  -n, --no-function-ts no markers\n"
 	"History (wall-clock time):\n"
 	"      --pid N          the processes with pid N, across runs\n"
@@ -170,6 +173,7 @@ enum {
 	OPT_PANELS,
 	OPT_METRIC,
 	OPT_STACKED,
+	OPT_STACKS,
 	OPT_TOP,
 	OPT_SINCE,
 	OPT_UNTIL,
@@ -195,6 +199,7 @@ static int parse_args(int argc, char **argv, struct args *a, double now)
 		{"top", required_argument, NULL, OPT_TOP},
 		{"slope", no_argument, NULL, 's'},
 		{"flame", no_argument, NULL, 'f'},
+		{"stacks", no_argument, NULL, OPT_STACKS},
 		{"no-function-ts", no_argument, NULL, 'n'},
 		{"since", required_argument, NULL, OPT_SINCE},
 		{"until", required_argument, NULL, OPT_UNTIL},
@@ -220,6 +225,7 @@ static int parse_args(int argc, char **argv, struct args *a, double now)
 		case 't': o->title = optarg; break;
 		case 's': o->slope = 1; break;
 		case 'f': o->flame = 1; break;
+		case OPT_STACKS: o->stacks = o->flame = 1; break;
 		case 'n': o->no_markers = 1; break;
 		case OPT_STACKED: o->stacked = 1; break;
 		case 'w':
