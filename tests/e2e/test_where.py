@@ -327,3 +327,23 @@ def test_flamegraph_and_collapsed_stacks(mt, db, tmp_path):
     assert out_svg.read_text().lstrip().startswith("<?xml") and 'width="1200' in out_svg.read_text()
     rc, _, err = mt("where", "--db", db, "--flamegraph", tmp_path / "flame.txt")
     assert rc == 2 and "give a .svg or .png file" in err and err.count("\n") == 1, err
+
+
+def test_plot_stacks_band(mt, db, tmp_path, env):
+    from test_plot import png_read, near
+    record(mt, db, PY, prog("where_grow.py"), interval=0.02)
+    band = (166, 206, 228)  # the flame panel's level-0 fill
+
+    def widest_band_row(path):
+        w, h, rows = png_read(path)
+        return max(sum(near(px, band, 8) for px in row) for row in rows[h // 2:]) / w
+
+    with_stacks, without = tmp_path / "with.png", tmp_path / "without.png"
+    rc, _, err = mt("plot", "--db", db, "--stacks", "-o", with_stacks)
+    assert rc == 0, err
+    rc, _, err = mt("plot", "--db", db, "-o", without)
+    assert rc == 0, err
+    # main() runs from the first stack sample to the end: its band spans
+    # most of the time axis; without --stacks there is no band.
+    assert widest_band_row(with_stacks) >= 0.8
+    assert widest_band_row(without) < 0.05
