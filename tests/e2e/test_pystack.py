@@ -161,6 +161,33 @@ def test_threads_reads_the_gil_holder(dump, procs, python, minor):
 
 
 @pytest.mark.parametrize("python,minor", interpreters())
+def test_recompiled_code_at_a_reused_address(dump, procs, python, minor):
+    """Each round compiles a new function f<round> in a file '<round N>',
+    frees the previous one (so the new code object mostly takes its
+    address) and sleeps in it: one reader, sampling in each round, names
+    that round's function and file every time, never the one it cached."""
+    p = procs.start([python, FIXTURES / "recompile.py", "5"], stdout=subprocess.PIPE)
+    d = procs.start([dump, "--stdin", p.pid], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert d.stdout.readline().startswith(b"version ")
+    addrs = set()
+    for _ in range(5):
+        i, addr = p.stdout.readline().split()
+        addrs.add(addr)
+        time.sleep(0.08)
+        d.stdin.write(b"\n")
+        d.stdin.flush()
+        lines = []
+        while not lines or not lines[-1].startswith("-- "):
+            lines.append(d.stdout.readline().decode())
+        innermost = lines[0].split("\t")
+        assert innermost[:2] == [f"f{int(i)}", f"<round {int(i)}>"], lines
+    # The case is there: code objects came back at an address seen before.
+    assert len(addrs) < 5, addrs
+    d.stdin.close()
+    assert d.wait(timeout=10) == 0
+
+
+@pytest.mark.parametrize("python,minor", interpreters())
 def test_target_exits_while_read(dump, procs, python, minor):
     """A program whose stack and code objects change all the time is read
     back to back until it exits: the reader never crashes or hangs, every
