@@ -561,25 +561,44 @@ static int walk(struct pystack *r, const uint8_t *tstate, struct pystack_frame *
 	return n;
 }
 
-/* The thread state to sample: the GIL's last holder if it is one of the
+/* The thread holding the GIL (3.8 to 3.11 keep the GIL in _PyRuntime,
+ * 3.12+ per interpreter), or 0 when none does. */
+static int gil_holder(struct pystack *r, uint64_t interp, uint64_t *holder)
+{
+	const struct pystack_layout *L = &r->L;
+	uint64_t gil = r->runtime + (uint64_t)L->runtime_gil_holder;
+	long locked_at = L->runtime_gil_locked - L->runtime_gil_holder;
+	int32_t locked;
+	int err;
+
+	if (L->runtime_gil_holder < 0) {
+		err = read_ptr(r, interp + (uint64_t)L->interp_gil, &gil);
+		if (err || !gil)
+			return err;
+		gil += (uint64_t)L->gil_holder;
+		locked_at = L->gil_locked - L->gil_holder;
+	}
+	err = read_ptr(r, gil, holder);
+	if (!err)
+		err = sread(r, gil + (uint64_t)locked_at, &locked, sizeof locked);
+	if (!err && !locked)
+		*holder = 0;
+	return err;
+}
+
+/* The thread state to sample: the GIL's holder if it is one of the
  * interpreter's threads, else the main thread (the oldest, last in the
  * list).  tstate receives its first bytes. */
 static int pick_thread(struct pystack *r, uint8_t *tstate, size_t tlen)
 {
 	const struct pystack_layout *L = &r->L;
-	uint64_t interp, t, holder = 0, gil;
+	uint64_t interp, t, holder = 0;
 	int err, found = 0;
 
 	err = read_ptr(r, r->runtime + (uint64_t)L->runtime_interp_head, &interp);
 	if (err || !interp)
 		return err ? err : -ENOENT;
-	if (L->runtime_gil_holder >= 0) {
-		err = read_ptr(r, r->runtime + (uint64_t)L->runtime_gil_holder, &holder);
-	} else {
-		err = read_ptr(r, interp + (uint64_t)L->interp_gil, &gil);
-		if (!err && gil)
-			err = read_ptr(r, gil + (uint64_t)L->gil_holder, &holder);
-	}
+	err = gil_holder(r, interp, &holder);
 	if (err)
 		return err;
 	err = read_ptr(r, interp + (uint64_t)L->interp_tstate_head, &t);
