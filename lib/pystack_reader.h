@@ -18,6 +18,10 @@ struct pystack_code {
 	uint32_t table_len;
 	int firstlineno;
 	int firsttraceable; /* code units before the first traceable one */
+	/* What tells this code object from a later one at the same address
+	 * (see check_code in pystack_sample.c). */
+	uint64_t name_addr, file_addr, table_addr;
+	int64_t name_hash;
 };
 
 /* Strings interned by content, kept until close so frames stay valid. */
@@ -48,6 +52,8 @@ struct pystack {
 	struct pystack_code *codes; /* open addressing, code_slots of them */
 	size_t ncodes;
 	size_t code_slots; /* a power of two, up to PYSTACK_CODE_SLOTS */
+	unsigned rotor; /* which outer frame the next sample checks */
+	int last_depth;
 	struct pystack_strings strings;
 };
 

@@ -70,11 +70,6 @@ static int sread(struct pystack *r, uint64_t addr, void *buf, size_t len)
 	return 0;
 }
 
-static int read_ptr(struct pystack *r, uint64_t addr, uint64_t *out)
-{
-	return sread(r, addr, out, sizeof *out);
-}
-
 /* The first size bytes of an object of the target, into buf (cap bytes),
  * checked to be of the type at type_addr when that is known: a stale
  * pointer mostly lands on another type. */
@@ -85,12 +80,17 @@ static int read_object(struct pystack *r, uint64_t addr, uint8_t *buf, size_t ca
 
 	if (size <= r->L.object_type || (size_t)size > cap)
 		return -EAGAIN;
-	err = pystack_peek(r, addr, buf, (size_t)size);
+	err = sread(r, addr, buf, (size_t)size);
 	if (err)
 		return err;
 	if (type_addr && ptr_at(buf, r->L.object_type) != type_addr)
 		return -EAGAIN;
 	return 0;
+}
+
+static int read_ptr(struct pystack *r, uint64_t addr, uint64_t *out)
+{
+	return sread(r, addr, out, sizeof *out);
 }
 
 /* FNV-1a, for the string pool. */
@@ -203,7 +203,7 @@ static int read_str(struct pystack *r, uint64_t addr, const char **out)
 		uint64_t at = addr + (uint64_t)((state & (1u << 6)) ? L->unicode_ascii_size
 								     : L->unicode_compact_size);
 
-		err = pystack_peek(r, at, data, (size_t)len * kind);
+		err = sread(r, at, data, (size_t)len * kind);
 		if (err)
 			return err;
 	}
@@ -246,7 +246,7 @@ static int read_bytes(struct pystack *r, uint64_t addr, uint8_t **out, uint32_t 
 	*out = malloc((size_t)len);
 	if (!*out)
 		return -ENOMEM;
-	err = pystack_peek(r, addr + (uint64_t)r->L.bytes_sval, *out, (size_t)len);
+	err = sread(r, addr + (uint64_t)r->L.bytes_sval, *out, (size_t)len);
 	if (err) {
 		free(*out);
 		*out = NULL;
@@ -308,32 +308,85 @@ static void codes_make_room(struct pystack *r)
 	free(old);
 }
 
+/* What identifies the code object at addr: the addresses of its name,
+ * file name and line table, its first line, and the hash CPython keeps in
+ * its name (names are interned, so hashed).  A code object freed and
+ * replaced by another at the same address mostly differs in one of them;
+ * the hash tells apart even names allocated where the old ones were.
+ * buf receives the object's header. */
+static int code_identity(struct pystack *r, uint64_t addr, uint8_t *buf, size_t cap,
+			 struct pystack_code *id)
+{
+	const struct pystack_layout *L = &r->L;
+	uint8_t head[128];
+	int err;
+
+	err = read_object(r, addr, buf, cap, L->code_size, r->code_type);
+	if (err)
+		return err;
+	id->name_addr = ptr_at(buf, L->code_qualname >= 0 ? L->code_qualname : L->code_name);
+	id->file_addr = ptr_at(buf, L->code_filename);
+	id->table_addr = ptr_at(buf, L->code_linetable);
+	id->firstlineno = int_at(buf, L->code_firstlineno);
+	err = read_object(r, id->name_addr, head, sizeof head, L->unicode_ascii_size,
+			  r->unicode_type);
+	if (err)
+		return err;
+	memcpy(&id->name_hash, head + L->unicode_length + 8, sizeof id->name_hash);
+	return 0;
+}
+
+static int same_code(const struct pystack_code *a, const struct pystack_code *b)
+{
+	return a->name_addr == b->name_addr && a->file_addr == b->file_addr &&
+	       a->table_addr == b->table_addr && a->firstlineno == b->firstlineno &&
+	       a->name_hash == b->name_hash;
+}
+
 static int load_code(struct pystack *r, uint64_t addr, struct pystack_code *c)
 {
 	const struct pystack_layout *L = &r->L;
 	uint8_t buf[512];
-	uint64_t name;
 	int err;
 
-	err = read_object(r, addr, buf, sizeof buf, L->code_size, r->code_type);
+	err = code_identity(r, addr, buf, sizeof buf, c);
+	if (!err)
+		err = read_str(r, c->name_addr, &c->function);
+	if (!err)
+		err = read_str(r, c->file_addr, &c->file);
+	if (!err)
+		err = read_bytes(r, c->table_addr, &c->table, &c->table_len);
 	if (err)
 		return err;
-	name = ptr_at(buf, L->code_qualname >= 0 ? L->code_qualname : L->code_name);
-	err = read_str(r, name, &c->function);
-	if (!err)
-		err = read_str(r, ptr_at(buf, L->code_filename), &c->file);
-	if (!err)
-		err = read_bytes(r, ptr_at(buf, L->code_linetable), &c->table, &c->table_len);
-	if (err)
-		return err;
-	c->firstlineno = int_at(buf, L->code_firstlineno);
 	c->firsttraceable = L->code_firsttraceable >= 0 ? int_at(buf, L->code_firsttraceable) : 0;
 	c->addr = addr;
 	return 0;
 }
 
-/* The cached code object at addr, read on a miss. */
-static int get_code(struct pystack *r, uint64_t addr, const struct pystack_code **out)
+/* Whether the cached entry still describes the code object at its
+ * address; if not, reads it again in place. */
+static int check_code(struct pystack *r, struct pystack_code *c)
+{
+	struct pystack_code now = { 0 };
+	uint8_t buf[512];
+	int err;
+
+	err = code_identity(r, c->addr, buf, sizeof buf, &now);
+	if (err || same_code(c, &now))
+		return err;
+	err = load_code(r, c->addr, &now);
+	if (err) {
+		free(now.table);
+		return err;
+	}
+	free(c->table);
+	*c = now;
+	return 0;
+}
+
+/* The cached code object at addr, read on a miss, and checked against
+ * the target when check is set. */
+static int get_code(struct pystack *r, uint64_t addr, int check, const struct pystack_code **out)
 {
 	size_t j = code_slot(r, addr);
 	struct pystack_code c = { 0 };
@@ -342,7 +395,7 @@ static int get_code(struct pystack *r, uint64_t addr, const struct pystack_code 
 	for (; r->codes[j].addr; j = (j + 1) & (r->code_slots - 1))
 		if (r->codes[j].addr == addr) {
 			*out = &r->codes[j];
-			return 0;
+			return check ? check_code(r, &r->codes[j]) : 0;
 		}
 	err = load_code(r, addr, &c);
 	if (err) {
@@ -421,7 +474,7 @@ static int step_frame_object(struct pystack *r, uint64_t addr, struct step *s)
 /* 3.11+: an _PyInterpreterFrame.  Frames owned by the C stack (3.12's shim
  * frames) and frames not yet past their first RESUME are not reported,
  * as CPython itself skips them in tracebacks. */
-static int step_interp_frame(struct pystack *r, uint64_t addr, struct step *s,
+static int step_interp_frame(struct pystack *r, uint64_t addr, struct step *s, int check,
 			     const struct pystack_code **code)
 {
 	const struct pystack_layout *L = &r->L;
@@ -441,7 +494,7 @@ static int step_interp_frame(struct pystack *r, uint64_t addr, struct step *s,
 	s->lasti_bytes = -1;
 	if (owner == OWNED_BY_CSTACK)
 		return 0;
-	err = get_code(r, s->code, code);
+	err = get_code(r, s->code, check, code);
 	if (err)
 		return err;
 	first = s->code + (uint64_t)L->code_adaptive;
@@ -469,6 +522,11 @@ static int walk(struct pystack *r, const uint8_t *tstate, struct pystack_frame *
 	struct cycle cyc = { .saved = 0, .power = 1, .steps = 0 };
 	uint64_t addr;
 	int n = 0, skipped = 0, err;
+	/* The innermost frame, which memory growth is charged to, is checked
+	 * against a code object replaced at the same address every sample;
+	 * one outer frame in turn, so the whole stack is within a few
+	 * samples. */
+	int outer = r->last_depth > 1 ? 1 + (int)(r->rotor++ % (unsigned)(r->last_depth - 1)) : 0;
 
 	err = first_frame(r, tstate, &addr);
 	if (err)
@@ -481,12 +539,14 @@ static int walk(struct pystack *r, const uint8_t *tstate, struct pystack_frame *
 		 * stack, 8-aligned: anything else is a torn pointer. */
 		if ((addr & 7) || cycle_seen(&cyc, addr))
 			return -EAGAIN;
+		int check = n == 0 || n == outer;
+
 		err = r->minor <= 10 ? step_frame_object(r, addr, &s)
-				     : step_interp_frame(r, addr, &s, &c);
+				     : step_interp_frame(r, addr, &s, check, &c);
 		if (err)
 			return err;
 		if (s.lasti_bytes >= 0) {
-			if (!c && (err = get_code(r, s.code, &c)))
+			if (!c && (err = get_code(r, s.code, check, &c)))
 				return err;
 			frames[n].function = c->function;
 			frames[n].file = c->file;
@@ -497,28 +557,48 @@ static int walk(struct pystack *r, const uint8_t *tstate, struct pystack_frame *
 		}
 		addr = s.next;
 	}
+	r->last_depth = n;
 	return n;
 }
 
-/* The thread state to sample: the GIL's last holder if it is one of the
+/* The thread holding the GIL (3.8 to 3.11 keep the GIL in _PyRuntime,
+ * 3.12+ per interpreter), or 0 when none does. */
+static int gil_holder(struct pystack *r, uint64_t interp, uint64_t *holder)
+{
+	const struct pystack_layout *L = &r->L;
+	uint64_t gil = r->runtime + (uint64_t)L->runtime_gil_holder;
+	long locked_at = L->runtime_gil_locked - L->runtime_gil_holder;
+	int32_t locked;
+	int err;
+
+	if (L->runtime_gil_holder < 0) {
+		err = read_ptr(r, interp + (uint64_t)L->interp_gil, &gil);
+		if (err || !gil)
+			return err;
+		gil += (uint64_t)L->gil_holder;
+		locked_at = L->gil_locked - L->gil_holder;
+	}
+	err = read_ptr(r, gil, holder);
+	if (!err)
+		err = sread(r, gil + (uint64_t)locked_at, &locked, sizeof locked);
+	if (!err && !locked)
+		*holder = 0;
+	return err;
+}
+
+/* The thread state to sample: the GIL's holder if it is one of the
  * interpreter's threads, else the main thread (the oldest, last in the
  * list).  tstate receives its first bytes. */
 static int pick_thread(struct pystack *r, uint8_t *tstate, size_t tlen)
 {
 	const struct pystack_layout *L = &r->L;
-	uint64_t interp, t, holder = 0, gil;
+	uint64_t interp, t, holder = 0;
 	int err, found = 0;
 
 	err = read_ptr(r, r->runtime + (uint64_t)L->runtime_interp_head, &interp);
 	if (err || !interp)
 		return err ? err : -ENOENT;
-	if (L->runtime_gil_holder >= 0) {
-		err = read_ptr(r, r->runtime + (uint64_t)L->runtime_gil_holder, &holder);
-	} else {
-		err = read_ptr(r, interp + (uint64_t)L->interp_gil, &gil);
-		if (!err && gil)
-			err = read_ptr(r, gil + (uint64_t)L->gil_holder, &holder);
-	}
+	err = gil_holder(r, interp, &holder);
 	if (err)
 		return err;
 	err = read_ptr(r, interp + (uint64_t)L->interp_tstate_head, &t);

@@ -145,7 +145,7 @@ def test_threads_reads_the_gil_holder(dump, procs, python, minor):
     """A worker thread spins in pure Python while the main thread waits in
     join(): the stack read is the worker's (spin <- work <- threading's
     bootstrap), never the main thread's, in every sample."""
-    p, first = start(procs, python, "threads.py", "30")
+    p, first = start(procs, python, "threads.py", "30", "spin")
     worker_tid = first.split()[1]
     settle(dump, p.pid, "spin")
     rc, out, err = run_dump(dump, p.pid, 5, 20)
@@ -161,12 +161,59 @@ def test_threads_reads_the_gil_holder(dump, procs, python, minor):
 
 
 @pytest.mark.parametrize("python,minor", interpreters())
+def test_threads_none_holds_the_gil(dump, procs, python, minor):
+    """The worker sleeps and the main thread waits in join(): no thread
+    holds the GIL, so the stack read is the main thread's, from join()
+    down to the module, with the main thread's id (3.11+)."""
+    p, first = start(procs, python, "threads.py", "30", "nap")
+    time.sleep(0.1)
+    rc, out, err = run_dump(dump, p.pid, 3, 20)
+    assert rc == 0, out + err
+    file = str(FIXTURES / "threads.py")
+    for frames, end in samples(out):
+        assert frames[-1] == ("<module>", file, line_of("threads.py", "join")), out
+        assert all(f[1].endswith("threading.py") for f in frames[:-1]), out
+        assert end.split()[2] == (str(p.pid) if minor >= 11 else "0"), end
+
+
+@pytest.mark.parametrize("python,minor", interpreters())
+def test_recompiled_code_at_a_reused_address(dump, procs, python, minor):
+    """Each round compiles a new function f<round> in a file '<round N>',
+    frees the previous one (so the new code object mostly takes its
+    address) and sleeps in it: one reader, sampling in each round, names
+    that round's function and file every time, never the one it cached."""
+    p = procs.start([python, FIXTURES / "recompile.py", "5"], stdout=subprocess.PIPE)
+    # Once the program runs: before its exec, the process is another one.
+    line = p.stdout.readline()
+    d = procs.start([dump, "--stdin", p.pid], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    first = d.stdout.readline()
+    assert first.startswith(b"version "), first
+    addrs = set()
+    for _ in range(5):
+        i, addr = (line or p.stdout.readline()).split()
+        line = None
+        addrs.add(addr)
+        time.sleep(0.08)
+        d.stdin.write(b"\n")
+        d.stdin.flush()
+        lines = []
+        while not lines or not lines[-1].startswith("-- "):
+            lines.append(d.stdout.readline().decode())
+        innermost = lines[0].split("\t")
+        assert innermost[:2] == [f"f{int(i)}", f"<round {int(i)}>"], lines
+    # The case is there: code objects came back at an address seen before.
+    assert len(addrs) < 5, addrs
+    d.stdin.close()
+    assert d.wait(timeout=10) == 0
+
+
+@pytest.mark.parametrize("python,minor", interpreters())
 def test_target_exits_while_read(dump, procs, python, minor):
     """A program whose stack and code objects change all the time is read
     back to back until it exits: the reader never crashes or hangs, every
     sample is a stack, a torn read (-EAGAIN) or the end (-ESRCH), and the
     last one says the process is gone."""
-    p, _ = start(procs, python, "churn.py", "1.0")
+    p, _ = start(procs, python, "churn.py", "0.6")
     rc, out, err = run_dump(dump, "--until-gone", p.pid, timeout=30)
     assert rc == 0, out + err
     words = out.split()

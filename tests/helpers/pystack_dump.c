@@ -5,6 +5,8 @@
  *       "function<TAB>file<TAB>line" lines innermost first, then
  *       "-- tid T frames N" (or "-- error -EAGAIN"); exits 1 with
  *       "pystack_dump: ENAME: why" when the reader cannot open the process.
+ *   pystack_dump --stdin PID   one reader, one sample per line read from
+ *       stdin, printed as above.
  *   pystack_dump --until-gone PID   samples until the process is gone; prints
  *       "samples N frames F eagain A esrch 1".
  *   pystack_dump --bench PID N      N samples back to back; prints the CPU
@@ -124,27 +126,45 @@ static int until_gone(int pid)
 	return 0;
 }
 
-static int dump(int pid, int count, int interval_ms)
+static int print_sample(struct pystack *r)
 {
 	struct pystack_frame frames[MAX_FRAMES];
+	int tid, k = pystack_sample(r, frames, MAX_FRAMES, &tid);
+
+	for (int j = 0; j < k; j++)
+		printf("%s\t%s\t%d\n", frames[j].function, frames[j].file, frames[j].line);
+	if (k >= 0)
+		printf("-- tid %d frames %d\n", tid, k);
+	else
+		printf("-- error %s\n", errname(k));
+	fflush(stdout);
+	return k;
+}
+
+static int dump(int pid, int count, int interval_ms)
+{
 	struct pystack *r = open_or_die(pid);
 
 	printf("version %s\n", pystack_version(r));
 	for (int i = 0; i < count; i++) {
-		int tid, k = pystack_sample(r, frames, MAX_FRAMES, &tid);
-
-		for (int j = 0; j < k; j++)
-			printf("%s\t%s\t%d\n", frames[j].function, frames[j].file, frames[j].line);
-		if (k >= 0)
-			printf("-- tid %d frames %d\n", tid, k);
-		else
-			printf("-- error %s\n", errname(k));
-		fflush(stdout);
-		if (k == -ESRCH)
+		if (print_sample(r) == -ESRCH)
 			break;
 		if (i + 1 < count)
 			usleep((useconds_t)interval_ms * 1000);
 	}
+	pystack_close(r);
+	return 0;
+}
+
+static int dump_on_stdin(int pid)
+{
+	struct pystack *r = open_or_die(pid);
+	char line[64];
+
+	printf("version %s\n", pystack_version(r));
+	fflush(stdout);
+	while (fgets(line, sizeof line, stdin))
+		print_sample(r);
 	pystack_close(r);
 	return 0;
 }
@@ -169,6 +189,8 @@ int main(int argc, char **argv)
 		pystack_close(r);
 		return 0;
 	}
+	if (argc == 3 && strcmp(argv[1], "--stdin") == 0)
+		return dump_on_stdin(atoi(argv[2]));
 	if (argc == 3 && strcmp(argv[1], "--until-gone") == 0)
 		return until_gone(atoi(argv[2]));
 	if (argc == 4 && strcmp(argv[1], "--bench") == 0)
@@ -176,6 +198,6 @@ int main(int argc, char **argv)
 	if (argc >= 2 && argc <= 4 && argv[1][0] != '-')
 		return dump(atoi(argv[1]), argc > 2 ? atoi(argv[2]) : 1, argc > 3 ? atoi(argv[3]) : 100);
 	fprintf(stderr, "usage: pystack_dump PID [COUNT [INTERVAL_MS]] | --until-gone PID | "
-			"--bench PID N | --table 3.X | --layout PID\n");
+			"--stdin PID | --bench PID N | --table 3.X | --layout PID\n");
 	return 2;
 }
