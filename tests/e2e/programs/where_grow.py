@@ -1,5 +1,6 @@
 """where_grow.py [ROUNDS [DELAY_SEC]]: alternates two functions that
-allocate known amounts (grow_a 2 MiB, grow_b 4 MiB, each on its own line)
+allocate known amounts (grow_a 4 MiB, grow_b 8 MiB, each on its own line:
+long enough, 10-30 ms, to be seen by several 2 ms stack samples)
 with stretches of CPU-only work, then frees it all in release().  Sleeps
 DELAY_SEC first (time to attach).  Prints one JSON object on stdout: each
 function's file, line and bytes, and the process's own CPU seconds."""
@@ -21,11 +22,11 @@ def cpu(sec):
 
 
 def grow_a():
-    keep.append(bytearray(2 * MiB))  # LINE grow_a
+    keep.append(bytearray(4 * MiB))  # LINE grow_a
 
 
 def grow_b():
-    keep.append(bytearray(4 * MiB))  # LINE grow_b
+    keep.append(bytearray(8 * MiB))  # LINE grow_b
 
 
 def release():
@@ -43,7 +44,7 @@ def lines():
 
 
 def main():
-    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 6
+    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 4
     delay = float(sys.argv[2]) if len(sys.argv) > 2 else 0
     time.sleep(delay)
     cpu(0.05)
@@ -58,9 +59,9 @@ def main():
     at = lines()
     path = os.path.abspath(__file__)
     print(json.dumps({
-        "grow_a": {"file": path, "line": at["grow_a"], "bytes": rounds * 2 * MiB},
-        "grow_b": {"file": path, "line": at["grow_b"], "bytes": rounds * 4 * MiB},
-        "release": {"file": path, "line": at["release"], "bytes": rounds * 6 * MiB},
+        "grow_a": {"file": path, "line": at["grow_a"], "bytes": rounds * 4 * MiB},
+        "grow_b": {"file": path, "line": at["grow_b"], "bytes": rounds * 8 * MiB},
+        "release": {"file": path, "line": at["release"], "bytes": rounds * 12 * MiB},
         "cpu_sec": t.user + t.system,
     }))
 

@@ -1,4 +1,4 @@
-"""where_threads.py ROUNDS: a worker thread allocates 3 MiB per round in
+"""where_threads.py ROUNDS: a worker thread allocates 6 MiB per round in
 grow_in_thread() and sleeps between rounds, while the main thread spins in
 spin() (CPU only).  Prints JSON: the worker's function, file, line, bytes."""
 import json
@@ -14,7 +14,7 @@ done = threading.Event()
 
 def grow_in_thread(rounds):
     for _ in range(rounds):
-        keep.append(bytearray(3 * MiB))  # LINE grow_in_thread
+        keep.append(bytearray(6 * MiB))  # LINE grow_in_thread
         time.sleep(0.03)
     done.set()
 
@@ -35,7 +35,7 @@ def main():
     line = next(no for no, text in enumerate(open(__file__), 1)
                 if text.rstrip().endswith("# LINE grow_in_thread"))
     print(json.dumps({"file": os.path.abspath(__file__), "line": line,
-                      "bytes": rounds * 3 * MiB}))
+                      "bytes": rounds * 6 * MiB}))
 
 
 if __name__ == "__main__":
