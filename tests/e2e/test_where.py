@@ -92,7 +92,7 @@ def test_growth_charged_to_the_right_lines(mt, db, py, interval):
     rel = got["release"]
     assert sum(r["released_bytes"] for r in rows
                if r["file"] == rel["file"]) >= 0.9 * rel["bytes"], rows[:6]
-    assert charged(rows, "release", rel["file"]) == 0
+    assert charged(rows, "release", rel["file"]) < 64 << 10  # a page or two of noise
     # The stack at the peak is recorded, innermost first, ending in <module>.
     frames = q(db, "SELECT function FROM peak_stacks ORDER BY level")
     assert frames and frames[-1][0] == "<module>", frames
