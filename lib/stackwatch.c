@@ -36,6 +36,12 @@ struct sw_proc {
 	int64_t peak_rss; /* bytes, at the stack samples */
 	uint32_t peak_stack;
 	int peak_dirty;
+	/* The last sample's frames as the reader gave them (its strings stay
+	 * put until it is closed): a program that stays in one place is not
+	 * hashed again every 2 ms. */
+	struct pystack_frame *last;
+	int nlast;
+	uint32_t last_stack, last_site;
 };
 
 struct stackwatch {
@@ -130,6 +136,29 @@ static uint32_t stack_of(struct stackwatch *w, int n, uint32_t *site)
 	return id;
 }
 
+/* 1 when the frames read are the last sample's, pointer for pointer. */
+static int same_as_last(const struct sw_proc *p, const struct pystack_frame *f, int n)
+{
+	if (!p->last || n != p->nlast || !p->last_stack)
+		return 0;
+	for (int i = 0; i < n; i++)
+		if (f[i].function != p->last[i].function || f[i].file != p->last[i].file ||
+		    f[i].line != p->last[i].line)
+			return 0;
+	return 1;
+}
+
+static void remember(struct sw_proc *p, const struct pystack_frame *f, int n,
+		     uint32_t stack, uint32_t site)
+{
+	if (!p->last && !(p->last = malloc(STACKWATCH_MAX_DEPTH * sizeof *p->last)))
+		return;
+	memcpy(p->last, f, (size_t)n * sizeof *f);
+	p->nlast = n;
+	p->last_stack = stack;
+	p->last_site = site;
+}
+
 static void sample_one(struct stackwatch *w, struct sw_proc *p)
 {
 	int n = pystack_sample(p->r, w->frames, STACKWATCH_MAX_DEPTH, NULL);
@@ -147,7 +176,12 @@ static void sample_one(struct stackwatch *w, struct sw_proc *p)
 		return; /* the change waits for the next good sample */
 	}
 	t = now_ns();
-	if (!(stack = stack_of(w, n, &site))) {
+	if (same_as_last(p, w->frames, n)) {
+		stack = p->last_stack;
+		site = p->last_site;
+	} else if ((stack = stack_of(w, n, &site))) {
+		remember(p, w->frames, n, stack, site);
+	} else {
 		w->st.failed++;
 		return;
 	}
@@ -247,6 +281,7 @@ static void free_proc(struct sw_proc *p)
 {
 	end_proc(p);
 	charger_free(&p->ch);
+	free(p->last);
 	free(p);
 }
 
