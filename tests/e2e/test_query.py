@@ -71,7 +71,8 @@ def query_json(mt, db, sql):
 def test_man_page_has_the_worked_queries():
     assert set(man_queries()) == {
         "Peak per process", "Memory at a given moment", "Growth per hour",
-        "Processes above a threshold", "Top runs", "What each marker cost"}
+        "Processes above a threshold", "Top runs", "What each marker cost",
+        "Which lines grew the memory", "The stack at the peak"}
 
 
 def test_peak_per_process(mt, history):

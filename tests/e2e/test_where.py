@@ -351,3 +351,14 @@ def test_plot_stacks_band(mt, db, tmp_path, env):
     # most of the time axis; without --stacks there is no band.
     assert widest_band_row(with_stacks) >= 0.8
     assert widest_band_row(without) < 0.05
+
+
+def test_worked_queries_of_memtide_sql(mt, db):
+    from test_query import man_queries, query_json
+    got, _ = record(mt, db, PY, prog("where_grow.py"), interval=0.05)
+    rows = query_json(mt, db, man_queries()["Which lines grew the memory"])
+    assert [r["function"] for r in rows[:2]] == ["grow_b", "grow_a"], rows[:3]
+    assert rows[0]["line"] == got["grow_b"]["line"]
+    assert rows[0]["grown_mib"] >= 0.75 * got["grow_b"]["bytes"] / MiB
+    rows = query_json(mt, db, man_queries()["The stack at the peak"])
+    assert rows[0]["function"] == "<module>" and rows[0]["level"] == len(rows) - 1
