@@ -858,6 +858,7 @@ int store_run_delete(struct store *s, int64_t run)
 		"DELETE FROM sample_mem WHERE proc IN (SELECT id FROM proc WHERE run = ?1)",
 		"DELETE FROM sample_agg WHERE proc IN (SELECT id FROM proc WHERE run = ?1)",
 		"DELETE FROM rollup WHERE proc IN (SELECT id FROM proc WHERE run = ?1)",
+		"DELETE FROM charge WHERE proc IN (SELECT id FROM proc WHERE run = ?1)",
 		"DELETE FROM proc WHERE run = ?1",
 		"DELETE FROM run WHERE id = ?1",
 	};

@@ -362,3 +362,15 @@ def test_worked_queries_of_memtide_sql(mt, db):
     assert rows[0]["grown_mib"] >= 0.75 * got["grow_b"]["bytes"] / MiB
     rows = query_json(mt, db, man_queries()["The stack at the peak"])
     assert rows[0]["function"] == "<module>" and rows[0]["level"] == len(rows) - 1
+
+
+def test_rm_deletes_the_charges_of_a_run(mt, db):
+    record(mt, db, PY, prog("where_grow.py"), 1, interval=0.05)
+    record(mt, db, PY, prog("where_grow.py"), 1, interval=0.05)
+    first = q1(db, "SELECT count(*) FROM charges WHERE run = 1")
+    assert first > 0
+    rc, _, err = mt("rm", "--db", db, 1)
+    assert rc == 0, err
+    assert q1(db, "SELECT count(*) FROM charge c WHERE NOT EXISTS"
+                  " (SELECT 1 FROM proc p WHERE p.id = c.proc)") == 0
+    assert q1(db, "SELECT count(*) FROM charges WHERE run = 2") > 0
