@@ -10,6 +10,7 @@
 #include "daemon.h"
 
 #include "memtide/idmap.h"
+#include "memtide/stackstore.h"
 #include "memtide/stackwatch.h"
 #include "memtide/rollup.h"
 #include "memtide/ticker.h"
@@ -296,6 +297,12 @@ static int maintain(struct writer *w, int64_t raw_ns, int64_t rollup_ns)
 			log_warning("rolling up old samples: %s", sqlite3_errmsg(store_db(w->st)));
 		else if (done)
 			log_debug("rolled up %zu samples", done);
+		if (!err && done == ROLLUP_ROWS)
+			return 1;
+		/* Charges of stacks go with the raw samples they explain. */
+		err = stackstore_expire(w->st, now - (double)raw_ns / 1e9, ROLLUP_ROWS, &done);
+		if (err)
+			log_warning("expiring old charges: %s", sqlite3_errmsg(store_db(w->st)));
 		if (!err && done == ROLLUP_ROWS)
 			return 1;
 	}

@@ -163,3 +163,29 @@ int stackstore_peak_stack(struct stackstore *w, int64_t proc, int64_t stack)
 	sqlite3_bind_int64(st, 2, stack);
 	return run(st, NULL);
 }
+
+int stackstore_expire(struct store *s, double cutoff, size_t max_rows,
+		      size_t *deleted)
+{
+	sqlite3 *db = store_db(s);
+	sqlite3_stmt *st;
+	int rc;
+
+	*deleted = 0;
+	rc = sqlite3_prepare_v2(db,
+				"DELETE FROM charge WHERE (proc, tick, stack) IN"
+				" (SELECT c.proc, c.tick, c.stack FROM charge c"
+				" JOIN proc p ON p.id = c.proc JOIN run r ON r.id = p.run"
+				" WHERE r.started + c.tick * r.interval < ?1 LIMIT ?2)",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return code(rc) ? code(rc) : -EIO;
+	sqlite3_bind_double(st, 1, cutoff);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)max_rows);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return code(rc) ? code(rc) : -EIO;
+	*deleted = (size_t)sqlite3_changes(db);
+	return 0;
+}

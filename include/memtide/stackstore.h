@@ -9,6 +9,7 @@
 #ifndef MEMTIDE_STACKSTORE_H
 #define MEMTIDE_STACKSTORE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct store;
@@ -30,6 +31,12 @@ int stackstore_charge(struct stackstore *w, int64_t proc, int64_t tick,
 		      int64_t stack, int64_t n, int64_t grown, int64_t released);
 /* Sets proc.stacks ("CPython 3.11.2", or why there are none). */
 int stackstore_proc_stacks(struct stackstore *w, int64_t proc, const char *text);
+/* Deletes at most max_rows charges older than cutoff (Unix seconds: the
+ * time of their tick), in one statement of the caller's choosing; memtided
+ * keeps them as long as raw samples.  *deleted receives how many.
+ * Returns 0 or a negative code. */
+int stackstore_expire(struct store *s, double cutoff, size_t max_rows,
+		      size_t *deleted);
 /* Sets proc.peak_stack. */
 int stackstore_peak_stack(struct stackstore *w, int64_t proc, int64_t stack);
 
