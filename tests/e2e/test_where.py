@@ -374,3 +374,30 @@ def test_rm_deletes_the_charges_of_a_run(mt, db):
     assert q1(db, "SELECT count(*) FROM charge c WHERE NOT EXISTS"
                   " (SELECT 1 FROM proc p WHERE p.id = c.proc)") == 0
     assert q1(db, "SELECT count(*) FROM charges WHERE run = 2") > 0
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to attach as another user")
+def test_attach_without_ptrace_access_says_what_to_do(procs, memtide, tmp_path, env):
+    import shutil
+    import subprocess
+    if not shutil.which("setpriv"):
+        pytest.skip("setpriv (util-linux) is not installed")
+    target = procs.start([PY, "-c", "import time; time.sleep(5)"])
+    time.sleep(0.3)
+    pub = tmp_path / "pub"
+    pub.mkdir()
+    pub.chmod(0o777)
+    db = pub / "p.db"
+    p = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                        str(memtide), "attach", str(target.pid), "--stacks", "-q", "-t", "0.5",
+                        "-T", "0.1", "--db", str(db)],
+                       env=env, capture_output=True, timeout=30)
+    err = p.stderr.decode()
+    assert p.returncode == 0, err
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith(f"memtide: cannot read the Python stacks of process {target.pid}")
+    assert "ptrace" in lines[0] and "CAP_SYS_PTRACE" in lines[0], lines[0]
+    assert lines[0].endswith("recording it without stacks")
+    assert q1(db, "SELECT samples FROM runs") > 0
+    assert "ptrace" in q1(db, "SELECT stacks FROM processes")
