@@ -384,8 +384,9 @@ def test_attach_without_ptrace_access_says_what_to_do(procs, memtide, tmp_path, 
         pytest.skip("setpriv (util-linux) is not installed")
     target = procs.start([PY, "-c", "import time; time.sleep(5)"])
     time.sleep(0.3)
-    pub = tmp_path / "pub"
-    pub.mkdir()
+    import tempfile
+    from pathlib import Path
+    pub = Path(tempfile.mkdtemp(prefix="memtide-test-"))
     pub.chmod(0o777)
     db = pub / "p.db"
     p = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
@@ -401,3 +402,4 @@ def test_attach_without_ptrace_access_says_what_to_do(procs, memtide, tmp_path, 
     assert lines[0].endswith("recording it without stacks")
     assert q1(db, "SELECT samples FROM runs") > 0
     assert "ptrace" in q1(db, "SELECT stacks FROM processes")
+    shutil.rmtree(pub, ignore_errors=True)
