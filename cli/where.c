@@ -151,14 +151,14 @@ static void print_table(const struct where_rows *w, const struct where_query *q)
 {
 	char g[32], r[32], place[4096];
 
-	printf("%10s %10s %6s  %-32s %s\n", "grown", "released", "share",
-	       q->functions ? "function" : "function", q->functions ? "file" : "file:line");
+	printf("%10s %10s %6s  %-32s %s\n", "grown", "released", "share", "function",
+	       q->functions ? "file" : "file:line");
 	for (size_t i = 0; i < w->n; i++) {
 		const struct where_row *x = &w->row[i];
 
 		units_format_bytes(x->grown, g, sizeof g);
 		units_format_bytes(x->released, r, sizeof r);
-		if (q->functions)
+		if (q->functions || !x->file[0])
 			snprintf(place, sizeof place, "%s", x->file);
 		else
 			snprintf(place, sizeof place, "%s:%d", x->file, x->line);
@@ -182,8 +182,11 @@ static void print_peak(const struct where_peak *p)
 	units_format_bytes(p->rss, b, sizeof b);
 	printf("\nStack at the peak (process %d, RSS %s), innermost first:\n", p->pid, b);
 	for (size_t i = 0; i < p->n; i++)
-		printf("  %-32s %s:%d\n", p->frame[i].function, p->frame[i].file,
-		       p->frame[i].line);
+		if (p->frame[i].file[0])
+			printf("  %-32s %s:%d\n", p->frame[i].function, p->frame[i].file,
+			       p->frame[i].line);
+		else
+			printf("  %s\n", p->frame[i].function);
 }
 
 static void print_csv(const struct where_rows *w, const struct where_query *q)
