@@ -174,7 +174,8 @@ static void draw_node(cairo_t *cr, struct node *n, double x, double w, double y,
 	double kx = x;
 
 	draw_box(cr, n, x, w, y, total, NULL);
-	qsort(n->kid, n->nkid, sizeof *n->kid, by_name);
+	if (n->nkid > 1)
+		qsort(n->kid, n->nkid, sizeof *n->kid, by_name);
 	for (size_t i = 0; i < n->nkid; i++) {
 		double kw = w * (double)n->kid[i]->grown / (double)n->grown;
 
@@ -203,7 +204,8 @@ static void draw(cairo_t *cr, struct node *root, int height, const char *title)
 	units_format_bytes(root->grown, size, sizeof size);
 	snprintf(label, sizeof label, "all (%s of RSS grown)", size);
 	draw_box(cr, root, 0, WIDTH, height - ROW, root->grown, label);
-	qsort(root->kid, root->nkid, sizeof *root->kid, by_name);
+	if (root->nkid > 1)
+		qsort(root->kid, root->nkid, sizeof *root->kid, by_name);
 	for (size_t i = 0; i < root->nkid; i++) {
 		double kw = WIDTH * (double)root->kid[i]->grown / (double)root->grown;
 

