@@ -113,6 +113,10 @@
  *
  * Functions return 0 or -errno-like negative codes (MEMTIDE_E*), never print;
  * store_errmsg() gives the last SQLite message for the caller to print.
+ * Frames, stacks and charges are written through stackstore.h (its own
+ * prepared statements, inside the transactions begun here); where.h reads
+ * them back.  store_run_delete() deletes a run's charges with it; frames
+ * and stacks are shared by runs and stay.
  */
 #ifndef MEMTIDE_STORE_H
 #define MEMTIDE_STORE_H
