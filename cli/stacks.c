@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 struct cli_stacks {
 	struct stackwatch *w;
@@ -62,6 +63,22 @@ static int embeds_python(int pid)
  * old. */
 #define SETTLE_SEC 0.3
 
+/* The command as it is now: a pyenv shim or a wrapper script execs python
+ * a moment after memtide started it, and the sampler re-reads exe only
+ * once a second; the stacks of that second are worth a readlink a tick. */
+static int exe_is_python_now(int pid)
+{
+	char path[64], exe[4096];
+	ssize_t n;
+
+	snprintf(path, sizeof path, "/proc/%d/exe", pid);
+	n = readlink(path, exe, sizeof exe - 1);
+	if (n <= 0)
+		return 0;
+	exe[n] = 0;
+	return pyinfo_exe_is_python(exe);
+}
+
 static void add(struct cli_stacks *c, struct sampler_proc *p, int is_root)
 {
 	char text[160];
@@ -98,7 +115,8 @@ void cli_stacks_sync(struct cli_stacks *c, struct sampler *sm,
 			continue;
 		/* A child that is not Python (a shell, a pyenv shim before it
 		 * execs python) is looked at again when its exe changes. */
-		if (p->exe && pyinfo_exe_is_python(p->exe))
+		if ((p->exe && pyinfo_exe_is_python(p->exe)) ||
+		    (is_root && !c->attach && exe_is_python_now(p->pid)))
 			add(c, p, is_root);
 		else if (is_root && c->attach)
 			add(c, p, is_root); /* attach: say at once what it is */

@@ -404,3 +404,21 @@ def test_attach_without_ptrace_access_says_what_to_do(procs, memtide, tmp_path, 
     assert q1(db, "SELECT samples FROM runs") > 0
     assert "ptrace" in q1(db, "SELECT stacks FROM processes")
     shutil.rmtree(pub, ignore_errors=True)
+
+
+def test_bare_script_through_a_wrapper_that_execs_python(mt, db, tmp_path, env):
+    # memtide run script.py runs "python3" from PATH: here a shell wrapper
+    # (as a pyenv shim is) that execs python 0.3 s later.  Its stacks are
+    # read from the exec on, not from the next once-a-second re-read.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    shim = bin_dir / "python3"
+    shim.write_text(f"#!/bin/sh\nsleep 0.3\nexec {PY} \"$@\"\n")
+    shim.chmod(0o755)
+    rc, out, err = mt("run", "--stacks", "-q", "-T", 0.1, "--db", db, prog("where_grow.py"),
+                      env={**env, "PATH": f"{bin_dir}:{env['PATH']}"})
+    assert rc == 0, err
+    assert err == "", err
+    got = json.loads(out.strip().splitlines()[-1])
+    assert_allocations_charged(where_rows(mt, db), got)
+    assert q1(db, "SELECT stacks FROM processes").startswith("CPython 3.")
