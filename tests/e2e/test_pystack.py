@@ -7,6 +7,7 @@ where a frame sits with '# at NAME'."""
 import glob
 import os
 import shutil
+import struct
 import subprocess
 import tempfile
 import time
@@ -285,6 +286,45 @@ def test_stripped_symbol(dump, procs, tmp_path):
     assert rc == 1
     assert out == (f"pystack_dump: ENOTSUP: no _PyRuntime in {copy} nor a libpython mapped: "
                    "not CPython 3.8 to 3.13, or its symbols are stripped\n"), out
+
+
+def without_section_headers(src, dst):
+    """A copy of the ELF file src with no section headers, as sstrip leaves
+    it: the dynamic loader does not need them, a reader looking for
+    .dynsym by section finds nothing."""
+    b = bytearray(Path(src).read_bytes())
+    struct.pack_into("<Q", b, 0x28, 0)     # e_shoff
+    struct.pack_into("<HH", b, 0x3c, 0, 0)  # e_shnum, e_shstrndx
+    Path(dst).write_bytes(b)
+    Path(dst).chmod(0o755)
+
+
+@pytest.mark.parametrize("kind", ["debian-executable", "pyenv-libpython"])
+def test_no_section_headers(dump, procs, tmp_path, kind):
+    """Debian's python3.11, or pyenv's newest libpython3.1X.so (3.11+), with its
+    section headers removed: _PyRuntime is found through PT_DYNAMIC's GNU
+    hash table and the stack is read as usual."""
+    if kind == "debian-executable":
+        python = tmp_path / "python3.11"
+        without_section_headers("/usr/bin/python3.11", python)
+        env = None
+    else:
+        libs = sorted(glob.glob(str(PYENV / "3.1[1-9].*" / "lib" / "libpython3.*.so.1.0")))
+        if not libs:
+            pytest.skip(f"no shared libpython 3.11+ under {PYENV}")
+        lib = Path(libs[-1])
+        without_section_headers(lib, tmp_path / lib.name)
+        minor = lib.name.split(".")[1]
+        python = lib.parent.parent / "bin" / f"python3.{minor}"
+        env = dict(os.environ, LD_LIBRARY_PATH=str(tmp_path))  # before its RUNPATH
+    p = procs.start([python, FIXTURES / "nested.py"], stdout=subprocess.PIPE, env=env)
+    assert p.stdout.readline() == b"ready\n"
+    if env:
+        assert str(tmp_path) in Path(f"/proc/{p.pid}/maps").read_text()
+    settle(dump, p.pid, "leaf")
+    rc, out, err = run_dump(dump, p.pid)
+    assert rc == 0, out + err
+    assert [f[0] for f in samples(out)[0][0]] == ["leaf", "Holder.middle", "outer", "<module>"], out
 
 
 def test_no_ptrace_access(dump, procs):
