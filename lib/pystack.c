@@ -325,6 +325,7 @@ int pystack_open(int pid, struct pystack **out, char *why, size_t why_len)
 		return fail(why, why_len, -ENOMEM, "out of memory");
 	r->pid = pid;
 	r->pidfd = -1;
+	r->pthread_tid_at = -1;
 	/* maps needs the same ptrace read access as process_vm_readv. */
 	maps = procfs_read_all("/proc", pid, "maps", MAX_MAPS_BYTES, &maps_len);
 	if (!maps) {

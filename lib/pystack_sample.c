@@ -618,6 +618,52 @@ static int pick_thread(struct pystack *r, uint8_t *tstate, size_t tlen)
 	return found ? 0 : -ENOENT;
 }
 
+/* The native id of a thread of 3.8 to 3.10 from its pthread_t (the
+ * address of its struct pthread), or 0.  The offset of the id is found
+ * once in the main thread's struct pthread (the last thread state of the
+ * list) as the int equal to the pid; glibc x86-64 keeps it at 720, tried
+ * first. */
+#define PTHREAD_SCAN_BYTES 1024
+#define GLIBC_TID_AT 720
+#define MAX_TID (1 << 22) /* pid_max's ceiling */
+#define TID_TRIES 100     /* samples that may try to find the offset */
+
+static void find_tid_offset(struct pystack *r, const uint8_t *tstate)
+{
+	const struct pystack_layout *L = &r->L;
+	int32_t ints[PTHREAD_SCAN_BYTES / 4];
+	uint8_t t[512];
+	uint64_t next = ptr_at(tstate, L->tstate_next);
+
+	r->tid_tries++;
+	memcpy(t, tstate, (size_t)L->tstate_thread_id + 8);
+	for (int i = 0; next && i < MAX_THREADS; i++) { /* to the main thread */
+		if ((next & 7) || sread(r, next, t, (size_t)L->tstate_thread_id + 8))
+			return;
+		next = ptr_at(t, L->tstate_next);
+	}
+	if (next || pystack_peek(r, ptr_at(t, L->tstate_thread_id), ints, sizeof ints))
+		return;
+	if (ints[GLIBC_TID_AT / 4] == r->pid)
+		r->pthread_tid_at = GLIBC_TID_AT;
+	for (long i = 0; i < PTHREAD_SCAN_BYTES / 4 && r->pthread_tid_at < 0; i++)
+		if (ints[i] == r->pid)
+			r->pthread_tid_at = i * 4;
+}
+
+static int thread_tid(struct pystack *r, const uint8_t *tstate)
+{
+	uint64_t pthread = ptr_at(tstate, r->L.tstate_thread_id);
+	int32_t v = 0;
+
+	if (r->pthread_tid_at < 0 && r->tid_tries < TID_TRIES)
+		find_tid_offset(r, tstate);
+	if (r->pthread_tid_at < 0 || !pthread ||
+	    sread(r, pthread + (uint64_t)r->pthread_tid_at, &v, sizeof v))
+		return 0;
+	return v > 0 && v < MAX_TID ? v : 0;
+}
+
 int pystack_sample(struct pystack *r, struct pystack_frame *frames, int max, int *tid)
 {
 	const struct pystack_layout *L = &r->L;
@@ -631,6 +677,8 @@ int pystack_sample(struct pystack *r, struct pystack_frame *frames, int max, int
 		tlen = L->tstate_next;
 	if (L->tstate_native_id > tlen)
 		tlen = L->tstate_native_id;
+	if (L->tstate_thread_id > tlen)
+		tlen = L->tstate_thread_id;
 	tlen += 8;
 	if (tlen > (long)sizeof tstate || max < 0)
 		return -EINVAL;
@@ -644,6 +692,8 @@ int pystack_sample(struct pystack *r, struct pystack_frame *frames, int max, int
 		return pystack_gone_or(r, n);
 	if (tid && L->tstate_native_id >= 0)
 		*tid = int_at(tstate, L->tstate_native_id);
+	else if (tid)
+		*tid = thread_tid(r, tstate);
 	return n;
 }
 

@@ -73,8 +73,8 @@ const char *pystack_version(const struct pystack *r);
  * first, into frames.  The GIL's holder is its last holder (it may have
  * released it, e.g. in time.sleep), when that thread still exists.  A
  * deeper stack gives its max innermost frames.  *tid (may be NULL)
- * receives that thread's native id (0 when unknown: CPython 3.8 to 3.10
- * do not keep it).  Returns the number of frames (0: no Python frame is
+ * receives that thread's native id (0 when unknown; 3.8 to 3.10 keep only
+ * the pthread_t, so the id is read from the thread's struct pthread).  Returns the number of frames (0: no Python frame is
  * running, e.g. the interpreter is starting or finalizing), or a negative
  * errno: -ESRCH the process is gone; -EAGAIN a torn read (try the next
  * sample); -EPERM access lost (the target changed its credentials). */

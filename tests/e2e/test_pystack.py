@@ -115,8 +115,8 @@ def test_nested_stack_innermost_first(dump, procs, python, minor):
     for frames, end in got:
         assert frames == want, out
         assert end.startswith("-- tid ") and end.endswith(" frames 4"), end
-        # 3.11+ keep the native thread id: the main thread's is the pid.
-        assert end.split()[2] == (str(p.pid) if minor >= 11 else "0"), end
+        # The main thread's native id is the pid.
+        assert end.split()[2] == str(p.pid), end
 
 
 @pytest.mark.parametrize("python,minor", interpreters())
@@ -145,7 +145,8 @@ def test_generators_and_unicode(dump, procs, python, minor, tmp_path):
 def test_threads_reads_the_gil_holder(dump, procs, python, minor):
     """A worker thread spins in pure Python while the main thread waits in
     join(): the stack read is the worker's (spin <- work <- threading's
-    bootstrap), never the main thread's, in every sample."""
+    bootstrap), never the main thread's, in every sample, with the worker's
+    native thread id (3.8 to 3.10 through its struct pthread)."""
     p, first = start(procs, python, "threads.py", "30", "spin")
     worker_tid = first.split()[1]
     settle(dump, p.pid, "spin")
@@ -158,14 +159,14 @@ def test_threads_reads_the_gil_holder(dump, procs, python, minor):
         assert frames[0][:2] == ("spin", file) and frames[0][2] in lines_of("threads.py", "spin"), out
         assert frames[1] == ("work", file, line_of("threads.py", "work")), out
         assert all(f[1].endswith("threading.py") for f in frames[2:]), out
-        assert end.split()[2] == (worker_tid if minor >= 11 else "0"), end
+        assert end.split()[2] == worker_tid, end
 
 
 @pytest.mark.parametrize("python,minor", interpreters())
 def test_threads_none_holds_the_gil(dump, procs, python, minor):
     """The worker sleeps and the main thread waits in join(): no thread
     holds the GIL, so the stack read is the main thread's, from join()
-    down to the module, with the main thread's id (3.11+)."""
+    down to the module, with the main thread's id."""
     p, first = start(procs, python, "threads.py", "30", "nap")
     time.sleep(0.1)
     rc, out, err = run_dump(dump, p.pid, 3, 20)
@@ -174,7 +175,7 @@ def test_threads_none_holds_the_gil(dump, procs, python, minor):
     for frames, end in samples(out):
         assert frames[-1] == ("<module>", file, line_of("threads.py", "join")), out
         assert all(f[1].endswith("threading.py") for f in frames[:-1]), out
-        assert end.split()[2] == (str(p.pid) if minor >= 11 else "0"), end
+        assert end.split()[2] == str(p.pid), end
 
 
 @pytest.mark.parametrize("python,minor", interpreters())
