@@ -90,8 +90,13 @@ $(B)/metrics-serve: tests/helpers/metrics_serve.c $(B)/libmemtide.a
 
 # Prints a running Python's stack with lib/pystack.c, for
 # tests/e2e/test_pystack.py and tests/helpers/pystack_layouts.sh.
-$(B)/pystack-dump: tests/helpers/pystack_dump.c $(B)/libmemtide.a
-	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(LIB_LIBS)
+$(B)/pystack-dump: tests/helpers/pystack_dump.c $(B)/libmemtide.a $(B)/pystack-fake
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) $(LDHARDEN) $(LDFLAGS) -o $@ $< $(B)/libmemtide.a $(LIB_LIBS)
+
+# A made-up CPython 3.11 whose memory loops or changes under the reader.
+$(B)/pystack-fake: tests/helpers/pystack_fake.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDHARDEN) $(LDFLAGS) -rdynamic -o $@ $< -lpthread
 
 $(B)/man/%: man/%.scd
 	@mkdir -p $(dir $@)

@@ -604,8 +604,10 @@ static int pick_thread(struct pystack *r, uint8_t *tstate, size_t tlen)
 	err = read_ptr(r, interp + (uint64_t)L->interp_tstate_head, &t);
 	if (err)
 		return err;
+	struct cycle cyc = { .saved = 0, .power = 1, .steps = 0 };
+
 	for (int i = 0; t; i++) {
-		if (i == MAX_THREADS || (t & 7))
+		if (i == MAX_THREADS || (t & 7) || cycle_seen(&cyc, t))
 			return -EAGAIN;
 		err = sread(r, t, tstate, tlen);
 		if (err)

@@ -242,6 +242,27 @@ def test_bench_30_frames(dump, procs):
     assert w_few[9] == w_many[9], (few, many)  # pystack_memory
 
 
+@pytest.mark.parametrize("mode", ["threads", "frames", "torn", "random"])
+def test_made_up_interpreter(build, dump, procs, mode):
+    """build/pystack-fake (tests/helpers/pystack_fake.c) exports a
+    _PyRuntime whose thread list loops, whose frames loop, whose words are
+    torn one at a time, or rewritten at random all the time.  5000 samples
+    each: no crash, no hang, every sample a stack, an empty one or -EAGAIN;
+    the loops always -EAGAIN; the torn one mostly its two frames."""
+    p = procs.start([built(build, "pystack-fake"), mode], stdout=subprocess.PIPE)
+    assert p.stdout.readline() == b"ready\n"
+    rc, out, err = run_dump(dump, "--stats", p.pid, 5000, timeout=120)
+    assert rc == 0, out + err
+    words = out.split()
+    n, frames, eagain, other = (int(words[i]) for i in (1, 3, 5, 7))
+    assert n == 5000 and other == 0, out
+    if mode in ("threads", "frames"):
+        assert eagain == n, out
+    elif mode == "torn":
+        assert frames > n // 2, out
+    assert frames + eagain <= n, out
+
+
 def test_non_python_target(dump, procs):
     """/bin/sleep is no Python: ENOTSUP and one line saying why."""
     p = procs.start(["/bin/sleep", "30"])
