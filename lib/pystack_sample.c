@@ -33,11 +33,9 @@ static int32_t int_at(const uint8_t *buf, long off)
 	return v;
 }
 
-/* A read within one sample: served from the pages copied so far in this
- * sample, else the whole page is copied (a read across a page end is made
- * directly: the next page may not be mapped). */
-/* Per thread rather than per reader: they live for one sample only, and a
- * daemon holds a reader per process. */
+/* The pages copied in the current sample: per thread rather than per
+ * reader, as they live for one sample only and a daemon holds a reader per
+ * process. */
 static _Thread_local struct pystack_page pages[PYSTACK_PAGES];
 static _Thread_local unsigned next_page;
 
@@ -47,6 +45,9 @@ static void pages_forget(void)
 		pages[i].addr = 0;
 }
 
+/* A read within one sample: served from the pages copied so far in this
+ * sample, else the whole page is copied (a read across a page end is made
+ * directly: the next page may not be mapped). */
 static int sread(struct pystack *r, uint64_t addr, void *buf, size_t len)
 {
 	uint64_t page = addr & ~(uint64_t)(PYSTACK_PAGE - 1);
@@ -218,8 +219,10 @@ static int read_str(struct pystack *r, uint64_t addr, const char **out)
 		} else if (kind == 4) {
 			memcpy(&c, data + 4 * i, 4);
 		}
-		if (c == 0)
-			c = 0xfffd; /* a NUL would cut the name short */
+		/* A NUL would cut the name short; a lone surrogate (a file name
+		 * decoded with surrogateescape) is not UTF-8. */
+		if (c == 0 || (c >= 0xd800 && c <= 0xdfff))
+			c = 0xfffd;
 		o += put_utf8(utf8 + o, c);
 	}
 	*out = intern(r, utf8, o);
