@@ -141,6 +141,23 @@ def test_generators_and_unicode(dump, procs, python, minor, tmp_path):
     assert frames[-1] == ("<module>", file, line_of("generators.py", "module")), out
 
 
+def test_undecodable_file_name(dump, procs, tmp_path):
+    """A program under a directory whose name is not UTF-8 (byte 0xff):
+    CPython holds its file name with a lone surrogate (surrogateescape);
+    the reader gives U+FFFD in its place, so the name stays valid UTF-8."""
+    d = os.fsencode(tmp_path) + b"/dir-\xff"
+    os.mkdir(d)
+    shutil.copy(FIXTURES / "nested.py", d + b"/prog.py")
+    # As str with the surrogate: subprocess encodes it back to 0xff.
+    p = procs.start(["/usr/bin/python3", os.fsdecode(d + b"/prog.py")], stdout=subprocess.PIPE)
+    assert p.stdout.readline() == b"ready\n"
+    settle(dump, p.pid, "leaf")
+    rc, out, err = run_dump(dump, p.pid)
+    assert rc == 0, out + err
+    assert samples(out)[0][0][0] == ("leaf", f"{tmp_path}/dir-\ufffd/prog.py",
+                                     line_of("nested.py", "leaf")), out
+
+
 @pytest.mark.parametrize("python,minor", interpreters())
 def test_threads_reads_the_gil_holder(dump, procs, python, minor):
     """A worker thread spins in pure Python while the main thread waits in
