@@ -366,6 +366,27 @@ def test_no_section_headers(dump, procs, tmp_path, kind):
     assert [f[0] for f in samples(out)[0][0]] == ["leaf", "Holder.middle", "outer", "<module>"], out
 
 
+def test_deleted_libpython(dump, procs, tmp_path):
+    """pyenv's newest libpython3.1X.so (3.11+), copied, run, then deleted
+    under the running program (as an upgrade does): maps says
+    '(deleted)', the file is read through /proc/PID/map_files."""
+    libs = sorted(glob.glob(str(PYENV / "3.1[1-9].*" / "lib" / "libpython3.*.so.1.0")))
+    if not libs:
+        pytest.skip(f"no shared libpython 3.11+ under {PYENV}")
+    lib = Path(libs[-1])
+    shutil.copy(lib, tmp_path / lib.name)
+    python = lib.parent.parent / "bin" / f"python3.{lib.name.split('.')[1]}"
+    env = dict(os.environ, LD_LIBRARY_PATH=str(tmp_path))
+    p = procs.start([python, FIXTURES / "nested.py"], stdout=subprocess.PIPE, env=env)
+    assert p.stdout.readline() == b"ready\n"
+    (tmp_path / lib.name).unlink()
+    assert f"{tmp_path / lib.name} (deleted)" in Path(f"/proc/{p.pid}/maps").read_text()
+    settle(dump, p.pid, "leaf")
+    rc, out, err = run_dump(dump, p.pid)
+    assert rc == 0, out + err
+    assert [f[0] for f in samples(out)[0][0]] == ["leaf", "Holder.middle", "outer", "<module>"], out
+
+
 def test_no_ptrace_access(dump, procs):
     """Another user without CAP_SYS_PTRACE cannot read a root process:
     EPERM and one line saying what to do."""
