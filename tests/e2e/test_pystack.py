@@ -289,6 +289,17 @@ def test_non_python_target(dump, procs):
                    "mapped: not CPython 3.8 to 3.13, or its symbols are stripped\n"), out
 
 
+def test_pypy_named(dump, procs, tmp_path):
+    """A program called pypy3 without a CPython runtime (PyPy is not
+    installed here: a copy of sleep stands in) is refused as PyPy."""
+    exe = tmp_path / "pypy3"
+    shutil.copy("/bin/sleep", exe)
+    p = procs.start([exe, "30"])  # Popen returns once the exec is done
+    rc, out, err = run_dump(dump, p.pid)
+    assert rc == 1
+    assert out == "pystack_dump: ENOTSUP: PyPy is not supported (CPython 3.8 to 3.13 are)\n", out
+
+
 @pytest.mark.parametrize("version", ["3.7", "2.7"])
 def test_unsupported_pyenv_version(dump, procs, version):
     """pyenv's CPython 3.7 has a _PyRuntime but another layout; 2.7 has
