@@ -94,6 +94,11 @@ $(B)/metrics-serve: tests/helpers/metrics_serve.c $(B)/libmemtide.a
 $(B)/pystack-dump: tests/helpers/pystack_dump.c $(B)/libmemtide.a
 	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(LIB_LIBS)
 
+# A made-up CPython 3.11 whose memory loops or changes under the reader.
+$(B)/pystack-fake: tests/helpers/pystack_fake.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDHARDEN) $(LDFLAGS) -rdynamic -o $@ $< -lpthread
+
 $(B)/man/%: man/%.scd
 	@mkdir -p $(dir $@)
 	scdoc < $< > $@
@@ -115,13 +120,14 @@ deps:
 
 check: deps
 	$(MAKE) clean-objs
-	$(MAKE) WERROR=-Werror all $(B)/unit-tests $(B)/metrics-serve $(B)/pystack-dump
+	$(MAKE) WERROR=-Werror all $(B)/unit-tests $(B)/metrics-serve $(B)/pystack-dump \
+		$(B)/pystack-fake
 	$(MAKE) unit e2e lint-man fuzz-short pystack-layouts
 
 unit: $(B)/unit-tests
 	$(B)/unit-tests
 
-e2e: $(PROGS) $(B)/metrics-serve $(B)/pystack-dump
+e2e: $(PROGS) $(B)/metrics-serve $(B)/pystack-dump $(B)/pystack-fake
 	cd tests/e2e && MEMTIDE_BUILD=$(CURDIR)/$(B) $(PYTHON) -m pytest -q -p no:cacheprovider .
 
 # lib/pystack_layout.c's tables against offsetof() over each installed
@@ -197,7 +203,8 @@ ASAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:
 check-asan: deps
 	$(MAKE) B=build-asan CFLAGS="-O1 -g $(ASAN)" LDFLAGS="$(ASAN)" WERROR=-Werror \
 		build-asan/memtide build-asan/memtide-plot build-asan/memtided \
-		build-asan/metrics-serve build-asan/pystack-dump build-asan/unit-tests
+		build-asan/metrics-serve build-asan/pystack-dump build-asan/pystack-fake \
+		build-asan/unit-tests
 	$(ASAN_ENV) build-asan/unit-tests
 	cd tests/e2e && $(ASAN_ENV) MEMTIDE_BUILD=$(CURDIR)/build-asan MEMTIDE_CRASH_ROUNDS=10 \
 		$(PYTHON) -m pytest -q -p no:cacheprovider .

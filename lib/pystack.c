@@ -21,6 +21,8 @@
 #include <unistd.h>
 
 #define MAX_MAPS_BYTES (8u << 20)
+#define DELETED " (deleted)"
+#define DELETED_LEN (sizeof DELETED - 1)
 
 /* The symbols looked up, in this order. */
 enum { SYM_RUNTIME, SYM_VERSION, SYM_CODE_TYPE, SYM_UNICODE_TYPE, SYM_BYTES_TYPE, SYM_REFDEBUG,
@@ -81,7 +83,7 @@ int pystack_gone_or(struct pystack *r, int err)
 
 /* One line of /proc/PID/maps that maps a file. */
 struct map_line {
-	uint64_t start, offset, inode;
+	uint64_t start, end, offset, inode;
 	unsigned dev_major, dev_minor;
 	const char *path; /* into the maps buffer, up to the newline */
 	size_t path_len;
@@ -89,11 +91,10 @@ struct map_line {
 
 static int parse_map_line(const char *p, const char *eol, struct map_line *m)
 {
-	uint64_t end;
 	int n = 0;
 	char perms[5];
 
-	if (sscanf(p, "%" SCNx64 "-%" SCNx64 " %4s %" SCNx64 " %x:%x %" SCNu64 " %n", &m->start, &end,
+	if (sscanf(p, "%" SCNx64 "-%" SCNx64 " %4s %" SCNx64 " %x:%x %" SCNu64 " %n", &m->start, &m->end,
 		   perms, &m->offset, &m->dev_major, &m->dev_minor, &m->inode, &n) < 7 ||
 	    n <= 0 || p + n > eol)
 		return 0;
@@ -230,11 +231,20 @@ static int find_runtime(int pid, const char *maps, size_t maps_len, struct found
 			    f->path[0] ? f->path : "its executable");
 	}
 	snprintf(f->path, sizeof f->path, "%.*s", (int)m.path_len, m.path);
-	/* Through the target's root first: it may live in a container. */
-	snprintf(path, sizeof path, "/proc/%d/root%s", pid, f->path);
-	f->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (f->fd < 0)
-		f->fd = open(f->path, O_RDONLY | O_CLOEXEC);
+	if (m.path_len > DELETED_LEN &&
+	    memcmp(m.path + m.path_len - DELETED_LEN, DELETED, DELETED_LEN) == 0) {
+		/* Replaced on disk (an upgrade) while the target runs: the
+		 * kernel still holds the file it mapped. */
+		snprintf(path, sizeof path, "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, pid, m.start,
+			 m.end);
+		f->fd = open(path, O_RDONLY | O_CLOEXEC);
+	} else {
+		/* Through the target's root first: it may live in a container. */
+		snprintf(path, sizeof path, "/proc/%d/root%s", pid, f->path);
+		f->fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (f->fd < 0)
+			f->fd = open(f->path, O_RDONLY | O_CLOEXEC);
+	}
 	if (f->fd < 0)
 		return fail(why, why_len, -ENOTSUP, "cannot open %s: %s", f->path, strerror(errno));
 	r = load_file(f, maps, maps_len, 1);
@@ -325,6 +335,7 @@ int pystack_open(int pid, struct pystack **out, char *why, size_t why_len)
 		return fail(why, why_len, -ENOMEM, "out of memory");
 	r->pid = pid;
 	r->pidfd = -1;
+	r->pthread_tid_at = -1;
 	/* maps needs the same ptrace read access as process_vm_readv. */
 	maps = procfs_read_all("/proc", pid, "maps", MAX_MAPS_BYTES, &maps_len);
 	if (!maps) {

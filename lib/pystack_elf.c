@@ -1,8 +1,10 @@
 /* pystack_elf.c - a few symbols of an ELF file's .dynsym, read with pread
  * from the file itself (see pystack_layout.h).  Only what finding
- * _PyRuntime needs: 64-bit little-endian files, section headers intact
- * (Debian strips .symtab, never .dynsym).  Every size read from the file is
- * checked against the file before it is used. */
+ * _PyRuntime needs: 64-bit little-endian files; .dynsym found through the
+ * section headers (Debian strips .symtab, never .dynsym), or, when those
+ * are gone too (sstrip), through PT_DYNAMIC and its GNU hash table, as the
+ * dynamic loader does.  Every size read from the file is checked against
+ * the file before it is used. */
 #include "pystack_layout.h"
 
 #include <elf.h>
@@ -56,22 +58,29 @@ static void *read_range(int fd, uint64_t off, uint64_t len, uint64_t file_size, 
 	return p;
 }
 
-static int first_load(int fd, const Elf64_Ehdr *eh, uint64_t file_size, struct pystack_elf *elf)
+/* The program headers, MAX_PHDRS at most. */
+#define MAX_PHDRS 64
+struct phdrs {
+	Elf64_Phdr ph[MAX_PHDRS];
+	unsigned n;
+};
+
+static int read_phdrs(int fd, const Elf64_Ehdr *eh, uint64_t file_size, struct phdrs *p)
 {
-	Elf64_Phdr ph;
-
-	if (eh->e_phentsize != sizeof ph || eh->e_phoff > file_size)
+	if (eh->e_phentsize != sizeof(Elf64_Phdr) || eh->e_phoff > file_size ||
+	    eh->e_phnum > MAX_PHDRS || eh->e_phnum == 0)
 		return -ENOEXEC;
-	for (unsigned i = 0; i < eh->e_phnum; i++) {
-		int r = read_at(fd, &ph, sizeof ph, eh->e_phoff + (uint64_t)i * sizeof ph);
+	p->n = eh->e_phnum;
+	return read_at(fd, p->ph, p->n * sizeof(Elf64_Phdr), eh->e_phoff);
+}
 
-		if (r)
-			return r;
-		if (ph.p_type == PT_LOAD) {
-			elf->first_load_vaddr = ph.p_vaddr - ph.p_offset;
+static int first_load(const struct phdrs *p, struct pystack_elf *elf)
+{
+	for (unsigned i = 0; i < p->n; i++)
+		if (p->ph[i].p_type == PT_LOAD) {
+			elf->first_load_vaddr = p->ph[i].p_vaddr - p->ph[i].p_offset;
 			return 0;
 		}
-	}
 	return -ENOEXEC;
 }
 
@@ -90,43 +99,29 @@ static void match_symbols(const Elf64_Sym *syms, size_t nsyms, const char *str, 
 	}
 }
 
-int pystack_elf_symbols(int fd, const char *const *names, uint64_t *values, int n,
-			struct pystack_elf *elf)
+/* Through the section headers: .dynsym and its string table. */
+static int by_sections(int fd, const Elf64_Ehdr *eh, uint64_t file_size,
+		       const char *const *names, uint64_t *values, int n)
 {
-	Elf64_Ehdr eh;
 	Elf64_Shdr *sh = NULL;
 	Elf64_Sym *syms = NULL;
 	char *str = NULL;
-	struct stat st;
-	int r, found = 0;
+	int r = -ENOEXEC, found = 0;
 
-	for (int k = 0; k < n; k++)
-		values[k] = 0;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	r = read_at(fd, &eh, sizeof eh, 0);
-	if (r)
-		return r;
-	if (memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
-	    eh.e_ident[EI_DATA] != ELFDATA2LSB || eh.e_shentsize != sizeof(Elf64_Shdr))
-		return -ENOEXEC;
-	elf->is_dyn = eh.e_type == ET_DYN;
-	r = first_load(fd, &eh, (uint64_t)st.st_size, elf);
-	if (r)
-		return r;
-	sh = read_range(fd, eh.e_shoff, (uint64_t)eh.e_shnum * sizeof *sh, (uint64_t)st.st_size, &r);
+	if (eh->e_shoff == 0 || eh->e_shnum == 0 || eh->e_shentsize != sizeof(Elf64_Shdr))
+		return -ENOEXEC; /* stripped of its section headers (sstrip) */
+	sh = read_range(fd, eh->e_shoff, (uint64_t)eh->e_shnum * sizeof *sh, file_size, &r);
 	if (!sh)
 		return r;
-	for (unsigned i = 0; i < eh.e_shnum && !found; i++) {
+	for (unsigned i = 0; i < eh->e_shnum && !found; i++) {
 		const Elf64_Shdr *link;
 
-		if (sh[i].sh_type != SHT_DYNSYM || sh[i].sh_link >= eh.e_shnum ||
+		if (sh[i].sh_type != SHT_DYNSYM || sh[i].sh_link >= eh->e_shnum ||
 		    sh[i].sh_entsize != sizeof(Elf64_Sym))
 			continue;
 		link = &sh[sh[i].sh_link];
-		syms = read_range(fd, sh[i].sh_offset, sh[i].sh_size, (uint64_t)st.st_size, &r);
-		str = syms ? read_range(fd, link->sh_offset, link->sh_size, (uint64_t)st.st_size, &r)
-			   : NULL;
+		syms = read_range(fd, sh[i].sh_offset, sh[i].sh_size, file_size, &r);
+		str = syms ? read_range(fd, link->sh_offset, link->sh_size, file_size, &r) : NULL;
 		if (!syms || !str)
 			goto out;
 		str[link->sh_size - 1] = '\0'; /* every name ends inside the table */
@@ -139,5 +134,144 @@ out:
 	free(sh);
 	free(syms);
 	free(str);
+	return r;
+}
+
+/* The file offset of a virtual address of the file, or 0. */
+static uint64_t vaddr_to_offset(const struct phdrs *p, uint64_t v)
+{
+	for (unsigned i = 0; i < p->n; i++) {
+		const Elf64_Phdr *ph = &p->ph[i];
+
+		if (ph->p_type == PT_LOAD && v >= ph->p_vaddr && v - ph->p_vaddr < ph->p_filesz)
+			return v - ph->p_vaddr + ph->p_offset;
+	}
+	return 0;
+}
+
+/* What the dynamic loader itself uses: PT_DYNAMIC's symbol table, string
+ * table and GNU hash table (DT_GNU_HASH), as file offsets. */
+struct dyn_tables {
+	uint64_t symtab, strtab, strsz, gnu_hash;
+};
+
+static int read_dynamic(int fd, const struct phdrs *p, uint64_t file_size, struct dyn_tables *t)
+{
+	uint64_t vsym = 0, vstr = 0, vhash = 0;
+	Elf64_Dyn d;
+
+	memset(t, 0, sizeof *t);
+	for (unsigned i = 0; i < p->n; i++) {
+		const Elf64_Phdr *ph = &p->ph[i];
+
+		if (ph->p_type != PT_DYNAMIC)
+			continue;
+		for (uint64_t off = 0; off + sizeof d <= ph->p_filesz; off += sizeof d) {
+			if (ph->p_offset + off + sizeof d > file_size || read_at(fd, &d, sizeof d, ph->p_offset + off))
+				return -ENOEXEC;
+			if (d.d_tag == DT_NULL)
+				break;
+			if (d.d_tag == DT_SYMTAB)
+				vsym = d.d_un.d_ptr;
+			else if (d.d_tag == DT_STRTAB)
+				vstr = d.d_un.d_ptr;
+			else if (d.d_tag == DT_STRSZ)
+				t->strsz = d.d_un.d_val;
+			else if (d.d_tag == DT_GNU_HASH)
+				vhash = d.d_un.d_ptr;
+		}
+	}
+	t->symtab = vaddr_to_offset(p, vsym);
+	t->strtab = vaddr_to_offset(p, vstr);
+	t->gnu_hash = vaddr_to_offset(p, vhash);
+	return t->symtab && t->strtab && t->gnu_hash && t->strsz ? 0 : -ENOEXEC;
+}
+
+static uint32_t gnu_hash(const char *s)
+{
+	uint32_t h = 5381;
+
+	while (*s)
+		h = h * 33 + (uint8_t)*s++;
+	return h;
+}
+
+/* A chain of the GNU hash table longer than this is not a real one. */
+#define MAX_CHAIN 100000
+
+/* One name through DT_GNU_HASH: its bucket, then its chain, comparing the
+ * hash (low bit: end of chain) and then the name. */
+static int gnu_lookup(int fd, const struct dyn_tables *t, const char *name, uint64_t *value)
+{
+	uint32_t head[4], h = gnu_hash(name), bucket, chain;
+	size_t len = strlen(name);
+	uint64_t buckets, chains;
+	int r;
+
+	r = read_at(fd, head, sizeof head, t->gnu_hash);
+	if (r)
+		return r;
+	if (head[0] == 0)
+		return 0;
+	buckets = t->gnu_hash + sizeof head + (uint64_t)head[2] * 8; /* after the bloom words */
+	chains = buckets + (uint64_t)head[0] * 4;
+	r = read_at(fd, &bucket, sizeof bucket, buckets + (h % head[0]) * 4);
+	if (r || bucket < head[1])
+		return r;
+	for (uint32_t i = bucket; i - bucket < MAX_CHAIN; i++) {
+		Elf64_Sym sym;
+		char got[256];
+
+		r = read_at(fd, &chain, sizeof chain, chains + (uint64_t)(i - head[1]) * 4);
+		if (r)
+			return r;
+		if ((chain | 1) == (h | 1)) {
+			r = read_at(fd, &sym, sizeof sym, t->symtab + (uint64_t)i * sizeof sym);
+			if (r)
+				return r;
+			if (sym.st_name < t->strsz && len < sizeof got &&
+			    read_at(fd, got, len + 1, t->strtab + sym.st_name) == 0 &&
+			    memcmp(got, name, len + 1) == 0 && sym.st_shndx != SHN_UNDEF) {
+				*value = sym.st_value;
+				return 0;
+			}
+		}
+		if (chain & 1)
+			return 0;
+	}
+	return -ENOEXEC;
+}
+
+int pystack_elf_symbols(int fd, const char *const *names, uint64_t *values, int n,
+			struct pystack_elf *elf)
+{
+	struct dyn_tables t;
+	struct phdrs ph;
+	Elf64_Ehdr eh;
+	struct stat st;
+	int r;
+
+	for (int k = 0; k < n; k++)
+		values[k] = 0;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	r = read_at(fd, &eh, sizeof eh, 0);
+	if (r)
+		return r;
+	if (memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh.e_ident[EI_DATA] != ELFDATA2LSB)
+		return -ENOEXEC;
+	elf->is_dyn = eh.e_type == ET_DYN;
+	r = read_phdrs(fd, &eh, (uint64_t)st.st_size, &ph);
+	if (!r)
+		r = first_load(&ph, elf);
+	if (r)
+		return r;
+	r = by_sections(fd, &eh, (uint64_t)st.st_size, names, values, n);
+	if (r != -ENOEXEC)
+		return r;
+	r = read_dynamic(fd, &ph, (uint64_t)st.st_size, &t);
+	for (int k = 0; k < n && !r; k++)
+		r = gnu_lookup(fd, &t, names[k], &values[k]);
 	return r;
 }

@@ -78,8 +78,9 @@ int pystack_line_lnotab(const uint8_t *t, size_t n, int firstlineno, int lasti_b
 int pystack_line_310(const uint8_t *t, size_t n, int firstlineno, int lasti_bytes);
 int pystack_line_311(const uint8_t *t, size_t n, int firstlineno, int lasti_bytes);
 
-/* Symbols of one ELF file's dynamic symbol table: st_value of each name
- * asked for (0 when absent).  Also the first PT_LOAD's p_vaddr rounded down
+/* Symbols of one ELF file's dynamic symbol table (through .dynsym, else
+ * PT_DYNAMIC's DT_GNU_HASH): st_value of each name asked for (0 when
+ * absent).  Also the first PT_LOAD's p_vaddr rounded down
  * to a page and p_offset, to turn the file's addresses into the process's.
  * Returns 0, -ENOEXEC for a file that is not a 64-bit little-endian ELF or
  * has no .dynsym, -errno on a read error. */

@@ -54,6 +54,11 @@ struct pystack {
 	size_t code_slots; /* a power of two, up to PYSTACK_CODE_SLOTS */
 	unsigned rotor; /* which outer frame the next sample checks */
 	int last_depth;
+	/* 3.8 to 3.10 keep a thread's pthread_t, not its id: where glibc's (or
+	 * musl's) struct pthread keeps the id, learnt from the main thread,
+	 * whose id is the pid; -1 until known. */
+	long pthread_tid_at;
+	int tid_tries;
 	struct pystack_strings strings;
 };
 

@@ -33,11 +33,9 @@ static int32_t int_at(const uint8_t *buf, long off)
 	return v;
 }
 
-/* A read within one sample: served from the pages copied so far in this
- * sample, else the whole page is copied (a read across a page end is made
- * directly: the next page may not be mapped). */
-/* Per thread rather than per reader: they live for one sample only, and a
- * daemon holds a reader per process. */
+/* The pages copied in the current sample: per thread rather than per
+ * reader, as they live for one sample only and a daemon holds a reader per
+ * process. */
 static _Thread_local struct pystack_page pages[PYSTACK_PAGES];
 static _Thread_local unsigned next_page;
 
@@ -47,6 +45,9 @@ static void pages_forget(void)
 		pages[i].addr = 0;
 }
 
+/* A read within one sample: served from the pages copied so far in this
+ * sample, else the whole page is copied (a read across a page end is made
+ * directly: the next page may not be mapped). */
 static int sread(struct pystack *r, uint64_t addr, void *buf, size_t len)
 {
 	uint64_t page = addr & ~(uint64_t)(PYSTACK_PAGE - 1);
@@ -218,8 +219,10 @@ static int read_str(struct pystack *r, uint64_t addr, const char **out)
 		} else if (kind == 4) {
 			memcpy(&c, data + 4 * i, 4);
 		}
-		if (c == 0)
-			c = 0xfffd; /* a NUL would cut the name short */
+		/* A NUL would cut the name short; a lone surrogate (a file name
+		 * decoded with surrogateescape) is not UTF-8. */
+		if (c == 0 || (c >= 0xd800 && c <= 0xdfff))
+			c = 0xfffd;
 		o += put_utf8(utf8 + o, c);
 	}
 	*out = intern(r, utf8, o);
@@ -604,8 +607,10 @@ static int pick_thread(struct pystack *r, uint8_t *tstate, size_t tlen)
 	err = read_ptr(r, interp + (uint64_t)L->interp_tstate_head, &t);
 	if (err)
 		return err;
+	struct cycle cyc = { .saved = 0, .power = 1, .steps = 0 };
+
 	for (int i = 0; t; i++) {
-		if (i == MAX_THREADS || (t & 7))
+		if (i == MAX_THREADS || (t & 7) || cycle_seen(&cyc, t))
 			return -EAGAIN;
 		err = sread(r, t, tstate, tlen);
 		if (err)
@@ -616,6 +621,52 @@ static int pick_thread(struct pystack *r, uint8_t *tstate, size_t tlen)
 		t = ptr_at(tstate, L->tstate_next);
 	}
 	return found ? 0 : -ENOENT;
+}
+
+/* The native id of a thread of 3.8 to 3.10 from its pthread_t (the
+ * address of its struct pthread), or 0.  The offset of the id is found
+ * once in the main thread's struct pthread (the last thread state of the
+ * list) as the int equal to the pid; glibc x86-64 keeps it at 720, tried
+ * first. */
+#define PTHREAD_SCAN_BYTES 1024
+#define GLIBC_TID_AT 720
+#define MAX_TID (1 << 22) /* pid_max's ceiling */
+#define TID_TRIES 100     /* samples that may try to find the offset */
+
+static void find_tid_offset(struct pystack *r, const uint8_t *tstate)
+{
+	const struct pystack_layout *L = &r->L;
+	int32_t ints[PTHREAD_SCAN_BYTES / 4];
+	uint8_t t[512];
+	uint64_t next = ptr_at(tstate, L->tstate_next);
+
+	r->tid_tries++;
+	memcpy(t, tstate, (size_t)L->tstate_thread_id + 8);
+	for (int i = 0; next && i < MAX_THREADS; i++) { /* to the main thread */
+		if ((next & 7) || sread(r, next, t, (size_t)L->tstate_thread_id + 8))
+			return;
+		next = ptr_at(t, L->tstate_next);
+	}
+	if (next || pystack_peek(r, ptr_at(t, L->tstate_thread_id), ints, sizeof ints))
+		return;
+	if (ints[GLIBC_TID_AT / 4] == r->pid)
+		r->pthread_tid_at = GLIBC_TID_AT;
+	for (long i = 0; i < PTHREAD_SCAN_BYTES / 4 && r->pthread_tid_at < 0; i++)
+		if (ints[i] == r->pid)
+			r->pthread_tid_at = i * 4;
+}
+
+static int thread_tid(struct pystack *r, const uint8_t *tstate)
+{
+	uint64_t pthread = ptr_at(tstate, r->L.tstate_thread_id);
+	int32_t v = 0;
+
+	if (r->pthread_tid_at < 0 && r->tid_tries < TID_TRIES)
+		find_tid_offset(r, tstate);
+	if (r->pthread_tid_at < 0 || !pthread ||
+	    sread(r, pthread + (uint64_t)r->pthread_tid_at, &v, sizeof v))
+		return 0;
+	return v > 0 && v < MAX_TID ? v : 0;
 }
 
 int pystack_sample(struct pystack *r, struct pystack_frame *frames, int max, int *tid)
@@ -631,6 +682,8 @@ int pystack_sample(struct pystack *r, struct pystack_frame *frames, int max, int
 		tlen = L->tstate_next;
 	if (L->tstate_native_id > tlen)
 		tlen = L->tstate_native_id;
+	if (L->tstate_thread_id > tlen)
+		tlen = L->tstate_thread_id;
 	tlen += 8;
 	if (tlen > (long)sizeof tstate || max < 0)
 		return -EINVAL;
@@ -644,6 +697,8 @@ int pystack_sample(struct pystack *r, struct pystack_frame *frames, int max, int
 		return pystack_gone_or(r, n);
 	if (tid && L->tstate_native_id >= 0)
 		*tid = int_at(tstate, L->tstate_native_id);
+	else if (tid)
+		*tid = thread_tid(r, tstate);
 	return n;
 }
 

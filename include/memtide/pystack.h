@@ -13,19 +13,25 @@
  * _Py_DebugOffsets cookie.  3.13 and later describe their own layout in
  * _Py_DebugOffsets at the start of _PyRuntime; 3.8 to 3.12 use a table of
  * offsets per version, checked against offsetof() over each version's
- * internal headers by the unit tests.
+ * internal headers by `make pystack-layouts` (part of `make check`).
  *
  * Requires ptrace read access to the target (a child of the reader; the
  * same uid with kernel.yama.ptrace_scope <= 1; or CAP_SYS_PTRACE).
  *
  * Code objects are cached by address (up to 4096, then the cache starts
  * over), names and file names interned by content until pystack_close(),
- * and a sample copies whole pages of the target, reused within that sample:
- * a steady program costs a few reads per sample (13 µs of CPU for 31
- * frames on Debian's 3.11 here).  Frames of 3.12's C-stack shims and
- * frames not yet started are not reported, as in tracebacks.  Debug and
- * free-threaded builds are refused.  A reader is used by one thread at a
- * time; its page copies are per thread (16 KiB), outside pystack_memory().
+ * and a sample copies whole pages of the target, reused within that
+ * sample: a steady program costs a few reads per sample (13 to 16 µs of
+ * CPU for 31 frames on 3.11 to 3.13 here, 23 to 35 µs on 3.8 to 3.10,
+ * whose frames are scattered objects).  Each sample checks the innermost
+ * frame's code object, and one outer frame's in turn, against the cache
+ * (name, file, line table, first line, the name's hash), so code compiled
+ * anew at a freed code object's address is read again.  Frames of 3.12+'s
+ * C-stack shims and frames not yet started are not reported, as in
+ * tracebacks.  Debug and free-threaded builds, and 3.14+, are refused.  A
+ * reader is used by one thread at a time; its page copies are per thread
+ * (16 KiB), outside pystack_memory().  Open a reader once the target runs
+ * Python: just after fork, before exec, it is another program.
  *
  * lib/pystack.c finds the interpreter, lib/pystack_sample.c walks it,
  * lib/pystack_layout.c holds the tables (checked by `make pystack-layouts`),
@@ -67,8 +73,8 @@ const char *pystack_version(const struct pystack *r);
  * first, into frames.  The GIL's holder is its last holder (it may have
  * released it, e.g. in time.sleep), when that thread still exists.  A
  * deeper stack gives its max innermost frames.  *tid (may be NULL)
- * receives that thread's native id (0 when unknown: CPython 3.8 to 3.10
- * do not keep it).  Returns the number of frames (0: no Python frame is
+ * receives that thread's native id (0 when unknown; 3.8 to 3.10 keep only
+ * the pthread_t, so the id is read from the thread's struct pthread).  Returns the number of frames (0: no Python frame is
  * running, e.g. the interpreter is starting or finalizing), or a negative
  * errno: -ESRCH the process is gone; -EAGAIN a torn read (try the next
  * sample); -EPERM access lost (the target changed its credentials). */

@@ -7,6 +7,7 @@ where a frame sits with '# at NAME'."""
 import glob
 import os
 import shutil
+import struct
 import subprocess
 import tempfile
 import time
@@ -114,8 +115,8 @@ def test_nested_stack_innermost_first(dump, procs, python, minor):
     for frames, end in got:
         assert frames == want, out
         assert end.startswith("-- tid ") and end.endswith(" frames 4"), end
-        # 3.11+ keep the native thread id: the main thread's is the pid.
-        assert end.split()[2] == (str(p.pid) if minor >= 11 else "0"), end
+        # The main thread's native id is the pid.
+        assert end.split()[2] == str(p.pid), end
 
 
 @pytest.mark.parametrize("python,minor", interpreters())
@@ -140,11 +141,29 @@ def test_generators_and_unicode(dump, procs, python, minor, tmp_path):
     assert frames[-1] == ("<module>", file, line_of("generators.py", "module")), out
 
 
+def test_undecodable_file_name(dump, procs, tmp_path):
+    """A program under a directory whose name is not UTF-8 (byte 0xff):
+    CPython holds its file name with a lone surrogate (surrogateescape);
+    the reader gives U+FFFD in its place, so the name stays valid UTF-8."""
+    d = os.fsencode(tmp_path) + b"/dir-\xff"
+    os.mkdir(d)
+    shutil.copy(FIXTURES / "nested.py", d + b"/prog.py")
+    # As str with the surrogate: subprocess encodes it back to 0xff.
+    p = procs.start(["/usr/bin/python3", os.fsdecode(d + b"/prog.py")], stdout=subprocess.PIPE)
+    assert p.stdout.readline() == b"ready\n"
+    settle(dump, p.pid, "leaf")
+    rc, out, err = run_dump(dump, p.pid)
+    assert rc == 0, out + err
+    assert samples(out)[0][0][0] == ("leaf", f"{tmp_path}/dir-\ufffd/prog.py",
+                                     line_of("nested.py", "leaf")), out
+
+
 @pytest.mark.parametrize("python,minor", interpreters())
 def test_threads_reads_the_gil_holder(dump, procs, python, minor):
     """A worker thread spins in pure Python while the main thread waits in
     join(): the stack read is the worker's (spin <- work <- threading's
-    bootstrap), never the main thread's, in every sample."""
+    bootstrap), never the main thread's, in every sample, with the worker's
+    native thread id (3.8 to 3.10 through its struct pthread)."""
     p, first = start(procs, python, "threads.py", "30", "spin")
     worker_tid = first.split()[1]
     settle(dump, p.pid, "spin")
@@ -157,14 +176,14 @@ def test_threads_reads_the_gil_holder(dump, procs, python, minor):
         assert frames[0][:2] == ("spin", file) and frames[0][2] in lines_of("threads.py", "spin"), out
         assert frames[1] == ("work", file, line_of("threads.py", "work")), out
         assert all(f[1].endswith("threading.py") for f in frames[2:]), out
-        assert end.split()[2] == (worker_tid if minor >= 11 else "0"), end
+        assert end.split()[2] == worker_tid, end
 
 
 @pytest.mark.parametrize("python,minor", interpreters())
 def test_threads_none_holds_the_gil(dump, procs, python, minor):
     """The worker sleeps and the main thread waits in join(): no thread
     holds the GIL, so the stack read is the main thread's, from join()
-    down to the module, with the main thread's id (3.11+)."""
+    down to the module, with the main thread's id."""
     p, first = start(procs, python, "threads.py", "30", "nap")
     time.sleep(0.1)
     rc, out, err = run_dump(dump, p.pid, 3, 20)
@@ -173,7 +192,7 @@ def test_threads_none_holds_the_gil(dump, procs, python, minor):
     for frames, end in samples(out):
         assert frames[-1] == ("<module>", file, line_of("threads.py", "join")), out
         assert all(f[1].endswith("threading.py") for f in frames[:-1]), out
-        assert end.split()[2] == (str(p.pid) if minor >= 11 else "0"), end
+        assert end.split()[2] == str(p.pid), end
 
 
 @pytest.mark.parametrize("python,minor", interpreters())
@@ -240,6 +259,27 @@ def test_bench_30_frames(dump, procs):
     assert w_few[9] == w_many[9], (few, many)  # pystack_memory
 
 
+@pytest.mark.parametrize("mode", ["threads", "frames", "torn", "random"])
+def test_made_up_interpreter(build, dump, procs, mode):
+    """build/pystack-fake (tests/helpers/pystack_fake.c) exports a
+    _PyRuntime whose thread list loops, whose frames loop, whose words are
+    torn one at a time, or rewritten at random all the time.  5000 samples
+    each: no crash, no hang, every sample a stack, an empty one or -EAGAIN;
+    the loops always -EAGAIN; the torn one mostly its two frames."""
+    p = procs.start([built(build, "pystack-fake"), mode], stdout=subprocess.PIPE)
+    assert p.stdout.readline() == b"ready\n"
+    rc, out, err = run_dump(dump, "--stats", p.pid, 5000, timeout=120)
+    assert rc == 0, out + err
+    words = out.split()
+    n, frames, eagain, other = (int(words[i]) for i in (1, 3, 5, 7))
+    assert n == 5000 and other == 0, out
+    if mode in ("threads", "frames"):
+        assert eagain == n, out
+    elif mode == "torn":
+        assert frames > n // 2, out
+    assert frames + eagain <= n, out
+
+
 def test_non_python_target(dump, procs):
     """/bin/sleep is no Python: ENOTSUP and one line saying why."""
     p = procs.start(["/bin/sleep", "30"])
@@ -247,6 +287,17 @@ def test_non_python_target(dump, procs):
     assert rc == 1
     assert out == ("pystack_dump: ENOTSUP: no _PyRuntime in /usr/bin/sleep nor a libpython "
                    "mapped: not CPython 3.8 to 3.13, or its symbols are stripped\n"), out
+
+
+def test_pypy_named(dump, procs, tmp_path):
+    """A program called pypy3 without a CPython runtime (PyPy is not
+    installed here: a copy of sleep stands in) is refused as PyPy."""
+    exe = tmp_path / "pypy3"
+    shutil.copy("/bin/sleep", exe)
+    p = procs.start([exe, "30"])  # Popen returns once the exec is done
+    rc, out, err = run_dump(dump, p.pid)
+    assert rc == 1
+    assert out == "pystack_dump: ENOTSUP: PyPy is not supported (CPython 3.8 to 3.13 are)\n", out
 
 
 @pytest.mark.parametrize("version", ["3.7", "2.7"])
@@ -285,6 +336,66 @@ def test_stripped_symbol(dump, procs, tmp_path):
     assert rc == 1
     assert out == (f"pystack_dump: ENOTSUP: no _PyRuntime in {copy} nor a libpython mapped: "
                    "not CPython 3.8 to 3.13, or its symbols are stripped\n"), out
+
+
+def without_section_headers(src, dst):
+    """A copy of the ELF file src with no section headers, as sstrip leaves
+    it: the dynamic loader does not need them, a reader looking for
+    .dynsym by section finds nothing."""
+    b = bytearray(Path(src).read_bytes())
+    struct.pack_into("<Q", b, 0x28, 0)     # e_shoff
+    struct.pack_into("<HH", b, 0x3c, 0, 0)  # e_shnum, e_shstrndx
+    Path(dst).write_bytes(b)
+    Path(dst).chmod(0o755)
+
+
+@pytest.mark.parametrize("kind", ["debian-executable", "pyenv-libpython"])
+def test_no_section_headers(dump, procs, tmp_path, kind):
+    """Debian's python3.11, or pyenv's newest libpython3.1X.so (3.11+), with its
+    section headers removed: _PyRuntime is found through PT_DYNAMIC's GNU
+    hash table and the stack is read as usual."""
+    if kind == "debian-executable":
+        python = tmp_path / "python3.11"
+        without_section_headers("/usr/bin/python3.11", python)
+        env = None
+    else:
+        libs = sorted(glob.glob(str(PYENV / "3.1[1-9].*" / "lib" / "libpython3.*.so.1.0")))
+        if not libs:
+            pytest.skip(f"no shared libpython 3.11+ under {PYENV}")
+        lib = Path(libs[-1])
+        without_section_headers(lib, tmp_path / lib.name)
+        minor = lib.name.split(".")[1]
+        python = lib.parent.parent / "bin" / f"python3.{minor}"
+        env = dict(os.environ, LD_LIBRARY_PATH=str(tmp_path))  # before its RUNPATH
+    p = procs.start([python, FIXTURES / "nested.py"], stdout=subprocess.PIPE, env=env)
+    assert p.stdout.readline() == b"ready\n"
+    if env:
+        assert str(tmp_path) in Path(f"/proc/{p.pid}/maps").read_text()
+    settle(dump, p.pid, "leaf")
+    rc, out, err = run_dump(dump, p.pid)
+    assert rc == 0, out + err
+    assert [f[0] for f in samples(out)[0][0]] == ["leaf", "Holder.middle", "outer", "<module>"], out
+
+
+def test_deleted_libpython(dump, procs, tmp_path):
+    """pyenv's newest libpython3.1X.so (3.11+), copied, run, then deleted
+    under the running program (as an upgrade does): maps says
+    '(deleted)', the file is read through /proc/PID/map_files."""
+    libs = sorted(glob.glob(str(PYENV / "3.1[1-9].*" / "lib" / "libpython3.*.so.1.0")))
+    if not libs:
+        pytest.skip(f"no shared libpython 3.11+ under {PYENV}")
+    lib = Path(libs[-1])
+    shutil.copy(lib, tmp_path / lib.name)
+    python = lib.parent.parent / "bin" / f"python3.{lib.name.split('.')[1]}"
+    env = dict(os.environ, LD_LIBRARY_PATH=str(tmp_path))
+    p = procs.start([python, FIXTURES / "nested.py"], stdout=subprocess.PIPE, env=env)
+    assert p.stdout.readline() == b"ready\n"
+    (tmp_path / lib.name).unlink()
+    assert f"{tmp_path / lib.name} (deleted)" in Path(f"/proc/{p.pid}/maps").read_text()
+    settle(dump, p.pid, "leaf")
+    rc, out, err = run_dump(dump, p.pid)
+    assert rc == 0, out + err
+    assert [f[0] for f in samples(out)[0][0]] == ["leaf", "Holder.middle", "outer", "<module>"], out
 
 
 def test_no_ptrace_access(dump, procs):

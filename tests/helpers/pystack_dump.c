@@ -9,6 +9,9 @@
  *       stdin, printed as above.
  *   pystack_dump --until-gone PID   samples until the process is gone; prints
  *       "samples N frames F eagain A esrch 1".
+ *   pystack_dump --stats PID N      N samples back to back; prints
+ *       "samples N frames F eagain A other O" (F: samples with frames, O:
+ *       any other error).
  *   pystack_dump --bench PID N      N samples back to back; prints the CPU
  *       time per sample (µs), frames, pystack_memory and own RSS (KiB).
  *   pystack_dump --table 3.X        the built-in layout table of 3.X;
@@ -103,6 +106,27 @@ static int bench(int pid, int n)
 	return 0;
 }
 
+static int stats(int pid, int n)
+{
+	struct pystack_frame frames[MAX_FRAMES];
+	struct pystack *r = open_or_die(pid);
+	long with_frames = 0, eagain = 0, other = 0;
+
+	for (int i = 0; i < n; i++) {
+		int k = pystack_sample(r, frames, MAX_FRAMES, NULL);
+
+		if (k > 0)
+			with_frames++;
+		else if (k == -EAGAIN)
+			eagain++;
+		else if (k < 0)
+			other++;
+	}
+	printf("samples %d frames %ld eagain %ld other %ld\n", n, with_frames, eagain, other);
+	pystack_close(r);
+	return 0;
+}
+
 static int until_gone(int pid)
 {
 	struct pystack_frame frames[MAX_FRAMES];
@@ -193,11 +217,13 @@ int main(int argc, char **argv)
 		return dump_on_stdin(atoi(argv[2]));
 	if (argc == 3 && strcmp(argv[1], "--until-gone") == 0)
 		return until_gone(atoi(argv[2]));
+	if (argc == 4 && strcmp(argv[1], "--stats") == 0)
+		return stats(atoi(argv[2]), atoi(argv[3]));
 	if (argc == 4 && strcmp(argv[1], "--bench") == 0)
 		return bench(atoi(argv[2]), atoi(argv[3]));
 	if (argc >= 2 && argc <= 4 && argv[1][0] != '-')
 		return dump(atoi(argv[1]), argc > 2 ? atoi(argv[2]) : 1, argc > 3 ? atoi(argv[3]) : 100);
 	fprintf(stderr, "usage: pystack_dump PID [COUNT [INTERVAL_MS]] | --until-gone PID | "
-			"--stdin PID | --bench PID N | --table 3.X | --layout PID\n");
+			"--stdin PID | --stats PID N | --bench PID N | --table 3.X | --layout PID\n");
 	return 2;
 }
