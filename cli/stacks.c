@@ -165,7 +165,7 @@ void cli_stacks_finish(struct cli_stacks *c, struct store *st)
 		units_format_bytes((int64_t)s.memory, mem, sizeof mem);
 		fprintf(stderr, "memtide: stacks: %lld samples every %.0f ms, %.1f us CPU "
 			"each (%.2f%% of a core), deepest %d frames, reader %s\n",
-			(long long)s.samples, STACKWATCH_PERIOD_NS / 1e6,
+			(long long)s.samples, (double)s.period_ns / 1e6,
 			(double)s.cpu_ns / 1e3 / (double)s.samples,
 			s.wall_ns ? 100.0 * (double)s.cpu_ns / (double)s.wall_ns : 0.0,
 			s.max_depth, mem);

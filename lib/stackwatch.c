@@ -48,7 +48,9 @@ struct stackwatch {
 	pthread_t th;
 	pthread_mutex_t mu;
 	int started, stop;
-	int64_t t0_ns, interval_ns, period_ns, start_ns;
+	int64_t t0_ns, interval_ns, start_ns;
+	int64_t base_period_ns, period_ns; /* asked; now (see next_period) */
+	int64_t sweep_avg_ns;
 	clockid_t cpu_clock;
 	struct sw_proc **p;
 	size_t n, cap;
@@ -194,6 +196,32 @@ static void sample_one(struct stackwatch *w, struct sw_proc *p)
 	}
 }
 
+static int64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* The grid step after a sweep that cost sweep_ns of CPU: the base period,
+ * or longer when reading every process would take more than
+ * STACKWATCH_CPU_BUDGET of a core (memtided with stacks = yes on many
+ * processes): fewer samples, never a busy core. */
+static int64_t next_period(struct stackwatch *w, int64_t sweep_ns)
+{
+	int64_t want;
+
+	/* A moving average over about 16 sweeps. */
+	w->sweep_avg_ns += (sweep_ns - w->sweep_avg_ns) / 16;
+	want = (int64_t)((double)w->sweep_avg_ns / STACKWATCH_CPU_BUDGET);
+	if (want < w->base_period_ns)
+		want = w->base_period_ns;
+	if (want > STACKWATCH_MAX_PERIOD_NS)
+		want = STACKWATCH_MAX_PERIOD_NS;
+	return want;
+}
+
 static void *loop(void *arg)
 {
 	struct stackwatch *w = arg;
@@ -201,7 +229,7 @@ static void *loop(void *arg)
 
 	for (;;) {
 		struct timespec ts;
-		int64_t t;
+		int64_t t, cpu0 = thread_cpu_ns();
 
 		pthread_mutex_lock(&w->mu);
 		if (w->stop) {
@@ -212,6 +240,8 @@ static void *loop(void *arg)
 		for (size_t i = 0; i < w->n; i++)
 			if (w->p[i]->state == SW_READING)
 				sample_one(w, w->p[i]);
+		w->period_ns = next_period(w, thread_cpu_ns() - cpu0);
+		w->st.period_ns = w->period_ns;
 		pthread_mutex_unlock(&w->mu);
 		next += w->period_ns;
 		t = now_ns();
@@ -242,6 +272,8 @@ int stackwatch_new(int64_t t0_ns, int64_t interval_ns, int64_t period_ns,
 	w->t0_ns = t0_ns;
 	w->interval_ns = interval_ns > 0 ? interval_ns : 100000000LL;
 	w->period_ns = period_ns > 0 ? period_ns : STACKWATCH_PERIOD_NS;
+	w->base_period_ns = w->period_ns;
+	w->st.period_ns = w->period_ns;
 	w->cpu_clock = (clockid_t)-1;
 	pthread_mutex_init(&w->mu, NULL);
 	if ((err = stacktab_new(&w->tab))) {

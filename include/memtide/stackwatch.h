@@ -4,7 +4,9 @@
  *
  * Why a grid of its own: at -T 0.1 one RSS sample covers 100 ms, in which a
  * program runs many functions; the tick cannot say which one grew memory.
- * Every period (STACKWATCH_PERIOD_NS, 2 ms) the thread reads, per process,
+ * Every period (STACKWATCH_PERIOD_NS, 2 ms; longer when one sweep over
+ * many processes would cost more than STACKWATCH_CPU_BUDGET of a core)
+ * the thread reads, per process,
  * the stack of the thread holding the GIL (pystack.h: a few small
  * process_vm_readv calls once code objects are cached) and, right after,
  * the RSS from a kept-open /proc/PID/statm (one pread, ~5 us).  Each RSS
@@ -24,6 +26,10 @@
 #include <stdint.h>
 
 #define STACKWATCH_PERIOD_NS 2000000LL
+/* The reads of one sweep may take this share of a core at most: with many
+ * processes the grid step grows (up to STACKWATCH_MAX_PERIOD_NS) instead. */
+#define STACKWATCH_CPU_BUDGET 0.10
+#define STACKWATCH_MAX_PERIOD_NS 50000000LL
 #define STACKWATCH_MAX_DEPTH 128 /* frames kept per stack, innermost first */
 
 struct store;
@@ -82,6 +88,7 @@ struct stackwatch_stats {
 	int64_t wall_ns;   /* since the thread started */
 	size_t memory;     /* bytes held: readers' caches and the stack table */
 	int max_depth;     /* deepest stack seen, frames */
+	int64_t period_ns; /* the grid step now (longer with many processes) */
 };
 
 void stackwatch_stats(struct stackwatch *w, struct stackwatch_stats *out);

@@ -12,6 +12,7 @@ import glob
 import io
 import json
 import os
+import re
 import signal
 import time
 
@@ -153,7 +154,8 @@ def test_sampler_reports_its_cost(mt, db):
     rc, out, err = mt("run", "--stacks", "-T", 0.1, "--db", db, PY, prog("where_grow.py"), 1)
     assert rc == 0
     line = next(l for l in err.splitlines() if l.startswith("memtide: stacks: "))
-    assert "samples every 2 ms" in line and "us CPU each" in line, line
+    # 2 ms, or longer when the reads would cost more than 10 % of a core.
+    assert re.search(r"stacks: \d+ samples every \d+ ms, [\d.]+ us CPU each", line), line
     assert "% of a core" in line and "frames" in line, line
 
 
