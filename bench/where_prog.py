@@ -2,8 +2,11 @@
 round alloc() allocates 3 MiB and keeps it, then cpu() spins 30 ms (40 rounds by default): the
 loop of ANCHORS.md where austin -m charged 65-69 % of the growth to alloc.
 With DEPTH > 0 it instead recurses DEPTH frames deep and spins ROUNDS
-tenths of a second there (the 30-frame sample cost).  Prints JSON: its own
-CPU seconds and the bytes alloc() allocated."""
+tenths of a second there (the 30-frame sample cost).  With WHERE_FIXED=1
+in the environment cpu() does a fixed amount of work instead of spinning
+30 ms: its CPU time then measures what the program costs, not how long
+the scheduler let it run.  Prints JSON: its own CPU seconds and the bytes
+alloc() allocated."""
 import json
 import os
 import sys
@@ -16,10 +19,19 @@ def alloc():
     keep.append(bytearray(3 << 20))
 
 
+FIXED = os.environ.get("WHERE_FIXED") == "1"
+
+
 def cpu():
+    if FIXED:
+        x = 0
+        for i in range(300000):
+            x += i
+        return x
     end = time.perf_counter() + 0.03
     while time.perf_counter() < end:
         pass
+    return 0
 
 
 def deep(n, sec):
