@@ -44,9 +44,24 @@ struct sw_proc {
 	uint32_t last_stack, last_site;
 };
 
+/* What one drain takes out of a process under the lock, to write after. */
+struct sw_batch {
+	int64_t proc; /* proc.id */
+	struct charge_row *row;
+	size_t nrow;
+	char text[160]; /* "" when unchanged */
+	uint32_t peak_stack; /* 0 when unchanged */
+};
+
+/* Two locks: mu guards the processes and their charges (the sampler holds
+ * it for a sweep, callers for a moment); tab_mu guards the stack table,
+ * held by the sampler to intern and by a drain to give new stacks their
+ * ids.  A drain writes to SQLite holding neither but, for a stack first
+ * seen, tab_mu: memtided's main thread adding or ending a process never
+ * waits for the database. */
 struct stackwatch {
 	pthread_t th;
-	pthread_mutex_t mu;
+	pthread_mutex_t mu, tab_mu;
 	int started, stop;
 	int64_t t0_ns, interval_ns, start_ns;
 	int64_t base_period_ns, period_ns; /* asked; now (see next_period) */
@@ -129,12 +144,14 @@ static uint32_t stack_of(struct stackwatch *w, int n, uint32_t *site)
 	}
 	if (n > w->st.max_depth)
 		w->st.max_depth = n;
+	pthread_mutex_lock(&w->tab_mu);
 	stacktab_intern(w->tab, w->fn, w->file, w->line, n, &id);
 	line0 = w->line[0];
 	w->line[0] = -1;
 	if (stacktab_intern(w->tab, w->fn, w->file, w->line, n, site))
 		*site = id;
 	w->line[0] = line0;
+	pthread_mutex_unlock(&w->tab_mu);
 	return id;
 }
 
@@ -276,6 +293,7 @@ int stackwatch_new(int64_t t0_ns, int64_t interval_ns, int64_t period_ns,
 	w->st.period_ns = w->period_ns;
 	w->cpu_clock = (clockid_t)-1;
 	pthread_mutex_init(&w->mu, NULL);
+	pthread_mutex_init(&w->tab_mu, NULL);
 	if ((err = stacktab_new(&w->tab))) {
 		free(w);
 		return err;
@@ -328,6 +346,7 @@ void stackwatch_free(struct stackwatch *w)
 	stacktab_free(w->tab);
 	stackstore_close(w->ss);
 	pthread_mutex_destroy(&w->mu);
+	pthread_mutex_destroy(&w->tab_mu);
 	free(w);
 }
 
@@ -441,31 +460,47 @@ static int store_stack(struct stackwatch *w, uint32_t id, int64_t *out)
 	return 0;
 }
 
-static int drain_proc(struct stackwatch *w, struct sw_proc *p, int64_t proc)
+/* Takes p's charges, text and peak into b (the caller holds mu). */
+static void take(struct sw_proc *p, int64_t proc, struct sw_batch *b)
+{
+	*b = (struct sw_batch){.proc = proc, .row = p->ch.row, .nrow = p->ch.nrow};
+	p->ch.row = NULL;
+	p->ch.nrow = p->ch.cap = 0;
+	if (p->text_dirty)
+		snprintf(b->text, sizeof b->text, "%s", p->text);
+	if (p->peak_dirty)
+		b->peak_stack = p->peak_stack;
+	p->text_dirty = p->peak_dirty = 0;
+}
+
+static int stack_id(struct stackwatch *w, uint32_t id, int64_t *out)
+{
+	int err;
+
+	pthread_mutex_lock(&w->tab_mu);
+	err = store_stack(w, id, out);
+	pthread_mutex_unlock(&w->tab_mu);
+	return err;
+}
+
+static int write_batch(struct stackwatch *w, const struct sw_batch *b)
 {
 	int64_t stack;
 	int err;
 
-	if (p->text_dirty) {
-		if ((err = stackstore_proc_stacks(w->ss, proc, p->text)))
-			return err;
-		p->text_dirty = 0;
-	}
-	for (size_t i = 0; i < p->ch.nrow; i++) {
-		struct charge_row *r = &p->ch.row[i];
+	if (b->text[0] && (err = stackstore_proc_stacks(w->ss, b->proc, b->text)))
+		return err;
+	for (size_t i = 0; i < b->nrow; i++) {
+		const struct charge_row *r = &b->row[i];
 
-		if ((err = store_stack(w, r->stack, &stack)) ||
-		    (err = stackstore_charge(w->ss, proc, r->tick, stack, r->n,
+		if ((err = stack_id(w, r->stack, &stack)) ||
+		    (err = stackstore_charge(w->ss, b->proc, r->tick, stack, r->n,
 					     r->grown, r->released)))
 			return err;
 	}
-	charger_clear(&p->ch);
-	if (p->peak_dirty) {
-		if ((err = store_stack(w, p->peak_stack, &stack)) ||
-		    (err = stackstore_peak_stack(w->ss, proc, stack)))
-			return err;
-		p->peak_dirty = 0;
-	}
+	if (b->peak_stack && ((err = stack_id(w, b->peak_stack, &stack)) ||
+			      (err = stackstore_peak_stack(w->ss, b->proc, stack))))
+		return err;
 	return 0;
 }
 
@@ -480,40 +515,52 @@ int stackwatch_drain(struct stackwatch *w, struct store *s)
 	return stackwatch_drain_mapped(w, s, same_id, NULL);
 }
 
+/* Charges that a failed write loses are not put back: the caller's
+ * transaction rolls back the rows written before the failure too. */
 int stackwatch_drain_mapped(struct stackwatch *w, struct store *s,
 			    stackwatch_map_fn map, void *ctx)
 {
+	struct sw_batch *b = NULL;
+	size_t nb = 0, keep = 0;
 	int err = 0;
-	size_t keep = 0;
 
-	pthread_mutex_lock(&w->mu);
 	if (w->ss_of != s) {
 		stackstore_close(w->ss);
 		w->ss = NULL;
+		w->ss_of = NULL;
 		if ((err = stackstore_open(s, &w->ss)))
-			goto out;
+			return err;
 		w->ss_of = s;
+	}
+	pthread_mutex_lock(&w->mu);
+	if (w->n && !(b = calloc(w->n, sizeof *b))) {
+		pthread_mutex_unlock(&w->mu);
+		return -ENOMEM;
 	}
 	for (size_t i = 0; i < w->n; i++) {
 		struct sw_proc *p = w->p[i];
 		int64_t proc = map(ctx, p->proc);
 
-		if (!proc && p->state != SW_READING) {
+		if (proc)
+			take(p, proc, &b[nb++]);
+		else if (p->state != SW_READING) {
 			/* Ended, and its row is gone from the caller's map. */
 			charger_clear(&p->ch);
 			p->text_dirty = p->peak_dirty = 0;
 		}
-		if (!err && proc)
-			err = drain_proc(w, p, proc);
-		if (!err && p->state != SW_READING && !p->text_dirty &&
-		    p->ch.nrow == 0 && !p->peak_dirty)
+		if (p->state != SW_READING && (proc || !p->text_dirty))
 			free_proc(p);
 		else
 			w->p[keep++] = p;
 	}
 	w->n = keep;
-out:
 	pthread_mutex_unlock(&w->mu);
+	for (size_t i = 0; i < nb; i++) {
+		if (!err)
+			err = write_batch(w, &b[i]);
+		free(b[i].row);
+	}
+	free(b);
 	return err;
 }
 
@@ -528,7 +575,9 @@ void stackwatch_stats(struct stackwatch *w, struct stackwatch_stats *out)
 			out->cpu_ns = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 		out->wall_ns = now_ns() - w->start_ns;
 	}
+	pthread_mutex_lock(&w->tab_mu);
 	out->memory = stacktab_memory(w->tab);
+	pthread_mutex_unlock(&w->tab_mu);
 	for (size_t i = 0; i < w->n; i++)
 		if (w->p[i]->r)
 			out->memory += pystack_memory(w->p[i]->r);
