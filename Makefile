@@ -68,8 +68,9 @@ $(B)/%.o: %.c $(wildcard include/memtide/*.h lib/*.h plot/*.h cli/*.h daemon/*.h
 $(B)/libmemtide.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
-$(B)/memtide: $(CLI_OBJ) $(B)/libmemtide.a
-	$(CC) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(LIB_LIBS)
+# The run's growth budget in MiB/h reuses the chart's trend (plot/slope.c).
+$(B)/memtide: $(CLI_OBJ) $(B)/plot/slope.o $(B)/plot/decimate.o $(B)/libmemtide.a
+	$(CC) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(LIB_LIBS) -lm
 
 $(B)/memtided: $(DAEMON_OBJ) $(B)/libmemtide.a
 	$(CC) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(LIB_LIBS) -lm

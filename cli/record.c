@@ -44,6 +44,7 @@ struct opts {
 	const char *db, *label;
 	int no_redact;
 	struct redact *rd; /* hides secrets of every argv before it is stored */
+	struct run_extras x; /* --python, -o, budgets (cli/budget.c) */
 };
 
 struct batch {
@@ -109,8 +110,21 @@ static const char run_usage[] =
 	"      --label TEXT        a label kept with the run\n"
 	"      --redact REGEX      also hide what REGEX matches in command lines\n"
 	"      --no-redact         keep passwords and tokens in command lines\n"
+	"      --python            the command is Python: a script, or a module\n"
+	"                          (python3 -m); @profile marks each call, as with\n"
+	"                          mprof run --python (a bare script.py always is)\n"
+	"  -o, --output FILE       also write the run to FILE (.dat: mprof's format,\n"
+	"                          .csv, .json)\n"
+	"      --max-peak SIZE     fail (exit 3) when the run peaks above SIZE\n"
+	"      --max-growth SIZE   fail (exit 3) when the run ends holding SIZE more\n"
+	"                          than at its first sample; SIZE/h: when its trend\n"
+	"                          (as plot -s) grows faster.  A failed command's\n"
+	"                          own status wins over 3\n"
 	"  -q, --quiet             no live status line and no summary\n"
-	"  -h, --help              this help\n";
+	"  -h, --help              this help\n"
+	"Unlike mprof's -t, which stops sampling and leaves the program running,\n"
+	"memtide's -t ends the command.  Python programs find 'import memtide'\n"
+	"(this memtide's python/ comes first on PYTHONPATH).\n";
 
 static const char attach_usage[] =
 	"Usage: memtide attach PID [OPTION...]\n"
@@ -124,6 +138,8 @@ static const char attach_usage[] =
 	"      --label TEXT        a label kept with the run\n"
 	"      --redact REGEX      also hide what REGEX matches in command lines\n"
 	"      --no-redact         keep passwords and tokens in command lines\n"
+	"  -o, --output FILE       also write the run to FILE (.dat: mprof's format)\n"
+	"      --max-peak SIZE, --max-growth SIZE[/h]   budgets, as for run\n"
 	"  -q, --quiet             no live status line and no summary\n"
 	"  -h, --help              this help\n";
 
@@ -142,6 +158,10 @@ static const struct option long_opts[] = {
 	{"label", required_argument, NULL, OPT_LABEL},
 	{"redact", required_argument, NULL, OPT_REDACT},
 	{"no-redact", no_argument, NULL, OPT_NO_REDACT},
+	{"python", no_argument, NULL, RUN_OPT_PYTHON},
+	{"output", required_argument, NULL, RUN_OPT_OUTPUT},
+	{"max-peak", required_argument, NULL, RUN_OPT_MAX_PEAK},
+	{"max-growth", required_argument, NULL, RUN_OPT_MAX_GROWTH},
 	{NULL, 0, NULL, 0},
 };
 
@@ -161,8 +181,15 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	optind = 1;
 	opterr = 0;
 	/* '+': options end at the command, whose own options are its own. */
-	while ((c = getopt_long(argc, argv, "+:T:CMEt:qh", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:T:CMEt:qho:", long_opts, NULL)) != -1) {
 		switch (c) {
+		case RUN_OPT_PYTHON:
+		case RUN_OPT_OUTPUT:
+		case RUN_OPT_MAX_PEAK:
+		case RUN_OPT_MAX_GROWTH:
+			if (run_extras_option(&o->x, c, optarg))
+				return -1;
+			break;
 		case 'T':
 			if (units_parse_duration(optarg, &o->interval_ns)) {
 				cli_error("bad interval '%s': give seconds > 0, such as "
@@ -269,13 +296,6 @@ static char *join_argv(char **argv, const struct redact *rd)
 	out = hidden ? text_argv(hidden, len, 1) : NULL;
 	free(hidden);
 	return out;
-}
-
-static int ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-
-	return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
 /* The pipe of spawn() closes when exec drops the old image, a moment before
@@ -793,6 +813,8 @@ wait_child:
 	}
 	if (child && status != -1 && exit_code == EXIT_OK)
 		exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	if (r.run)
+		exit_code = run_extras_finish(&o->x, r.st, r.run, exit_code);
 out:
 	if (marks)
 		mark_unlisten(marks, mark_dir);
@@ -807,10 +829,10 @@ out:
 
 int cmd_run(int argc, char **argv)
 {
-	struct opts o = {0};
+	struct opts o = {.x = RUN_EXTRAS_INIT};
 	int i = parse_opts(argc, argv, &o);
 	char **cmd;
-	int code;
+	int code, builtin;
 
 	if (i < 0 || i >= argc)
 		redact_free(o.rd);
@@ -822,17 +844,12 @@ int cmd_run(int argc, char **argv)
 		cli_error("run needs a command, such as 'memtide run script.py'");
 		return cli_usage_error("run");
 	}
-	cmd = calloc((size_t)(argc - i) + 2, sizeof *cmd);
+	cmd = run_extras_argv(&o.x, argv + i, argc - i, &builtin);
 	if (!cmd) {
 		redact_free(o.rd);
 		return EXIT_FAIL;
 	}
-	if (ends_with(argv[i], ".py")) {
-		cmd[0] = (char *)"python3";
-		memcpy(cmd + 1, argv + i, (size_t)(argc - i) * sizeof *cmd);
-	} else {
-		memcpy(cmd, argv + i, (size_t)(argc - i) * sizeof *cmd);
-	}
+	run_extras_env(&o.x, builtin);
 	code = record(&o, cmd, 0);
 	free(cmd);
 	redact_free(o.rd);
@@ -841,7 +858,7 @@ int cmd_run(int argc, char **argv)
 
 int cmd_attach(int argc, char **argv)
 {
-	struct opts o = {.attach = 1};
+	struct opts o = {.attach = 1, .x = RUN_EXTRAS_INIT};
 	int i, pid = 0, code;
 	char *end;
 	long v;

@@ -127,11 +127,20 @@ int cmd_list(int argc, char **argv)
 }
 
 static const char peak_usage[] =
-	"Usage: memtide peak [RUN...] [--db PATH]\n"
-	"Print the peak memory of runs (default the last): the highest sampled\n"
-	"RSS total, and the kernel's high-water mark of the command when known\n"
-	"(wait4 ru_maxrss for a run, VmHWM for attach), which also catches peaks\n"
-	"that fell between two samples.\n";
+	"Usage: memtide peak [RUN|FILE.dat...] [--func NAME] [--db PATH]\n"
+	"Print the peak memory of runs (default the last; -1 the last, -2 the one\n"
+	"before, as mprof counts) or of mprof files, read in place: the highest\n"
+	"sampled RSS total, the kernel's high-water mark of the command when\n"
+	"known (wait4 ru_maxrss for a run, VmHWM for attach), which also catches\n"
+	"peaks that fell between two samples, then each child's peak as mprof\n"
+	"prints them.\n"
+	"\n"
+	"      --func NAME  also the peak inside the markers labelled NAME (mprof's\n"
+	"                   --func; '*': every label): the marker's own exact\n"
+	"                   peak or the sampled total inside, the higher\n"
+	"      --db PATH    database (default $MEMTIDE_DB, else\n"
+	"                   $XDG_DATA_HOME/memtide/memtide.db)\n"
+	"  -h, --help       this help\n";
 
 static int print_peak(struct store *s, int64_t run)
 {
@@ -182,24 +191,74 @@ static int resolve_runs(struct store *s, int argc, char **argv, int first,
 
 int cmd_peak(int argc, char **argv)
 {
-	struct common c = {0};
+	static const struct option opts[] = {
+		{"db", required_argument, NULL, 'd'},
+		{"func", required_argument, NULL, 'f'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *db = NULL, *func = NULL;
+	char tmp_db[4200] = "";
 	struct store *s;
 	int64_t *ids;
-	int n, rc = parse_common(argc, argv, "peak", peak_usage, 0, &c);
+	int n, c, files = 0, rc = EXIT_OK;
 
-	if (rc)
-		return rc == 1 ? EXIT_OK : rc;
-	if (!(s = cli_open_store(c.db, STORE_READ)))
+	cli_relative_runs(argc, argv);
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			db = optarg;
+			break;
+		case 'f':
+			func = optarg;
+			break;
+		case 'h':
+			fputs(peak_usage, stdout);
+			return EXIT_OK;
+		default:
+			return cli_option_error("peak", c, argv);
+		}
+	}
+	for (int i = optind; i < argc; i++)
+		files += cli_is_dat(argv[i]);
+	if (files && files != argc - optind) {
+		cli_error("give runs or mprof files, not both");
+		return cli_usage_error("peak");
+	}
+	if (files) {
+		/* Files become runs 1..n of a throwaway database. */
+		if (cli_dat_import(argv + optind, files, tmp_db, sizeof tmp_db))
+			return EXIT_FAIL;
+		db = tmp_db;
+	}
+	if (!(s = cli_open_store(db, STORE_READ))) {
+		cli_dat_cleanup(tmp_db);
 		return EXIT_FAIL;
-	if (resolve_runs(s, argc, argv, c.first, &ids, &n)) {
+	}
+	if (files) {
+		n = files;
+		ids = calloc((size_t)n, sizeof *ids);
+		for (int i = 0; ids && i < n; i++)
+			ids[i] = i + 1;
+	} else if (resolve_runs(s, argc, argv, optind, &ids, &n)) {
 		store_close(s);
 		return EXIT_FAIL;
 	}
-	for (int i = 0; i < n; i++)
-		print_peak(s, ids[i]);
+	for (int i = 0; ids && i < n; i++) {
+		if (files)
+			peak_file(s, ids[i], argv[optind + i]);
+		else
+			print_peak(s, ids[i]);
+		peak_children(s, ids[i]);
+		if (func && peak_func(s, ids[i], func))
+			rc = EXIT_FAIL;
+	}
 	free(ids);
 	store_close(s);
-	return EXIT_OK;
+	cli_dat_cleanup(tmp_db);
+	return rc;
 }
 
 static const char rm_usage[] =

@@ -271,7 +271,8 @@ int store_run_skipped(struct store *s, int64_t run, int64_t skipped);
 int store_run_end(struct store *s, int64_t run, double ended, int exit_status,
 		  int64_t kernel_peak);
 
-/* Resolves a user's RUN argument: a number, or "last"/NULL for the newest.
+/* Resolves a user's RUN argument: a number, "last"/NULL for the newest, or
+ * "-N" / "~N" for the Nth newest (mprof's relative index: -1 the last).
  * Returns 0 and *id, -ENOENT when there is no such run. */
 int store_run_resolve(struct store *s, const char *arg, int64_t *id);
 /* Deletes a run with its processes and samples. */
