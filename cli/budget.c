@@ -231,24 +231,23 @@ static int check_budgets(const struct run_extras *x, struct store *s, int64_t ru
 	return over;
 }
 
-int run_extras_finish(const struct run_extras *x, struct store *s, int64_t run,
-		      int exit_code)
+int64_t run_extras_kernel_peak(struct store *s, int64_t proc, int64_t kernel_peak)
 {
 	sqlite3_stmt *st;
 
-	/* Markers reset their sender's VmHWM (python/memtide): the kernel's
-	 * peak of the command is then the largest they reported. */
-	if (sqlite3_prepare_v2(store_db(s),
-			       "UPDATE run SET kernel_peak_rss = (SELECT max(hwm) FROM proc"
-			       " WHERE run = ?1 AND id = (SELECT min(id) FROM proc WHERE run = ?1))"
-			       " WHERE id = ?1 AND kernel_peak_rss > 0 AND kernel_peak_rss <"
-			       " (SELECT max(hwm) FROM proc WHERE run = ?1 AND id ="
-			       " (SELECT min(id) FROM proc WHERE run = ?1))",
-			       -1, &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_int64(st, 1, run);
-		sqlite3_step(st);
-		sqlite3_finalize(st);
-	}
+	if (sqlite3_prepare_v2(store_db(s), "SELECT hwm FROM proc WHERE id = ?", -1, &st,
+			       NULL) != SQLITE_OK)
+		return kernel_peak;
+	sqlite3_bind_int64(st, 1, proc);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) > kernel_peak)
+		kernel_peak = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return kernel_peak;
+}
+
+int run_extras_finish(const struct run_extras *x, struct store *s, int64_t run,
+		      int exit_code)
+{
 	if (x->output && cli_export_file(s, run, x->output) && exit_code == EXIT_OK)
 		exit_code = EXIT_FAIL;
 	if (check_budgets(x, s, run) && exit_code == EXIT_OK)

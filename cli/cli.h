@@ -123,6 +123,10 @@ int run_extras_option(struct run_extras *x, int opt, const char *arg);
 char **run_extras_argv(const struct run_extras *x, char **argv, int argc, int *builtin);
 /* Sets up the command's environment: PYTHONPATH, $MEMTIDE_PROFILE_BUILTIN. */
 void run_extras_env(const struct run_extras *x, int profile_builtin);
+/* The command's kernel peak (bytes, -1 unknown): kernel_peak, or the
+ * largest VmHWM its markers reported for proc when higher (python/memtide
+ * resets VmHWM at each marker, which lowers wait4's ru_maxrss). */
+int64_t run_extras_kernel_peak(struct store *s, int64_t proc, int64_t kernel_peak);
 /* After the run ended: the -o file and the budgets.  Returns the exit code:
  * exit_code, or EXIT_FAIL / EXIT_BUDGET when it was EXIT_OK and the file
  * could not be written / a budget was exceeded. */

@@ -775,6 +775,8 @@ static int record(struct opts *o, char **cmd, int attach_pid)
 	} else if (root && root->hwm_kib > 0) {
 		kernel_peak = root->hwm_kib * 1024;
 	}
+	if (root && root->id && kernel_peak > 0)
+		kernel_peak = run_extras_kernel_peak(r.st, root->id, kernel_peak);
 	if (interactive)
 		show_status(&r, 0, 1);
 	while (pending(&r) && flush(&r) == -EBUSY)

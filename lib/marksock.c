@@ -345,7 +345,7 @@ static int store_extras(struct store *s, int64_t run, int64_t mark,
 			    mark, ev->peak > 0 ? ev->peak : -1, 0, ev->outcome);
 	if (!err && ev->hwm > 0 && ev->pid > 0)
 		err = exec3(s, "UPDATE proc SET hwm = max(coalesce(hwm, 0), ?2)"
-			       " WHERE run = ?1 AND pid = ?3 AND ended IS NULL",
+			       " WHERE id = (SELECT max(id) FROM proc WHERE run = ?1 AND pid = ?3)",
 			    run, ev->hwm, ev->pid, NULL);
 	return err;
 }
