@@ -63,6 +63,13 @@ static int plot_files(int argc, char **args, int files)
 	out[m++] = (char *)"--db";
 	out[m++] = db;
 	for (int i = 1, f = 0; i < argc; i++) {
+		/* The files are the data: a --db of the user's is not read. */
+		if (strcmp(args[i], "--db") == 0) {
+			i++;
+			continue;
+		}
+		if (strncmp(args[i], "--db=", 5) == 0)
+			continue;
 		if (!cli_is_dat(args[i])) {
 			out[m++] = args[i];
 			continue;
