@@ -72,6 +72,14 @@ struct marksock;
 struct marksock *mark_listen(char *dir, size_t len);
 /* Closes the socket, removes its directory and the variable. */
 void mark_unlisten(struct marksock *m, const char *dir);
+/* The thread that empties the socket into memory as datagrams arrive
+ * (cli/markq.c; mark_listen/mark_unlisten start and stop it), and the
+ * sampling loop's side: stores at most max queued markers (all that are
+ * left, unread ones included, when max >= 1 << 20) in one transaction.
+ * Returns how many, or -errno (they stay queued). */
+void mark_reader_start(struct marksock *m);
+void mark_reader_stop(void);
+int mark_drain(struct marksock *m, struct store *s, int64_t run, int max);
 
 /* Writes s as one CSV field (RFC 4180: quoted when it holds a comma, a
  * quote, CR or LF); NULL writes nothing. */

@@ -744,7 +744,7 @@ static int record(struct opts *o, char **cmd, int attach_pid)
 		}
 		take_tick(&r, k, now);
 		if (marks)
-			marksock_drain(marks, r.st, r.run, MARKS_PER_TICK);
+			mark_drain(marks, r.st, r.run, MARKS_PER_TICK);
 		if (now >= next_flush) {
 			flush(&r);
 			next_flush = now + FLUSH_NS;
@@ -767,7 +767,7 @@ static int record(struct opts *o, char **cmd, int attach_pid)
 	}
 	sync_procs(&r, r.tk.tick, real_now());
 	if (marks)
-		marksock_drain(marks, r.st, r.run, 1 << 20);
+		mark_drain(marks, r.st, r.run, 1 << 20);
 	if (child && status != -1 && root) {
 		kernel_peak = (int64_t)ru.ru_maxrss * 1024;
 		if (root->id)
