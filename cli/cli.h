@@ -112,6 +112,11 @@ void spans_free(struct span *v, size_t n);
 /* mem_end - mem_start, 0 when either is unknown. */
 int64_t span_grown(const struct span *v);
 
+/* memtide attach NAME: the pid of the one process whose name contains
+ * name; -1 after one line when none does, -2 after the list of candidates
+ * when several do (cli/attachname.c).  Both are usage errors. */
+int attach_by_name(const char *name);
+
 /* What memtide run adds to recording (cli/budget.c). */
 struct run_extras {
 	int python;           /* --python */

@@ -127,8 +127,10 @@ static const char run_usage[] =
 	"(this memtide's python/ comes first on PYTHONPATH).\n";
 
 static const char attach_usage[] =
-	"Usage: memtide attach PID [OPTION...]\n"
+	"Usage: memtide attach PID|NAME [OPTION...]\n"
 	"Record a running process until it exits, the timeout, or Ctrl-C.\n"
+	"NAME picks the process whose name (/proc/PID/comm) contains it, as mprof\n"
+	"does; a NAME that several processes match is refused, with their list.\n"
 	"\n"
 	"  -T, --interval SEC      sampling interval (default 0.1)\n"
 	"  -C, --include-children  record its descendants too (-M: the same)\n"
@@ -869,10 +871,10 @@ int cmd_attach(int argc, char **argv)
 	if (argc > 1 && argv[1][0] != '-') {
 		errno = 0;
 		v = strtol(argv[1], &end, 10);
-		if (errno || *end || v <= 0 || v > 4194304) {
-			cli_error("'%s' is not a pid", argv[1]);
+		if (errno || *end || v <= 0 || v > 4194304)
+			v = attach_by_name(argv[1]); /* cli/attachname.c */
+		if (v < 0)
 			return cli_usage_error("attach");
-		}
 		pid = (int)v;
 		argv[1] = argv[0];
 		argc--;
@@ -888,10 +890,10 @@ int cmd_attach(int argc, char **argv)
 	if (!pid && i < argc) {
 		errno = 0;
 		v = strtol(argv[i], &end, 10);
-		if (errno || *end || v <= 0 || v > 4194304) {
-			cli_error("'%s' is not a pid", argv[i]);
+		if (errno || *end || v <= 0 || v > 4194304)
+			v = attach_by_name(argv[i]);
+		if (v < 0)
 			goto usage;
-		}
 		pid = (int)v;
 		i++;
 	}

@@ -180,3 +180,31 @@ def test_relative_indices_count_from_the_last_run(mt, tmp_path):
     assert rc == 1 and "fewer than 4 runs" in err
     rc, _, err = mt("plot", "--db", db, "-2", "-o", tmp_path / "b.png")
     assert rc == 0, err
+
+
+def test_attach_by_name_as_mprof_refusing_an_ambiguous_one(mt, procs, tmp_path):
+    name = "mtA%06d" % (os.getpid() % 1000000)
+    exe = tmp_path / name
+    exe.write_bytes(Path("/bin/sleep").read_bytes())
+    exe.chmod(0o755)
+    one = procs.start([exe, "30"])
+    rc, _, err = mt("attach", name[2:], "-q", "-t", "0.3", "--db", tmp_path / "t.db")
+    assert rc == 0, err
+    assert q1(tmp_path / "t.db", "SELECT pid FROM processes") == one.pid
+    two = procs.start([exe, "30"])
+    rc, out, err = mt("attach", name, "-t", "0.3", "--db", tmp_path / "u.db")
+    assert rc == 2 and out == ""
+    assert f"2 processes are named like '{name}': give a pid" in err
+    assert str(one.pid) in err and str(two.pid) in err
+    assert not (tmp_path / "u.db").exists()
+
+
+def test_user_sitecustomize_still_runs_and_profile_only_for_scripts(mt, env, tmp_path):
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "sitecustomize.py").write_text("import builtins\nbuiltins.OTHER = 42\n")
+    e = dict(env, PYTHONPATH=str(other))
+    code = "import builtins; print(builtins.OTHER, 'profile' in vars(builtins))"
+    rc, out, err = mt("run", "-q", "--db", tmp_path / "t.db", "--", PY, "-c", code, env=e)
+    assert rc == 0, err
+    assert out.split() == ["42", "False"]
