@@ -33,6 +33,9 @@ int run_extras_option(struct run_extras *x, int opt, const char *arg)
 	case RUN_OPT_PYTHON:
 		x->python = 1;
 		return 0;
+	case RUN_OPT_NOPYTHON:
+		x->nopython = 1;
+		return 0;
 	case RUN_OPT_OUTPUT:
 		x->output = arg;
 		return 0;
@@ -124,7 +127,7 @@ char **run_extras_argv(const struct run_extras *x, char **argv, int argc, int *b
 		return NULL;
 	if (n > 3 && strcmp(argv[0] + n - 3, ".py") == 0) {
 		cmd[k++] = (char *)"python3";
-		*builtin = 1;
+		*builtin = !x->nopython;
 	} else if (x->python && strncmp(basename(argv[0]), "python", 6) != 0) {
 		/* mprof run --python MODULE: the module under python3 -m. */
 		cmd[k++] = (char *)"python3";

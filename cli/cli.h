@@ -120,14 +120,15 @@ int attach_by_name(const char *name);
 /* What memtide run adds to recording (cli/budget.c). */
 struct run_extras {
 	int python;           /* --python */
+	int nopython;         /* --nopython: a bare script.py without @profile */
 	const char *output;   /* -o FILE: also write the run there */
 	int64_t max_peak;     /* bytes, -1: none */
 	int64_t max_growth;   /* bytes, last sample's total minus the first's */
 	double max_rate;      /* bytes/s of the run's trend, -1: none */
 };
-#define RUN_EXTRAS_INIT {0, NULL, -1, -1, -1}
+#define RUN_EXTRAS_INIT {0, 0, NULL, -1, -1, -1}
 enum { RUN_OPT_PYTHON = 400, RUN_OPT_OUTPUT = 'o', RUN_OPT_MAX_PEAK = 401,
-       RUN_OPT_MAX_GROWTH = 402 };
+       RUN_OPT_MAX_GROWTH = 402, RUN_OPT_NOPYTHON = 403 };
 /* Takes one of the options above; returns 0, or -1 after one line. */
 int run_extras_option(struct run_extras *x, int opt, const char *arg);
 /* The command to run for argv (argc words): script.py under python3 (and

@@ -595,6 +595,7 @@ int cmd_export(int argc, char **argv)
 	FILE *f = stdout;
 	int c, code = EXIT_FAIL, err;
 
+	cli_relative_runs(argc, argv);
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":f:o:h", opts, NULL)) != -1) {

@@ -112,7 +112,8 @@ static const char run_usage[] =
 	"      --no-redact         keep passwords and tokens in command lines\n"
 	"      --python            the command is Python: a script, or a module\n"
 	"                          (python3 -m); @profile marks each call, as with\n"
-	"                          mprof run --python (a bare script.py always is)\n"
+	"                          mprof run --python (a bare script.py always is,\n"
+	"                          unless --nopython)\n"
 	"  -o, --output FILE       also write the run to FILE (.dat: mprof's format,\n"
 	"                          .csv, .json)\n"
 	"      --max-peak SIZE     fail (exit 3) when the run peaks above SIZE\n"
@@ -161,6 +162,7 @@ static const struct option long_opts[] = {
 	{"redact", required_argument, NULL, OPT_REDACT},
 	{"no-redact", no_argument, NULL, OPT_NO_REDACT},
 	{"python", no_argument, NULL, RUN_OPT_PYTHON},
+	{"nopython", no_argument, NULL, RUN_OPT_NOPYTHON},
 	{"output", required_argument, NULL, RUN_OPT_OUTPUT},
 	{"max-peak", required_argument, NULL, RUN_OPT_MAX_PEAK},
 	{"max-growth", required_argument, NULL, RUN_OPT_MAX_GROWTH},
@@ -186,6 +188,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	while ((c = getopt_long(argc, argv, "+:T:CMEt:qho:", long_opts, NULL)) != -1) {
 		switch (c) {
 		case RUN_OPT_PYTHON:
+		case RUN_OPT_NOPYTHON:
 		case RUN_OPT_OUTPUT:
 		case RUN_OPT_MAX_PEAK:
 		case RUN_OPT_MAX_GROWTH:

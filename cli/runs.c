@@ -263,7 +263,7 @@ int cmd_peak(int argc, char **argv)
 
 static const char rm_usage[] =
 	"Usage: memtide rm RUN... [--dry-run] [--db PATH]\n"
-	"Delete runs with their processes and samples.\n"
+	"Delete runs with their processes and samples (-1: the last run).\n"
 	"  --dry-run   say what would be deleted, delete nothing\n";
 
 static int delete_runs(struct store *s, const int64_t *ids, int n, int dry)
@@ -288,8 +288,10 @@ int cmd_rm(int argc, char **argv)
 	struct common c = {0};
 	struct store *s;
 	int64_t *ids;
-	int n, rc = parse_common(argc, argv, "rm", rm_usage, 1, &c);
+	int n, rc;
 
+	cli_relative_runs(argc, argv);
+	rc = parse_common(argc, argv, "rm", rm_usage, 1, &c);
 	if (rc)
 		return rc == 1 ? EXIT_OK : rc;
 	if (c.first >= argc) {
