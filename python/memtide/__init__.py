@@ -41,6 +41,7 @@ import functools
 import itertools
 import os
 import socket
+import struct
 import threading
 import time
 
@@ -90,7 +91,10 @@ def _send(kind, ident, level, label, field=None, t=None):
                 if _sock is not None:
                     _sock.close()
                 _sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-                _sock.settimeout(SEND_TIMEOUT)
+                # SO_SNDTIMEO, not settimeout(): Python would poll() before
+                # every send, a second system call each marker.
+                _sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO,
+                                 struct.pack("ll", 0, int(SEND_TIMEOUT * 1e6)))
                 _sock_pid = os.getpid()
                 _addr = addr
             _sock.sendto(msg, addr)
@@ -102,22 +106,55 @@ def _level():
     return getattr(_depth, "n", 0)
 
 
+# Kept open: an open/read/close of /proc/self/status costs more than the
+# read itself.  /proc/self is resolved at open, so a forked child reopens.
+_fds = {"pid": None, "status": -1, "clear": -1}
+
+
+def _proc_fds():
+    if _fds["pid"] != os.getpid():
+        for k in ("status", "clear"):
+            if _fds[k] >= 0:
+                try:
+                    os.close(_fds[k])
+                except OSError:
+                    pass
+            _fds[k] = -1
+        _fds["pid"] = os.getpid()
+        try:
+            _fds["status"] = os.open("/proc/self/status", os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:
+            pass
+        try:
+            _fds["clear"] = os.open("/proc/self/clear_refs", os.O_WRONLY | os.O_CLOEXEC)
+        except OSError:
+            pass
+    return _fds
+
+
+def _field_kib(buf, key):
+    i = buf.find(key)
+    if i < 0:
+        return None
+    j = buf.find(b"kB", i)
+    return int(buf[i + len(key):j])
+
+
 def memory():
     """(VmRSS, VmHWM) of this process in bytes, or None where /proc has
     no such figures."""
-    rss = hwm = None
+    fd = _proc_fds()["status"]
+    if fd < 0:
+        return None
     try:
-        with open("/proc/self/status", "rb") as f:
-            for line in f:
-                if line.startswith(b"VmRSS:"):
-                    rss = int(line.split()[1]) * 1024
-                elif line.startswith(b"VmHWM:"):
-                    hwm = int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
+        buf = os.pread(fd, 8192, 0)
+        rss = _field_kib(buf, b"VmRSS:")
+        hwm = _field_kib(buf, b"VmHWM:")
+    except (OSError, ValueError):
         return None
     if rss is None or hwm is None:
         return None
-    return rss, hwm
+    return rss * 1024, hwm * 1024
 
 
 # The peak of every span this process has open, by span id: VmHWM is one per
@@ -130,9 +167,11 @@ _can_reset = [True]
 def _reset_hwm():
     if not _can_reset[0]:
         return False
+    fd = _proc_fds()["clear"]
     try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
+        if fd < 0:
+            raise OSError
+        os.write(fd, b"5")
         return True
     except OSError:
         _can_reset[0] = False
