@@ -94,6 +94,12 @@ int cli_usage_error(const char *cmd);
  * the option, then the --help hint.  Returns EXIT_USAGE. */
 int cli_option_error(const char *cmd, int opt, char **argv);
 
+/* SQL: the series of proc p (of run r) that make its run's total: every
+ * process of a recorded run; of an import, the MEM series only (its CHLD
+ * lines are children mprof -M draws apart; MEM with -C already counts
+ * them). */
+#define CLI_IN_TOTAL "NOT (r.kind = 'import' AND p.start_ticks <> 0)"
+
 /* A span of a run: a marker with an end (cli/spans.c). */
 struct span {
 	char *label, *outcome; /* outcome NULL for none */

@@ -85,7 +85,7 @@ static int run_side(struct store *s, int64_t run, struct side *sd)
 		store_db(s),
 		"WITH t AS (SELECT s.tick, sum(s.rss) * r.page_size AS v FROM sample s"
 		" JOIN proc p ON p.id = s.proc JOIN run r ON r.id = p.run WHERE p.run = ?1"
-		" AND NOT (r.kind = 'import' AND p.start_ticks <> 0) GROUP BY s.tick)"
+		" AND " CLI_IN_TOTAL " GROUP BY s.tick)"
 		" SELECT (SELECT max(peak_rss * page_size, coalesce(kernel_peak_rss, 0))"
 		" FROM run WHERE id = ?1), (SELECT v FROM t ORDER BY tick DESC LIMIT 1) -"
 		" (SELECT v FROM t ORDER BY tick LIMIT 1)",

@@ -11,11 +11,6 @@
 
 #define MIB (1024.0 * 1024.0)
 
-/* The series that make a run's total: every process of a recorded run; of
- * an import, the MEM series only (its CHLD lines are children that mprof -M
- * draws apart, and MEM with -C already counts them). */
-#define IN_TOTAL "NOT (r.kind = 'import' AND p.start_ticks <> 0)"
-
 int peak_children(struct store *s, int64_t run)
 {
 	sqlite3_stmt *st;
@@ -47,7 +42,7 @@ int peak_func(struct store *s, int64_t run, const char *func)
 		"  AS mp FROM mark WHERE run = ?1 AND (?2 = '*' OR label = ?2)),"
 		" totals AS (SELECT r.started + s.tick * r.interval AS t,"
 		"  sum(s.rss * r.page_size) AS v FROM sample s JOIN proc p ON p.id = s.proc"
-		"  JOIN run r ON r.id = p.run WHERE p.run = ?1 AND " IN_TOTAL
+		"  JOIN run r ON r.id = p.run WHERE p.run = ?1 AND " CLI_IN_TOTAL
 		"  GROUP BY s.tick)"
 		" SELECT label, count(*), max(mp), (SELECT max(v) FROM totals, spans s2"
 		"  WHERE s2.label = spans.label AND t >= s2.start AND t <= s2.end)"

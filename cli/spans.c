@@ -21,7 +21,7 @@ static const char spans_sql[] =
 	"  coalesce(m.mem_end, 0), coalesce((SELECT max(s.rss) * r.page_size"
 	"  FROM proc p JOIN sample s ON s.proc = p.id WHERE p.run = m.run AND"
 	"  (CASE WHEN m.pid > 0 THEN p.pid = m.pid"
-	"   ELSE NOT (r.kind = 'import' AND p.start_ticks <> 0) END) AND"
+	"   ELSE " CLI_IN_TOTAL " END) AND"
 	"  s.tick BETWEEN CAST((m.start - r.started) / r.interval + 0.999999 AS INTEGER)"
 	"  AND CAST((coalesce(m.end, m.start) - r.started) / r.interval AS INTEGER)), 0)),"
 	" m.pid"
