@@ -195,3 +195,32 @@ def test_installed_entry_point_loads_the_plugin(tmp_path):
                        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
     assert "@pytest.mark.memtide(max_peak=SIZE, max_growth=SIZE)" in p.stdout
     assert (dest / "usr/local/lib/memtide/python/sitecustomize.py").exists()
+
+
+@pytest.mark.parametrize("args, code, says", [
+    (["tests", "--sort", "size"], 2, "unknown sort 'size'"),
+    (["tests", "--top", "x"], 2, "bad --top 'x'"),
+    (["tests", "1", "2"], 2, "tests takes one run"),
+    (["tests"], 1, "has no tests"),
+    (["diff", "1"], 2, "diff needs two runs"),
+    (["diff", "1", "2", "--fail-over", "lots"], 2, "bad --fail-over 'lots'"),
+    (["diff", "1", "9"], 1, "no run 9"),
+    (["peak", "--func", "nosuch"], 1, "has no marker 'nosuch'"),
+    (["run", "--max-growth", "5MiB/week", "--", "/bin/true"], 2, "bad --max-growth"),
+])
+def test_bad_input_says_what_and_where(mt, tmp_path, args, code, says):
+    db = tmp_path / "t.db"
+    rc, _, err = mt("run", "-q", "--db", db, "--", "/bin/true")
+    assert rc == 0, err
+    rc, out, err = mt(*args, "--db", db) if args[0] != "run" else mt(*args)
+    assert rc == code, (rc, err)
+    assert err.startswith("memtide: ") and says in err.splitlines()[0], err
+
+
+def test_output_file_that_cannot_be_written_keeps_the_run(mt, tmp_path):
+    db = tmp_path / "t.db"
+    rc, _, err = mt("run", "-q", "--db", db, "-o", tmp_path / "no" / "x.dat", "--",
+                    "/bin/sleep", "0.2")
+    assert rc == 1
+    assert "cannot write" in err and "x.dat" in err
+    assert q(db, "SELECT count(*) FROM runs") == [(1,)]
