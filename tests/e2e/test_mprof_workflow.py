@@ -15,7 +15,11 @@ import pytest
 from conftest import MiB, PY, PROGRAMS, q, q1
 
 MPROF = "/usr/bin/python3-mprof"
-STYLE = sorted((PROGRAMS / "mprof_style").glob("*.py"))
+# Debian's python3-memory-profiler ships some of memory_profiler's examples
+# (the others need numpy, scipy or minutes): they run as they are.
+DEBIAN = [p for p in (Path("/usr/share/doc/python3-memory-profiler/examples") / n
+                      for n in ("example.py", "example_undecorated.py")) if p.exists()]
+STYLE = sorted((PROGRAMS / "mprof_style").glob("*.py")) + DEBIAN
 FIX = Path(__file__).resolve().parent.parent / "fixtures" / "mprof"
 
 
@@ -42,7 +46,8 @@ def mprof(*args, cwd, env):
                           capture_output=True, text=True, timeout=120)
 
 
-@pytest.mark.parametrize("script", STYLE, ids=[s.stem for s in STYLE])
+@pytest.mark.parametrize("script", STYLE, ids=[("debian_" if s in DEBIAN else "") + s.stem
+                                               for s in STYLE])
 def test_profile_scripts_bracket_as_under_mprof(mt, env, tmp_path, script):
     env = path_env(env)
     m = mprof("run", "-T", "0.05", "-o", tmp_path / "m.dat", script, cwd=tmp_path,
