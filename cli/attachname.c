@@ -43,11 +43,15 @@ static int read_comm(int pid, char *comm, size_t len)
 
 int attach_by_name(const char *name)
 {
-	DIR *d = opendir("/proc");
+	DIR *d;
 	struct dirent *e;
 	int *pids = NULL, n = 0, cap = 0, self = (int)getpid(), found = -1;
 
-	if (!d) {
+	if (name[strspn(name, "0123456789")] == '\0') {
+		cli_error("'%s' is not a pid", name);
+		return -1;
+	}
+	if (!(d = opendir("/proc"))) {
 		cli_error("cannot read /proc");
 		return -1;
 	}

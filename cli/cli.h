@@ -119,8 +119,9 @@ void spans_free(struct span *v, size_t n);
 int64_t span_grown(const struct span *v);
 
 /* memtide attach NAME: the pid of the one process whose name contains
- * name; -1 after one line when none does, -2 after the list of candidates
- * when several do (cli/attachname.c).  Both are usage errors. */
+ * name; -1 after one line when none does (or name is a number: not a pid
+ * then), -2 after the list of candidates when several do
+ * (cli/attachname.c).  Both are usage errors. */
 int attach_by_name(const char *name);
 
 /* What memtide run adds to recording (cli/budget.c). */

@@ -876,7 +876,7 @@ int cmd_attach(int argc, char **argv)
 		v = strtol(argv[1], &end, 10);
 		if (errno || *end || v <= 0 || v > 4194304)
 			v = attach_by_name(argv[1]); /* cli/attachname.c */
-		if (v < 0)
+		if (v <= 0)
 			return cli_usage_error("attach");
 		pid = (int)v;
 		argv[1] = argv[0];
@@ -895,7 +895,7 @@ int cmd_attach(int argc, char **argv)
 		v = strtol(argv[i], &end, 10);
 		if (errno || *end || v <= 0 || v > 4194304)
 			v = attach_by_name(argv[i]);
-		if (v < 0)
+		if (v <= 0)
 			goto usage;
 		pid = (int)v;
 		i++;
