@@ -111,24 +111,35 @@ def _level():
 _fds = {"pid": None, "status": -1, "clear": -1}
 
 
+_fds_lock = threading.Lock()
+
+
 def _proc_fds():
-    if _fds["pid"] != os.getpid():
-        for k in ("status", "clear"):
-            if _fds[k] >= 0:
-                try:
-                    os.close(_fds[k])
-                except OSError:
-                    pass
-            _fds[k] = -1
-        _fds["pid"] = os.getpid()
+    if _fds["pid"] == os.getpid():
+        return _fds
+    with _fds_lock:
+        return _reopen_fds()
+
+
+def _reopen_fds():
+    pid = os.getpid()
+    if _fds["pid"] == pid:
+        return _fds
+    for k in ("status", "clear"):
+        if _fds[k] >= 0:
+            try:
+                os.close(_fds[k])
+            except OSError:
+                pass
+        _fds[k] = -1
+    for k, path, flags in (("status", "/proc/self/status", os.O_RDONLY),
+                           ("clear", "/proc/self/clear_refs", os.O_WRONLY)):
         try:
-            _fds["status"] = os.open("/proc/self/status", os.O_RDONLY | os.O_CLOEXEC)
+            _fds[k] = os.open(path, flags | os.O_CLOEXEC)
         except OSError:
             pass
-        try:
-            _fds["clear"] = os.open("/proc/self/clear_refs", os.O_WRONLY | os.O_CLOEXEC)
-        except OSError:
-            pass
+    # Last: other threads use the fds once the pid says they are ours.
+    _fds["pid"] = pid
     return _fds
 
 
@@ -195,6 +206,11 @@ def _stretch():
 
 def _forget_open():
     # A forked child has its own memory: its parent's spans are not its own.
+    # Its locks are new: another thread of the parent may have held one.
+    global _lock, _open_lock, _fds_lock
+    _lock = threading.Lock()
+    _open_lock = threading.Lock()
+    _fds_lock = threading.Lock()
     _open.clear()
 
 
