@@ -5,6 +5,7 @@ import csv
 import io
 import json
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -185,7 +186,9 @@ def test_xdist_workers_under_C(mt, tmp_path):
     assert int(spike["peak_bytes"]) >= int(spike["start_bytes"]) + 78 * MiB
 
 
-def test_installed_entry_point_loads_the_plugin(tmp_path):
+def test_installed_entry_point_loads_the_plugin(memtide, tmp_path):
+    """make install-python: pytest finds the plugin by its entry point, and
+    an installed memtide (PREFIX/bin) finds PREFIX/lib/memtide/python."""
     dest = tmp_path / "dest"
     subprocess.run(["make", "-s", "-C", str(ROOT), "install-python", f"DESTDIR={dest}",
                     "PREFIX=/usr/local"], check=True, capture_output=True, timeout=60)
@@ -195,6 +198,16 @@ def test_installed_entry_point_loads_the_plugin(tmp_path):
                        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
     assert "@pytest.mark.memtide(max_peak=SIZE, max_growth=SIZE)" in p.stdout
     assert (dest / "usr/local/lib/memtide/python/sitecustomize.py").exists()
+    bindir = dest / "usr/local/bin"
+    bindir.mkdir(parents=True)
+    shutil.copy(memtide, bindir / "memtide")
+    script = tmp_path / "deco.py"
+    script.write_text("@profile\ndef f():\n    return 1\nf()\n")
+    env = dict(os.environ, PATH="/usr/bin:" + os.environ["PATH"], HOME=str(tmp_path))
+    p = subprocess.run([bindir / "memtide", "run", "-q", "--db", tmp_path / "i.db", script],
+                       env=env, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert q(tmp_path / "i.db", "SELECT label FROM marks") == [("__main__.f",)]
 
 
 @pytest.mark.parametrize("args, code, says", [
