@@ -72,6 +72,29 @@ int run_extras_option(struct run_extras *x, int opt, const char *arg)
 	return -1;
 }
 
+int run_attach_flag(int argc, char **argv)
+{
+	/* run's options that take a value, so that a value is not taken for
+	 * the command (run's options end at the command). */
+	static const char *const valued[] = {"-T", "--interval", "-t", "--timeout",
+					     "--backend", "--db", "--label", "--redact",
+					     "-o", "--output", "--max-peak", "--max-growth"};
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		int takes = 0;
+
+		if (strcmp(a, "-a") == 0 || strcmp(a, "--attach") == 0)
+			return i;
+		if (a[0] != '-' || strcmp(a, "--") == 0)
+			return 0;
+		for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++)
+			takes |= strcmp(a, valued[k]) == 0;
+		i += takes;
+	}
+	return 0;
+}
+
 /* The directory that holds this memtide's Python package: the source tree's
  * python/ next to build/, or PREFIX/lib/memtide/python when installed. */
 static int python_dir(char *out, size_t len)

@@ -136,6 +136,9 @@ struct run_extras {
 #define RUN_EXTRAS_INIT {0, 0, NULL, -1, -1, -1}
 enum { RUN_OPT_PYTHON = 400, RUN_OPT_OUTPUT = 'o', RUN_OPT_MAX_PEAK = 401,
        RUN_OPT_MAX_GROWTH = 402, RUN_OPT_NOPYTHON = 403 };
+/* The index of mprof's "-a"/"--attach" among run's options (before the
+ * command), or 0: "memtide run -a PID" is "memtide attach PID". */
+int run_attach_flag(int argc, char **argv);
 /* Takes one of the options above; returns 0, or -1 after one line. */
 int run_extras_option(struct run_extras *x, int opt, const char *arg);
 /* The command to run for argv (argc words): script.py under python3 (and

@@ -110,6 +110,7 @@ static const char run_usage[] =
 	"      --label TEXT        a label kept with the run\n"
 	"      --redact REGEX      also hide what REGEX matches in command lines\n"
 	"      --no-redact         keep passwords and tokens in command lines\n"
+	"  -a, --attach PID|NAME   the same as memtide attach (mprof's spelling)\n"
 	"      --python            the command is Python: a script, or a module\n"
 	"                          (python3 -m); @profile marks each call, as with\n"
 	"                          mprof run --python (a bare script.py always is,\n"
@@ -837,9 +838,16 @@ out:
 int cmd_run(int argc, char **argv)
 {
 	struct opts o = {.x = RUN_EXTRAS_INIT};
-	int i = parse_opts(argc, argv, &o);
+	int i, a = run_attach_flag(argc, argv);
 	char **cmd;
 	int code, builtin;
+
+	if (a) {
+		/* mprof run --attach: the flag goes, attach takes the rest. */
+		memmove(argv + a, argv + a + 1, (size_t)(argc - a) * sizeof *argv);
+		return cmd_attach(argc - 1, argv);
+	}
+	i = parse_opts(argc, argv, &o);
 
 	if (i < 0 || i >= argc)
 		redact_free(o.rd);

@@ -196,6 +196,10 @@ def test_attach_by_name_as_mprof_refusing_an_ambiguous_one(mt, procs, tmp_path):
     rc, _, err = mt("attach", name[2:], "-q", "-t", "0.3", "--db", tmp_path / "t.db")
     assert rc == 0, err
     assert q1(tmp_path / "t.db", "SELECT pid FROM processes") == one.pid
+    # mprof's spelling: run --attach.
+    rc, _, err = mt("run", "-q", "-t", "0.3", "--db", tmp_path / "t.db", "--attach", one.pid)
+    assert rc == 0, err
+    assert q(tmp_path / "t.db", "SELECT kind FROM runs") == [("attach",), ("attach",)]
     two = procs.start([exe, "30"])
     rc, out, err = mt("attach", name, "-t", "0.3", "--db", tmp_path / "u.db")
     assert rc == 2 and out == ""
