@@ -26,7 +26,8 @@ than the sampling interval still gets its exact start, end and peak
 (``mark.mem_start``, ``mem_end``, ``mem_peak``, in bytes, after it exits).
 Resetting VmHWM lowers what getrusage(RUSAGE_SELF).ru_maxrss later reports
 for this process; the recorder keeps every stretch's peak, so memtide's own
-kernel peak stays the lifetime one.  Where /proc/self/clear_refs cannot be
+kernel peak stays the lifetime one.  Outside memtide run only a
+``mark(..., measure=True)`` reads and resets it (the pytest plugin's budgets).  Where /proc/self/clear_refs cannot be
 written, a span's peak is a bound: VmHWM when it rose inside the span, else
 the larger of its two ends.
 
