@@ -12,6 +12,7 @@
 #include "memtide/marksock.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -19,7 +20,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define QUEUE_MAX (1 << 20) /* events held; beyond, they are dropped */
+/* Events held in memory (about 100 bytes each).  When it is full the
+ * thread stops reading: the kernel's queue fills and senders wait (at most
+ * their send timeout), as they did before there was a thread. */
+#define QUEUE_MAX (1 << 16)
+/* A tick stores up to this many times the loop's own bound: a burst drains
+ * in a few ticks, none of which it holds up long. */
+#define DRAIN_FACTOR 4
 #define POLL_MS 100         /* how soon the thread sees it must stop */
 
 struct queued {
@@ -73,9 +80,18 @@ static void *reader(void *arg)
 	struct marksock_event ev;
 
 	while (!q.stop) {
+		size_t n;
+
+		pthread_mutex_lock(&q.lock);
+		n = q.n;
+		pthread_mutex_unlock(&q.lock);
+		if (n >= QUEUE_MAX) {
+			poll(NULL, 0, POLL_MS / 10);
+			continue;
+		}
 		if (poll(&p, 1, POLL_MS) <= 0)
 			continue;
-		while (marksock_recv(arg, &ev) == 1)
+		while (n++ < QUEUE_MAX && marksock_recv(arg, &ev) == 1)
 			push(&ev);
 	}
 	return NULL;
@@ -115,21 +131,14 @@ void mark_reader_stop(void)
 	q.n = q.cap = 0;
 }
 
-int mark_drain(struct marksock *m, struct store *s, int64_t run, int max)
+/* Stores at most max queued events in one transaction; returns how many,
+ * or -errno (they stay queued). */
+static int store_queued(struct marksock *m, struct store *s, int64_t run, int max)
 {
 	sqlite3 *db = store_db(s);
-	struct marksock_event ev;
 	size_t taken = 0;
 	int n = 0, rc = 0;
 
-	/* The last drain stops the thread, then takes what it left unread. */
-	if (max >= (1 << 20)) {
-		join_reader();
-		while (marksock_recv(m, &ev) == 1)
-			push(&ev);
-	} else if (!q.running) {
-		return marksock_drain(m, s, run, max);
-	}
 	pthread_mutex_lock(&q.lock);
 	if (q.n == 0) {
 		pthread_mutex_unlock(&q.lock);
@@ -155,4 +164,28 @@ int mark_drain(struct marksock *m, struct store *s, int64_t run, int max)
 	q.n -= taken;
 	pthread_mutex_unlock(&q.lock);
 	return rc ? rc : n;
+}
+
+int mark_drain(struct marksock *m, struct store *s, int64_t run, int max)
+{
+	struct marksock_event ev;
+	int total = 0, n, got;
+
+	if (max < (1 << 20))
+		return q.running ? store_queued(m, s, run, max * DRAIN_FACTOR)
+				 : marksock_drain(m, s, run, max);
+	/* The last drain: the thread stops, then what it left unread and
+	 * what it queued go in, a queue at a time. */
+	join_reader();
+	do {
+		got = 0;
+		while (q.n < QUEUE_MAX && marksock_recv(m, &ev) == 1) {
+			push(&ev);
+			got++;
+		}
+		if ((n = store_queued(m, s, run, INT_MAX)) < 0)
+			return n;
+		total += n;
+	} while (got);
+	return total;
 }

@@ -217,3 +217,19 @@ def test_user_sitecustomize_still_runs_and_profile_only_for_scripts(mt, env, tmp
     rc, out, err = mt("run", "-q", "--db", tmp_path / "t.db", "--", PY, "-c", code, env=e)
     assert rc == 0, err
     assert out.split() == ["42", "False"]
+
+
+def test_a_flood_of_markers_is_kept_whole_and_never_waits_for_a_tick(mt, tmp_path):
+    """The kernel queues 10 datagrams on a unix socket: read once a tick
+    (here every 5 s), the sender would wait at every tenth marker and lose
+    most of them."""
+    code = ("import memtide\n"
+            "for i in range(3000):\n"
+            "    with memtide.mark('m%d' % (i % 7)):\n"
+            "        pass\n")
+    rc, _, err = mt("run", "-q", "-T", "5", "--db", tmp_path / "t.db", "--", PY, "-c", code,
+                    timeout=60)
+    assert rc == 0, err
+    assert q(tmp_path / "t.db", "SELECT count(*), count(end), count(mem_peak),"
+                                " count(DISTINCT label) FROM marks") == [(3000, 3000, 3000, 7)]
+    assert q1(tmp_path / "t.db", "SELECT ended - started FROM runs") < 5
