@@ -93,7 +93,8 @@ static void install_signals(void)
 static const char run_usage[] =
 	"Usage: memtide run [OPTION...] [--] COMMAND [ARG...]\n"
 	"Run COMMAND and record its memory, CPU and threads until it exits.\n"
-	"A bare script.py runs under python3, as with mprof.\n"
+	"A bare script.py runs under python3 with @profile as a builtin, as with\n"
+	"mprof.\n"
 	"\n"
 	"  -T, --interval SEC      sampling interval (default 0.1; units ms s m h)\n"
 	"  -C, --include-children  record every descendant as its own series\n"
@@ -124,6 +125,7 @@ static const char run_usage[] =
 	"                          own status wins over 3\n"
 	"  -q, --quiet             no live status line and no summary\n"
 	"  -h, --help              this help\n"
+	"\n"
 	"Unlike mprof's -t, which stops sampling and leaves the program running,\n"
 	"memtide's -t ends the command.  Python programs find 'import memtide'\n"
 	"(this memtide's python/ comes first on PYTHONPATH).\n";
