@@ -216,7 +216,10 @@ int cmd_diff(int argc, char **argv)
 			goto out;
 	}
 	qsort(rows, nrows, sizeof *rows, by_change);
-	printf("A: run %lld   B: run %lld\n", (long long)run[0], (long long)run[1]);
+	if (files)
+		printf("A: %s   B: %s\n", argv[optind], argv[optind + 1]);
+	else
+		printf("A: run %lld   B: run %lld\n", (long long)run[0], (long long)run[1]);
 	printf("%10s  %10s  %10s  %10s  %10s  %s\n", "CHANGE", "PEAK A", "PEAK B", "GROWN A",
 	       "GROWN B", "SPAN");
 	print_row(&total);
