@@ -115,6 +115,9 @@ enum spans_which { SPANS_ALL, SPANS_TESTS, SPANS_NO_PHASES };
 int spans_load(struct store *s, int64_t run, enum spans_which which,
 	       struct span **out, size_t *n);
 void spans_free(struct span *v, size_t n);
+/* Writes a marker's label (a program's bytes) with control bytes and
+ * invalid UTF-8 escaped, so a row stays one line on a terminal. */
+void span_print_label(FILE *f, const char *label);
 /* mem_end - mem_start, 0 when either is unknown. */
 int64_t span_grown(const struct span *v);
 

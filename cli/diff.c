@@ -2,6 +2,7 @@
  * and in total, peak and growth, for CI to compare a branch with main. */
 #include "cli.h"
 
+#include "memtide/text.h"
 #include "memtide/units.h"
 
 #include <getopt.h>
@@ -127,7 +128,9 @@ static void print_row(const struct row *r)
 		snprintf(ch, sizeof ch, "%+.1f %%", change_pct(r));
 	else
 		snprintf(ch, sizeof ch, "%s", r->a.n ? "only A" : "only B");
-	printf("%10s  %10s  %10s  %10s  %10s  %s\n", ch, pa, pb, ga, gb, r->label);
+	printf("%10s  %10s  %10s  %10s  %10s  ", ch, pa, pb, ga, gb);
+	span_print_label(stdout, r->label);
+	putchar('\n');
 }
 
 static const char usage[] =
@@ -231,10 +234,13 @@ int cmd_diff(int argc, char **argv)
 			char a[32], b[32];
 
 			if (r->a.n && r->b.n && change_pct(r) > fail_over) {
+				char *shown = text_argv(r->label, strlen(r->label), 0);
+
 				cli_error("'%s' peaked %.1f %% higher (%s -> %s): over "
-					  "--fail-over %g %%", r->label, change_pct(r),
+					  "--fail-over %g %%", shown ? shown : "?", change_pct(r),
 					  units_format_bytes(r->a.peak, a, sizeof a),
 					  units_format_bytes(r->b.peak, b, sizeof b), fail_over);
+				free(shown);
 				over++;
 			}
 		}

@@ -3,10 +3,12 @@
  * mprof files read in place. */
 #include "cli.h"
 
+#include "memtide/text.h"
 #include "memtide/units.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MIB (1024.0 * 1024.0)
@@ -62,14 +64,19 @@ int peak_func(struct store *s, int64_t run, const char *func)
 		n++;
 		/* The sender's own peak, or the run's sampled total inside
 		 * (children included), whichever is higher. */
-		printf("  %s\t%d call%s\tpeak %s\n", (const char *)sqlite3_column_text(st, 0),
-		       sqlite3_column_int(st, 1), sqlite3_column_int(st, 1) == 1 ? "" : "s",
+		fputs("  ", stdout);
+		span_print_label(stdout, (const char *)sqlite3_column_text(st, 0));
+		printf("\t%d call%s\tpeak %s\n", sqlite3_column_int(st, 1),
+		       sqlite3_column_int(st, 1) == 1 ? "" : "s",
 		       units_format_bytes(own > sampled ? own : sampled, a, sizeof a));
 	}
 	sqlite3_finalize(st);
 	if (n == 0 && strcmp(func, "*") != 0) {
+		char *shown = text_argv(func, strlen(func), 0);
+
 		cli_error("run %lld has no marker '%s' (see the marks view)", (long long)run,
-			  func);
+			  shown ? shown : "?");
+		free(shown);
 		return -1;
 	}
 	return 0;

@@ -2,7 +2,10 @@
  * them) with their memory, for memtide tests and memtide diff. */
 #include "cli.h"
 
+#include "memtide/text.h"
+
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -103,4 +106,12 @@ int spans_load(struct store *s, int64_t run, enum spans_which which,
 int64_t span_grown(const struct span *v)
 {
 	return v->mem_start >= 0 && v->mem_end >= 0 ? v->mem_end - v->mem_start : 0;
+}
+
+void span_print_label(FILE *f, const char *label)
+{
+	char *shown = label ? text_argv(label, strlen(label), 0) : NULL;
+
+	fputs(shown ? shown : "", f);
+	free(shown);
 }

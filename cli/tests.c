@@ -44,8 +44,10 @@ static void print_text(const struct span *v, size_t n)
 		units_format_bytes(g < 0 ? -g : g, grown + 1, sizeof grown - 1);
 		grown[0] = g < 0 ? '-' : '+';
 		snprintf(dur, sizeof dur, "%.3f s", v[i].end - v[i].start);
-		printf("%10s  %10s  %10s  %-8s  %s\n", peak, grown, dur,
-		       v[i].outcome ? v[i].outcome : "", v[i].label ? v[i].label : "");
+		printf("%10s  %10s  %10s  %-8s  ", peak, grown, dur,
+		       v[i].outcome ? v[i].outcome : "");
+		span_print_label(stdout, v[i].label);
+		putchar('\n');
 	}
 }
 
