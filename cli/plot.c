@@ -38,9 +38,9 @@ static void exec_plot(char **args)
  * memtide-plot draws them from a throwaway database, then it goes. */
 static int plot_files(int argc, char **args, int files)
 {
-	char db[4200], ids[16 * 64], **dat = calloc((size_t)files, sizeof *dat);
-	char **out = calloc((size_t)argc + 3, sizeof *out);
-	int k = 0, m = 0, status = 0;
+	char db[4200], ids[16 * 64], png[PATH_MAX], **dat = calloc((size_t)files, sizeof *dat);
+	char **out = calloc((size_t)argc + 5, sizeof *out);
+	int k = 0, m = 0, status = 0, named = 0;
 	size_t used = 0;
 	pid_t pid;
 
@@ -51,9 +51,13 @@ static int plot_files(int argc, char **args, int files)
 		free(out);
 		return EXIT_FAIL;
 	}
-	for (int i = 1; i < argc; i++)
+	for (int i = 1; i < argc; i++) {
 		if (cli_is_dat(args[i]))
 			dat[k++] = args[i];
+		named |= strcmp(args[i], "-o") == 0 || strcmp(args[i], "--output") == 0 ||
+			 strncmp(args[i], "--output=", 9) == 0 ||
+			 (args[i][0] == '-' && args[i][1] != '-' && strchr(args[i], 'o'));
+	}
 	if (cli_dat_import(dat, files, db, sizeof db)) {
 		free(dat);
 		free(out);
@@ -62,6 +66,15 @@ static int plot_files(int argc, char **args, int files)
 	out[m++] = args[0];
 	out[m++] = (char *)"--db";
 	out[m++] = db;
+	if (!named) {
+		/* Named for the (first) file, not "memtide_1.png" for run 1 of
+		 * a database that is gone when the chart is. */
+		char *base = strrchr(dat[0], '/') ? strrchr(dat[0], '/') + 1 : dat[0];
+
+		snprintf(png, sizeof png, "%.*s.png", (int)(strlen(base) - 4), base);
+		out[m++] = (char *)"-o";
+		out[m++] = png;
+	}
 	for (int i = 1, f = 0; i < argc; i++) {
 		/* The files are the data: a --db of the user's is not read. */
 		if (strcmp(args[i], "--db") == 0) {

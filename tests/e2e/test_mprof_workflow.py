@@ -150,6 +150,10 @@ def test_dat_files_peaked_and_plotted_in_place(mt, env, tmp_path):
     rc, _, err = mt("plot", "--db", db, dat, FIX / "real_python_markers.dat", "-o", png)
     assert rc == 0, err
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5000
+    # Without -o the chart is named for the file, in the current directory.
+    rc, out, err = mt("plot", dat, cwd=tmp_path)
+    assert rc == 0, err
+    assert out.strip().endswith("real.png") and (tmp_path / "real.png").stat().st_size > 5000
     assert not db.exists()
 
 
