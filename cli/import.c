@@ -512,6 +512,136 @@ static int write_series(struct writer *w, struct series *s, int64_t run,
 	return store_agg_put(w->store, &agg) ? -EIO : 0;
 }
 
+/* Whether the MEM lines already count the children (mprof run -C -M) or
+ * are the parent alone (-M): the file does not say.  Each MEM line starts
+ * a sampling round whose CHLD lines follow it.  A parent's own memory is
+ * the smoother of MEM and MEM minus its round's children: when MEM counts
+ * them, MEM jumps as they start, grow and end, and MEM minus them does not;
+ * when it does not, subtracting them makes the jumps.  MEM below its own
+ * round's children cannot count them. */
+static int mem_includes_children(const struct parsed *p)
+{
+	const struct series *mem = &p->ser[0];
+	int64_t *kids = calloc(mem->n, sizeof *kids), prev_a = 0, prev_b = 0;
+	uint64_t tv_a = 0, tv_b = 0;
+	int possible = 1, any = 0;
+
+	if (!kids)
+		return 0;
+	for (size_t i = 1; i < p->nser; i++)
+		for (size_t k = 0; k < p->ser[i].n; k++) {
+			long line = p->ser[i].v[k].line;
+			size_t lo = 0, hi = mem->n; /* the last MEM line before it */
+
+			while (lo < hi) {
+				size_t mid = (lo + hi) / 2;
+
+				if (mem->v[mid].line < line)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			if (lo > 0 && mem->v[lo - 1].line < line) {
+				kids[lo - 1] += p->ser[i].v[k].bytes;
+				any = 1;
+			}
+		}
+	for (size_t r = 0; r < mem->n && any; r++) {
+		int64_t a = mem->v[r].bytes - kids[r], b = mem->v[r].bytes;
+
+		if (a < 0)
+			possible = 0;
+		if (r) {
+			tv_a += (uint64_t)llabs(a - prev_a);
+			tv_b += (uint64_t)llabs(b - prev_b);
+		}
+		prev_a = a;
+		prev_b = b;
+	}
+	free(kids);
+	return any && possible && tv_a < tv_b;
+}
+
+static int mark_includes_children(struct writer *w, int64_t proc)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(w->db, "UPDATE proc SET includes_children = 1"
+				    " WHERE id = ?1", -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, proc);
+	rc = step(st);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* The peak of the run's total as memtide-plot draws it (plot/data_read.c):
+ * series sampled at their own times add up with each one's last value,
+ * which stands until its next sample, or for proc.interval after its last;
+ * a series whose parent already counts it (includes_children) is not
+ * added again.  Read back from the rows just written, so the ticks are
+ * the chart's. */
+static int held_total_peak(struct writer *w, int64_t run, int64_t *peak)
+{
+	static const char q[] =
+		"SELECT s.proc, s.tick, s.rss, max(coalesce(p.interval, r.interval), r.interval),"
+		" r.interval, p.last_tick FROM sample s JOIN proc p ON p.id = s.proc"
+		" JOIN run r ON r.id = p.run LEFT JOIN proc pp ON pp.id = p.parent"
+		" WHERE p.run = ?1 AND coalesce(pp.includes_children, 0) = 0"
+		" ORDER BY s.tick";
+	struct held {
+		int64_t proc, v, due;
+	} *h = NULL;
+	size_t n = 0, cap = 0;
+	int64_t sum = 0, best = 0, key = INT64_MIN;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(w->db, q, -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, run);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t proc = sqlite3_column_int64(st, 0), tick = sqlite3_column_int64(st, 1);
+		size_t i;
+
+		if (tick != key) {
+			if (sum > best)
+				best = sum;
+			key = tick;
+			for (i = 0; i < n; i++)
+				if (h[i].due <= key) {
+					sum -= h[i].v;
+					h[i].v = 0;
+					h[i].due = INT64_MAX;
+				}
+		}
+		for (i = 0; i < n && h[i].proc != proc; i++)
+			;
+		if (i == n) {
+			if (grow((void **)&h, &cap, n, sizeof *h)) {
+				sqlite3_finalize(st);
+				return -ENOMEM;
+			}
+			h[n++] = (struct held){proc, 0, INT64_MAX};
+		}
+		sum += sqlite3_column_int64(st, 2) - h[i].v;
+		h[i].v = sqlite3_column_int64(st, 2);
+		if (tick == sqlite3_column_int64(st, 5)) {
+			double x = sqlite3_column_double(st, 3) / sqlite3_column_double(st, 4);
+			int64_t c = (int64_t)x;
+
+			h[i].due = tick + c + ((double)c < x); /* ceil, as the chart */
+		}
+	}
+	if (sum > best)
+		best = sum;
+	sqlite3_finalize(st);
+	free(h);
+	*peak = best;
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
 /* Writes a parsed file as a new run in one transaction; *run receives its
  * id.  Prints its own error. */
 static int write_run(struct writer *w, struct parsed *p, const struct opts *o,
@@ -561,12 +691,17 @@ static int write_run(struct writer *w, struct parsed *p, const struct opts *o,
 	err = -EIO;
 	if (write_marks(w, p, *run) || (p->ts && write_marks(w, p->ts, *run)))
 		goto out;
+	if (p->ser[0].n && p->nser > 1 && mem_includes_children(p) &&
+	    mark_includes_children(w, p->ser[0].proc))
+		goto out;
+	if (p->ser[0].n && p->nser > 1 && held_total_peak(w, *run, &peak))
+		goto out;
 	sqlite3_bind_int64(w->st[ST_RUN_END], 1, *run);
 	sqlite3_bind_int64(w->st[ST_RUN_END], 2, (sqlite3_int64)p->samples);
 	sqlite3_bind_int64(w->st[ST_RUN_END], 3, last);
-	/* mprof's peak is that of MEM, which with -C already counts the
-	 * children; a file of CHLD lines alone peaks with its largest child. */
-	sqlite3_bind_int64(w->st[ST_RUN_END], 4, p->ser[0].n ? mem_peak : peak);
+	/* The peak of the total as the chart draws it (held_total_peak); a
+	 * file of CHLD lines alone peaks with its largest child. */
+	sqlite3_bind_int64(w->st[ST_RUN_END], 4, p->ser[0].n && p->nser == 1 ? mem_peak : peak);
 	if (step(w->st[ST_RUN_END]))
 		goto out;
 	if (sqlite3_exec(w->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
