@@ -13,6 +13,7 @@
 #include "cli.h"
 
 #include "memtide/mprof.h"
+#include "memtide/totals.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -576,72 +577,6 @@ static int mark_includes_children(struct writer *w, int64_t proc)
 	return rc;
 }
 
-/* The peak of the run's total as memtide-plot draws it (plot/data_read.c):
- * series sampled at their own times add up with each one's last value,
- * which stands until its next sample, or for proc.interval after its last;
- * a series whose parent already counts it (includes_children) is not
- * added again.  Read back from the rows just written, so the ticks are
- * the chart's. */
-static int held_total_peak(struct writer *w, int64_t run, int64_t *peak)
-{
-	static const char q[] =
-		"SELECT s.proc, s.tick, s.rss, max(coalesce(p.interval, r.interval), r.interval),"
-		" r.interval, p.last_tick FROM sample s JOIN proc p ON p.id = s.proc"
-		" JOIN run r ON r.id = p.run LEFT JOIN proc pp ON pp.id = p.parent"
-		" WHERE p.run = ?1 AND coalesce(pp.includes_children, 0) = 0"
-		" ORDER BY s.tick";
-	struct held {
-		int64_t proc, v, due;
-	} *h = NULL;
-	size_t n = 0, cap = 0;
-	int64_t sum = 0, best = 0, key = INT64_MIN;
-	sqlite3_stmt *st;
-	int rc;
-
-	if (sqlite3_prepare_v2(w->db, q, -1, &st, NULL) != SQLITE_OK)
-		return -EIO;
-	sqlite3_bind_int64(st, 1, run);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t proc = sqlite3_column_int64(st, 0), tick = sqlite3_column_int64(st, 1);
-		size_t i;
-
-		if (tick != key) {
-			if (sum > best)
-				best = sum;
-			key = tick;
-			for (i = 0; i < n; i++)
-				if (h[i].due <= key) {
-					sum -= h[i].v;
-					h[i].v = 0;
-					h[i].due = INT64_MAX;
-				}
-		}
-		for (i = 0; i < n && h[i].proc != proc; i++)
-			;
-		if (i == n) {
-			if (grow((void **)&h, &cap, n, sizeof *h)) {
-				sqlite3_finalize(st);
-				return -ENOMEM;
-			}
-			h[n++] = (struct held){proc, 0, INT64_MAX};
-		}
-		sum += sqlite3_column_int64(st, 2) - h[i].v;
-		h[i].v = sqlite3_column_int64(st, 2);
-		if (tick == sqlite3_column_int64(st, 5)) {
-			double x = sqlite3_column_double(st, 3) / sqlite3_column_double(st, 4);
-			int64_t c = (int64_t)x;
-
-			h[i].due = tick + c + ((double)c < x); /* ceil, as the chart */
-		}
-	}
-	if (sum > best)
-		best = sum;
-	sqlite3_finalize(st);
-	free(h);
-	*peak = best;
-	return rc == SQLITE_DONE ? 0 : -EIO;
-}
-
 /* Writes a parsed file as a new run in one transaction; *run receives its
  * id.  Prints its own error. */
 static int write_run(struct writer *w, struct parsed *p, const struct opts *o,
@@ -694,12 +629,12 @@ static int write_run(struct writer *w, struct parsed *p, const struct opts *o,
 	if (p->ser[0].n && p->nser > 1 && mem_includes_children(p) &&
 	    mark_includes_children(w, p->ser[0].proc))
 		goto out;
-	if (p->ser[0].n && p->nser > 1 && held_total_peak(w, *run, &peak))
+	if (p->ser[0].n && p->nser > 1 && totals_held_peak(w->db, *run, TOTALS_RSS, &peak))
 		goto out;
 	sqlite3_bind_int64(w->st[ST_RUN_END], 1, *run);
 	sqlite3_bind_int64(w->st[ST_RUN_END], 2, (sqlite3_int64)p->samples);
 	sqlite3_bind_int64(w->st[ST_RUN_END], 3, last);
-	/* The peak of the total as the chart draws it (held_total_peak); a
+	/* The peak of the total as the chart draws it (totals.h); a
 	 * file of CHLD lines alone peaks with its largest child. */
 	sqlite3_bind_int64(w->st[ST_RUN_END], 4, p->ser[0].n && p->nser == 1 ? mem_peak : peak);
 	if (step(w->st[ST_RUN_END]))

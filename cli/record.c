@@ -587,7 +587,8 @@ static int record(struct opts *o, char **cmd, int attach_pid)
 	pid_t child = 0;
 	int status = -1, exit_code = EXIT_OK, err, interactive;
 	int64_t next_flush, next_status, next_scan, term_at = 0, kill_at = 0;
-	int64_t kernel_peak = -1;
+	int64_t waited_peak = -1;
+	struct own_peak own = {0};
 	char *command = NULL;
 	struct marksock *marks = NULL; /* markers from the command (cli/mark.c) */
 	char mark_dir[160] = "";
@@ -686,6 +687,7 @@ static int record(struct opts *o, char **cmd, int attach_pid)
 			struct rusage wru;
 
 			got_child = 0;
+			peaks_check_zombie(&own, child);
 			/* Reap the command and any orphan adopted under -C. */
 			while ((w = wait4(-1, &st, WNOHANG, &wru)) > 0)
 				if (w == child) {
@@ -748,13 +750,8 @@ static int record(struct opts *o, char **cmd, int attach_pid)
 	sync_procs(&r, r.tk.tick, real_now());
 	if (marks)
 		marksock_drain(marks, r.st, r.run, 1 << 20);
-	if (child && status != -1 && root) {
-		kernel_peak = (int64_t)ru.ru_maxrss * 1024;
-		if (root->id)
-			store_proc_hwm(r.st, root->id, kernel_peak);
-	} else if (root && root->hwm_kib > 0) {
-		kernel_peak = root->hwm_kib * 1024;
-	}
+	waited_peak = peaks_store(r.st, r.sm, root, &own,
+				  child && status != -1 ? (int64_t)ru.ru_maxrss : -1);
 	if (interactive)
 		show_status(&r, 0, 1);
 	while (pending(&r) && flush(&r) == -EBUSY)
@@ -767,18 +764,11 @@ static int record(struct opts *o, char **cmd, int attach_pid)
 		      status == -1	    ? -1
 		      : WIFEXITED(status) ? WEXITSTATUS(status)
 					  : 128 + WTERMSIG(status),
-		      kernel_peak);
+		      -1);
 	if (!o->quiet) {
-		char peak[32], kpeak[32], el[32];
-
-		units_format_bytes(r.peak_pages * r.page_size, peak, sizeof peak);
-		units_format_duration(real_now() - r.started, el, sizeof el);
-		if (kernel_peak > 0)
-			units_format_bytes(kernel_peak, kpeak, sizeof kpeak);
-		fprintf(stderr, "memtide: run %lld: %s, %zu samples, peak %s%s%s%s\n",
-			(long long)r.run, el, r.samples, peak,
-			kernel_peak > 0 ? " (kernel high-water mark " : "",
-			kernel_peak > 0 ? kpeak : "", kernel_peak > 0 ? ")" : "");
+		summary_print(r.st, r.run, stderr, 1);
+		if (!o->children)
+			peaks_suggest_children(waited_peak, root);
 		if (r.tk.skipped)
 			fprintf(stderr, "memtide: %lld ticks skipped: the machine was too "
 				"busy to sample every %.3f s\n",

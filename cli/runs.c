@@ -128,36 +128,12 @@ int cmd_list(int argc, char **argv)
 
 static const char peak_usage[] =
 	"Usage: memtide peak [RUN...] [--db PATH]\n"
-	"Print the peak memory of runs (default the last): the highest sampled\n"
-	"RSS total, and the kernel's high-water mark of the command when known\n"
-	"(wait4 ru_maxrss for a run, VmHWM for attach), which also catches peaks\n"
-	"that fell between two samples.\n";
-
-static int print_peak(struct store *s, int64_t run)
-{
-	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(store_db(s),
-				    "SELECT peak_rss * page_size, kernel_peak_rss, command"
-				    " FROM run WHERE id = ?",
-				    -1, &st, NULL);
-	char peak[32], kpeak[32];
-
-	if (rc != SQLITE_OK)
-		return -1;
-	sqlite3_bind_int64(st, 1, run);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		units_format_bytes(sqlite3_column_int64(st, 0), peak, sizeof peak);
-		printf("run %lld\tpeak %s", (long long)run, peak);
-		if (sqlite3_column_type(st, 1) != SQLITE_NULL &&
-		    sqlite3_column_int64(st, 1) > 0)
-			printf("\tkernel peak %s",
-			       units_format_bytes(sqlite3_column_int64(st, 1), kpeak,
-						  sizeof kpeak));
-		printf("\t%s\n", (const char *)sqlite3_column_text(st, 2));
-	}
-	sqlite3_finalize(st);
-	return 0;
-}
+	"Print the peak memory of runs (default the last): the peak of the total\n"
+	"(RSS, or PSS/USS for runs recorded with --backend psutil_pss/psutil_uss;\n"
+	"the processes of a memtided session are not summed: its largest one),\n"
+	"and the largest process's own kernel peak with its pid (VmHWM, or\n"
+	"wait4's ru_maxrss when it waited for no child), which also catches\n"
+	"peaks that fell between two samples; \"unknown\" when it cannot be known.\n";
 
 /* Resolves every RUN operand (default: the last run) before acting on any,
  * so one bad id changes nothing. */
@@ -196,7 +172,7 @@ int cmd_peak(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	for (int i = 0; i < n; i++)
-		print_peak(s, ids[i]);
+		summary_print(s, ids[i], stdout, 0);
 	free(ids);
 	store_close(s);
 	return EXIT_OK;

@@ -326,6 +326,16 @@ static void untrack(struct tracker *t, struct tproc *tp, double ended)
 	struct sampler_proc *sp = tp->sp;
 	struct wmsg m = {.type = W_END};
 
+	/* Its own kernel peak as last known (the sampler reads VmHWM as its
+	 * sampled peak rises): a process that lived less than the minute
+	 * between tracker_read_hwm() calls has one too. */
+	if (sp->hwm_kib > tp->hwm_sent_kib) {
+		struct wmsg h = {.type = W_HWM};
+
+		h.u.hwm.local = sp->id;
+		h.u.hwm.bytes = sp->hwm_kib * 1024;
+		writer_push(t->w, &h);
+	}
 	sampler_end(tp->g->sm, sp);
 	m.u.end.local = sp->id;
 	m.u.end.ended = ended;

@@ -573,8 +573,9 @@ int store_run_end(struct store *s, int64_t run, double ended, int exit_status,
 	rc = sqlite3_prepare_v2(
 		s->db,
 		"UPDATE run SET ended = ?2, exit_status = ?3, kernel_peak_rss ="
-		" max(coalesce(?4, 0), (SELECT coalesce(max(hwm), 0) FROM proc"
-		" WHERE run = ?1 AND parent IS NULL)) WHERE id = ?1",
+		" CASE WHEN ?4 IS NULL THEN (SELECT max(hwm) FROM proc WHERE run = ?1)"
+		" ELSE max(?4, coalesce((SELECT max(hwm) FROM proc WHERE run = ?1), 0))"
+		" END WHERE id = ?1",
 		-1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return fail(s, sql_code(rc), "ending run");

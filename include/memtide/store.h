@@ -6,7 +6,8 @@
  *       samples, last_tick, peak_rss, kernel_peak_rss, exit_status, host, boot_id)
  *       started/ended: Unix seconds (real); interval: seconds between ticks;
  *       page_size: bytes per unit of sample.rss; peak_rss: pages, highest
- *       sampled total; kernel_peak_rss: bytes, wait4() ru_maxrss or VmHWM.
+ *       sampled total; kernel_peak_rss: bytes, the largest own kernel peak
+ *       among its processes (proc.hwm), NULL unknown.
  *       kind: "run", "attach", "daemon" (one memtided session) or "import"
  *       (an mprof file; page_size 1, interval 0.00001 s: mprof's 0.0001 s
  *       steps times 10, the spare ticks keeping up to 5 samples of one
@@ -22,7 +23,10 @@
  *       run's boot_id it makes a process identity that survives pid reuse.
  *       cmdline: arguments joined by spaces, control and invalid UTF-8 bytes
  *       escaped; argv: the raw NUL-separated bytes.  peak_rss: pages, the
- *       highest sampled; hwm: bytes, the highest VmHWM (or ru_maxrss) seen.
+ *       highest sampled; hwm: bytes, its own kernel peak: the last VmHWM
+ *       read while it lived, or wait4()'s ru_maxrss when that is provably
+ *       its own (it waited for no child), never below its sampled peak and
+ *       never a descendant's; NULL unknown.
  *       last_tick: the last tick sampled once the process ended; while it
  *       lives, at least the tick of its peak (written when the peak rises).
  *       (v2) name: what lists and charts call it ("gunicorn app:wsgi (venv
@@ -266,8 +270,8 @@ void store_rollback(struct store *s);
  * transaction with the samples it accounts for. */
 int store_run_skipped(struct store *s, int64_t run, int64_t skipped);
 
-/* Ends a run: end time, exit status (-1 unknown), kernel peak (bytes, -1
- * unknown). */
+/* Ends a run: end time, exit status (-1 unknown), kernel peak (bytes, -1:
+ * the largest proc.hwm of the run). */
 int store_run_end(struct store *s, int64_t run, double ended, int exit_status,
 		  int64_t kernel_peak);
 
