@@ -20,6 +20,7 @@ int cmd_query(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_mark(int argc, char **argv);
+int cmd_ps(int argc, char **argv);
 
 /* Prints "memtide: <message>" and a newline on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -17,7 +17,8 @@ static const char usage[] =
 	"                        run COMMAND and record it (a bare script.py runs\n"
 	"                        under python3)\n"
 	"  attach PID            record a running process until it exits\n"
-	"  list                  list recorded runs\n"
+	"  list [--since T]      list recorded runs\n"
+	"  ps [RUN]              list the processes of a run, or of a window\n"
 	"  peak [RUN...]         print the peak memory of runs\n"
 	"  rm RUN...             delete runs\n"
 	"  clean                 delete every run\n"
@@ -93,7 +94,7 @@ static const struct {
 	{"peak", cmd_peak},   {"rm", cmd_rm},         {"clean", cmd_clean},
 	{"plot", cmd_plot},
 	{"query", cmd_query}, {"export", cmd_export}, {"import", cmd_import},
-	{"mark", cmd_mark},
+	{"mark", cmd_mark},   {"ps", cmd_ps},
 };
 
 int main(int argc, char **argv)

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 struct common {
 	const char *db;
@@ -55,75 +54,6 @@ static int parse_common(int argc, char **argv, const char *cmd, const char *usag
 	}
 	c->first = optind;
 	return 0;
-}
-
-static void format_time(double t, char *buf, size_t len)
-{
-	time_t s = (time_t)t;
-	struct tm tm;
-
-	localtime_r(&s, &tm);
-	strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
-}
-
-static const char list_usage[] =
-	"Usage: memtide list [--db PATH]\n"
-	"List recorded runs, oldest first: id, start (local time), duration,\n"
-	"samples, peak RSS (the sampled total) and command.\n";
-
-int cmd_list(int argc, char **argv)
-{
-	struct common c = {0};
-	struct store *s;
-	sqlite3_stmt *st;
-	int rc = parse_common(argc, argv, "list", list_usage, 0, &c), n = 0;
-
-	if (rc)
-		return rc == 1 ? EXIT_OK : rc;
-	if (c.first < argc) {
-		cli_error("unexpected argument '%s'", argv[c.first]);
-		return cli_usage_error("list");
-	}
-	if (!(s = cli_open_store(c.db, STORE_READ)))
-		return EXIT_FAIL;
-	rc = sqlite3_prepare_v2(store_db(s),
-				"SELECT id, started, coalesce(ended - started,"
-				" last_tick * interval, 0), samples, peak_rss * 1,"
-				" command, label, ended IS NULL, page_size FROM run ORDER BY id",
-				-1, &st, NULL);
-	if (rc != SQLITE_OK) {
-		cli_error("cannot read runs: %s", sqlite3_errmsg(store_db(s)));
-		store_close(s);
-		return EXIT_FAIL;
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		char when[32], dur[32], peak[32];
-		const char *label = (const char *)sqlite3_column_text(st, 6);
-
-		if (n++ == 0)
-			printf("%5s  %-19s  %12s  %8s  %10s  %s\n", "RUN", "STARTED",
-			       "DURATION", "SAMPLES", "PEAK RSS", "COMMAND");
-		format_time(sqlite3_column_double(st, 1), when, sizeof when);
-		units_format_duration(sqlite3_column_double(st, 2), dur, sizeof dur);
-		units_format_bytes(sqlite3_column_int64(st, 4) * sqlite3_column_int64(st, 8),
-				   peak, sizeof peak);
-		printf("%5lld  %-19s  %12s  %8lld  %10s  %s%s%s%s%s\n",
-		       (long long)sqlite3_column_int64(st, 0), when, dur,
-		       (long long)sqlite3_column_int64(st, 3), peak,
-		       (const char *)sqlite3_column_text(st, 5),
-		       label ? "  [" : "", label ? label : "", label ? "]" : "",
-		       sqlite3_column_int(st, 7) ? "  (unfinished)" : "");
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		cli_error("cannot read runs: %s", sqlite3_errmsg(store_db(s)));
-		store_close(s);
-		return EXIT_FAIL;
-	}
-	if (n == 0)
-		printf("no runs recorded yet\n");
-	store_close(s);
-	return EXIT_OK;
 }
 
 static const char peak_usage[] =

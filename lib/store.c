@@ -4,6 +4,7 @@
 #include "memtide/idmap.h"
 #include "memtide/text.h"
 
+#include "recorder.h"
 #include "schema.h"
 
 #include <errno.h>
@@ -393,34 +394,20 @@ static void bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
 		sqlite3_bind_null(st, i);
 }
 
-static int read_boot_id(char *buf, size_t len)
-{
-	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
-
-	if (!f)
-		return -errno;
-	if (!fgets(buf, (int)len, f)) {
-		fclose(f);
-		return -EIO;
-	}
-	fclose(f);
-	buf[strcspn(buf, "\n")] = '\0';
-	return 0;
-}
-
 int store_run_begin(struct store *s, const struct store_run *r, int64_t *id)
 {
 	sqlite3_stmt *st;
 	char host[256] = "", boot[64] = "";
-	int rc, err;
+	int rc, err, pid;
+	uint64_t start = 0;
 
 	gethostname(host, sizeof host - 1);
-	read_boot_id(boot, sizeof boot);
+	recorder_boot_id(boot, sizeof boot);
 	rc = sqlite3_prepare_v2(s->db,
 				"INSERT INTO run(kind, command, label, started, interval,"
-				" page_size, backend, host, boot_id, skipped)"
-				" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
-				" CASE WHEN ?1 IN ('run', 'attach') THEN 0 END)",
+				" page_size, backend, host, boot_id, skipped, recorder_pid,"
+				" recorder_start) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+				" CASE WHEN ?1 IN ('run', 'attach') THEN 0 END, ?10, ?11)",
 				-1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return fail(s, sql_code(rc), "starting run");
@@ -433,6 +420,10 @@ int store_run_begin(struct store *s, const struct store_run *r, int64_t *id)
 	sqlite3_bind_text(st, 7, r->backend, -1, SQLITE_STATIC);
 	bind_text_or_null(st, 8, host[0] ? host : NULL);
 	bind_text_or_null(st, 9, boot[0] ? boot : NULL);
+	if (recorder_self(&pid, &start) == 0) {
+		sqlite3_bind_int(st, 10, pid);
+		sqlite3_bind_int64(st, 11, (sqlite3_int64)start);
+	}
 	err = step_done(s, st, "starting run");
 	sqlite3_finalize(st);
 	if (!err)

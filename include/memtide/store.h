@@ -74,6 +74,11 @@
  *       a total never adds those children again), stacks (NULL: not asked;
  *       "CPython 3.X": stacks read; else why they could not be, one line),
  *       peak_stack (stack.id running at the sampled peak, NULL unknown).
+ *   run (v5) gains recorder_pid and recorder_start (the pid and
+ *       /proc/PID/stat start time, clock ticks since boot, of the process
+ *       recording it, memtide or memtided): a run whose ended is NULL is
+ *       being recorded while that process lives on run.host and
+ *       run.boot_id (store_run_recording()); otherwise its recorder died.
  *   proc_limit(proc, t, memory_limit, memory_high)  (v5) WITHOUT ROWID: each
  *       change of a process's memory limit, t Unix seconds, bytes.
  *   mark (v5) gains uid (the sender's uid as the kernel reported it),
@@ -274,6 +279,11 @@ int store_run_skipped(struct store *s, int64_t run, int64_t skipped);
  * the largest proc.hwm of the run). */
 int store_run_end(struct store *s, int64_t run, double ended, int exit_status,
 		  int64_t kernel_peak);
+
+/* Whether run is being recorded now: not ended, and its recorder (run.
+ * recorder_pid, recorder_start) alive on this host and boot.  Returns 1, 0
+ * (ended, or its recorder is gone: the run stays unfinished), or -errno. */
+int store_run_recording(struct store *s, int64_t run);
 
 /* Resolves a user's RUN argument: a number, or "last"/NULL for the newest.
  * Returns 0 and *id, -ENOENT when there is no such run. */
