@@ -726,8 +726,9 @@ static int import_one(struct writer *w, const char *path, const struct opts *o)
 	if ((err = write_run(w, &p, o, &run)))
 		goto out;
 	if (!o->quiet)
-		printf("%s: run %lld, %zu samples, %zu process%s, %zu marker%s%s%s\n",
-		       path, (long long)run, p.samples, p.nser - (p.ser[0].n == 0),
+		printf("%s: run %lld, %zu sample%s, %zu process%s, %zu marker%s%s%s\n",
+		       path, (long long)run, p.samples, p.samples == 1 ? "" : "s",
+		       p.nser - (p.ser[0].n == 0),
 		       p.nser - (p.ser[0].n == 0) == 1 ? "" : "es",
 		       p.nfn + (p.ts ? p.ts->nfn : 0),
 		       p.nfn + (p.ts ? p.ts->nfn : 0) == 1 ? "" : "s",

@@ -169,8 +169,14 @@ char *store_default_path(const char *path)
 	return out;
 }
 
-/* mkdir -p of the directory that holds path. */
-static int make_parent(const char *path)
+int store_path_is_default(const char *path)
+{
+	const char *env = getenv("MEMTIDE_DB");
+
+	return !(path && *path) && !(env && *env);
+}
+
+int store_make_dir(const char *path)
 {
 	char dir[PATH_MAX];
 	size_t n = strlen(path);
@@ -182,7 +188,7 @@ static int make_parent(const char *path)
 		if (*p != '/')
 			continue;
 		*p = '\0';
-		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 			return -errno;
 		*p = '/';
 	}
@@ -288,25 +294,26 @@ static int create_private(const char *path)
 int store_open(const char *path, enum store_mode mode, struct store **out)
 {
 	struct store *s = calloc(1, sizeof *s);
-	int flags = mode == STORE_READ ? SQLITE_OPEN_READONLY
-				       : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	int flags = mode == STORE_READ	  ? SQLITE_OPEN_READONLY
+		    : mode == STORE_UPDATE ? SQLITE_OPEN_READWRITE
+					   : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 	int rc, err, v;
 
 	*out = s;
 	if (!s)
 		return -ENOMEM;
-	if (mode == STORE_WRITE && (err = make_parent(path)) < 0) {
-		snprintf(s->msg, sizeof s->msg, "cannot create its directory: %s",
-			 strerror(-err));
-		return err;
-	}
 	/* SQLite says only "unable to open database file": find the cause
 	 * first (a missing file, a path through a regular file, no access). */
 	if (access(path, F_OK) == 0 ? access(path, mode == STORE_READ ? R_OK : R_OK | W_OK) < 0
-				    : mode == STORE_READ || errno != ENOENT ||
+				    : mode != STORE_WRITE || errno != ENOENT ||
 					      (errno = -create_private(path)) != 0) {
 		err = -errno;
-		snprintf(s->msg, sizeof s->msg, "%s", strerror(errno));
+		if (err == -ENOENT && mode == STORE_WRITE)
+			snprintf(s->msg, sizeof s->msg, "its directory '%.*s' does not exist",
+				 (int)(strrchr(path, '/') ? strrchr(path, '/') - path : 1),
+				 strrchr(path, '/') ? path : ".");
+		else
+			snprintf(s->msg, sizeof s->msg, "%s", strerror(errno));
 		return err;
 	}
 	rc = sqlite3_open_v2(path, &s->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
@@ -320,7 +327,7 @@ int store_open(const char *path, enum store_mode mode, struct store **out)
 		       NULL);
 	if (err)
 		return err;
-	if (mode == STORE_WRITE) {
+	if (mode != STORE_READ) {
 		/* WAL only once the file is known to be ours: switching a
 		 * foreign SQLite file to WAL would change it. */
 		if ((err = migrate(s)) ||

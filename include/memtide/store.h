@@ -140,8 +140,9 @@
 struct store;
 
 enum store_mode {
-	STORE_READ,  /* read only; the file must exist */
-	STORE_WRITE, /* create or migrate as needed */
+	STORE_READ,   /* read only; the file must exist */
+	STORE_WRITE,  /* create or migrate as needed (its directory must exist) */
+	STORE_UPDATE, /* read and write (and migrate); the file must exist */
 };
 
 /* Ticks per sample_agg bucket for a run of this interval: one second's
@@ -218,8 +219,18 @@ struct store_mark {
  * Returns a malloc'd string, or NULL with errno set. */
 char *store_default_path(const char *path);
 
-/* Opens (and in STORE_WRITE mode creates, with its parent directory, and
- * migrates) the database at path.  STORE_READ migrates an older file too when
+/* Whether store_default_path(path) is the default of the XDG data
+ * directory: no path given and no $MEMTIDE_DB.  Only that one's directory
+ * is ever created (store_make_dir()); a path someone wrote down that names
+ * a missing directory is a mistake to report. */
+int store_path_is_default(const char *path);
+/* Creates the missing directories above the file path, mode 0700 (the
+ * history of what ran is not for other users).  Returns 0 or -errno. */
+int store_make_dir(const char *path);
+
+/* Opens (and in STORE_WRITE mode creates, and migrates) the database at
+ * path; its directory must exist (-ENOENT, "its directory ... does not
+ * exist").  STORE_READ migrates an older file too when
  * it may write to it, then reads it through a read-only connection; an older
  * file it may not write is refused (-MEMTIDE_EOLDER).  On failure returns a negative code and, when
  * *out is not NULL, a handle whose only use is store_errmsg() then
