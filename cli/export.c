@@ -9,6 +9,7 @@
  */
 #include "cli.h"
 
+#include "memtide/text.h"
 #include "memtide/totals.h"
 
 #include "memtide/mprof.h"
@@ -537,13 +538,6 @@ static int export_json(sqlite3 *db, FILE *f, const int64_t *runs, size_t n)
 	return 0;
 }
 
-static int ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-
-	return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
 static const char usage[] =
 	"Usage: memtide export [RUN...] [--format csv|json|mprof] [-o FILE] [--db PATH]\n"
 	"Write runs (default: the last) out of the database.\n"
@@ -611,9 +605,9 @@ int cmd_export(int argc, char **argv)
 			cli_error("unknown format '%s' (use csv, json or mprof)", fmt_arg);
 			return cli_usage_error("export");
 		}
-	} else if (out_path && ends_with(out_path, ".dat")) {
+	} else if (out_path && text_ends_with(out_path, strlen(out_path), ".dat")) {
 		fmt = FMT_MPROF;
-	} else if (out_path && ends_with(out_path, ".json")) {
+	} else if (out_path && text_ends_with(out_path, strlen(out_path), ".json")) {
 		fmt = FMT_JSON;
 	}
 	if (fmt == FMT_MPROF && argc - optind > 1) {

@@ -13,6 +13,7 @@
 #include "cli.h"
 
 #include "memtide/mprof.h"
+#include "memtide/text.h"
 #include "memtide/totals.h"
 
 #include <errno.h>
@@ -367,13 +368,6 @@ static int step(sqlite3_stmt *st)
 	return rc == SQLITE_DONE ? 0 : -EIO;
 }
 
-static const char *base_name(const char *path)
-{
-	const char *s = strrchr(path, '/');
-
-	return s ? s + 1 : path;
-}
-
 /* The time range of everything in the file, in 1e-4 s. */
 static void time_range(const struct parsed *p, int64_t *t0, int64_t *t1)
 {
@@ -592,14 +586,14 @@ static int write_run(struct writer *w, struct parsed *p, const struct opts *o,
 		goto out;
 	if (p->has_cmdline)
 		command = strndup(p->cmdline, p->cmdline_len);
-	else if (asprintf(&command, "(mprof file %s)", base_name(p->path)) < 0)
+	else if (asprintf(&command, "(mprof file %s)", text_base_name(p->path)) < 0)
 		command = NULL;
 	if (!command) {
 		err = -ENOMEM;
 		goto out;
 	}
 	sqlite3_bind_text(w->st[ST_RUN], 1, command, -1, SQLITE_STATIC);
-	sqlite3_bind_text(w->st[ST_RUN], 2, o->label ? o->label : base_name(p->path),
+	sqlite3_bind_text(w->st[ST_RUN], 2, o->label ? o->label : text_base_name(p->path),
 			  -1, SQLITE_STATIC);
 	sqlite3_bind_double(w->st[ST_RUN], 3, (double)t0 / 1e4);
 	sqlite3_bind_double(w->st[ST_RUN], 4, (double)t1 / 1e4);
@@ -657,20 +651,13 @@ out:
 	return err;
 }
 
-static int ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-
-	return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
 /* "X_ts.dat" for "X.dat" (malloc'd), or NULL. */
 static char *ts_name(const char *path)
 {
 	size_t n = strlen(path);
 	char *s;
 
-	if (!ends_with(path, ".dat") || ends_with(path, "_ts.dat"))
+	if (!text_ends_with(path, strlen(path), ".dat") || text_ends_with(path, strlen(path), "_ts.dat"))
 		return NULL;
 	if (!(s = malloc(n + 4)))
 		return NULL;
@@ -698,7 +685,7 @@ static int import_one(struct writer *w, const char *path, const struct opts *o)
 	if ((err = parse_file(&p)))
 		goto out;
 	if (p.samples == 0) {
-		if (p.ts_lines && ends_with(path, "_ts.dat"))
+		if (p.ts_lines && text_ends_with(path, strlen(path), "_ts.dat"))
 			cli_error("%s: an old mprof timestamp file (function start and end "
 				  "times, no memory): import the .dat file it belongs to, "
 				  "which picks it up", path);
@@ -813,7 +800,7 @@ int cmd_import(int argc, char **argv)
 		char *base = NULL;
 
 		/* "X_ts.dat" comes along with "X.dat" when both are named. */
-		if (ends_with(argv[i], "_ts.dat")) {
+		if (text_ends_with(argv[i], strlen(argv[i]), "_ts.dat")) {
 			size_t n = strlen(argv[i]);
 
 			if ((base = strdup(argv[i]))) {

@@ -271,13 +271,6 @@ static char *join_argv(char **argv, const struct redact *rd)
 	return out;
 }
 
-static int ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-
-	return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
 /* The pipe of spawn() closes when exec drops the old image, a moment before
  * the new one's arguments are set up: until then /proc/PID/cmdline is
  * empty, and a command line read then would stay empty for a command that
@@ -574,11 +567,6 @@ static void take_tick(struct recording *r, int64_t tick, int64_t now_ns)
 	}
 }
 
-static double real_now(void)
-{
-	return (double)ticker_now_real() / 1e9;
-}
-
 static int record(struct opts *o, char **cmd, int attach_pid)
 {
 	struct recording r = {.o = o, .page_size = sysconf(_SC_PAGESIZE)};
@@ -639,7 +627,7 @@ static int record(struct opts *o, char **cmd, int attach_pid)
 		free(argv);
 	}
 	ticker_init(&r.tk, ticker_now_mono(), o->interval_ns);
-	r.started = real_now();
+	r.started = ticker_now_real_s();
 	{
 		struct store_run sr = {
 			.kind = attach_pid ? "attach" : "run",
@@ -720,7 +708,7 @@ static int record(struct opts *o, char **cmd, int attach_pid)
 		}
 		/* New processes get their ids before their first sample;
 		 * those found gone now are recorded as ended next tick. */
-		if (sync_procs(&r, k, real_now()) && !r.b.failing) {
+		if (sync_procs(&r, k, ticker_now_real_s()) && !r.b.failing) {
 			cli_error("cannot record processes: %s", store_errmsg(r.st));
 			r.b.failing = 1;
 		}
@@ -747,7 +735,7 @@ static int record(struct opts *o, char **cmd, int attach_pid)
 
 		p->alive = 0; /* the recording ends for everyone still tracked */
 	}
-	sync_procs(&r, r.tk.tick, real_now());
+	sync_procs(&r, r.tk.tick, ticker_now_real_s());
 	if (marks)
 		marksock_drain(marks, r.st, r.run, 1 << 20);
 	waited_peak = peaks_store(r.st, r.sm, root, &own,
@@ -760,7 +748,7 @@ static int record(struct opts *o, char **cmd, int attach_pid)
 		cli_error("%zu samples could not be saved: %s", r.b.n, store_errmsg(r.st));
 		exit_code = EXIT_FAIL;
 	}
-	store_run_end(r.st, r.run, real_now(),
+	store_run_end(r.st, r.run, ticker_now_real_s(),
 		      status == -1	    ? -1
 		      : WIFEXITED(status) ? WEXITSTATUS(status)
 					  : 128 + WTERMSIG(status),
@@ -817,7 +805,7 @@ int cmd_run(int argc, char **argv)
 		redact_free(o.rd);
 		return EXIT_FAIL;
 	}
-	if (ends_with(argv[i], ".py")) {
+	if (text_ends_with(argv[i], strlen(argv[i]), ".py")) {
 		cmd[0] = (char *)"python3";
 		memcpy(cmd + 1, argv + i, (size_t)(argc - i) * sizeof *cmd);
 	} else {

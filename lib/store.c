@@ -934,3 +934,24 @@ int store_mark_end(struct store *s, int64_t mark, double end, int64_t mem_end)
 	sqlite3_finalize(st);
 	return err;
 }
+
+int store_mark_end_label(struct store *s, int64_t run, const char *label, double end)
+{
+	sqlite3_stmt *st;
+	int rc, err;
+
+	rc = sqlite3_prepare_v2(s->db,
+				"UPDATE mark SET end = ?3 WHERE id = (SELECT max(id) FROM mark"
+				" WHERE run = ?1 AND label = ?2 AND end IS NULL)",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return fail(s, sql_code(rc), "ending marker");
+	sqlite3_bind_int64(st, 1, run);
+	sqlite3_bind_text(st, 2, label, -1, SQLITE_STATIC);
+	sqlite3_bind_double(st, 3, end);
+	err = step_done(s, st, "ending marker");
+	sqlite3_finalize(st);
+	if (err)
+		return err;
+	return sqlite3_changes(s->db) ? 0 : -ENOENT;
+}

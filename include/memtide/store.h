@@ -267,6 +267,12 @@ int store_agg_put(struct store *s, const struct store_agg *a);
  * a marker. */
 int store_mark_end(struct store *s, int64_t mark, double end, int64_t mem_end);
 
+/* Ends, at time end (Unix seconds), the latest marker of run with this
+ * label that has no end yet.  Returns 0, -ENOENT when there is none, or
+ * another negative code. */
+int store_mark_end_label(struct store *s, int64_t run, const char *label,
+			 double end);
+
 /* Appends n samples in one transaction (or in the caller's, see
  * store_begin), updating the run's sample count, last tick, the
  * per-process and run peaks, and (for a run begun by store_run_begin() of
