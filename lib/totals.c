@@ -177,7 +177,9 @@ int totals_run_read(sqlite3 *db, int64_t run, struct totals_run *out)
 	 * as the chart's; PSS and USS are read at each process's own pace,
 	 * so their total holds each one's last reading. */
 	out->peak = rss_peak;
-	if (out->metric != TOTALS_RSS &&
+	/* A memtided session's total means nothing, and would read every
+	 * smaps reading of the day. */
+	if (out->metric != TOTALS_RSS && !out->daemon &&
 	    totals_held_peak(db, run, out->metric, &out->peak))
 		return -EIO;
 	if (largest(db, top_sql[out->metric], run, &out->top_peak, &out->top_pid) ||
