@@ -337,6 +337,11 @@ static int32_t lifetime_cpu_pm(const struct sampler_proc *p, uint64_t cpu_ns)
 	return age > 0.001 ? (int32_t)((double)cpu_ns / 1e6 / age) : 0;
 }
 
+/* A status read costs tens of microseconds, several samples' worth: a
+ * process whose peak rises at every tick has it read this often at most
+ * (its sampled peak stands in between). */
+#define HWM_MIN_NS 250000000LL
+
 /* VmHWM of /proc/PID/status, the process's own peak (never its
  * children's), raised to the sampled peak: VmHWM is read a moment after the
  * sample, but a process that died in between has no status left to read, and
@@ -398,8 +403,14 @@ static int sample_one(struct sampler *s, struct sampler_proc *p, int64_t tick,
 	p->rss_pages = r->rss_pages;
 	if (r->rss_pages > p->peak_pages) {
 		p->peak_pages = r->rss_pages;
-		if (p->hwm_kib * 1024 < p->peak_pages * procfs_page_size())
-			read_hwm_one(s, p);
+		if (p->hwm_kib * 1024 < p->peak_pages * procfs_page_size()) {
+			if (now_ns >= p->next_hwm_ns) {
+				read_hwm_one(s, p);
+				p->next_hwm_ns = now_ns + HWM_MIN_NS;
+			} else {
+				p->hwm_kib = p->peak_pages * procfs_page_size() / 1024;
+			}
+		}
 	}
 	if (p->first_tick < 0)
 		p->first_tick = tick;
