@@ -179,8 +179,8 @@ int cmd_list(int argc, char **argv)
 		store_db(s),
 		"SELECT r.id, r.started, coalesce(r.ended - r.started,"
 		" r.last_tick * r.interval, 0), r.samples, 0, r.command, r.label,"
-		" r.ended IS NULL, r.page_size, r.kind, r.exit_status, p.exit_signal,"
-		" p.oom_killed FROM run r LEFT JOIN proc p ON p.id = (SELECT min(id)"
+		" r.ended IS NULL, r.page_size, r.kind, coalesce(r.exit_status,"
+		" p.exit_code), p.exit_signal, p.oom_killed FROM run r LEFT JOIN proc p ON p.id = (SELECT min(id)"
 		" FROM proc WHERE run = r.id AND parent IS NULL AND r.kind != 'daemon')"
 		" WHERE r.started <= ?2 AND coalesce(r.ended, r.started"
 		" + r.last_tick * r.interval, r.started, 0) >= ?1 ORDER BY r.id",
