@@ -147,3 +147,28 @@ def test_only_the_default_directory_is_made_private(mt, home):
     for d in (".local", ".local/share", ".local/share/memtide"):
         assert stat.S_IMODE(os.stat(Path(home) / d).st_mode) == 0o700, d
     assert (Path(home) / ".local/share/memtide/memtide.db").exists()
+
+
+def test_ps_and_list_say_how_processes_ended(mt, db):
+    """The columns memtided fills from what the kernel says of an exit
+    (proc.exit_code, exit_signal, oom_killed, memory_limit), as ps and list
+    word them.  Written here by hand: the writer is memtided's (issue 14)."""
+    for _ in range(3):
+        rc, _, err = mt("run", "-q", "--db", db, "--", *QUICK)
+        assert rc == 0, err
+    import sqlite3
+    with sqlite3.connect(db) as con:
+        con.execute("UPDATE run SET exit_status = NULL")
+        con.execute("UPDATE proc SET exit_code = 4 WHERE run = 1")
+        con.execute("UPDATE proc SET exit_signal = 15 WHERE run = 2")
+        con.execute("UPDATE proc SET exit_signal = 9, oom_killed = 1,"
+                    " memory_limit = 2147483648 WHERE run = 3")
+    last = q1(db, "SELECT rss FROM samples WHERE run = 3 ORDER BY tick DESC LIMIT 1")
+    rc, out, err = mt("ps", "--db", db, "--since", "1h")
+    assert rc == 0, err
+    lines = out.splitlines()[1:]
+    assert "  exit 4  " in lines[0] and "  killed by SIGTERM  " in lines[1], out
+    assert f"  killed by the OOM killer at {fmt(last)} (limit 2.0 GiB)  " in lines[2], out
+    rc, out, err = mt("list", "--db", db)
+    ended = [l.split()[7:9] for l in out.splitlines()[1:]]
+    assert ended == [["exit", "4"], ["SIGTERM", "/bin/sleep"], ["OOM", "kill"]], out
