@@ -170,5 +170,5 @@ def test_ps_and_list_say_how_processes_ended(mt, db):
     assert "  exit 4  " in lines[0] and "  killed by SIGTERM  " in lines[1], out
     assert f"  killed by the OOM killer at {fmt(last)} (limit 2.0 GiB)  " in lines[2], out
     rc, out, err = mt("list", "--db", db)
-    ended = [l.split()[7:9] for l in out.splitlines()[1:]]
+    ended = [l.split()[8:10] for l in out.splitlines()[1:]]
     assert ended == [["exit", "4"], ["SIGTERM", "/bin/sleep"], ["OOM", "kill"]], out
