@@ -16,6 +16,14 @@ def fmt(nbytes):
     return f"{nbytes / MiB:.1f} MiB"
 
 
+def size(nbytes):
+    """Bytes as memtide prints them (units_format_bytes)."""
+    v, unit = float(nbytes), 0
+    while abs(v) >= 1024 and unit < 4:
+        v, unit = v / 1024, unit + 1
+    return f"{nbytes} B" if unit == 0 else f"{v:.1f} {['B', 'KiB', 'MiB', 'GiB', 'TiB'][unit]}"
+
+
 def listed_runs(out):
     return [int(l.split()[0]) for l in out.splitlines()[1:]]
 
@@ -168,7 +176,7 @@ def test_ps_and_list_say_how_processes_ended(mt, db):
     assert rc == 0, err
     lines = out.splitlines()[1:]
     assert "  exit 4  " in lines[0] and "  killed by SIGTERM  " in lines[1], out
-    assert f"  killed by the OOM killer at {fmt(last)} (limit 2.0 GiB)  " in lines[2], out
+    assert f"  killed by the OOM killer at {size(last)} (limit 2.0 GiB)  " in lines[2], out
     rc, out, err = mt("list", "--db", db)
     ended = [l.split()[8:10] for l in out.splitlines()[1:]]
     assert ended == [["exit", "4"], ["SIGTERM", "/bin/sleep"], ["OOM", "kill"]], out
