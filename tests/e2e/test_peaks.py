@@ -95,7 +95,7 @@ def test_a_peak_between_samples_is_the_commands_own(mt, db):
 
 
 def test_one_sample_is_one_sample(mt, db):
-    rc, out, err = mt("run", "--db", db, "-T", "10", "--", "/bin/sleep", "0.05")
+    rc, out, err = mt("run", "--db", db, "-T", "10", "--", "/bin/sleep", "0.5")
     assert rc == 0, err
     assert q1(db, "SELECT samples FROM runs") == 1
     assert ", 1 sample, " in err, err
