@@ -11,7 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The start time of pid, or -errno: 0 (and -ENOENT) once it is gone. */
+/* Reads the start time of pid (clock ticks since boot).  Returns 0, or
+ * -errno: -ENOENT once it is gone. */
 static int start_of(int pid, uint64_t *start)
 {
 	char buf[1024];
