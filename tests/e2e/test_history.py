@@ -180,3 +180,16 @@ def test_ps_and_list_say_how_processes_ended(mt, db):
     rc, out, err = mt("list", "--db", db)
     ended = [l.split()[8:10] for l in out.splitlines()[1:]]
     assert ended == [["exit", "4"], ["SIGTERM", "/bin/sleep"], ["OOM", "kill"]], out
+
+
+def test_memtided_database_in_a_missing_directory_is_an_error(memtided, tmp_path, env):
+    conf = tmp_path / "memtided.conf"
+    missing = tmp_path / "no" / "such"
+    conf.write_text(f"[memtided]\ndatabase = {missing}/d.db\n"
+                    "[track \"x\"]\ncmdline = nothing-matches-this-7c1e\n")
+    p = __import__("subprocess").run([memtided, "-c", conf], capture_output=True, text=True,
+                                     env=env, timeout=20)
+    assert p.returncode == 1 and p.stdout == "", (p.returncode, p.stdout)
+    assert p.stderr == (f"memtided: error: cannot open database '{missing}/d.db': its "
+                        f"directory '{missing}' does not exist\n"), p.stderr
+    assert not (tmp_path / "no").exists()
