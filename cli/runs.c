@@ -143,7 +143,7 @@ int cmd_rm(int argc, char **argv)
 		cli_error("rm needs at least one run id (see memtide list)");
 		return cli_usage_error("rm");
 	}
-	if (!(s = cli_open_store(c.db, c.dry_run ? STORE_READ : STORE_WRITE)))
+	if (!(s = cli_open_store(c.db, c.dry_run ? STORE_READ : STORE_UPDATE)))
 		return EXIT_FAIL;
 	if (resolve_runs(s, argc, argv, c.first, &ids, &n)) {
 		store_close(s);
@@ -175,7 +175,7 @@ int cmd_clean(int argc, char **argv)
 			  argv[c.first]);
 		return cli_usage_error("clean");
 	}
-	if (!(s = cli_open_store(c.db, c.dry_run ? STORE_READ : STORE_WRITE)))
+	if (!(s = cli_open_store(c.db, c.dry_run ? STORE_READ : STORE_UPDATE)))
 		return EXIT_FAIL;
 	if (sqlite3_prepare_v2(store_db(s), "SELECT id FROM run ORDER BY id", -1, &st,
 			       NULL) != SQLITE_OK) {

@@ -129,12 +129,13 @@ def test_pss_backend_is_the_headline(mt, db, plot_exe, env, tmp_path):
     assert charts["default"] == charts["pss"] != charts["rss"]
 
 
-def test_mark_without_a_run_creates_no_database(mt, home):
+def test_mark_rm_clean_without_a_database_create_none(mt, home):
     env = clean_env(home)
-    rc, out, err = mt("mark", "hello", env=env)
-    assert rc == 1 and out == ""
-    assert len(err.splitlines()) == 1 and "does not exist yet" in err, err
-    assert not (Path(home) / ".local").exists()
+    for args in (["mark", "hello"], ["rm", "1"], ["clean"]):
+        rc, out, err = mt(*args, env=env)
+        assert rc == 1 and out == "", args
+        assert len(err.splitlines()) == 1 and "does not exist yet" in err, (args, err)
+        assert not (Path(home) / ".local").exists(), args
 
 
 def test_a_db_in_a_missing_directory_is_an_error(mt, tmp_path, home):
