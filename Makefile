@@ -69,7 +69,8 @@ $(B)/libmemtide.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
 # The run's growth budget in MiB/h reuses the chart's trend (plot/slope.c).
-$(B)/memtide: $(CLI_OBJ) $(B)/plot/slope.o $(B)/plot/decimate.o $(B)/libmemtide.a
+$(B)/memtide: $(CLI_OBJ) $(B)/plot/when.o $(B)/plot/slope.o $(B)/plot/decimate.o \
+		$(B)/libmemtide.a
 	$(CC) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(LIB_LIBS) -lm
 
 $(B)/memtided: $(DAEMON_OBJ) $(B)/libmemtide.a

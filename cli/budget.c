@@ -9,6 +9,7 @@
  */
 #include "cli.h"
 
+#include "memtide/text.h"
 #include "memtide/units.h"
 #include "../plot/decimate.h"
 #include "../plot/slope.h"
@@ -142,13 +143,12 @@ void run_extras_env(const struct run_extras *x, int profile_builtin)
 char **run_extras_argv(const struct run_extras *x, char **argv, int argc, int *builtin)
 {
 	char **cmd = calloc((size_t)argc + 3, sizeof *cmd);
-	size_t n = strlen(argv[0]);
 	int k = 0;
 
 	*builtin = 0;
 	if (!cmd)
 		return NULL;
-	if (n > 3 && strcmp(argv[0] + n - 3, ".py") == 0) {
+	if (text_ends_with(argv[0], strlen(argv[0]), ".py")) {
 		cmd[k++] = (char *)"python3";
 		*builtin = !x->nopython;
 	} else if (x->python && strncmp(basename(argv[0]), "python", 6) != 0) {
@@ -255,20 +255,6 @@ static int check_budgets(const struct run_extras *x, struct store *s, int64_t ru
 		decimate_free(&d);
 	}
 	return over;
-}
-
-int64_t run_extras_kernel_peak(struct store *s, int64_t proc, int64_t kernel_peak)
-{
-	sqlite3_stmt *st;
-
-	if (sqlite3_prepare_v2(store_db(s), "SELECT hwm FROM proc WHERE id = ?", -1, &st,
-			       NULL) != SQLITE_OK)
-		return kernel_peak;
-	sqlite3_bind_int64(st, 1, proc);
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) > kernel_peak)
-		kernel_peak = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return kernel_peak;
 }
 
 int run_extras_finish(const struct run_extras *x, struct store *s, int64_t run,

@@ -56,6 +56,7 @@ int cli_is_dat(const char *arg);
  * place to "~N", which store_run_resolve() reads the same, so that getopt
  * does not take it for an option.  Call before getopt. */
 void cli_relative_runs(int argc, char **argv);
+int cmd_ps(int argc, char **argv);
 
 /* Prints "memtide: <message>" and a newline on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -150,14 +151,33 @@ int run_extras_option(struct run_extras *x, int opt, const char *arg);
 char **run_extras_argv(const struct run_extras *x, char **argv, int argc, int *builtin);
 /* Sets up the command's environment: PYTHONPATH, $MEMTIDE_PROFILE_BUILTIN. */
 void run_extras_env(const struct run_extras *x, int profile_builtin);
-/* The command's kernel peak (bytes, -1 unknown): kernel_peak, or the
- * largest VmHWM its markers reported for proc when higher (python/memtide
- * resets VmHWM at each marker, which lowers wait4's ru_maxrss). */
-int64_t run_extras_kernel_peak(struct store *s, int64_t proc, int64_t kernel_peak);
 /* After the run ended: the -o file and the budgets.  Returns the exit code:
  * exit_code, or EXIT_FAIL / EXIT_BUDGET when it was EXIT_OK and the file
  * could not be written / a budget was exceeded. */
 int run_extras_finish(const struct run_extras *x, struct store *s, int64_t run,
 		      int exit_code);
+/* peaks.c: the own kernel peaks of memtide run's processes. */
+struct sampler;
+struct sampler_proc;
+struct own_peak {
+	int known;  /* the command's zombie was read before it was reaped */
+	int waited; /* it had waited for children: ru_maxrss may be theirs */
+};
+/* Before reaping pid: when it has exited (a zombie), notes whether it
+ * waited for any child. */
+void peaks_check_zombie(struct own_peak *o, int pid);
+/* Writes every process's own kernel peak (bytes) to the store, the
+ * command's ru_maxrss (KiB, <= 0 unknown) among them when it is its own.
+ * Returns ru_maxrss in bytes when it is not its own but above it (a
+ * descendant's peak), else -1. */
+int64_t peaks_store(struct store *st, struct sampler *sm, struct sampler_proc *root,
+		    const struct own_peak *o, int64_t ru_maxrss_kib);
+/* Without -C: one line when a descendant's peak (from peaks_store) is far
+ * above the command's own, suggesting -C. */
+void peaks_suggest_children(int64_t waited_peak, const struct sampler_proc *root);
+
+/* summary.c: prints the figures of run as memtide peak does, from the
+ * store: one line on stderr after memtide run, one on stdout for peak. */
+int summary_print(struct store *s, int64_t run, FILE *f, int after_run);
 
 #endif

@@ -85,9 +85,12 @@ int peak_func(struct store *s, int64_t run, const char *func)
 int peak_file(struct store *s, int64_t run, const char *file)
 {
 	sqlite3_stmt *st;
+	/* mprof's peak of a file is that of its MEM lines alone (the run's
+	 * total adds the CHLD lines of an -M file). */
 	int rc = sqlite3_prepare_v2(store_db(s),
-				    "SELECT peak_rss * page_size FROM run WHERE id = ?", -1,
-				    &st, NULL);
+				    "SELECT coalesce((SELECT max(peak_rss) FROM proc WHERE run = ?1"
+				    " AND start_ticks = 0), peak_rss) * page_size FROM run"
+				    " WHERE id = ?1", -1, &st, NULL);
 
 	if (rc != SQLITE_OK)
 		return -1;

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 struct common {
 	const char *db;
@@ -57,83 +56,17 @@ static int parse_common(int argc, char **argv, const char *cmd, const char *usag
 	return 0;
 }
 
-static void format_time(double t, char *buf, size_t len)
-{
-	time_t s = (time_t)t;
-	struct tm tm;
-
-	localtime_r(&s, &tm);
-	strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
-}
-
-static const char list_usage[] =
-	"Usage: memtide list [--db PATH]\n"
-	"List recorded runs, oldest first: id, start (local time), duration,\n"
-	"samples, peak RSS (the sampled total) and command.\n";
-
-int cmd_list(int argc, char **argv)
-{
-	struct common c = {0};
-	struct store *s;
-	sqlite3_stmt *st;
-	int rc = parse_common(argc, argv, "list", list_usage, 0, &c), n = 0;
-
-	if (rc)
-		return rc == 1 ? EXIT_OK : rc;
-	if (c.first < argc) {
-		cli_error("unexpected argument '%s'", argv[c.first]);
-		return cli_usage_error("list");
-	}
-	if (!(s = cli_open_store(c.db, STORE_READ)))
-		return EXIT_FAIL;
-	rc = sqlite3_prepare_v2(store_db(s),
-				"SELECT id, started, coalesce(ended - started,"
-				" last_tick * interval, 0), samples, peak_rss * 1,"
-				" command, label, ended IS NULL, page_size FROM run ORDER BY id",
-				-1, &st, NULL);
-	if (rc != SQLITE_OK) {
-		cli_error("cannot read runs: %s", sqlite3_errmsg(store_db(s)));
-		store_close(s);
-		return EXIT_FAIL;
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		char when[32], dur[32], peak[32];
-		const char *label = (const char *)sqlite3_column_text(st, 6);
-
-		if (n++ == 0)
-			printf("%5s  %-19s  %12s  %8s  %10s  %s\n", "RUN", "STARTED",
-			       "DURATION", "SAMPLES", "PEAK RSS", "COMMAND");
-		format_time(sqlite3_column_double(st, 1), when, sizeof when);
-		units_format_duration(sqlite3_column_double(st, 2), dur, sizeof dur);
-		units_format_bytes(sqlite3_column_int64(st, 4) * sqlite3_column_int64(st, 8),
-				   peak, sizeof peak);
-		printf("%5lld  %-19s  %12s  %8lld  %10s  %s%s%s%s%s\n",
-		       (long long)sqlite3_column_int64(st, 0), when, dur,
-		       (long long)sqlite3_column_int64(st, 3), peak,
-		       (const char *)sqlite3_column_text(st, 5),
-		       label ? "  [" : "", label ? label : "", label ? "]" : "",
-		       sqlite3_column_int(st, 7) ? "  (unfinished)" : "");
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		cli_error("cannot read runs: %s", sqlite3_errmsg(store_db(s)));
-		store_close(s);
-		return EXIT_FAIL;
-	}
-	if (n == 0)
-		printf("no runs recorded yet\n");
-	store_close(s);
-	return EXIT_OK;
-}
-
 static const char peak_usage[] =
 	"Usage: memtide peak [RUN|FILE.dat...] [--func NAME] [--db PATH]\n"
 	"Print the peak memory of runs (default the last; -1 the last, -2 the one\n"
-	"before, as mprof counts) or of mprof files, read in place: the highest\n"
-	"sampled RSS total, the kernel's high-water mark of the command when\n"
-	"known (wait4 ru_maxrss for a run, VmHWM for attach), which also catches\n"
-	"peaks that fell between two samples, then each child's peak as mprof\n"
-	"prints them.\n"
+	"before, as mprof counts): the peak of the total (RSS, or PSS/USS for runs\n"
+	"recorded with --backend psutil_pss/psutil_uss; the processes of a\n"
+	"memtided session are not summed: its largest one), and the largest\n"
+	"process's own kernel peak with its pid (VmHWM, or wait4's ru_maxrss when\n"
+	"it waited for no child), which also catches peaks that fell between two\n"
+	"samples; \"unknown\" when it cannot be known.  Then each child's peak as\n"
+	"mprof prints them.  mprof files are read in place, their first line as\n"
+	"mprof prints it.\n"
 	"\n"
 	"      --func NAME  also the peak inside the markers labelled NAME (mprof's\n"
 	"                   --func; '*': every label): the marker's own exact\n"
@@ -141,32 +74,6 @@ static const char peak_usage[] =
 	"      --db PATH    database (default $MEMTIDE_DB, else\n"
 	"                   $XDG_DATA_HOME/memtide/memtide.db)\n"
 	"  -h, --help       this help\n";
-
-static int print_peak(struct store *s, int64_t run)
-{
-	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(store_db(s),
-				    "SELECT peak_rss * page_size, kernel_peak_rss, command"
-				    " FROM run WHERE id = ?",
-				    -1, &st, NULL);
-	char peak[32], kpeak[32];
-
-	if (rc != SQLITE_OK)
-		return -1;
-	sqlite3_bind_int64(st, 1, run);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		units_format_bytes(sqlite3_column_int64(st, 0), peak, sizeof peak);
-		printf("run %lld\tpeak %s", (long long)run, peak);
-		if (sqlite3_column_type(st, 1) != SQLITE_NULL &&
-		    sqlite3_column_int64(st, 1) > 0)
-			printf("\tkernel peak %s",
-			       units_format_bytes(sqlite3_column_int64(st, 1), kpeak,
-						  sizeof kpeak));
-		printf("\t%s\n", (const char *)sqlite3_column_text(st, 2));
-	}
-	sqlite3_finalize(st);
-	return 0;
-}
 
 /* Resolves every RUN operand (default: the last run) before acting on any,
  * so one bad id changes nothing. */
@@ -250,7 +157,7 @@ int cmd_peak(int argc, char **argv)
 		if (files)
 			peak_file(s, ids[i], argv[optind + i]);
 		else
-			print_peak(s, ids[i]);
+			summary_print(s, ids[i], stdout, 0);
 		peak_children(s, ids[i]);
 		if (func && peak_func(s, ids[i], func))
 			rc = EXIT_FAIL;
@@ -298,7 +205,7 @@ int cmd_rm(int argc, char **argv)
 		cli_error("rm needs at least one run id (see memtide list)");
 		return cli_usage_error("rm");
 	}
-	if (!(s = cli_open_store(c.db, c.dry_run ? STORE_READ : STORE_WRITE)))
+	if (!(s = cli_open_store(c.db, c.dry_run ? STORE_READ : STORE_UPDATE)))
 		return EXIT_FAIL;
 	if (resolve_runs(s, argc, argv, c.first, &ids, &n)) {
 		store_close(s);
@@ -330,7 +237,7 @@ int cmd_clean(int argc, char **argv)
 			  argv[c.first]);
 		return cli_usage_error("clean");
 	}
-	if (!(s = cli_open_store(c.db, c.dry_run ? STORE_READ : STORE_WRITE)))
+	if (!(s = cli_open_store(c.db, c.dry_run ? STORE_READ : STORE_UPDATE)))
 		return EXIT_FAIL;
 	if (sqlite3_prepare_v2(store_db(s), "SELECT id FROM run ORDER BY id", -1, &st,
 			       NULL) != SQLITE_OK) {

@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <sqlite3.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -290,48 +289,6 @@ static void remember(struct marksock *m, pid_t pid, uint64_t id, int64_t mark)
 	m->open[m->nopen++] = (struct open_span){pid, id, mark};
 }
 
-int marksock_end_label(struct store *s, int64_t run, const char *label, double end)
-{
-	sqlite3 *db = store_db(s);
-	sqlite3_stmt *st;
-	int rc;
-
-	rc = sqlite3_prepare_v2(db,
-				"UPDATE mark SET end = ?3 WHERE id = (SELECT max(id) FROM mark"
-				" WHERE run = ?1 AND label = ?2 AND end IS NULL)",
-				-1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return -EIO;
-	sqlite3_bind_int64(st, 1, run);
-	sqlite3_bind_text(st, 2, label, -1, SQLITE_STATIC);
-	sqlite3_bind_double(st, 3, end);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return (rc & 0xff) == SQLITE_BUSY ? -EBUSY : -EIO;
-	return sqlite3_changes(db) ? 0 : -ENOENT;
-}
-
-/* Runs sql with ?1 = a, ?2 = b (NULL when < 0), ?3 = c (text). */
-static int exec3(struct store *s, const char *sql, int64_t a, int64_t b, int64_t c,
-		 const char *text)
-{
-	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(store_db(s), sql, -1, &st, NULL);
-
-	if (rc != SQLITE_OK)
-		return -EIO;
-	sqlite3_bind_int64(st, 1, a);
-	if (b >= 0)
-		sqlite3_bind_int64(st, 2, b);
-	sqlite3_bind_int64(st, 3, c);
-	if (text)
-		sqlite3_bind_text(st, 4, text, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : (rc & 0xff) == SQLITE_BUSY ? -EBUSY : -EIO;
-}
-
 /* The end's peak and outcome, and the sender's kernel peak: it reset
  * VmHWM, so the run keeps the largest it reported. */
 static int store_extras(struct store *s, int64_t run, int64_t mark,
@@ -340,13 +297,9 @@ static int store_extras(struct store *s, int64_t run, int64_t mark,
 	int err = 0;
 
 	if (mark && (ev->peak > 0 || ev->outcome))
-		err = exec3(s, "UPDATE mark SET mem_peak = coalesce(?2, mem_peak),"
-			       " outcome = coalesce(?4, outcome) WHERE id = ?1",
-			    mark, ev->peak > 0 ? ev->peak : -1, 0, ev->outcome);
+		err = store_mark_outcome(s, mark, ev->peak > 0 ? ev->peak : -1, ev->outcome);
 	if (!err && ev->hwm > 0 && ev->pid > 0)
-		err = exec3(s, "UPDATE proc SET hwm = max(coalesce(hwm, 0), ?2)"
-			       " WHERE id = (SELECT max(id) FROM proc WHERE run = ?1 AND pid = ?3)",
-			    run, ev->hwm, ev->pid, NULL);
+		err = store_pid_hwm(s, run, (int)ev->pid, ev->hwm);
 	return err;
 }
 
@@ -367,7 +320,7 @@ int marksock_store(struct marksock *m, struct store *s, int64_t run,
 		}
 		if (!ev->label || !*ev->label)
 			return -ENOENT;
-		return marksock_end_label(s, run, ev->label, ev->t);
+		return store_mark_end_label(s, run, ev->label, ev->t);
 	}
 	{
 		struct store_mark mk = {
@@ -393,13 +346,12 @@ int marksock_store(struct marksock *m, struct store *s, int64_t run,
 
 int marksock_drain(struct marksock *m, struct store *s, int64_t run, int max)
 {
-	sqlite3 *db = store_db(s);
 	struct marksock_event ev;
 	int n = 0, rc, in_tx = 0;
 
 	while (n < max && (rc = marksock_recv(m, &ev)) == 1) {
 		if (!in_tx) {
-			if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+			if (store_begin(s))
 				return -EBUSY;
 			in_tx = 1;
 		}
@@ -408,10 +360,8 @@ int marksock_drain(struct marksock *m, struct store *s, int64_t run, int max)
 		else
 			n++;
 	}
-	if (in_tx && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	if (in_tx && store_commit(s))
 		return -EIO;
-	}
 	return n;
 }
 
