@@ -151,7 +151,7 @@ char **run_extras_argv(const struct run_extras *x, char **argv, int argc, int *b
 	if (text_ends_with(argv[0], strlen(argv[0]), ".py")) {
 		cmd[k++] = (char *)"python3";
 		*builtin = !x->nopython;
-	} else if (x->python && strncmp(basename(argv[0]), "python", 6) != 0) {
+	} else if (x->python && strncmp(text_base_name(argv[0]), "python", 6) != 0) {
 		/* mprof run --python MODULE: the module under python3 -m. */
 		cmd[k++] = (char *)"python3";
 		cmd[k++] = (char *)"-m";

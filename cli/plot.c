@@ -8,6 +8,8 @@
  */
 #include "cli.h"
 
+#include "memtide/text.h"
+
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
@@ -69,7 +71,7 @@ static int plot_files(int argc, char **args, int files)
 	if (!named) {
 		/* Named for the (first) file, not "memtide_1.png" for run 1 of
 		 * a database that is gone when the chart is. */
-		char *base = strrchr(dat[0], '/') ? strrchr(dat[0], '/') + 1 : dat[0];
+		const char *base = text_base_name(dat[0]);
 
 		snprintf(png, sizeof png, "%.*s.png", (int)(strlen(base) - 4), base);
 		out[m++] = (char *)"-o";
