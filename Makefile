@@ -98,6 +98,13 @@ $(B)/pystack-fake: tests/helpers/pystack_fake.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDHARDEN) $(LDFLAGS) -rdynamic -o $@ $< -lpthread
 
+# A program embedding Debian's shared libpython3.11 (libpython3.11-dev).
+PY311_CONFIG := /usr/bin/python3.11-config
+$(B)/pystack-embed: tests/helpers/pystack_embed.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) $$($(PY311_CONFIG) --includes) -o $@ $< \
+		$$($(PY311_CONFIG) --embed --ldflags)
+
 $(B)/man/%: man/%.scd
 	@mkdir -p $(dir $@)
 	scdoc < $< > $@
@@ -120,13 +127,13 @@ deps:
 check: deps
 	$(MAKE) clean-objs
 	$(MAKE) WERROR=-Werror all $(B)/unit-tests $(B)/metrics-serve $(B)/pystack-dump \
-		$(B)/pystack-fake
+		$(B)/pystack-fake $(B)/pystack-embed
 	$(MAKE) unit e2e lint-man fuzz-short pystack-layouts
 
 unit: $(B)/unit-tests
 	$(B)/unit-tests
 
-e2e: $(PROGS) $(B)/metrics-serve $(B)/pystack-dump $(B)/pystack-fake
+e2e: $(PROGS) $(B)/metrics-serve $(B)/pystack-dump $(B)/pystack-fake $(B)/pystack-embed
 	cd tests/e2e && MEMTIDE_BUILD=$(CURDIR)/$(B) $(PYTHON) -m pytest -q -p no:cacheprovider .
 
 # lib/pystack_layout.c's tables against offsetof() over each installed
@@ -203,7 +210,7 @@ check-asan: deps
 	$(MAKE) B=build-asan CFLAGS="-O1 -g $(ASAN)" LDFLAGS="$(ASAN)" WERROR=-Werror \
 		build-asan/memtide build-asan/memtide-plot build-asan/memtided \
 		build-asan/metrics-serve build-asan/pystack-dump build-asan/pystack-fake \
-		build-asan/unit-tests
+		build-asan/pystack-embed build-asan/unit-tests
 	$(ASAN_ENV) build-asan/unit-tests
 	cd tests/e2e && $(ASAN_ENV) MEMTIDE_BUILD=$(CURDIR)/build-asan MEMTIDE_CRASH_ROUNDS=10 \
 		$(PYTHON) -m pytest -q -p no:cacheprovider .

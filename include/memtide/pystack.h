@@ -9,6 +9,9 @@
  * executable (/proc/PID/exe, e.g. Debian's /usr/bin/python3.11, which links
  * libpython statically) or of a libpython3.X.so mapped in /proc/PID/maps
  * (pyenv builds, embedded interpreters), plus the load base from maps.
+ * The file is read through .dynsym, or PT_DYNAMIC's GNU hash table when
+ * its section headers are gone; a libpython deleted under the target is
+ * read through /proc/PID/map_files, or where the target has it loaded.
  * The version comes from the mapped file's name or Py_Version / the
  * _Py_DebugOffsets cookie.  3.13 and later describe their own layout in
  * _Py_DebugOffsets at the start of _PyRuntime; 3.8 to 3.12 use a table of

@@ -398,6 +398,50 @@ def test_deleted_libpython(dump, procs, tmp_path):
     assert [f[0] for f in samples(out)[0][0]] == ["leaf", "Holder.middle", "outer", "<module>"], out
 
 
+def test_embedded_libpython(build, dump, procs):
+    """build/pystack-embed embeds Debian's shared libpython3.11 (as uwsgi
+    does): its executable has no _PyRuntime, the mapped library has."""
+    p = procs.start([built(build, "pystack-embed"), FIXTURES / "nested.py"],
+                    stdout=subprocess.PIPE)
+    assert p.stdout.readline() == b"ready\n"
+    assert "/libpython3.11.so" in Path(f"/proc/{p.pid}/maps").read_text()
+    settle(dump, p.pid, "leaf")
+    rc, out, err = run_dump(dump, p.pid)
+    assert rc == 0, out + err
+    assert out.startswith("version CPython 3.11."), out
+    assert [f[0] for f in samples(out)[0][0]] == ["leaf", "Holder.middle", "outer", "<module>"], out
+
+
+def test_deleted_libpython_read_from_memory(build, dump, procs):
+    """An unprivileged user's embedded interpreter whose libpython is
+    deleted under it: /proc/PID/map_files needs CAP_SYS_ADMIN, so the
+    reader, run as that same user, finds _PyRuntime in the library as the
+    process has it loaded (PT_DYNAMIC and its GNU hash table in memory)."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to run both sides as another user")
+    d = Path(tempfile.mkdtemp(prefix="pystack-deleted-"))
+    try:
+        d.chmod(0o755)
+        for src in ("/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0",
+                    built(build, "pystack-embed"), dump, FIXTURES / "nested.py"):
+            shutil.copy(src, d)
+        lib = d / "libpython3.11.so.1.0"
+        nobody = dict(user=65534, group=65534, extra_groups=[])
+        p = procs.start([d / "pystack-embed", d / "nested.py"], stdout=subprocess.PIPE,
+                        env=dict(os.environ, LD_LIBRARY_PATH=str(d)), cwd=d, **nobody)
+        assert p.stdout.readline() == b"ready\n"
+        lib.unlink()
+        assert f"{lib} (deleted)" in Path(f"/proc/{p.pid}/maps").read_text()
+        time.sleep(0.1)
+        rc, out, err = run_dump(d / "pystack-dump", p.pid, **nobody)
+    finally:
+        shutil.rmtree(d)
+    assert rc == 0, out + err
+    assert [f[:2] for f in samples(out)[0][0]] == [
+        ("leaf", f"{d}/nested.py"), ("Holder.middle", f"{d}/nested.py"),
+        ("outer", f"{d}/nested.py"), ("<module>", f"{d}/nested.py")], out
+
+
 def test_no_ptrace_access(dump, procs):
     """Another user without CAP_SYS_PTRACE cannot read a root process:
     EPERM and one line saying what to do."""
