@@ -589,6 +589,30 @@ static int gil_holder(struct pystack *r, uint64_t interp, uint64_t *holder)
 	return err;
 }
 
+/* The main interpreter: the last of the list, as each new one (3.8+ can
+ * make subinterpreters) goes to its head. */
+#define MAX_INTERPRETERS 256
+
+static int main_interp(struct pystack *r, uint64_t *interp)
+{
+	struct cycle cyc = { .saved = 0, .power = 1, .steps = 0 };
+	uint64_t next;
+	int err;
+
+	err = read_ptr(r, r->runtime + (uint64_t)r->L.runtime_interp_head, interp);
+	if (err || !*interp)
+		return err ? err : -ENOENT;
+	for (int i = 0; i < MAX_INTERPRETERS; i++) {
+		if ((*interp & 7) || cycle_seen(&cyc, *interp))
+			return -EAGAIN;
+		err = read_ptr(r, *interp + (uint64_t)r->L.interp_next, &next);
+		if (err || !next)
+			return err;
+		*interp = next;
+	}
+	return -EAGAIN;
+}
+
 /* The thread state to sample: the GIL's holder if it is one of the
  * interpreter's threads, else the main thread (the oldest, last in the
  * list).  tstate receives its first bytes. */
@@ -598,9 +622,9 @@ static int pick_thread(struct pystack *r, uint8_t *tstate, size_t tlen)
 	uint64_t interp, t, holder = 0;
 	int err, found = 0;
 
-	err = read_ptr(r, r->runtime + (uint64_t)L->runtime_interp_head, &interp);
-	if (err || !interp)
-		return err ? err : -ENOENT;
+	err = main_interp(r, &interp);
+	if (err)
+		return err;
 	err = gil_holder(r, interp, &holder);
 	if (err)
 		return err;

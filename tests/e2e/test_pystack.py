@@ -129,6 +129,19 @@ def test_nested_stack_innermost_first(dump, procs, python, minor):
 
 
 @pytest.mark.parametrize("python,minor", interpreters())
+def test_main_interpreter_behind_a_subinterpreter(dump, procs, python, minor):
+    """A subinterpreter made at start goes to the head of CPython's list of
+    interpreters: the stack read is still the main interpreter's."""
+    p, _ = start(procs, python, "subinterp.py")
+    settle(dump, p.pid, "leaf")
+    rc, out, err = run_dump(dump, p.pid)
+    assert rc == 0, out + err
+    file = str(FIXTURES / "subinterp.py")
+    assert samples(out)[0][0] == [("leaf", file, line_of("subinterp.py", "leaf")),
+                                  ("<module>", file, line_of("subinterp.py", "module"))], out
+
+
+@pytest.mark.parametrize("python,minor", interpreters())
 def test_generators_and_unicode(dump, procs, python, minor, tmp_path):
     """Through a coroutine and a generator, into functions named in Latin-1
     and Greek, in a file under a directory named with an emoji: names and
