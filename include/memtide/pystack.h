@@ -38,8 +38,9 @@
  * Python: just after fork, before exec, it is another program.
  *
  * lib/pystack.c finds the interpreter, lib/pystack_sample.c walks it,
- * lib/pystack_layout.c holds the tables (checked by `make pystack-layouts`),
- * lib/pystack_line.c decodes line tables, lib/pystack_elf.c reads .dynsym.
+ * lib/pystack_code.c caches code objects and names, lib/pystack_layout.c
+ * holds the tables (checked by `make pystack-layouts`), lib/pystack_line.c
+ * decodes line tables, lib/pystack_elf.c reads .dynsym.
  */
 #ifndef MEMTIDE_PYSTACK_H
 #define MEMTIDE_PYSTACK_H
