@@ -28,7 +28,9 @@ Sections:
      N-1 children after import: all Python, little memory) at 1 s, and M at
      10 ms, each beside a psutil loop (bench/psutil_loop.py) over the same
      processes at the same interval: CPU % of one core and peak RSS.
-  f. memtide run --stacks against austin -m on one program (bench/where.py).
+  f. a call of an @profile'd function under `memtide run` and under
+     `mprof run --python` (bench/markers.py): CPU a call.
+  g. memtide run --stacks against austin -m on one program (bench/where.py).
 
 Prints a table and a "ratios" block (measured, target, met / not met) and
 writes both to BUILD/bench/results.txt, the raw numbers to results.json.
@@ -49,7 +51,8 @@ import sys
 import tempfile
 import time
 
-import where  # bench/where.py, section f
+from markers import section_markers  # f. (bench/markers.py)
+import where  # g. (bench/where.py)
 
 PY = "/usr/bin/python3"
 SLEEPER = [PY, "-c", "import time; time.sleep(600)"]
@@ -956,8 +959,8 @@ def main():
     ap.add_argument("--daemon-procs", type=int, default=1000, help="section e, at 1 s")
     ap.add_argument("--daemon-fast-procs", type=int, default=50, help="section e, at 10 ms")
     ap.add_argument("--daemon-seconds", type=float, default=30, help="section e duration")
-    ap.add_argument("--where-reps", type=int, default=3, help="section f repetitions")
-    ap.add_argument("--only", choices=["a", "b", "c", "d", "e", "f"], action="append",
+    ap.add_argument("--where-reps", type=int, default=3, help="section g repetitions")
+    ap.add_argument("--only", choices=["a", "b", "c", "d", "e", "f", "g"], action="append",
                     help="run only these sections")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = ap.parse_args()
@@ -978,7 +981,8 @@ def main():
         ctx.say()
         for name, fn in (("a", section_batch), ("b", section_attach), ("c", section_plot),
                          ("d", section_import), ("e", section_daemon),
-                         ("f", lambda c: where.section_where(c, table))):
+                         ("f", section_markers),
+                         ("g", lambda c: where.section_where(c, table))):
             if args.only and name not in args.only:
                 continue
             try:

@@ -195,11 +195,45 @@ static int load_file(struct found *f, const char *maps, size_t maps_len, int wan
 	return 0;
 }
 
+static int check_access(struct pystack *r, int err, char *why, size_t why_len)
+{
+	if (err == -EPERM)
+		return fail(why, why_len, -EPERM,
+			    "no ptrace read access to process %d: run as its user with "
+			    "kernel.yama.ptrace_scope <= 1, or as root (CAP_SYS_PTRACE)",
+			    r->pid);
+	if (err == -ESRCH)
+		return fail(why, why_len, -ESRCH, "process %d is gone", r->pid);
+	return fail(why, why_len, -ENOTSUP, "cannot read _PyRuntime of process %d", r->pid);
+}
+
+static int peek_for_elf(void *r, uint64_t addr, void *buf, size_t len)
+{
+	return pystack_peek(r, addr, buf, len);
+}
+
+/* The symbols of a libpython that cannot be opened, read from the target's
+ * memory: the mapping m must be that of its file offset 0. */
+static int load_loaded(struct pystack *r, struct found *f, const struct map_line *m)
+{
+	struct pystack_elf elf;
+	int err;
+
+	if (m->offset != 0)
+		return -ENOENT;
+	err = pystack_elf_symbols_loaded(peek_for_elf, r, m->start, sym_names, f->sym, NSYMS, &elf);
+	if (err || !f->sym[SYM_RUNTIME])
+		return err ? err : -ENOENT;
+	f->bias = elf.is_dyn ? m->start - elf.first_load_vaddr : 0;
+	return 0;
+}
+
 /* The executable if it holds _PyRuntime (Debian's python3.11), else the
  * libpython it maps (pyenv's builds, embedded interpreters). */
-static int find_runtime(int pid, const char *maps, size_t maps_len, struct found *f, char *why,
-			size_t why_len)
+static int find_runtime(struct pystack *rd, const char *maps, size_t maps_len, struct found *f,
+			char *why, size_t why_len)
 {
+	int pid = rd->pid;
 	char link[64], path[PATH_MAX + 32];
 	struct map_line m;
 	ssize_t n;
@@ -245,26 +279,24 @@ static int find_runtime(int pid, const char *maps, size_t maps_len, struct found
 		if (f->fd < 0)
 			f->fd = open(f->path, O_RDONLY | O_CLOEXEC);
 	}
-	if (f->fd < 0)
-		return fail(why, why_len, -ENOTSUP, "cannot open %s: %s", f->path, strerror(errno));
+	if (f->fd < 0) {
+		int open_err = errno;
+
+		/* Read it where the target has it loaded. */
+		r = load_loaded(rd, f, &m);
+		if (r == -ESRCH || r == -EPERM)
+			return check_access(rd, r, why, why_len);
+		if (r)
+			return fail(why, why_len, -ENOTSUP, "cannot open %s: %s", f->path,
+				    strerror(open_err));
+		return 0;
+	}
 	r = load_file(f, maps, maps_len, 1);
 	if (r)
 		return fail(why, why_len, -ENOTSUP,
 			    "no _PyRuntime in %s: not CPython 3.8 to 3.13, or its symbols are stripped",
 			    f->path);
 	return 0;
-}
-
-static int check_access(struct pystack *r, int err, char *why, size_t why_len)
-{
-	if (err == -EPERM)
-		return fail(why, why_len, -EPERM,
-			    "no ptrace read access to process %d: run as its user with "
-			    "kernel.yama.ptrace_scope <= 1, or as root (CAP_SYS_PTRACE)",
-			    r->pid);
-	if (err == -ESRCH)
-		return fail(why, why_len, -ESRCH, "process %d is gone", r->pid);
-	return fail(why, why_len, -ENOTSUP, "cannot read _PyRuntime of process %d", r->pid);
 }
 
 /* The version: Py_Version (3.11+), else the file's name; 3.13 and later
@@ -348,7 +380,7 @@ int pystack_open(int pid, struct pystack **out, char *why, size_t why_len)
 #else
 	r->pidfd = -1;
 #endif
-	err = find_runtime(pid, maps, maps_len, &f, why, why_len);
+	err = find_runtime(r, maps, maps_len, &f, why, why_len);
 	free(maps);
 	if (f.fd >= 0)
 		close(f.fd);

@@ -3,8 +3,9 @@
  * _PyRuntime needs: 64-bit little-endian files; .dynsym found through the
  * section headers (Debian strips .symtab, never .dynsym), or, when those
  * are gone too (sstrip), through PT_DYNAMIC and its GNU hash table, as the
- * dynamic loader does.  Every size read from the file is checked against
- * the file before it is used. */
+ * dynamic loader does; the same tables can be read from a process that
+ * loaded the file.  Every size read from the file is checked against the
+ * file, every table walk is bounded. */
 #include "pystack_layout.h"
 
 #include <elf.h>
@@ -149,25 +150,55 @@ static uint64_t vaddr_to_offset(const struct phdrs *p, uint64_t v)
 	return 0;
 }
 
+/* Where the dynamic tables are read from: the file (at file offsets) or
+ * the memory of a process that loaded it (at bias + virtual address). */
+struct elfview {
+	int (*read)(void *ctx, uint64_t at, void *buf, size_t len);
+	void *ctx;
+	int in_memory;
+	uint64_t bias;
+	struct phdrs ph;
+};
+
+static int read_file(void *ctx, uint64_t at, void *buf, size_t len)
+{
+	return read_at(*(int *)ctx, buf, len, at);
+}
+
+static uint64_t view_at(const struct elfview *v, uint64_t vaddr)
+{
+	if (!v->in_memory)
+		return vaddr_to_offset(&v->ph, vaddr);
+	/* glibc's ld.so rewrites these PT_DYNAMIC entries in place with the
+	 * load bias added; the file has them without. */
+	if (v->bias && vaddr >= v->bias)
+		return vaddr;
+	return v->bias + vaddr;
+}
+
 /* What the dynamic loader itself uses: PT_DYNAMIC's symbol table, string
- * table and GNU hash table (DT_GNU_HASH), as file offsets. */
+ * table and GNU hash table (DT_GNU_HASH), as the view's addresses. */
 struct dyn_tables {
 	uint64_t symtab, strtab, strsz, gnu_hash;
 };
 
-static int read_dynamic(int fd, const struct phdrs *p, uint64_t file_size, struct dyn_tables *t)
+/* PT_DYNAMIC entries read at most: a real one has a few dozen. */
+#define MAX_DYN 1024
+
+static int read_dynamic(const struct elfview *v, struct dyn_tables *t)
 {
 	uint64_t vsym = 0, vstr = 0, vhash = 0;
 	Elf64_Dyn d;
 
 	memset(t, 0, sizeof *t);
-	for (unsigned i = 0; i < p->n; i++) {
-		const Elf64_Phdr *ph = &p->ph[i];
+	for (unsigned i = 0; i < v->ph.n; i++) {
+		const Elf64_Phdr *ph = &v->ph.ph[i];
+		uint64_t at = v->in_memory ? v->bias + ph->p_vaddr : ph->p_offset;
 
 		if (ph->p_type != PT_DYNAMIC)
 			continue;
-		for (uint64_t off = 0; off + sizeof d <= ph->p_filesz; off += sizeof d) {
-			if (ph->p_offset + off + sizeof d > file_size || read_at(fd, &d, sizeof d, ph->p_offset + off))
+		for (uint64_t k = 0; k < MAX_DYN && (k + 1) * sizeof d <= ph->p_filesz; k++) {
+			if (v->read(v->ctx, at + k * sizeof d, &d, sizeof d))
 				return -ENOEXEC;
 			if (d.d_tag == DT_NULL)
 				break;
@@ -181,10 +212,12 @@ static int read_dynamic(int fd, const struct phdrs *p, uint64_t file_size, struc
 				vhash = d.d_un.d_ptr;
 		}
 	}
-	t->symtab = vaddr_to_offset(p, vsym);
-	t->strtab = vaddr_to_offset(p, vstr);
-	t->gnu_hash = vaddr_to_offset(p, vhash);
-	return t->symtab && t->strtab && t->gnu_hash && t->strsz ? 0 : -ENOEXEC;
+	if (!vsym || !vstr || !vhash || !t->strsz)
+		return -ENOEXEC;
+	t->symtab = view_at(v, vsym);
+	t->strtab = view_at(v, vstr);
+	t->gnu_hash = view_at(v, vhash);
+	return t->symtab && t->strtab && t->gnu_hash ? 0 : -ENOEXEC;
 }
 
 static uint32_t gnu_hash(const char *s)
@@ -201,36 +234,37 @@ static uint32_t gnu_hash(const char *s)
 
 /* One name through DT_GNU_HASH: its bucket, then its chain, comparing the
  * hash (low bit: end of chain) and then the name. */
-static int gnu_lookup(int fd, const struct dyn_tables *t, const char *name, uint64_t *value)
+static int gnu_lookup(const struct elfview *v, const struct dyn_tables *t, const char *name,
+		      uint64_t *value)
 {
 	uint32_t head[4], h = gnu_hash(name), bucket, chain;
 	size_t len = strlen(name);
 	uint64_t buckets, chains;
 	int r;
 
-	r = read_at(fd, head, sizeof head, t->gnu_hash);
+	r = v->read(v->ctx, t->gnu_hash, head, sizeof head);
 	if (r)
 		return r;
 	if (head[0] == 0)
 		return 0;
 	buckets = t->gnu_hash + sizeof head + (uint64_t)head[2] * 8; /* after the bloom words */
 	chains = buckets + (uint64_t)head[0] * 4;
-	r = read_at(fd, &bucket, sizeof bucket, buckets + (h % head[0]) * 4);
+	r = v->read(v->ctx, buckets + (h % head[0]) * 4, &bucket, sizeof bucket);
 	if (r || bucket < head[1])
 		return r;
 	for (uint32_t i = bucket; i - bucket < MAX_CHAIN; i++) {
 		Elf64_Sym sym;
 		char got[256];
 
-		r = read_at(fd, &chain, sizeof chain, chains + (uint64_t)(i - head[1]) * 4);
+		r = v->read(v->ctx, chains + (uint64_t)(i - head[1]) * 4, &chain, sizeof chain);
 		if (r)
 			return r;
 		if ((chain | 1) == (h | 1)) {
-			r = read_at(fd, &sym, sizeof sym, t->symtab + (uint64_t)i * sizeof sym);
+			r = v->read(v->ctx, t->symtab + (uint64_t)i * sizeof sym, &sym, sizeof sym);
 			if (r)
 				return r;
 			if (sym.st_name < t->strsz && len < sizeof got &&
-			    read_at(fd, got, len + 1, t->strtab + sym.st_name) == 0 &&
+			    v->read(v->ctx, t->strtab + sym.st_name, got, len + 1) == 0 &&
 			    memcmp(got, name, len + 1) == 0 && sym.st_shndx != SHN_UNDEF) {
 				*value = sym.st_value;
 				return 0;
@@ -242,11 +276,57 @@ static int gnu_lookup(int fd, const struct dyn_tables *t, const char *name, uint
 	return -ENOEXEC;
 }
 
+static int by_gnu_hash(const struct elfview *v, const char *const *names, uint64_t *values,
+		       int n)
+{
+	struct dyn_tables t;
+	int r = read_dynamic(v, &t);
+
+	for (int k = 0; k < n && !r; k++)
+		r = gnu_lookup(v, &t, names[k], &values[k]);
+	return r;
+}
+
+static int check_ehdr(const Elf64_Ehdr *eh)
+{
+	if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh->e_ident[EI_DATA] != ELFDATA2LSB)
+		return -ENOEXEC;
+	return 0;
+}
+
+int pystack_elf_symbols_loaded(int (*read)(void *ctx, uint64_t addr, void *buf, size_t len),
+			       void *ctx, uint64_t base, const char *const *names,
+			       uint64_t *values, int n, struct pystack_elf *elf)
+{
+	struct elfview v = { .read = read, .ctx = ctx, .in_memory = 1 };
+	Elf64_Ehdr eh;
+	int r;
+
+	for (int k = 0; k < n; k++)
+		values[k] = 0;
+	r = read(ctx, base, &eh, sizeof eh);
+	if (!r)
+		r = check_ehdr(&eh);
+	if (r)
+		return r;
+	elf->is_dyn = eh.e_type == ET_DYN;
+	if (eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum > MAX_PHDRS || eh.e_phnum == 0)
+		return -ENOEXEC;
+	v.ph.n = eh.e_phnum;
+	r = read(ctx, base + eh.e_phoff, v.ph.ph, v.ph.n * sizeof(Elf64_Phdr));
+	if (!r)
+		r = first_load(&v.ph, elf);
+	if (r)
+		return r;
+	v.bias = elf->is_dyn ? base - elf->first_load_vaddr : 0;
+	return by_gnu_hash(&v, names, values, n);
+}
+
 int pystack_elf_symbols(int fd, const char *const *names, uint64_t *values, int n,
 			struct pystack_elf *elf)
 {
-	struct dyn_tables t;
-	struct phdrs ph;
+	struct elfview v = { .read = read_file, .ctx = &fd };
 	Elf64_Ehdr eh;
 	struct stat st;
 	int r;
@@ -256,22 +336,18 @@ int pystack_elf_symbols(int fd, const char *const *names, uint64_t *values, int 
 	if (fstat(fd, &st) < 0)
 		return -errno;
 	r = read_at(fd, &eh, sizeof eh, 0);
+	if (!r)
+		r = check_ehdr(&eh);
 	if (r)
 		return r;
-	if (memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
-	    eh.e_ident[EI_DATA] != ELFDATA2LSB)
-		return -ENOEXEC;
 	elf->is_dyn = eh.e_type == ET_DYN;
-	r = read_phdrs(fd, &eh, (uint64_t)st.st_size, &ph);
+	r = read_phdrs(fd, &eh, (uint64_t)st.st_size, &v.ph);
 	if (!r)
-		r = first_load(&ph, elf);
+		r = first_load(&v.ph, elf);
 	if (r)
 		return r;
 	r = by_sections(fd, &eh, (uint64_t)st.st_size, names, values, n);
 	if (r != -ENOEXEC)
 		return r;
-	r = read_dynamic(fd, &ph, (uint64_t)st.st_size, &t);
-	for (int k = 0; k < n && !r; k++)
-		r = gnu_lookup(fd, &t, names[k], &values[k]);
-	return r;
+	return by_gnu_hash(&v, names, values, n);
 }

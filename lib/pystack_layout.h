@@ -91,4 +91,14 @@ struct pystack_elf {
 int pystack_elf_symbols(int fd, const char *const *names, uint64_t *values, int n,
 			struct pystack_elf *elf);
 
+/* The same, for a file that cannot be opened (deleted under a process,
+ * /proc/PID/map_files needing CAP_SYS_ADMIN) but is loaded in a process:
+ * read(ctx, addr, buf, len) reads the process's memory (0 or -errno); base
+ * is the start of its mapping of file offset 0.  Only through PT_DYNAMIC's
+ * GNU hash table (section headers are not loaded); values are the file's
+ * addresses, as pystack_elf_symbols() gives them. */
+int pystack_elf_symbols_loaded(int (*read)(void *ctx, uint64_t addr, void *buf, size_t len),
+			       void *ctx, uint64_t base, const char *const *names,
+			       uint64_t *values, int n, struct pystack_elf *elf);
+
 #endif

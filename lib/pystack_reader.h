@@ -1,6 +1,7 @@
 /* pystack_reader.h - the state of one stack reader, shared by
- * lib/pystack.c (finding the interpreter) and lib/pystack_sample.c
- * (walking it).  Not part of memtide's API. */
+ * lib/pystack.c (finding the interpreter), lib/pystack_sample.c (walking
+ * it) and lib/pystack_code.c (its code objects).  Not part of memtide's
+ * API. */
 #ifndef MEMTIDE_PYSTACK_READER_H
 #define MEMTIDE_PYSTACK_READER_H
 
@@ -9,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* A code object seen before, by its address in the target. */
 struct pystack_code {
@@ -19,7 +21,7 @@ struct pystack_code {
 	int firstlineno;
 	int firsttraceable; /* code units before the first traceable one */
 	/* What tells this code object from a later one at the same address
-	 * (see check_code in pystack_sample.c). */
+	 * (see check_code in pystack_code.c). */
 	uint64_t name_addr, file_addr, table_addr;
 	int64_t name_hash;
 };
@@ -28,16 +30,6 @@ struct pystack_code {
 struct pystack_strings {
 	char **slots;
 	size_t nslots, count, bytes;
-};
-
-/* A page of the target copied during one sample: frames of 3.11+ lie
- * side by side in the thread's data stack, and the small reads of a sample
- * mostly fall in a few pages, so one read serves many. */
-#define PYSTACK_PAGE 4096
-#define PYSTACK_PAGES 4
-struct pystack_page {
-	uint64_t addr; /* 0: empty */
-	uint8_t data[PYSTACK_PAGE];
 };
 
 struct pystack {
@@ -72,6 +64,39 @@ int pystack_peek(struct pystack *r, uint64_t addr, void *buf, size_t len);
 /* -ESRCH when the target is gone, else err. */
 int pystack_gone_or(struct pystack *r, int err);
 
+/* pystack_peek() within one sample, through the pages copied so far in
+ * it (lib/pystack_sample.c). */
+int pystack_sread(struct pystack *r, uint64_t addr, void *buf, size_t len);
+
+/* The code object at addr of the target, from the cache or read on a
+ * miss; with check set, the cached entry is first checked against the
+ * target (a code object compiled anew at a freed one's address).  *out
+ * stays valid until the next call.  0 or -EAGAIN, -ESRCH, -EPERM, -ENOMEM
+ * (lib/pystack_code.c). */
+int pystack_code_get(struct pystack *r, uint64_t addr, int check,
+		     const struct pystack_code **out);
+
+/* The line of a code object at a bytecode offset (see pystack_layout.h). */
+int pystack_code_line(const struct pystack *r, const struct pystack_code *c, int lasti_bytes);
+
+/* Frees the code cache and the interned strings. */
 void pystack_cache_free(struct pystack *r);
+
+/* Fields of a struct copied from the target, at a byte offset. */
+static inline uint64_t pystack_ptr_at(const uint8_t *buf, long off)
+{
+	uint64_t v;
+
+	memcpy(&v, buf + off, sizeof v);
+	return v;
+}
+
+static inline int32_t pystack_int_at(const uint8_t *buf, long off)
+{
+	int32_t v;
+
+	memcpy(&v, buf + off, sizeof v);
+	return v;
+}
 
 #endif

@@ -9,6 +9,9 @@
  * executable (/proc/PID/exe, e.g. Debian's /usr/bin/python3.11, which links
  * libpython statically) or of a libpython3.X.so mapped in /proc/PID/maps
  * (pyenv builds, embedded interpreters), plus the load base from maps.
+ * The file is read through .dynsym, or PT_DYNAMIC's GNU hash table when
+ * its section headers are gone; a libpython deleted under the target is
+ * read through /proc/PID/map_files, or where the target has it loaded.
  * The version comes from the mapped file's name or Py_Version / the
  * _Py_DebugOffsets cookie.  3.13 and later describe their own layout in
  * _Py_DebugOffsets at the start of _PyRuntime; 3.8 to 3.12 use a table of
@@ -21,9 +24,10 @@
  * Code objects are cached by address (up to 4096, then the cache starts
  * over), names and file names interned by content until pystack_close(),
  * and a sample copies whole pages of the target, reused within that
- * sample: a steady program costs a few reads per sample (13 to 16 µs of
- * CPU for 31 frames on 3.11 to 3.13 here, 23 to 35 µs on 3.8 to 3.10,
- * whose frames are scattered objects).  Each sample checks the innermost
+ * sample: a steady program costs a few reads per sample (13 to 20 µs of
+ * CPU for 31 frames on 3.11 to 3.13 on a loaded 2-vCPU VM, 23 to 36 µs on
+ * 3.8 to 3.10, whose frames are scattered objects).  The main
+ * interpreter is read, not subinterpreters.  Each sample checks the innermost
  * frame's code object, and one outer frame's in turn, against the cache
  * (name, file, line table, first line, the name's hash), so code compiled
  * anew at a freed code object's address is read again.  Frames of 3.12+'s
@@ -34,8 +38,9 @@
  * Python: just after fork, before exec, it is another program.
  *
  * lib/pystack.c finds the interpreter, lib/pystack_sample.c walks it,
- * lib/pystack_layout.c holds the tables (checked by `make pystack-layouts`),
- * lib/pystack_line.c decodes line tables, lib/pystack_elf.c reads .dynsym.
+ * lib/pystack_code.c caches code objects and names, lib/pystack_layout.c
+ * holds the tables (checked by `make pystack-layouts`), lib/pystack_line.c
+ * decodes line tables, lib/pystack_elf.c reads .dynsym.
  */
 #ifndef MEMTIDE_PYSTACK_H
 #define MEMTIDE_PYSTACK_H

@@ -7,8 +7,8 @@
  *       "pystack_dump: ENAME: why" when the reader cannot open the process.
  *   pystack_dump --stdin PID   one reader, one sample per line read from
  *       stdin, printed as above.
- *   pystack_dump --until-gone PID   samples until the process is gone; prints
- *       "samples N frames F eagain A esrch 1".
+ *   pystack_dump --until-gone PID   prints "version ...", then samples until
+ *       the process is gone and prints "samples N frames F eagain A ESRCH".
  *   pystack_dump --stats PID N      N samples back to back; prints
  *       "samples N frames F eagain A other O" (F: samples with frames, O:
  *       any other error).
@@ -133,6 +133,8 @@ static int until_gone(int pid)
 	struct pystack *r = open_or_die(pid);
 	long samples = 0, frames_seen = 0, eagain = 0;
 
+	printf("version %s\n", pystack_version(r));
+	fflush(stdout);
 	for (;;) {
 		int k = pystack_sample(r, frames, MAX_FRAMES, NULL);
 
