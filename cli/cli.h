@@ -59,6 +59,10 @@ int cli_is_dat(const char *arg);
 void cli_relative_runs(int argc, char **argv);
 int cmd_ps(int argc, char **argv);
 
+/* Runs memtide-plot (beside this executable, else on PATH) with args;
+ * returns only when exec failed, after one line (cli/plot.c). */
+void cli_exec_plot(char **args);
+
 /* Prints "memtide: <message>" and a newline on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

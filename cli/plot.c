@@ -19,8 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* Runs memtide-plot with args; returns only when exec failed. */
-static void exec_plot(char **args)
+void cli_exec_plot(char **args)
 {
 	char self[PATH_MAX], path[PATH_MAX + 32];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
@@ -95,7 +94,7 @@ static int plot_files(int argc, char **args, int files)
 	fflush(NULL);
 	pid = fork();
 	if (pid == 0) {
-		exec_plot(out);
+		cli_exec_plot(out);
 		_exit(EXIT_FAIL);
 	}
 	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
@@ -127,7 +126,7 @@ int cmd_plot(int argc, char **argv)
 		free(args);
 		return rc;
 	}
-	exec_plot(args);
+	cli_exec_plot(args);
 	free(args);
 	return EXIT_FAIL;
 }

@@ -9,14 +9,11 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <libgen.h>
-#include <limits.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 static const char usage[] =
 	"Usage: memtide where [RUN] [OPTION...]\n"
@@ -242,11 +239,9 @@ static void print_json(const struct where_rows *w, const struct where_query *q,
 }
 
 /* The flame graph is drawn by memtide-plot, which has cairo (the recorder
- * never maps it): the same search as memtide plot. */
+ * never maps it). */
 static int run_flamegraph(int argc, char **argv)
 {
-	char self[PATH_MAX], path[PATH_MAX + 32];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
 	char **args = calloc((size_t)argc + 2, sizeof *args);
 
 	if (!args)
@@ -255,15 +250,7 @@ static int run_flamegraph(int argc, char **argv)
 	args[1] = (char *)"--where-flamegraph";
 	for (int i = 1; i < argc; i++)
 		args[i + 1] = argv[i];
-	if (n > 0) {
-		self[n] = '\0';
-		snprintf(path, sizeof path, "%s/memtide-plot", dirname(self));
-		if (access(path, X_OK) == 0)
-			execv(path, args);
-	}
-	execvp("memtide-plot", args);
-	cli_error("cannot run memtide-plot: %s (is memtide installed completely?)",
-		  strerror(errno));
+	cli_exec_plot(args);
 	free(args);
 	return EXIT_FAIL;
 }
