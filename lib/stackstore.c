@@ -38,23 +38,7 @@ struct stackstore {
 
 static int code(int rc)
 {
-	switch (rc & 0xff) {
-	case SQLITE_OK:
-	case SQLITE_DONE:
-	case SQLITE_ROW:
-		return 0;
-	case SQLITE_NOMEM:
-		return -ENOMEM;
-	case SQLITE_FULL:
-		return -ENOSPC;
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		return -EBUSY;
-	case SQLITE_READONLY:
-		return -EROFS;
-	default:
-		return -EIO;
-	}
+	return store_sql_code(rc);
 }
 
 int stackstore_open(struct store *s, struct stackstore **out)

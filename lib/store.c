@@ -134,6 +134,11 @@ static int sql_code(int rc)
 	}
 }
 
+int store_sql_code(int rc)
+{
+	return sql_code(rc);
+}
+
 const char *store_errmsg(const struct store *s)
 {
 	return s ? s->msg : "out of memory";

@@ -243,6 +243,9 @@ int store_open(const char *path, enum store_mode mode, struct store **out);
 void store_close(struct store *s);
 /* The last error message (SQLite's or a description of a MEMTIDE_E* code). */
 const char *store_errmsg(const struct store *s);
+/* An SQLite result code as the negative codes above (0 for OK, DONE, ROW),
+ * for the writers beside this file (stackstore.c). */
+int store_sql_code(int rc);
 /* The raw connection, for the read-only query paths (list, plot, query). */
 struct sqlite3 *store_db(struct store *s);
 
