@@ -130,7 +130,7 @@ static int parse(int argc, char **argv, struct where_query *q, enum out_fmt *fmt
 			return 1;
 		default:
 			cli_option_error("where", c, argv);
-			return -1;
+			return -2; /* the hint is said */
 		}
 	}
 	if (argc - optind > 1) {
@@ -295,7 +295,7 @@ int cmd_where(int argc, char **argv)
 	int err, code = EXIT_FAIL;
 
 	if ((err = parse(argc, argv, &q, &fmt, &db, &flame)))
-		return err > 0 ? EXIT_OK : cli_usage_error("where");
+		return err > 0 ? EXIT_OK : err == -2 ? EXIT_USAGE : cli_usage_error("where");
 	if (flame)
 		return run_flamegraph(argc, argv);
 	if (!(s = cli_open_store(db, STORE_READ)))

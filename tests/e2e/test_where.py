@@ -427,3 +427,18 @@ def test_bare_script_through_a_wrapper_that_execs_python(mt, db, tmp_path, env):
     got = json.loads(out.strip().splitlines()[-1])
     assert_allocations_charged(where_rows(mt, db), got)
     assert q1(db, "SELECT stacks FROM processes").startswith("CPython 3.")
+
+
+def test_where_usage_errors(mt, db):
+    record(mt, db, PY, prog("where_grow.py"), 1, interval=0.05)
+    for args, what in ((["--bogus"], "unknown option '--bogus'"),
+                       (["--top", "x"], "bad --top 'x'"),
+                       (["--pid", "-3"], "bad --pid '-3'"),
+                       (["1", "2"], "unexpected argument '2'")):
+        rc, out, err = mt("where", "--db", db, *args)
+        assert rc == 2 and out == "", (args, rc, out)
+        lines = err.splitlines()
+        assert len(lines) == 2 and what in lines[0], (args, err)
+        assert lines[1] == "Try 'memtide where --help'."
+    rc, out, err = mt("where", "--db", db, "9")
+    assert rc == 1 and err.count("\n") == 1 and "no run 9" in err, err
