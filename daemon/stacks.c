@@ -40,6 +40,8 @@ int dstacks_new(struct writer *w, int64_t t0_ns, struct dstacks **out)
 		free(d);
 		return err;
 	}
+	/* A charge row per second and stack: the base tick is 10 ms. */
+	stackwatch_set_tick_step(d->sw, 1000000000LL / CONFIG_TICK_NS);
 	writer_set_stackwatch(w, d->sw);
 	*out = d;
 	return 0;

@@ -64,6 +64,7 @@ struct stackwatch {
 	pthread_mutex_t mu, tab_mu;
 	int started, stop;
 	int64_t t0_ns, interval_ns, start_ns;
+	int64_t tick_step; /* ticks summed into one charge row */
 	int64_t base_period_ns, period_ns; /* asked; now (see next_period) */
 	int64_t sweep_avg_ns;
 	clockid_t cpu_clock;
@@ -102,12 +103,23 @@ static int read_rss(int fd, int64_t *bytes)
 	return 0;
 }
 
-/* The tick whose sample closes an interval ending at t. */
+/* The tick whose sample closes an interval ending at t, rounded up to the
+ * tick step. */
 static int64_t tick_at(const struct stackwatch *w, int64_t t)
 {
+	int64_t k;
+
 	if (t <= w->t0_ns)
 		return 0;
-	return (t - w->t0_ns + w->interval_ns - 1) / w->interval_ns;
+	k = (t - w->t0_ns + w->interval_ns - 1) / w->interval_ns;
+	return (k + w->tick_step - 1) / w->tick_step * w->tick_step;
+}
+
+void stackwatch_set_tick_step(struct stackwatch *w, int64_t step)
+{
+	pthread_mutex_lock(&w->mu);
+	w->tick_step = step > 0 ? step : 1;
+	pthread_mutex_unlock(&w->mu);
 }
 
 static void end_proc(struct sw_proc *p)
@@ -288,6 +300,7 @@ int stackwatch_new(int64_t t0_ns, int64_t interval_ns, int64_t period_ns,
 		return -ENOMEM;
 	w->t0_ns = t0_ns;
 	w->interval_ns = interval_ns > 0 ? interval_ns : 100000000LL;
+	w->tick_step = 1;
 	w->period_ns = period_ns > 0 ? period_ns : STACKWATCH_PERIOD_NS;
 	w->base_period_ns = w->period_ns;
 	w->st.period_ns = w->period_ns;

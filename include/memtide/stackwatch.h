@@ -41,6 +41,11 @@ struct stackwatch;
 int stackwatch_new(int64_t t0_ns, int64_t interval_ns, int64_t period_ns,
 		   struct stackwatch **out);
 
+/* Sums the charges of step ticks into one row, at the last tick of each
+ * step (step * k): memtided's base tick is 10 ms, and a row per stack
+ * every 10 ms, all day, is more than anyone reads.  Default 1. */
+void stackwatch_set_tick_step(struct stackwatch *w, int64_t step);
+
 /* Stops the thread, charges what is still pending and frees everything;
  * call stackwatch_stop() and stackwatch_drain() first to keep the charges. */
 void stackwatch_free(struct stackwatch *w);

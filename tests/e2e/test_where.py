@@ -283,6 +283,10 @@ stacks = yes
     assert d.rows("SELECT stacks FROM processes WHERE pid = ?",
                   (target.pid,))[0][0].startswith("CPython 3.")
     assert_allocations_charged(where_rows(mt, d.db, "--pid", target.pid), got)
+    # One row a second and stack (100 base ticks of 10 ms), not one a tick.
+    assert d.rows("SELECT count(*) FROM charges WHERE pid = ? AND tick % 100 != 0",
+                  (target.pid,))[0][0] == 0
+    assert d.rows("SELECT count(*) FROM charges WHERE pid = ?", (target.pid,))[0][0] > 0
 
 
 def flame_colour(name):
