@@ -4,6 +4,7 @@
 
 #include "label.h"
 #include "lanes.h"
+#include "slope.h"
 
 #include <errno.h>
 #include <math.h>
@@ -934,22 +935,20 @@ static void layout_trend(struct lay *k)
 	struct chart_layout *L = &c->lay;
 	const struct chart_rect *p = &L->plot;
 	double size = L->font, m = 0.5 * L->font, best = HUGE_VAL;
-	double per_h = c->trend.per_s * 3600, lw = L->line;
+	double lw = L->line;
 	double bx = 0, by = 0;
 	enum chart_align ba = CHART_LEFT;
 	const struct chart_rect clear = {L->legend.x - 2, L->legend.y - 2,
 					 L->legend.w + 4, L->legend.h + 4};
 	struct chart_text *t;
-	char text[96];
+	char text[96], rate[64];
 
 	c->trend.text = -1;
 	if (!c->trend.on)
 		return;
-	if (c->value == CHART_BYTES)
-		snprintf(text, sizeof text, "trend %+.*f MiB/h",
-			 fabs(per_h) < 0.1 * 1048576 ? 3 : 1, per_h / 1048576);
-	else
-		snprintf(text, sizeof text, "trend %+.1f/h", per_h);
+	snprintf(text, sizeof text, "trend %s",
+		 slope_format_rate(c->trend.per_s, c->x1 - c->x0,
+				   c->value == CHART_BYTES, rate, sizeof rate));
 	if (!(t = add_text(k, text, CHART_TREND_LABEL, size, 0,
 			   c->trend.colour)))
 		return;

@@ -189,21 +189,40 @@ static int colour_procs(struct build *b, struct chart *c, long first,
 	return 0;
 }
 
-/* The -s trend of series s, in its colour. */
-static void add_trend(struct chart *c, const struct chart_series *s)
+/* The -s trend of run r's total (or of its one process) for metric m, in
+ * colour.  It is read again into SLOPE_MAX_POINTS columns of the window,
+ * not taken from the chart's pixel columns: the same data gives the same
+ * rate at any canvas size. */
+static int add_trend(struct build *b, struct chart *c,
+		     const struct data_run *r, enum data_metric m, int colour)
 {
+	struct data_read rd = {.metric = m, .x0 = b->x0, .x1 = b->x1,
+			       .absolute = b->absolute, .rollups = b->rollups,
+			       .col_s = (b->x1 - b->x0) / SLOPE_MAX_POINTS};
+	struct decimate d, *one = &d;
 	struct slope sl;
+	int err;
 
-	if (slope_of_decimate(&s->dec, &sl))
-		return;
+	if ((err = decimate_init(&d, b->x0, b->x1, SLOPE_MAX_POINTS, b->x0,
+				 b->x1)) < 0)
+		goto out;
+	err = r->nprocs == 1 ? data_read(b->db, r, &rd, &one, NULL)
+			     : data_read(b->db, r, &rd, NULL, &d);
+	if (!err)
+		err = d.err;
+	if (err || slope_of_decimate(&d, &sl))
+		goto out;
 	c->trend = (struct chart_trend){.on = 1,
 					.per_s = sl.per_s,
 					.intercept = sl.intercept,
 					.x_ref = sl.x_ref,
 					.xa = sl.xa,
 					.xb = sl.xb,
-					.colour = s->colour,
+					.colour = colour,
 					.text = -1};
+out:
+	decimate_free(&d);
+	return err;
 }
 
 /* The seconds one pixel column of d spans (its x are seconds). */
@@ -282,8 +301,8 @@ static int build_one(struct build *b, struct chart *c, enum data_metric m,
 	if (top < 0 || !c->series[top].dec.n)
 		goto out;
 	colour = c->series[top].colour;
-	if (o->slope && main)
-		add_trend(c, &c->series[top]);
+	if (o->slope && main && (err = add_trend(b, c, r, m, colour)))
+		goto out;
 	if (!data_metric_is_bytes(m))
 		goto out;
 	if ((err = chart_add_mark(c, CHART_PEAK, c->series[top].dec.vmax,
@@ -321,8 +340,6 @@ static int build_overlay(struct build *b, struct chart *c, enum data_metric m,
 			err = c->series[s].dec.err;
 		if (err)
 			return err;
-		if (b->o->slope && main && b->nruns == 1)
-			add_trend(c, &c->series[s]);
 		if (c->series[s].dec.n && data_metric_is_bytes(m) &&
 		    (err = chart_add_mark(c, CHART_PEAK, c->series[s].dec.vmax,
 					  (int)i)))

@@ -80,11 +80,15 @@ struct args {
 	size_t nruns;
 };
 
+/* The name messages start with: "memtide plot" when memtide plot ran us
+ * (it says so in argv[0]), else our own. */
+static const char *prog = PROG;
+
 __attribute__((format(printf, 1, 2))) static void fail(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs(PROG ": ", stderr);
+	fprintf(stderr, "%s: ", prog);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -210,7 +214,9 @@ static int parse_args(int argc, char **argv, struct args *a, double now)
 	long v;
 
 	/* getopt's own messages start with argv[0]: make it the name. */
-	argv[0] = (char *)PROG;
+	if (argv[0] && !strcmp(argv[0], "memtide plot"))
+		prog = argv[0];
+	argv[0] = (char *)prog;
 	while ((opt = getopt_long(argc, argv, "o:t:w:sfnhV", longopts,
 				  NULL)) != -1) {
 		switch (opt) {
@@ -304,7 +310,7 @@ static int parse_args(int argc, char **argv, struct args *a, double now)
 		case 'h': fputs(usage_text, stdout); return 0;
 		case 'V': puts(PROG " " MEMTIDE_VERSION); return 0;
 		default:
-			fputs("Try '" PROG " --help'.\n", stderr);
+			fprintf(stderr, "Try '%s --help'.\n", prog);
 			return EXIT_USAGE;
 		}
 	}
@@ -481,11 +487,18 @@ int main(int argc, char **argv)
 		return rc;
 	rc = EXIT_RUNTIME;
 	if (!(db_path = store_default_path(a.db))) {
-		fail("no database: give --db PATH or set MEMTIDE_DB");
+		fail("no database path: set --db, $MEMTIDE_DB or $HOME");
 		goto out;
 	}
-	if (store_open(db_path, STORE_READ, &s) < 0) {
-		fail("cannot open database '%s': %s", db_path, store_errmsg(s));
+	if ((err = store_open(db_path, STORE_READ, &s)) < 0) {
+		/* Worded as memtide list words it. */
+		if (err == -ENOENT)
+			fail("cannot open database '%s': it does not exist yet"
+			     " (record something with 'memtide run')",
+			     db_path);
+		else
+			fail("cannot open database '%s': %s", db_path,
+			     store_errmsg(s));
 		goto out;
 	}
 	if (!(runs = calloc(a.nruns ? a.nruns : 1, sizeof *runs))) {
