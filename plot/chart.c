@@ -31,15 +31,15 @@ static const unsigned char palette[CHART_PALETTE_N][3] = {
 	{0x56, 0xB4, 0xE9}, /* sky blue */
 };
 
-/* On the dark background the same palette, lightest first: Okabe-Ito's
- * blue is too dim there, its sky blue and yellow are not. */
+/* On the dark background each colour keeps its hue, so a process is the
+ * same colour in both themes; the ones too dim there are lightened. */
 static const unsigned char palette_dark[CHART_PALETTE_N][3] = {
-	{0x56, 0xB4, 0xE9}, /* sky blue */
-	{0xE6, 0x9F, 0x00}, /* orange */
-	{0x00, 0x9E, 0x73}, /* bluish green */
-	{0xF0, 0xE4, 0x42}, /* yellow */
-	{0xCC, 0x79, 0xA7}, /* reddish purple */
-	{0xD5, 0x5E, 0x00}, /* vermillion */
+	{0x3E, 0x9A, 0xE6}, /* blue */
+	{0xEE, 0x72, 0x1E}, /* vermillion */
+	{0x1F, 0xBF, 0x8F}, /* bluish green */
+	{0xE0, 0x94, 0xC0}, /* reddish purple */
+	{0xF2, 0xAC, 0x1E}, /* orange */
+	{0x9C, 0xD8, 0xF7}, /* sky blue */
 };
 
 void chart_theme_rgb(int dark, int colour, double rgb[3])
@@ -231,8 +231,10 @@ double chart_line_width(const struct chart *c, enum chart_weight w)
 
 double chart_font(int width, int height)
 {
-	/* Type scales with the canvas: 13.3 at 1200x600, never unreadable. */
-	return fmin(fmax(fmin((double)width, 2.0 * height) / 90, 7), 40);
+	/* Type scales with the canvas: 13.3 at 1200x600.  Below that it stops
+	 * shrinking at 11, where digits still stand 8 pixels tall and the
+	 * smallest text (0.85 of it) reads at 9. */
+	return fmin(fmax(fmin((double)width, 2.0 * height) / 90, 11), 40);
 }
 
 /* The state of one chart_layout() call. */
@@ -747,6 +749,8 @@ static void layout_marks(struct lay *k)
 		t = add_text(k, text, CHART_MARK_LABEL, size, 0, mk->colour);
 		if (!t)
 			return;
+		/* A small canvas: shortened rather than off the plot. */
+		fit(k, t->text, sizeof t->text, size, 0, p->w - 2 * m);
 		for (size_t j = 0; j < sizeof cand / sizeof cand[0]; j++) {
 			double cost;
 
@@ -952,6 +956,7 @@ static void layout_trend(struct lay *k)
 	if (!(t = add_text(k, text, CHART_TREND_LABEL, size, 0,
 			   c->trend.colour)))
 		return;
+	fit(k, t->text, sizeof t->text, size, 0, p->w - 2 * m);
 	for (int j = 0; j < 6; j++) {
 		double ends[3] = {p->x + p->w - m, p->x + m, p->x + p->w / 2};
 		enum chart_align al[3] = {CHART_RIGHT, CHART_LEFT, CHART_CENTRE};

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 char *figure_proc_label(const struct data_proc *p, char *buf, size_t len)
 {
@@ -316,6 +317,26 @@ out:
 	return err;
 }
 
+/* The legend's name for one of several runs overlaid: its label (from
+ * memtide run --label) with its id, else its id and start time, which tell
+ * two runs of one command apart: "nightly (run 12)", "run 12, 11-20
+ * 08:00:03: python3 -m dsjob.crunch". */
+static void overlay_label(const struct data_run *r, char *buf, size_t len)
+{
+	char cmd[160], when[32] = "";
+	time_t t = (time_t)floor(r->started);
+	struct tm tm;
+
+	if (r->label && *r->label) {
+		snprintf(buf, len, "%s (run %lld)", r->label, (long long)r->id);
+		return;
+	}
+	if (localtime_r(&t, &tm))
+		strftime(when, sizeof when, ", %m-%d %H:%M:%S", &tm);
+	label_command(r->command, NULL, cmd, sizeof cmd);
+	snprintf(buf, len, "run %lld%s: %s", (long long)r->id, when, cmd);
+}
+
 /* A panel of several runs overlaid: each run's total for metric m. */
 static int build_overlay(struct build *b, struct chart *c, enum data_metric m,
 			 int main)
@@ -323,13 +344,11 @@ static int build_overlay(struct build *b, struct chart *c, enum data_metric m,
 	for (size_t i = 0; i < b->nruns; i++) {
 		const struct data_run *r = &b->runs[i];
 		struct data_read rd = {.metric = m, .x0 = b->x0, .x1 = b->x1};
-		char cmd[160], buf[192];
+		char buf[224];
 		long s;
 		int err;
 
-		label_command(r->command, NULL, cmd, sizeof cmd);
-		snprintf(buf, sizeof buf, "run %lld: %s", (long long)r->id,
-			 cmd);
+		overlay_label(r, buf, sizeof buf);
 		s = chart_add_series(c, main ? buf : NULL, (int)i,
 				     CHART_NORMAL, c->x0, c->x1);
 		if (s < 0)
