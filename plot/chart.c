@@ -140,6 +140,8 @@ long chart_add_series(struct chart *c, const char *label, int colour,
 	if (label && !(s->label = strdup(label)))
 		return -ENOMEM;
 	s->legend_order = (int)c->nseries;
+	s->life_a = 1;
+	s->life_b = 0;
 	s->colour = colour;
 	s->weight = weight;
 	if (decimate_init(&s->dec, c->x0, c->x1, c->ncols, xa, xb) < 0) {
@@ -386,7 +388,7 @@ static double data_cost(const struct chart *c, const struct chart_rect *r)
 			x = chart_x(c, decimate_col_x(d, i));
 			xa = fmax(prev_x, r->x);
 			xb = fmin(x, right);
-			if (have_prev && xb > xa) {
+			if (have_prev && xb > xa && !col->brk) {
 				/* The straight join from the previous filled
 				 * column, over the part of it above r. */
 				double yb = chart_y(c, col->first),
@@ -1149,52 +1151,118 @@ static void layout_release(struct chart_layout *L)
 	memset(L, 0, sizeof *L);
 }
 
-/* The stacked areas: in each column, every stack series' mean over it on
- * top of the ones before.  A series holds its last mean across empty
- * columns between its first and last, as samples at its own pace leave
- * some columns empty. */
+/* The part of column i of d that lies within [a, b]; 1 when b < a. */
+static double life_part(const struct decimate *d, size_t i, double a,
+			double b)
+{
+	double w = 1 / d->scale, x = d->x0 + (double)i * w;
+	double ov = fmin(x + w, b) - fmax(x, a);
+
+	if (b < a)
+		return 1;
+	return ov <= 0 ? 0 : fmin(1, ov / w);
+}
+
+void chart_series_columns(const struct chart_series *e, double *v,
+			  char *alive)
+{
+	const struct decimate *d = &e->dec;
+	size_t nc = d->ncols, first = nc, last = 0;
+	int known = e->life_b >= e->life_a;
+	double held = 0;
+
+	for (size_t i = d->lo; i < d->hi; i++)
+		if (decimate_get(d, i)) {
+			first = i < first ? i : first;
+			last = i;
+		}
+	for (size_t i = 0; i < nc; i++) {
+		const struct decimate_col *col = decimate_get(d, i);
+		double part = life_part(d, i, e->life_a, e->life_b);
+		int in;
+
+		if (col)
+			held = col->sum / col->n;
+		/* Without a known life, between its first and last samples. */
+		in = col || (first < nc && (known ? i >= first && part > 0
+						  : i > first && i < last));
+		v[i] = in ? held * (known ? part : 1) : 0;
+		if (alive)
+			alive[i] = (char)in;
+	}
+}
+
+/* The stacked areas: in each column, every stack series' share of it
+ * (chart_series_columns) on top of the ones before.  The total of a
+ * stacked chart is drawn as their top, broken where none lived: the same
+ * columns, the same rule, so the areas and the line add up. */
 static int stack_areas(struct chart *c)
 {
 	size_t nc = c->ncols;
-	double *cum;
+	double *cum, *v;
+	char *alive, *any;
+	int err = 0;
 
 	if (!c->stacked)
 		return 0;
-	if (!(cum = calloc(nc ? nc : 1, sizeof *cum)))
-		return -ENOMEM;
+	cum = calloc(nc ? nc : 1, sizeof *cum);
+	v = calloc(nc ? nc : 1, sizeof *v);
+	alive = calloc(nc ? nc : 1, 1);
+	any = calloc(nc ? nc : 1, 1);
+	if (!cum || !v || !alive || !any) {
+		err = -ENOMEM;
+		goto out;
+	}
 	for (size_t s = 0; s < c->nseries; s++) {
 		struct chart_series *e = &c->series[s];
-		double held = 0;
-		size_t first = nc, last = 0;
 
 		if (!e->stack || e->hidden)
 			continue;
 		e->stack_lo = malloc(nc * sizeof *e->stack_lo);
 		e->stack_hi = malloc(nc * sizeof *e->stack_hi);
 		if (!e->stack_lo || !e->stack_hi) {
-			free(cum);
-			return -ENOMEM;
+			err = -ENOMEM;
+			goto out;
 		}
-		for (size_t i = 0; i < nc; i++)
-			if (decimate_get(&e->dec, i)) {
-				first = i < first ? i : first;
-				last = i;
-			}
+		chart_series_columns(e, v, alive);
 		for (size_t i = 0; i < nc; i++) {
-			const struct decimate_col *col = decimate_get(&e->dec, i);
-			double m = 0;
-
-			if (col)
-				held = m = col->sum / col->n;
-			else if (i > first && i < last)
-				m = held;
 			e->stack_lo[i] = cum[i];
-			cum[i] += m;
+			cum[i] += v[i];
 			e->stack_hi[i] = cum[i];
+			any[i] |= alive[i];
 		}
 	}
+	for (size_t s = 0; s < c->nseries; s++) {
+		struct chart_series *e = &c->series[s];
+		struct decimate d;
+		int seen = 0;
+
+		if (!e->stack_sum)
+			continue;
+		if ((err = decimate_init(&d, e->dec.x0, e->dec.x1, nc, 1, 0)))
+			goto out;
+		for (size_t i = 0; i < nc; i++) {
+			if (!any[i]) {
+				if (seen)
+					decimate_break(&d);
+				continue;
+			}
+			decimate_add(&d, decimate_col_x(&d, i), cum[i]);
+			seen = 1;
+		}
+		if ((err = d.err)) {
+			decimate_free(&d);
+			goto out;
+		}
+		decimate_free(&e->dec);
+		e->dec = d;
+	}
+out:
 	free(cum);
-	return 0;
+	free(v);
+	free(alive);
+	free(any);
+	return err;
 }
 
 /* chart_layout() without the re-bucketing, so it can be run again. */

@@ -57,6 +57,13 @@ struct chart_series {
 	int hidden; /* read (for the total, top N, the slope) but not drawn */
 	int stack;  /* an area of the stacked chart (chart.stacked) */
 	struct decimate dec; /* x: seconds (see chart.h), v: value */
+	/* The process's life on the x axis, from its first sample to one
+	 * sample interval after its last (life_a > life_b: not known).  A
+	 * column it lived in part of counts it for that part: see
+	 * chart_series_columns(). */
+	double life_a, life_b;
+	int stack_sum; /* drawn as the top of the stacked areas (the total
+			* of a stacked chart), so that they add up */
 	/* Set by chart_layout() for stack series: the area's bottom and top
 	 * in each of lay.plot.w columns (values). */
 	double *stack_lo, *stack_hi;
@@ -226,6 +233,15 @@ char *chart_format_value(const struct chart *c, double v, char *buf,
 /* Adds a horizontal mark at bytes.  Returns 0 or -ENOMEM. */
 int chart_add_mark(struct chart *c, enum chart_mark_kind kind, double bytes,
 		   int colour);
+
+/* What series e stands for in each of the ncols columns of its decimate,
+ * into v (values) and alive (1 where it lived, may be NULL): the mean of
+ * its samples in the column, else the last one held, times the part of
+ * the column within its life.  Stacked areas, the "others" line and the
+ * ranking by memory x time count a process so: a 0.3-second worker adds
+ * a thirtieth of its size to a 9-second column, not all of it. */
+void chart_series_columns(const struct chart_series *e, double *v,
+			  char *alive);
 
 /* Lays the chart out once all samples are in: re-buckets each series to
  * one column per unit of plot width, picks units, ticks and margins, places

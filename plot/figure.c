@@ -61,81 +61,103 @@ static int kernel_peak_differs(const struct data_run *r, double peak,
 	return fabs(k - peak) > 0.0005 * fmax(k, peak);
 }
 
-/* Orders process series by peak, largest first. */
-static int by_peak(const void *a, const void *b, void *arg)
-{
-	const struct chart_series *s = arg;
-	size_t i = *(const size_t *)a, j = *(const size_t *)b;
-	double pi = s[i].dec.n ? s[i].dec.vmax : -1;
-	double pj = s[j].dec.n ? s[j].dec.vmax : -1;
+/* The memory x time of each series, for the ranking. */
+struct ranking {
+	const double *area;
+};
 
-	if (pi != pj)
-		return pi > pj ? -1 : 1;
+/* Orders process series by memory x time, largest first: a worker that
+ * lived 0.3 s is not among the top ones for its peak. */
+static int by_area(const void *a, const void *b, void *arg)
+{
+	const struct ranking *k = arg;
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+
+	if (k->area[i] != k->area[j])
+		return k->area[i] > k->area[j] ? -1 : 1;
 	return i < j ? -1 : i > j;
 }
 
-/* Ranks the n process series at c->series[first] by peak, into b->rank. */
+/* The integral over the window of series e (value x seconds), counted as
+ * the stacked areas count it. */
+static double area_of(const struct chart_series *e, double *v)
+{
+	double sum = 0;
+
+	chart_series_columns(e, v, NULL);
+	for (size_t i = 0; i < e->dec.ncols; i++)
+		sum += v[i];
+	return sum / e->dec.scale;
+}
+
+/* Ranks the n process series at c->series[first] by memory x time, into
+ * b->rank. */
 static int rank_procs(struct build *b, struct chart *c, long first, size_t n)
 {
 	size_t *order = malloc((n ? n : 1) * sizeof *order);
+	double *area = malloc((n ? n : 1) * sizeof *area);
+	double *v = malloc(c->ncols * sizeof *v);
+	struct ranking k = {.area = area};
 
 	b->rank = malloc((n ? n : 1) * sizeof *b->rank);
-	if (!order || !b->rank) {
+	if (!order || !b->rank || !area || !v) {
 		free(order);
+		free(area);
+		free(v);
 		return -ENOMEM;
 	}
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		order[i] = i;
-	qsort_r(order, n, sizeof *order, by_peak, c->series + first);
+		area[i] = area_of(&c->series[first + (long)i], v);
+	}
+	qsort_r(order, n, sizeof *order, by_area, &k);
 	for (size_t i = 0; i < n; i++)
 		b->rank[order[i]] = i;
 	free(order);
+	free(area);
+	free(v);
 	return 0;
 }
 
-/* The "others" line: at each column, the sum of the means of the hidden
- * processes, each holding its last mean between its first and last
- * column (history samples some columns only). */
+/* The "others" line: at each column, the sum of the hidden processes'
+ * shares of it (chart_series_columns), broken where none of them lived. */
 static int sum_others(struct chart *c, long dst, long first, size_t n)
 {
 	size_t nc = c->ncols;
-	double *sum = calloc(nc, sizeof *sum);
-	char *alive = calloc(nc, 1);
+	double *sum = calloc(nc, sizeof *sum), *v = calloc(nc, sizeof *v);
+	char *alive = calloc(nc, 1), *in = calloc(nc, 1);
 	struct decimate *d = &c->series[dst].dec;
+	int seen = 0, err = -ENOMEM;
 
-	if (!sum || !alive) {
-		free(sum);
-		free(alive);
-		return -ENOMEM;
-	}
+	if (!sum || !v || !alive || !in)
+		goto out;
 	for (size_t k = 0; k < n; k++) {
 		const struct chart_series *s = &c->series[first + (long)k];
-		const struct decimate *e = &s->dec;
-		size_t lo = nc, hi = 0;
-		double held = 0;
 
 		if (!s->hidden)
 			continue;
-		for (size_t i = e->lo; i < e->hi; i++)
-			if (decimate_get(e, i)) {
-				lo = i < lo ? i : lo;
-				hi = i;
-			}
-		for (size_t i = lo; i <= hi && i < nc; i++) {
-			const struct decimate_col *col = decimate_get(e, i);
-
-			if (col)
-				held = col->sum / col->n;
-			sum[i] += held;
-			alive[i] = 1;
+		chart_series_columns(s, v, in);
+		for (size_t i = 0; i < nc; i++) {
+			sum[i] += v[i];
+			alive[i] |= in[i];
 		}
 	}
-	for (size_t i = 0; i < nc; i++)
-		if (alive[i])
-			decimate_add(d, decimate_col_x(d, i), sum[i]);
+	for (size_t i = 0; i < nc; i++) {
+		if (!alive[i]) {
+			if (seen)
+				decimate_break(d);
+			continue;
+		}
+		decimate_add(d, decimate_col_x(d, i), sum[i]);
+		seen = 1;
+	}
+	err = d->err;
+out:
 	free(sum);
+	free(v);
 	free(alive);
-	return d->err;
+	free(in);
+	return err;
 }
 
 /* Colours the processes: the largest (by b->rank) in palette colours in
@@ -232,6 +254,21 @@ static double column_seconds(const struct decimate *d)
 	return d->ncols > 0 ? (d->x1 - d->x0) / (double)d->ncols : 0;
 }
 
+/* The life of process p on the chart's axis: from its first row to one
+ * of its sample intervals after its last, as data_read() holds it in a
+ * total. */
+static void set_life(const struct build *b, struct chart_series *s,
+		     const struct data_proc *p)
+{
+	double a, z, shift = b->absolute ? 0 : b->runs[0].started;
+
+	data_proc_span(p, &a, &z);
+	if (a > z)
+		return;
+	s->life_a = a - shift;
+	s->life_b = z - shift + p->every;
+}
+
 /* A panel of one run (or of history) for metric m: processes, their total,
  * the peak marks and the trend (on the memory panel, main). */
 static int build_one(struct build *b, struct chart *c, enum data_metric m,
@@ -279,6 +316,7 @@ static int build_one(struct build *b, struct chart *c, enum data_metric m,
 			err = (int)s;
 			goto out;
 		}
+		set_life(b, &c->series[s], p);
 	}
 	for (size_t i = 0; i < r->nprocs; i++)
 		per[i] = &c->series[first + (long)i].dec;
@@ -298,6 +336,8 @@ static int build_one(struct build *b, struct chart *c, enum data_metric m,
 	if ((err = colour_procs(b, c, first, r->nprocs, main)))
 		goto out;
 	c->stacked = o->stacked && r->nprocs > 1;
+	if (c->stacked && total >= 0)
+		c->series[total].stack_sum = 1;
 	top = total >= 0 ? total : r->nprocs == 1 ? first : -1;
 	if (top < 0 || !c->series[top].dec.n)
 		goto out;
@@ -391,17 +431,40 @@ static int default_title(struct chart *c, const struct data_run *runs,
 	return chart_set_title(c, buf);
 }
 
-/* Markers into a chart, shifted from Unix seconds onto its axis. */
+/* Markers into a chart, shifted from Unix seconds onto its axis; for
+ * history (procs set), only those of run's processes drawn. */
 struct marker_sink {
 	struct chart *c;
 	double offset;
+	const struct data_run *procs;
+	int64_t run;
 };
 
+/* Whether history r draws process pid of run at Unix second t: a pid
+ * names one process only while it lives. */
+static int drawn(const struct data_run *r, int64_t run, int pid, double t)
+{
+	for (size_t i = 0; i < r->nprocs; i++) {
+		const struct data_proc *p = &r->procs[i];
+		double a, z;
+
+		if (p->run != run || p->pid != pid)
+			continue;
+		data_proc_span(p, &a, &z);
+		if (t >= a - p->every && t <= z + p->every)
+			return 1;
+	}
+	return 0;
+}
+
 static int add_marker(void *ctx, const char *label, double a, double b,
-		      int level)
+		      int level, int pid)
 {
 	struct marker_sink *k = ctx;
 
+	/* A marker that names no process is the whole run's. */
+	if (k->procs && pid > 0 && !drawn(k->procs, k->run, pid, a))
+		return 0;
 	return chart_add_marker(k->c, label, a - k->offset, b - k->offset,
 				level);
 }
@@ -426,9 +489,11 @@ static int load_markers(struct build *b, struct chart *c)
 
 		for (size_t j = 0; j < i && !seen; j++)
 			seen = r->procs[j].run == r->procs[i].run;
+		k.procs = r;
+		k.run = r->procs[i].run;
 		if (!seen)
-			err = data_marks_read(b->db, r->procs[i].run, b->x0,
-					      b->x1, add_marker, &k);
+			err = data_marks_read(b->db, k.run, b->x0, b->x1,
+					      add_marker, &k);
 	}
 	return err;
 }

@@ -111,6 +111,21 @@ static double y_of(const struct chart *c, double bytes)
 	return round(chart_y(c, bytes) * 4) / 4;
 }
 
+/* Ends one piece of a broken line; a piece of one point gets a segment of
+ * no length, which the round cap draws as a dot.  Returns its points. */
+static long piece_end(struct polyline *pl, cairo_t *cr)
+{
+	long kept = polyline_end(pl);
+
+	if (kept == 1) {
+		double x, y;
+
+		cairo_get_current_point(cr, &x, &y);
+		cairo_line_to(cr, x, y);
+	}
+	return kept;
+}
+
 /* Strokes a series as one polyline of at most two points a column.  A
  * column whose data only rose or only fell runs from its first value at its
  * left edge to its last at its right edge, so slopes stay slopes; one with
@@ -125,7 +140,7 @@ static void draw_series(const struct chart *c, cairo_t *cr,
 	const struct decimate *d = &s->dec;
 	double left = c->lay.plot.x, lw = chart_line_width(c, s->weight);
 	struct polyline pl;
-	long kept;
+	long kept = 0;
 
 	polyline_start(&pl, 0.2, path_to, cr);
 	if (d->has_pre)
@@ -136,6 +151,11 @@ static void draw_series(const struct chart *c, cairo_t *cr,
 
 		if (!col)
 			continue;
+		if (col->brk) {
+			/* Nothing existed in between: a new piece of line. */
+			kept += piece_end(&pl, cr);
+			polyline_start(&pl, 0.2, path_to, cr);
+		}
 		if (col->n == 1) {
 			polyline_add(&pl, x + 0.5, y_of(c, col->first));
 			continue;
@@ -151,9 +171,10 @@ static void draw_series(const struct chart *c, cairo_t *cr,
 			polyline_add(&pl, x + 1, y_of(c, col->last));
 		}
 	}
-	if (d->has_post)
+	if (d->has_post && !d->post_brk)
 		polyline_add(&pl, chart_x(c, d->post_x), y_of(c, d->post_v));
-	kept = polyline_end(&pl);
+	/* One lone point is a dot below; a last piece of one, here. */
+	kept += kept ? piece_end(&pl, cr) : polyline_end(&pl);
 	if (kept == 0)
 		return;
 	colour(cr, s->colour, 1);

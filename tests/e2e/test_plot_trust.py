@@ -97,9 +97,7 @@ def test_trend_comes_from_the_data_not_the_canvas(plot, tmp_path):
     m = re.fullmatch(r"trend \+([\d.]+) MiB/s", label)
     assert m, label
     assert abs(float(m.group(1)) - 2) < 0.1, label
-
-
-def test_trend_of_a_day_is_per_hour(plot, tmp_path):
+    # A day of history: per hour.
     db = tmp_path / "day.db"
     plotdb.daemon_history(db, hours=24, raw_hours=1, procs=[
         (4242, "celery worker", "/usr/bin/python3 -m celery worker", 100, 12)])
@@ -108,3 +106,161 @@ def test_trend_of_a_day_is_per_hour(plot, tmp_path):
     label = trend_label(svg)
     m = re.fullmatch(r"trend \+([\d.]+) MiB/h", label)
     assert m and abs(float(m.group(1)) - 12) < 1.5, label
+
+
+# --- daemon history ------------------------------------------------------------------
+
+def gappy_history(path):
+    """50 s of memtided history (ticks of 10 ms): app.py (pid 100, 0-20 s,
+    100 MiB growing 1 MiB/s), its worker (101, 2-18 s, 80 MiB), ten tasks
+    of 0.3 s at 150 MiB (200-209, one a second from 4 s), nothing matching
+    app.py from 20 s to 32 s, then app.py again (300, 32-50 s, 60 MiB); and
+    other.py (400, all along, 10 MiB).  Each process is sampled every 0.1 s.
+    Markers: one from pid 100 at 10 s, one from pid 400 at 25 s."""
+    con = plotdb.new_db(path)
+    run = plotdb.add_run(con, "memtided", 0.01, started=T0, kind="daemon")
+
+    def proc(pid, cmd, t0, t1, mib):
+        p = plotdb.add_proc(con, run, pid, cmd, started=T0 + t0, ended=T0 + t1,
+                            interval=0.1, first_tick=int(t0 * 100))
+        plotdb.add_samples(con, p, ((k, mib(k / 100) * MiB, 1.0, 1) for k in
+                                    range(int(t0 * 100), int(t1 * 100) + 1, 10)))
+    proc(100, "/usr/bin/python3 app.py", 0, 20, lambda t: 100 + t)
+    proc(101, "/usr/bin/python3 app.py --worker", 2, 18, lambda t: 80)
+    for i in range(10):
+        proc(200 + i, "/usr/bin/python3 app.py --task", 4 + i, 4.3 + i,
+             lambda t: 150)
+    proc(300, "/usr/bin/python3 app.py", 32, 50, lambda t: 60)
+    proc(400, "/usr/bin/python3 other.py", 0, 50, lambda t: 10)
+    for label, at, pid in (("app checkpoint", 10, 100), ("other checkpoint", 25, 400)):
+        con.execute("INSERT INTO mark(run, label, start, level, pid)"
+                    " VALUES (?, ?, ?, 0, ?)", (run, label, T0 + at, pid))
+    plotdb.finish_run(con, run)
+    con.execute("UPDATE run SET ended = ? WHERE id = ?", (T0 + 50, run))
+    con.commit()
+    con.close()
+
+
+@pytest.fixture
+def gappy(tmp_path):
+    path = tmp_path / "gappy.db"
+    gappy_history(path)
+    return path
+
+
+def subpaths(svg, colour, width_min):
+    """The pieces (lists of (x, y)) of the stroked paths of a colour at
+    least width_min wide: each M starts a piece."""
+    out = []
+    for m in re.finditer(r'<path (?:fill-rule="[^"]*" )?(?:fill="none" )?'
+                         r'style="([^"]*)" d="([^"]*)"', svg):
+        style, d = m.groups()
+        rgb = re.search(r"stroke:rgb\(([\d.]+)%,([\d.]+)%,([\d.]+)%\)", style)
+        w = re.search(r"stroke-width:([\d.]+)", style)
+        if not rgb or not w or float(w.group(1)) < width_min or "dasharray" in style:
+            continue
+        if not near(tuple(round(float(v) * 2.55) for v in rgb.groups()), colour, 3):
+            continue
+        for piece in re.split(r"M ", d)[1:]:
+            nums = [float(v) for v in re.findall(r"-?[\d.]+", piece)]
+            out.append(list(zip(nums[0::2], nums[1::2])))
+    return out
+
+
+def x_of(svg):
+    """Canvas x of a time of the gappy history (seconds since T0), from the
+    positions of its 08:00:10 and 08:00:40 tick labels."""
+    t = {text: float(a["x"]) for text, a in texts(svg)}
+    a, b = t["08:00:10"], t["08:00:40"]
+    return lambda s: a + (s - 10) * (b - a) / 30
+
+
+INK = (0x1A, 0x1A, 0x1A)
+
+
+def test_history_total_breaks_where_nothing_ran(plot, gappy, tmp_path):
+    for args in ((), ("--stacked",), ("--top", "2")):
+        svg = draw(plot, tmp_path / "g.svg", "--db", gappy, "--match", "app.py",
+                   *args).read_text()
+        x = x_of(svg)
+        pieces = subpaths(svg, INK, 2)
+        assert pieces, args
+        points = [p for piece in pieces for p in piece]
+        # Drawn before the gap and after it ...
+        assert any(px < x(19) for px, _ in points) and any(px > x(33) for px, _ in points)
+        # ... and nothing in it: no point, and no segment across it.
+        assert not [p for p in points if x(20.5) < p[0] < x(31.5)], args
+        for piece in pieces:
+            for (xa, _), (xb, _) in zip(piece, piece[1:]):
+                assert not (xa < x(20.5) and xb > x(31.5)), args
+
+
+def test_top_n_ranks_by_memory_times_time(plot, gappy, tmp_path):
+    svg = draw(plot, tmp_path / "t.svg", "--db", gappy, "--match", "app.py",
+               "--top", "2").read_text()
+    legend = [t for t in words(svg) if re.match(r"\d+ python3|others|total", t)]
+    # app.py and its worker held 100+ and 80 MiB for 20 and 16 s; the tasks
+    # peaked higher (150 MiB) for 0.3 s each.
+    assert legend == ["total (13 processes)", "100 python3 app.py",
+                      "101 python3 app.py --worker", "others (11 processes)"], legend
+
+
+def test_history_shows_only_the_markers_of_the_processes_drawn(plot, gappy, tmp_path):
+    svg = draw(plot, tmp_path / "m.svg", "--db", gappy, "--match", "app.py").read_text()
+    assert "app checkpoint" in words(svg)
+    assert "other checkpoint" not in words(svg)
+    svg = draw(plot, tmp_path / "o.svg", "--db", gappy, "--match", "other").read_text()
+    assert "other checkpoint" in words(svg) and "app checkpoint" not in words(svg)
+    # Everything drawn: both.
+    svg = draw(plot, tmp_path / "a.svg", "--db", gappy, "--since",
+               "2026-11-20T08:00Z", "--until", "2026-11-20T08:01Z").read_text()
+    assert {"app checkpoint", "other checkpoint"} <= set(words(svg))
+
+
+def area_fills(svg):
+    """The points of the opaque filled paths in palette colours or grey:
+    the stacked areas."""
+    out = []
+    for m in re.finditer(r'<path (?:fill-rule="[^"]*" )?style="([^"]*)" d="([^"]*)"', svg):
+        style, d = m.groups()
+        rgb = re.search(r"fill:rgb\(([\d.]+)%,([\d.]+)%,([\d.]+)%\)", style)
+        if not rgb or "fill-opacity:1" not in style:
+            continue
+        c = tuple(round(float(v) * 2.55) for v in rgb.groups())
+        if max(c) - min(c) < 8 and c != (0xA0, 0xA0, 0xA0):
+            continue  # background, panels
+        nums = [float(v) for v in re.findall(r"-?[\d.]+", d)]
+        out += list(zip(nums[0::2], nums[1::2]))
+    return out
+
+
+def test_stacked_areas_add_up_to_the_total(plot, tmp_path):
+    """Ten minutes of a 100 MiB service and 0.3-second tasks of 150 MiB,
+    one every 0.4 s: the total never passes 250 MiB, and at 1200 pixels
+    a column of 0.5 s holds two tasks.  Counted whole, they stacked to
+    400 MiB."""
+    db = tmp_path / "tasks.db"
+    con = plotdb.new_db(db)
+    run = plotdb.add_run(con, "memtided", 0.01, started=T0, kind="daemon")
+    p = plotdb.add_proc(con, run, 100, "/usr/bin/python3 svc.py", started=T0,
+                        ended=T0 + 600, interval=0.1)
+    plotdb.add_samples(con, p, ((k, 100 * MiB, 1.0, 1) for k in range(0, 60001, 10)))
+    for i in range(1400):
+        t0 = 10 + 0.4 * i
+        p = plotdb.add_proc(con, run, 1000 + i, "/usr/bin/python3 svc.py --task",
+                            started=T0 + t0, interval=0.1, first_tick=int(t0 * 100))
+        plotdb.add_samples(con, p, ((k, 150 * MiB, 1.0, 1) for k in
+                                    range(int(round(t0 * 100)), int(round(t0 * 100)) + 21, 10)))
+    plotdb.finish_run(con, run)
+    con.commit()
+    con.close()
+    svg = draw(plot, tmp_path / "s.svg", "--db", db, "--match", "svc",
+               "--stacked").read_text()
+    assert "peak 250.0 MiB" in words(svg)
+    # The legend's line sample is a piece of two points.
+    line = [p for piece in subpaths(svg, INK, 2) if len(piece) > 2 for p in piece]
+    areas = area_fills(svg)
+    assert line and areas
+    # The highest area reaches the line and no further (y grows downwards).
+    assert min(y for _, y in areas) >= min(y for _, y in line) - 0.5
+    assert min(y for _, y in areas) <= min(y for _, y in line) + 2
