@@ -264,3 +264,76 @@ def test_stacked_areas_add_up_to_the_total(plot, tmp_path):
     # The highest area reaches the line and no further (y grows downwards).
     assert min(y for _, y in areas) >= min(y for _, y in line) - 0.5
     assert min(y for _, y in areas) <= min(y for _, y in line) + 2
+
+
+# --- themes, sizes, overlays -------------------------------------------------------
+
+def hue(rgb):
+    r, g, b = (v / 255 for v in rgb)
+    hi, lo = max(r, g, b), min(r, g, b)
+    if hi == lo:
+        return None
+    if hi == r:
+        h = (g - b) / (hi - lo)
+    elif hi == g:
+        h = 2 + (b - r) / (hi - lo)
+    else:
+        h = 4 + (r - g) / (hi - lo)
+    return (h * 60) % 360
+
+
+def line_colours(svg):
+    """The colours of the lines, each once, in the order they are first
+    drawn (the processes, in their order)."""
+    out = []
+    for c, _, _ in svg_series(svg):
+        if max(c) - min(c) > 40 and c not in out:
+            out.append(c)
+    return out
+
+
+def test_dark_theme_keeps_each_series_colour(plot, tmp_path):
+    db = tmp_path / "w.db"
+    plotdb.workers_run(db, nworkers=5)
+    light = line_colours(draw(plot, tmp_path / "l.svg", "--db", db).read_text())
+    dark = line_colours(draw(plot, tmp_path / "d.svg", "--db", db,
+                             "--theme", "dark").read_text())
+    assert len(light) == len(dark) == 6
+    for a, b in zip(light, dark):
+        d = abs(hue(a) - hue(b))
+        assert min(d, 360 - d) < 10, (a, b)
+    # Still six colours apart from each other on the dark background.
+    assert len(set(dark)) == 6
+
+
+def test_text_is_readable_on_a_small_canvas(plot, tmp_path):
+    db = tmp_path / "w.db"
+    plotdb.workers_run(db)
+    for args in ((), ("--panels", "mem,cpu,threads", "-f", "-s")):
+        svg = draw(plot, tmp_path / "s.svg", "--db", db, "--size", "480x320",
+                   *args).read_text()
+        sizes = {t: float(a["font-size"]) for t, a in texts(svg)}
+        assert min(sizes.values()) >= 9, sorted(sizes.items(), key=lambda kv: kv[1])[:3]
+        # The tick labels: 11 units, digits 8 pixels tall.
+        assert sizes["0"] >= 11
+        # Nothing shortened to an ellipsis alone.
+        assert not [t for t in sizes if t.strip("\u2026\u22ee ") == ""], sizes
+
+
+def test_overlays_tell_runs_apart(plot, tmp_path):
+    db = tmp_path / "o.db"
+    con = plotdb.new_db(db)
+    runs = [plotdb.add_run(con, "python3 -m dsjob.crunch", 0.1, started=T0 + 300 * i,
+                           label="nightly" if i == 2 else None) for i in range(3)]
+    for i, run in enumerate(runs):
+        proc = plotdb.add_proc(con, run, 10 + i, "python3 -m dsjob.crunch")
+        plotdb.add_samples(con, proc, ((t, (50 + 10 * i + t / 10) * MiB, 1.0, 1)
+                                       for t in range(100)))
+        plotdb.finish_run(con, run)
+    con.commit()
+    con.close()
+    svg = draw(plot, tmp_path / "o.svg", "--db", db, *runs).read_text()
+    w = words(svg)
+    assert "run 1, 11-20 08:00:00: python3 -m dsjob.crunch" in w
+    assert "run 2, 11-20 08:05:00: python3 -m dsjob.crunch" in w
+    assert "nightly (run 3)" in w
