@@ -250,6 +250,10 @@ struct lay {
 	double outside_w;   /* > 0: the legend goes right of the plot, this
 			     * wide with its gap */
 	double legend_cost; /* data_cost() of the legend's place */
+	int above;          /* the legend goes in rows above the plot */
+	double above_h;     /* the room kept for it there */
+	double above_need;  /* the room it asked for */
+	int above_ok;       /* every entry found room there */
 	int err;
 };
 
@@ -570,6 +574,100 @@ static int listed(const struct chart_series *s)
 	return s->label && (s->dec.n || (s->dec.has_pre && s->dec.has_post));
 }
 
+/* The legend in a grid of columns between the title and the plot, as
+ * wide as the plot: where a legend beside the plot would leave the panels
+ * under it an empty strip, or cut names on a small canvas.  idx (owned
+ * from here) lists the n series in legend order.  At most a quarter of the
+ * canvas tall; the last entry then says how many more there are.  Asks
+ * for its height in k->above_need. */
+static void layout_legend_above(struct lay *k, long *idx, size_t n)
+{
+	struct chart *c = k->c;
+	struct chart_layout *L = &c->lay;
+	const struct chart_rect *p = &L->plot;
+	double size = L->font, row = 1.4 * size, pad = 0.6 * size;
+	double swatch = 1.6 * size, gap = 0.5 * size, text_w = 0, col_w, y;
+	size_t cols, rows, max_rows, shown = n, first_text = L->ntexts;
+
+	k->above_ok = 1;
+
+	/* Panels share the canvas with others: their legend may take more
+	 * of their own height than a lone chart's. */
+	double budget = (c->band_h > 0 ? 0.45 : 0.2) * (p->h + k->above_h);
+
+	max_rows = (size_t)fmax(c->band_h > 0,
+				floor((budget - 1.2 * pad - 0.6 * size) / row));
+	if (max_rows == 0) {
+		/* No room for a row: the caller puts it elsewhere. */
+		k->above_ok = 0;
+		max_rows = 1;
+	}
+	for (size_t i = 0; i < n; i++)
+		text_w = fmax(text_w, width_of(k, c->series[idx[i]].label, size,
+					       0));
+	text_w = fmin(text_w, p->w - swatch - gap - 2 * pad);
+	col_w = ceil(swatch + gap + text_w + pad);
+	cols = (size_t)fmax(1, floor((p->w - pad) / col_w));
+	rows = (n + cols - 1) / cols;
+	if (rows > max_rows) {
+		/* More columns, names shortened to fit them, down to six
+		 * ems; what still does not fit is counted in the last. */
+		double min_w = 6 * size + swatch + gap + pad;
+
+		cols = (n + max_rows - 1) / max_rows;
+		if ((p->w - pad) / (double)cols < min_w)
+			cols = (size_t)fmax(1, floor((p->w - pad) / min_w));
+		col_w = floor((p->w - pad) / (double)cols);
+		text_w = col_w - swatch - gap - pad;
+		rows = (n + cols - 1) / cols;
+		if (rows > max_rows) {
+			rows = max_rows;
+			shown = rows * cols;
+			idx[shown - 1] = -1;
+		}
+	}
+	k->above_ok = k->above_ok && shown == n;
+	for (size_t i = 0; i < shown; i++) {
+		struct chart_text *t;
+		char more[64];
+		const char *s = more;
+
+		if (idx[i] >= 0)
+			s = c->series[idx[i]].label;
+		else
+			snprintf(more, sizeof more, "%zu more", n - shown + 1);
+		t = add_text(k, s, CHART_LEGEND, size, 0,
+			     idx[i] >= 0 ? CHART_INK : CHART_MUTED);
+		if (!t) {
+			free(idx);
+			return;
+		}
+		fit(k, t->text, sizeof t->text, size, 0, text_w);
+	}
+	if (cols > shown)
+		cols = shown;
+	L->legend = (struct chart_rect){
+		p->x, p->y - k->above_h, ceil(pad + (double)cols * col_w),
+		ceil(2 * pad * 0.6 + (double)rows * row)};
+	k->above_need = L->legend.h + round(0.6 * size);
+	k->legend_cost = 0;
+	L->legend_row = row;
+	L->legend_swatch = swatch;
+	L->legend_pad = pad;
+	L->legend_n = shown;
+	L->legend_series = idx;
+	L->legend_cols = cols;
+	L->legend_col_w = col_w;
+	for (size_t i = 0; i < shown; i++) {
+		y = L->legend.y + 0.6 * pad + ((double)(i / cols) + 0.5) * row +
+		    (ASCENT - DESCENT) / 2 * size;
+		anchor(k, &L->texts[first_text + i],
+		       L->legend.x + pad + (double)(i % cols) * col_w + swatch +
+			       gap,
+		       y, CHART_LEFT, 0);
+	}
+}
+
 /* Builds the legend's rows and texts and puts the box in whichever corner
  * or edge hides the least data; matplotlib's "best" order breaks ties. */
 static void layout_legend(struct lay *k)
@@ -598,6 +696,10 @@ static void layout_legend(struct lay *k)
 		if (listed(&c->series[i]))
 			idx[n++] = (long)i;
 	qsort_r(idx, n, sizeof *idx, by_legend_order, c);
+	if (k->above) {
+		layout_legend_above(k, idx, n);
+		return;
+	}
 	max_rows = (size_t)fmax(1, floor((p->h * 0.9 - 2 * pad) / row));
 	rows = n;
 	if (rows > max_rows) {
@@ -667,6 +769,8 @@ static void layout_legend(struct lay *k)
 	L->legend_pad = pad;
 	L->legend_n = rows;
 	L->legend_series = idx;
+	L->legend_cols = 1;
+	L->legend_col_w = w;
 	for (size_t r = 0; r < rows; r++) {
 		double base = L->legend.y + 0.6 * pad + (r + 0.5) * row +
 			      (ASCENT - DESCENT) / 2 * size;
@@ -1039,7 +1143,7 @@ static int layout_pass(struct lay *k)
 	bottom = c->x_labels ? L->tick_len + gap + font + 0.45 * font + font +
 				       pad * 0.7
 			     : 0.75 * font;
-	L->plot.y = ceil(top);
+	L->plot.y = ceil(top + k->above_h);
 	L->plot.h = fmax(1, floor(y0 + H - bottom) - L->plot.y);
 	if (c->kind == CHART_SERIES) {
 		layout_y(k);
@@ -1102,9 +1206,18 @@ static int layout_pass(struct lay *k)
 		       y0 + H - pad * 0.7 - DESCENT * font, CHART_CENTRE, 0);
 	}
 	y_title(c, buf, sizeof buf);
+	/* A short panel: the unit alone says more than a cut name. */
+	if (width_of(k, buf, font, 0) > L->plot.h && c->kind == CHART_SERIES &&
+	    c->value != CHART_COUNT)
+		snprintf(buf, sizeof buf, "%s",
+			 c->value == CHART_BYTES ? L->unit->name
+						 : c->y_title ? c->y_title : "%");
 	if (!(t = add_text(k, buf, CHART_AXIS, font, 0, CHART_INK)))
 		return k->err;
 	fit(k, t->text, sizeof t->text, font, 0, L->plot.h);
+	/* Never an ellipsis alone (a "⋮" once turned). */
+	if (!strcmp(t->text, "\xe2\x80\xa6"))
+		t->text[0] = '\0';
 	anchor(k, t, pad * 0.7 + ASCENT * font, L->plot.y + L->plot.h / 2,
 	       CHART_CENTRE, 1);
 
@@ -1305,6 +1418,29 @@ static int layout_only(struct chart *c, chart_measure_fn measure, void *ctx)
 			if ((err = layout_pass(&k)))
 				return err;
 		}
+	}
+	/* Still in the way: above the plot, in rows as wide as it, where
+	 * beside it would leave the panels below an empty strip or cut names
+	 * on a small canvas. */
+	if (L->legend.w > 0 && k.legend_cost > 4 * L->font &&
+	    (c->band_h > 0 || c->width < 800 || L->legend.w >= 0.4 * c->width)) {
+		k.above = 1;
+		k.headroom = 0;
+		for (int pass = 0; pass < 2; pass++) {
+			layout_release(L);
+			k.cap = 0;
+			if ((err = layout_pass(&k)))
+				return err;
+			k.above_h = k.above_need;
+		}
+		if (c->band_h > 0 || k.above_ok)
+			return 0;
+		k.above = 0;
+		k.above_h = 0;
+		layout_release(L);
+		k.cap = 0;
+		if ((err = layout_pass(&k)))
+			return err;
 	}
 	/* Still in the way: beside the plot, which gets narrower. */
 	if (L->legend.w > 0 && k.legend_cost > 4 * L->font &&

@@ -166,8 +166,10 @@ struct chart_layout {
 	double legend_row;        /* height of one legend row */
 	double legend_swatch;     /* length of the line sample */
 	double legend_pad;
-	size_t legend_n;     /* rows */
-	long *legend_series; /* per row: series index, or -1 for "... more" */
+	size_t legend_n;     /* entries */
+	long *legend_series; /* per entry: series index, or -1 for "... more" */
+	size_t legend_cols;  /* entries a row, left to right (0 or 1: one) */
+	double legend_col_w; /* width of a column of entries */
 	struct chart_text *texts;
 	size_t ntexts;
 };

@@ -568,7 +568,9 @@ static void place_panels(struct figure *f, int flame_levels)
 	if (f->n < 2)
 		return;
 	if (flame_levels > 0)
-		flame = fmin(flame_levels * 1.6 * font + font, 0.3 * H);
+		/* Two rows at least: room for the axis title of one. */
+		flame = fmin(fmax(flame_levels, 2) * 1.6 * font + font,
+			     0.3 * H);
 	for (size_t i = 0; i < nseries; i++)
 		weight += p[i].y_title && !strcmp(p[i].y_title, "CPU")   ? 1
 			  : p[i].y_title && !strcmp(p[i].y_title, "threads") ? 1

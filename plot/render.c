@@ -268,8 +268,11 @@ static void draw_legend(const struct chart *c, cairo_t *cr)
 	cairo_set_line_width(cr, 1);
 	cairo_stroke(cr);
 	for (size_t i = 0; i < L->legend_n; i++) {
+		size_t cols = L->legend_cols ? L->legend_cols : 1;
 		double y = r->y + 0.6 * L->legend_pad +
-			   ((double)i + 0.5) * L->legend_row;
+			   ((double)(i / cols) + 0.5) * L->legend_row;
+		double x = r->x + L->legend_pad +
+			   (double)(i % cols) * L->legend_col_w;
 		const struct chart_series *s;
 
 		if (L->legend_series[i] < 0)
@@ -282,8 +285,8 @@ static void draw_legend(const struct chart *c, cairo_t *cr)
 								c, s->weight),
 							1.5));
 		cairo_set_line_cap(cr, CAIRO_LINE_CAP_BUTT);
-		cairo_move_to(cr, r->x + L->legend_pad, y);
-		cairo_line_to(cr, r->x + L->legend_pad + L->legend_swatch, y);
+		cairo_move_to(cr, x, y);
+		cairo_line_to(cr, x + L->legend_swatch, y);
 		cairo_stroke(cr);
 	}
 }

@@ -337,3 +337,43 @@ def test_overlays_tell_runs_apart(plot, tmp_path):
     assert "run 1, 11-20 08:00:00: python3 -m dsjob.crunch" in w
     assert "run 2, 11-20 08:05:00: python3 -m dsjob.crunch" in w
     assert "nightly (run 3)" in w
+
+
+# --- panels -------------------------------------------------------------------------
+
+def test_panels_legend_leaves_no_empty_strip(plot, tmp_path):
+    db = tmp_path / "w.db"
+    plotdb.workers_run(db)
+    svg = draw(plot, tmp_path / "p.svg", "--db", db, "--panels", "mem,cpu",
+               "-s").read_text()
+    t = {text: a for text, a in texts(svg)}
+    # Every name whole ...
+    for name in ("total (4 processes)", "100 python3 train.py",
+                 "103 python3 train.py --worker 2"):
+        assert name in t, sorted(t)
+    # ... and the plots as wide as the canvas: the time axis' title sits in
+    # its middle, not left of it beside a legend.
+    assert abs(float(t["time since start (s)"]["x"]) - 600) < 40
+    # Above the memory plot, under the title.
+    assert float(t["train: /usr/bin/python3 train.py --workers 3"]["y"]) < \
+        float(t["total (4 processes)"]["y"]) < float(t["100"]["y"])
+
+
+def test_flame_axis_title_is_a_word(plot, tmp_path):
+    """One level of spans: the flame panel is one row, too short for its
+    title, which became a lone ellipsis (a "⋮" once turned)."""
+    db = tmp_path / "f.db"
+    con = plotdb.new_db(db)
+    run = plotdb.add_run(con, "python3 job.py", 0.01)
+    proc = plotdb.add_proc(con, run, 5, "python3 job.py")
+    plotdb.add_samples(con, proc, ((t, (50 + t / 100) * MiB, 1.0, 1) for t in range(3000)))
+    plotdb.add_mark(con, run, "load", T0 + 2, T0 + 10)
+    plotdb.add_mark(con, run, "train", T0 + 12, T0 + 28)
+    plotdb.finish_run(con, run)
+    con.commit()
+    con.close()
+    for size in ("1200x600", "480x320"):
+        svg = draw(plot, tmp_path / "f.svg", "--db", db, "-f", "--size", size).read_text()
+        vertical = [t for t, a in texts(svg) if "transform" in a]
+        assert "calls" in vertical, vertical
+        assert not [t for t in words(svg) if t.strip("\u2026") == ""]
