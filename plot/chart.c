@@ -885,6 +885,79 @@ static void layout_marks(struct lay *k)
 	}
 }
 
+int chart_marker_pinned(const struct chart *c, const struct chart_marker *m)
+{
+	return m->t1 < m->t0 || chart_x(c, m->t1) - chart_x(c, m->t0) < 3;
+}
+
+/* Orders marker indices by weight, heaviest first, then by time. */
+static int by_weight(const void *x, const void *y, void *arg)
+{
+	const struct chart_marker *m = arg;
+	const size_t *u = x, *v = y;
+	double wa = m[u[1]].weight, wb = m[v[1]].weight;
+
+	if (wa != wb)
+		return wa > wb ? -1 : 1;
+	return m[u[1]].t0 < m[v[1]].t0 ? -1 : m[u[1]].t0 > m[v[1]].t0;
+}
+
+/* Whether any marker of c weighs something. */
+static int weighed(const struct chart *c)
+{
+	for (size_t i = 0; i < c->nmarkers; i++)
+		if (c->markers[i].weight > 0)
+			return 1;
+	return 0;
+}
+
+/* Spans labelled at most in a crowd: the rest are ticks. */
+#define CROWD_LABELS 12
+
+/* Lanes for a crowd of labels that do not all fit: only the markers that
+ * matter get one, heaviest (c->markers[idx[j]].weight) first, so the
+ * spike's span keeps its label among hundreds: every moment when they
+ * weigh (see figure.c), and up to CROWD_LABELS spans that weigh a tenth
+ * of the heaviest span or more.  Returns the lanes used. */
+static size_t lanes_by_weight(const struct chart *c, const size_t *idx,
+			      const double *a, const double *b, size_t n,
+			      double gap, size_t max_lanes, int *lane)
+{
+	/* Pairs (item, marker), sorted by the marker's weight. */
+	size_t *pair = malloc((n ? n : 1) * 2 * sizeof *pair);
+	size_t *order = malloc((n ? n : 1) * sizeof *order), used = 0;
+
+	if (pair && order) {
+		double top = 0;
+		size_t m = 0, spans = 0;
+
+		for (size_t j = 0; j < n; j++) {
+			const struct chart_marker *k = &c->markers[idx[j]];
+
+			pair[2 * j] = j;
+			pair[2 * j + 1] = idx[j];
+			if (k->t1 >= k->t0 && isfinite(k->weight))
+				top = fmax(top, k->weight);
+		}
+		qsort_r(pair, n, 2 * sizeof *pair, by_weight, c->markers);
+		for (size_t j = 0; j < n; j++) {
+			const struct chart_marker *k = &c->markers[pair[2 * j + 1]];
+
+			if (k->t1 < k->t0 ? !(k->weight > 0)
+					  : !(k->weight > 0) ||
+						    k->weight < 0.1 * top ||
+						    spans++ >= CROWD_LABELS)
+				continue;
+			order[m++] = pair[2 * j];
+		}
+		used = lanes_assign_ranked(a, b, n, gap, max_lanes, order, m,
+					   lane);
+	}
+	free(pair);
+	free(order);
+	return used;
+}
+
 /* Labels the markers in lanes at the top of the plot: a moment's label
  * right of its line (left of it near the right edge), a span's above its
  * bracket; lanes stack them so that none collide, up to a third of the
@@ -931,7 +1004,7 @@ static void layout_markers(struct lay *k)
 		fit(k, t->text, sizeof t->text, size, 0, fmax(p->w * 0.4, size));
 		w = width_of(k, t->text, size, 0);
 		x = fmax(chart_x(c, m->t0), p->x);
-		if (moment) {
+		if (chart_marker_pinned(c, m)) {
 			a[n] = x + 0.25 * size;
 			if (a[n] + w > right) /* left of its line */
 				a[n] = x - 0.25 * size - w;
@@ -952,10 +1025,17 @@ static void layout_markers(struct lay *k)
 	}
 	max_lanes = (size_t)floor(p->h / 3 / lane_h);
 	used = lanes_assign(a, b, n, 0.6 * L->font, max_lanes, lane);
+	/* A crowd, and weights to pick from it (else first come, first
+	 * served). */
+	for (size_t j = 0; j < n; j++)
+		if (lane[j] < 0 && weighed(c)) {
+			used = lanes_by_weight(c, idx, a, b, n, 0.6 * L->font,
+					       max_lanes, lane);
+			break;
+		}
 	for (size_t j = 0; j < n; j++) {
 		struct chart_marker *m = &c->markers[idx[j]];
 		struct chart_text *t = &L->texts[m->text];
-		int moment = m->t1 < m->t0;
 		double x = fmax(chart_x(c, m->t0), p->x);
 		double base = p->y + lane[j] * lane_h + 0.15 * L->font +
 			      ASCENT * size;
@@ -967,9 +1047,9 @@ static void layout_markers(struct lay *k)
 			m->text = -1;
 			continue;
 		}
-		if (moment && a[j] < x)
+		if (chart_marker_pinned(c, m) && a[j] < x)
 			anchor(k, t, x - 0.25 * size, base, CHART_RIGHT, 0);
-		else if (moment)
+		else if (chart_marker_pinned(c, m))
 			anchor(k, t, x + 0.25 * size, base, CHART_LEFT, 0);
 		else
 			anchor(k, t, a[j], base, CHART_LEFT, 0);

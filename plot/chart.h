@@ -92,6 +92,10 @@ struct chart_marker {
 	char *label; /* owned */
 	double t0, t1;
 	int level;
+	/* How much it matters (0 by default): for a span, how far memory
+	 * rose in it above where it started (bytes).  When not every label
+	 * finds room, the heaviest get it and the rest are drawn as ticks. */
+	double weight;
 	/* Set by chart_layout(): */
 	int lane; /* -1: no room for its label */
 	int text; /* index in texts, or -1 */
@@ -266,6 +270,11 @@ int chart_layout_panels(struct chart *p, size_t n, chart_measure_fn measure,
  * after chart_layout(). */
 double chart_x(const struct chart *c, double seconds);
 double chart_y(const struct chart *c, double bytes);
+
+/* Whether marker m is labelled beside a line at its start rather than
+ * over a bracket: a moment, or a span under 3 units wide, whose bracket
+ * would be a stray glyph.  Valid after chart_layout(). */
+int chart_marker_pinned(const struct chart *c, const struct chart_marker *m);
 
 /* Line width (canvas units) of a series of weight w. */
 double chart_line_width(const struct chart *c, enum chart_weight w);

@@ -212,6 +212,25 @@ static int colour_procs(struct build *b, struct chart *c, long first,
 	return 0;
 }
 
+/* Reads run r's total for metric m (or its one process) over the window
+ * into d, in ncols columns.  Returns 0 or <0; decimate_free(d) in any
+ * case. */
+static int read_top(struct build *b, const struct data_run *r,
+		    enum data_metric m, size_t ncols, struct decimate *d)
+{
+	struct data_read rd = {.metric = m, .x0 = b->x0, .x1 = b->x1,
+			       .absolute = b->absolute, .rollups = b->rollups,
+			       .col_s = (b->x1 - b->x0) / (double)ncols};
+	struct decimate *one = d;
+	int err;
+
+	if ((err = decimate_init(d, b->x0, b->x1, ncols, b->x0, b->x1)) < 0)
+		return err;
+	err = r->nprocs == 1 ? data_read(b->db, r, &rd, &one, NULL)
+			     : data_read(b->db, r, &rd, NULL, d);
+	return err ? err : d->err;
+}
+
 /* The -s trend of run r's total (or of its one process) for metric m, in
  * colour.  It is read again into SLOPE_MAX_POINTS columns of the window,
  * not taken from the chart's pixel columns: the same data gives the same
@@ -219,21 +238,12 @@ static int colour_procs(struct build *b, struct chart *c, long first,
 static int add_trend(struct build *b, struct chart *c,
 		     const struct data_run *r, enum data_metric m, int colour)
 {
-	struct data_read rd = {.metric = m, .x0 = b->x0, .x1 = b->x1,
-			       .absolute = b->absolute, .rollups = b->rollups,
-			       .col_s = (b->x1 - b->x0) / SLOPE_MAX_POINTS};
-	struct decimate d, *one = &d;
+	struct decimate d;
 	struct slope sl;
 	int err;
 
-	if ((err = decimate_init(&d, b->x0, b->x1, SLOPE_MAX_POINTS, b->x0,
-				 b->x1)) < 0)
-		goto out;
-	err = r->nprocs == 1 ? data_read(b->db, r, &rd, &one, NULL)
-			     : data_read(b->db, r, &rd, NULL, &d);
-	if (!err)
-		err = d.err;
-	if (err || slope_of_decimate(&d, &sl))
+	if ((err = read_top(b, r, m, SLOPE_MAX_POINTS, &d)) ||
+	    slope_of_decimate(&d, &sl))
 		goto out;
 	c->trend = (struct chart_trend){.on = 1,
 					.per_s = sl.per_s,
@@ -267,6 +277,94 @@ static void set_life(const struct build *b, struct chart_series *s,
 		return;
 	s->life_a = a - shift;
 	s->life_b = z - shift + p->every;
+}
+
+/* The value of d before time t: the last sample of a column before t's,
+ * else the first of t's; -1 when there is none.  A span's first sample
+ * is already its own (it starts before it allocates). */
+static double value_before(const struct decimate *d, double t)
+{
+	size_t i = decimate_col_of(d, t);
+	const struct decimate_col *col;
+
+	for (size_t k = i; k-- > d->lo;)
+		if ((col = decimate_get(d, k)))
+			return col->last;
+	if (d->has_pre)
+		return d->pre_v;
+	return (col = decimate_get(d, i)) ? col->first : -1;
+}
+
+/* The value of d at time t: the last sample of t's column, else the last
+ * one before it; -1 when there is none. */
+static double value_at(const struct decimate *d, double t)
+{
+	const struct decimate_col *col = decimate_get(d, decimate_col_of(d, t));
+
+	return col ? col->last : value_before(d, t);
+}
+
+/* Columns of the read that weighs markers: one a sample where that is
+ * at most this many, so that a 30 ms test is told from its neighbour. */
+#define WEIGH_COLS_MAX 65536
+
+/* Weighs c's markers by what run r's total (metric m) did in them: a span
+ * by how far it rose above where it started, or grew by its end (the
+ * test that peaked, or grew, most); moments, when a few, above every
+ * span: they are the run's milestones.  The total is read again at up to
+ * a column a sample.  Returns 0 or <0. */
+static int weigh_markers(struct build *b, struct chart *c,
+			 const struct data_run *r, enum data_metric m)
+{
+	double every = HUGE_VAL, n;
+	struct decimate fine, *d = &fine;
+	size_t moments = 0;
+	int err;
+
+	for (size_t i = 0; i < r->nprocs; i++)
+		every = fmin(every, r->procs[i].every);
+	n = (b->x1 - b->x0) / (every > 0 ? every : 1);
+	n = fmin(fmax(n, (double)c->ncols), WEIGH_COLS_MAX);
+	if ((err = read_top(b, r, m, (size_t)n, &fine)))
+		goto out;
+	for (size_t i = 0; i < c->nmarkers; i++)
+		moments += c->markers[i].t1 < c->markers[i].t0;
+	for (size_t i = 0; i < c->nmarkers; i++) {
+		struct chart_marker *mk = &c->markers[i];
+		double v0, v1, peak = -1;
+		long a, z;
+
+		if (mk->t1 < mk->t0) {
+			mk->weight = moments <= 20 ? HUGE_VAL : 0;
+			continue;
+		}
+		if ((v0 = value_before(d, mk->t0)) < 0)
+			continue;
+		/* The columns wholly in the span (the one of its middle, when
+		 * there is none): a neighbour's spike in a column they share
+		 * is not this span's. */
+		a = (long)decimate_col_of(d, mk->t0);
+		z = (long)decimate_col_of(d, mk->t1);
+		if (decimate_col_x(d, (size_t)a) - 0.5 / d->scale < mk->t0)
+			a++;
+		if (decimate_col_x(d, (size_t)z) + 0.5 / d->scale > mk->t1)
+			z--;
+		if (a > z)
+			a = z = (long)decimate_col_of(d, (mk->t0 + mk->t1) / 2);
+		for (long k = a; k <= z; k++) {
+			const struct decimate_col *col =
+				decimate_get(d, (size_t)k);
+
+			if (col)
+				peak = fmax(peak, col->max);
+		}
+		mk->weight = fmax(0, peak - v0);
+		if ((v1 = value_at(d, mk->t1)) >= 0)
+			mk->weight = fmax(mk->weight, v1 - v0);
+	}
+out:
+	decimate_free(&fine);
+	return err;
 }
 
 /* A panel of one run (or of history) for metric m: processes, their total,
@@ -342,6 +440,8 @@ static int build_one(struct build *b, struct chart *c, enum data_metric m,
 	if (top < 0 || !c->series[top].dec.n)
 		goto out;
 	colour = c->series[top].colour;
+	if (main && c->nmarkers && (err = weigh_markers(b, c, r, m)))
+		goto out;
 	if (o->slope && main && (err = add_trend(b, c, r, m, colour)))
 		goto out;
 	if (!data_metric_is_bytes(m))

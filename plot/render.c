@@ -426,21 +426,42 @@ static void draw_markers(const struct chart *c, cairo_t *cr)
 		}
 		if (!(c->marker_labels & CHART_SPANS))
 			continue;
+		if (m->lane < 0) {
+			/* Unlabelled (a crowd of them): a tick at its start
+			 * along the top edge, no shade. */
+			double x = crisp(xa);
+
+			cairo_move_to(cr, x, p->y);
+			cairo_line_to(cr, x, p->y + 0.4 * L->font);
+			cairo_set_line_width(cr, 1);
+			colour(cr, CHART_MUTED, 0.8);
+			cairo_stroke(cr);
+			continue;
+		}
 		if (m->level == 0) {
 			cairo_rectangle(cr, xa, p->y + L->lanes.h, xb - xa,
 					p->h - L->lanes.h);
 			colour(cr, CHART_MUTED, 0.07);
 			cairo_fill(cr);
 		}
-		if (m->lane >= 0) {
+		{
 			double y = p->y + (m->lane + 1) * L->lane_h -
 				   0.3 * L->font,
 			       d = 0.3 * L->font;
 
-			cairo_move_to(cr, xa + 0.5, y + d);
-			cairo_line_to(cr, xa + 0.5, y);
-			cairo_line_to(cr, xb - 0.5, y);
-			cairo_line_to(cr, xb - 0.5, y + d);
+			if (chart_marker_pinned(c, m)) {
+				/* Too short for a bracket, which would be a
+				 * stray glyph: a pin down to its lane. */
+				double x = crisp(xa);
+
+				cairo_move_to(cr, x, y - L->lane_h + d);
+				cairo_line_to(cr, x, y + d);
+			} else {
+				cairo_move_to(cr, xa + 0.5, y + d);
+				cairo_line_to(cr, xa + 0.5, y);
+				cairo_line_to(cr, xb - 0.5, y);
+				cairo_line_to(cr, xb - 0.5, y + d);
+			}
 			cairo_set_line_width(cr, 1.2);
 			colour(cr, CHART_MUTED, 1);
 			cairo_stroke(cr);

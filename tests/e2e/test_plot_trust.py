@@ -377,3 +377,81 @@ def test_flame_axis_title_is_a_word(plot, tmp_path):
         vertical = [t for t, a in texts(svg) if "transform" in a]
         assert "calls" in vertical, vertical
         assert not [t for t in words(svg) if t.strip("\u2026") == ""]
+
+
+# --- hundreds of markers -------------------------------------------------------------
+
+def pytest_run(path, ntests=417, spike_at=250, leak_at=100):
+    """A pytest run (ticks of 10 ms) of ntests tests one after another, 0.1 s
+    each but every seventh 30 ms, 10 ms apart; memory 60 MiB, creeping up
+    0.05 MiB/s; test_spike rises 300 MiB and falls back, test_leak keeps
+    40 MiB.  Returns the spans {name: (start, end)} (seconds)."""
+    con = plotdb.new_db(path)
+    run = plotdb.add_run(con, "python3 -m pytest tests/", 0.01)
+    proc = plotdb.add_proc(con, run, 77, "python3 -m pytest tests/")
+    spans, tick = {}, 0
+    for i in range(ntests):
+        ticks = 3 if i % 7 == 3 else 10
+        name = ("test_spike" if i == spike_at else "test_leak" if i == leak_at
+                else "test_case_%03d" % i)
+        spans[name] = (tick, tick + ticks)
+        tick += ticks + 1
+    spike, leak = spans["test_spike"], spans["test_leak"]
+
+    def rss(k):
+        v = 60 + k / 2000
+        if spike[0] <= k <= spike[1]:
+            v += 300
+        v += 40 * min(1, max(0, (k - leak[0]) / (leak[1] - leak[0])))
+        return v * MiB
+    plotdb.add_samples(con, proc, ((k, rss(k), 1.0, 1) for k in range(tick + 5)))
+    for name, (a, b) in spans.items():
+        plotdb.add_mark(con, run, name, T0 + a / 100, T0 + b / 100)
+    plotdb.finish_run(con, run)
+    con.commit()
+    con.close()
+    return {n: (a / 100, b / 100) for n, (a, b) in spans.items()}
+
+
+def brackets(svg):
+    """The span brackets of an SVG: 4-point paths up, across, down."""
+    out = []
+    for m in re.finditer(r'<path [^>]*d="M ([-\d.]+) ([-\d.]+) L ([-\d.]+) ([-\d.]+) '
+                         r'L ([-\d.]+) ([-\d.]+) L ([-\d.]+) ([-\d.]+) "', svg):
+        x0, y0, x1, y1, x2, y2, x3, y3 = map(float, m.groups())
+        if x0 == x1 and y1 == y2 and x2 == x3 and y0 == y3 and y1 < y0:
+            out.append((x1, x2))
+    return out
+
+
+def test_hundreds_of_markers_label_the_ones_that_matter(plot, tmp_path):
+    db = tmp_path / "pytest.db"
+    pytest_run(db)
+    for size in ("1200x600", "480x320"):
+        svg = draw(plot, tmp_path / "t.svg", "--db", db, "--size", size).read_text()
+        w = words(svg)
+        # The test that peaked most and the one that grew most, and no
+        # others: the rest are ticks along the top.
+        assert "test_spike" in w and "test_leak" in w, size
+        assert not [t for t in w if t.startswith("test_case")], size
+        ticks = re.findall(r'd="M ([\d.]+) ([\d.]+) L \1 ([\d.]+) "', svg)
+        assert len([1 for x, a, b in ticks if 4 < float(b) - float(a) < 7]) >= 400, size
+        # No bracket a few units wide, a stray glyph.
+        assert all(b - a >= 2 for a, b in brackets(svg)), brackets(svg)
+    # Where the spike's test comes late among hundreds, the same.
+    db = tmp_path / "late.db"
+    pytest_run(db, spike_at=400, leak_at=30)
+    w = words(draw(plot, tmp_path / "l.svg", "--db", db).read_text())
+    assert {"test_spike", "test_leak"} <= set(w)
+
+
+def test_a_few_markers_keep_every_label(plot, tmp_path):
+    """Eight tests, all labelled in time order; a 30 ms one is pinned, not
+    bracketed."""
+    db = tmp_path / "few.db"
+    pytest_run(db, ntests=8, spike_at=5, leak_at=1)
+    svg = draw(plot, tmp_path / "f.svg", "--db", db, "--size", "480x320").read_text()
+    w = words(svg)
+    assert all(n in w for n in ("test_case_000", "test_leak", "test_case_003",
+                                "test_spike")), w
+    assert all(b - a >= 2 for a, b in brackets(svg))
