@@ -307,28 +307,37 @@ static double value_at(const struct decimate *d, double t)
 /* Columns of the read that weighs markers: one a sample where that is
  * at most this many, so that a 30 ms test is told from its neighbour. */
 #define WEIGH_COLS_MAX 65536
+/* Spans worth that second read: fewer rarely crowd their lanes, and are
+ * weighed on the chart's own columns. */
+#define WEIGH_FINE_SPANS 40
 
 /* Weighs c's markers by what run r's total (metric m) did in them: a span
  * by how far it rose above where it started, or grew by its end (the
  * test that peaked, or grew, most); moments, when a few, above every
- * span: they are the run's milestones.  The total is read again at up to
- * a column a sample.  Returns 0 or <0. */
+ * span: they are the run's milestones.  Weighed on series top's columns,
+ * or, for a crowd of spans, on the total read again at up to a column a
+ * sample.  Returns 0 or <0. */
 static int weigh_markers(struct build *b, struct chart *c,
-			 const struct data_run *r, enum data_metric m)
+			 const struct data_run *r, enum data_metric m,
+			 long top)
 {
 	double every = HUGE_VAL, n;
-	struct decimate fine, *d = &fine;
+	struct decimate fine = {0};
+	const struct decimate *d = &c->series[top].dec;
 	size_t moments = 0;
-	int err;
+	int err = 0;
 
-	for (size_t i = 0; i < r->nprocs; i++)
-		every = fmin(every, r->procs[i].every);
-	n = (b->x1 - b->x0) / (every > 0 ? every : 1);
-	n = fmin(fmax(n, (double)c->ncols), WEIGH_COLS_MAX);
-	if ((err = read_top(b, r, m, (size_t)n, &fine)))
-		goto out;
 	for (size_t i = 0; i < c->nmarkers; i++)
 		moments += c->markers[i].t1 < c->markers[i].t0;
+	if (c->nmarkers - moments > WEIGH_FINE_SPANS) {
+		for (size_t i = 0; i < r->nprocs; i++)
+			every = fmin(every, r->procs[i].every);
+		n = (b->x1 - b->x0) / (every > 0 ? every : 1);
+		n = fmin(fmax(n, (double)c->ncols), WEIGH_COLS_MAX);
+		if ((err = read_top(b, r, m, (size_t)n, &fine)))
+			goto out;
+		d = &fine;
+	}
 	for (size_t i = 0; i < c->nmarkers; i++) {
 		struct chart_marker *mk = &c->markers[i];
 		double v0, v1, peak = -1;
@@ -440,7 +449,7 @@ static int build_one(struct build *b, struct chart *c, enum data_metric m,
 	if (top < 0 || !c->series[top].dec.n)
 		goto out;
 	colour = c->series[top].colour;
-	if (main && c->nmarkers && (err = weigh_markers(b, c, r, m)))
+	if (main && c->nmarkers && (err = weigh_markers(b, c, r, m, top)))
 		goto out;
 	if (o->slope && main && (err = add_trend(b, c, r, m, colour)))
 		goto out;
