@@ -3,6 +3,7 @@
 
 #include "label.h"
 #include "slope.h"
+#include "weigh.h"
 
 #include <errno.h>
 #include <math.h>
@@ -279,31 +280,6 @@ static void set_life(const struct build *b, struct chart_series *s,
 	s->life_b = z - shift + p->every;
 }
 
-/* The value of d before time t: the last sample of a column before t's,
- * else the first of t's; -1 when there is none.  A span's first sample
- * is already its own (it starts before it allocates). */
-static double value_before(const struct decimate *d, double t)
-{
-	size_t i = decimate_col_of(d, t);
-	const struct decimate_col *col;
-
-	for (size_t k = i; k-- > d->lo;)
-		if ((col = decimate_get(d, k)))
-			return col->last;
-	if (d->has_pre)
-		return d->pre_v;
-	return (col = decimate_get(d, i)) ? col->first : -1;
-}
-
-/* The value of d at time t: the last sample of t's column, else the last
- * one before it; -1 when there is none. */
-static double value_at(const struct decimate *d, double t)
-{
-	const struct decimate_col *col = decimate_get(d, decimate_col_of(d, t));
-
-	return col ? col->last : value_before(d, t);
-}
-
 /* Columns of the read that weighs markers: one a sample where that is
  * at most this many, so that a 30 ms test is told from its neighbour. */
 #define WEIGH_COLS_MAX 65536
@@ -311,12 +287,9 @@ static double value_at(const struct decimate *d, double t)
  * weighed on the chart's own columns. */
 #define WEIGH_FINE_SPANS 40
 
-/* Weighs c's markers by what run r's total (metric m) did in them: a span
- * by how far it rose above where it started, or grew by its end (the
- * test that peaked, or grew, most); moments, when a few, above every
- * span: they are the run's milestones.  Weighed on series top's columns,
- * or, for a crowd of spans, on the total read again at up to a column a
- * sample.  Returns 0 or <0. */
+/* Weighs c's markers (markers_weigh()) by what run r's total (metric m)
+ * did in them: on series top's columns, or, for a crowd of spans, on the
+ * total read again at up to a column a sample.  Returns 0 or <0. */
 static int weigh_markers(struct build *b, struct chart *c,
 			 const struct data_run *r, enum data_metric m,
 			 long top)
@@ -324,12 +297,12 @@ static int weigh_markers(struct build *b, struct chart *c,
 	double every = HUGE_VAL, n;
 	struct decimate fine = {0};
 	const struct decimate *d = &c->series[top].dec;
-	size_t moments = 0;
+	size_t spans = 0;
 	int err = 0;
 
 	for (size_t i = 0; i < c->nmarkers; i++)
-		moments += c->markers[i].t1 < c->markers[i].t0;
-	if (c->nmarkers - moments > WEIGH_FINE_SPANS) {
+		spans += c->markers[i].t1 >= c->markers[i].t0;
+	if (spans > WEIGH_FINE_SPANS) {
 		for (size_t i = 0; i < r->nprocs; i++)
 			every = fmin(every, r->procs[i].every);
 		n = (b->x1 - b->x0) / (every > 0 ? every : 1);
@@ -338,39 +311,7 @@ static int weigh_markers(struct build *b, struct chart *c,
 			goto out;
 		d = &fine;
 	}
-	for (size_t i = 0; i < c->nmarkers; i++) {
-		struct chart_marker *mk = &c->markers[i];
-		double v0, v1, peak = -1;
-		long a, z;
-
-		if (mk->t1 < mk->t0) {
-			mk->weight = moments <= 20 ? HUGE_VAL : 0;
-			continue;
-		}
-		if ((v0 = value_before(d, mk->t0)) < 0)
-			continue;
-		/* The columns wholly in the span (the one of its middle, when
-		 * there is none): a neighbour's spike in a column they share
-		 * is not this span's. */
-		a = (long)decimate_col_of(d, mk->t0);
-		z = (long)decimate_col_of(d, mk->t1);
-		if (decimate_col_x(d, (size_t)a) - 0.5 / d->scale < mk->t0)
-			a++;
-		if (decimate_col_x(d, (size_t)z) + 0.5 / d->scale > mk->t1)
-			z--;
-		if (a > z)
-			a = z = (long)decimate_col_of(d, (mk->t0 + mk->t1) / 2);
-		for (long k = a; k <= z; k++) {
-			const struct decimate_col *col =
-				decimate_get(d, (size_t)k);
-
-			if (col)
-				peak = fmax(peak, col->max);
-		}
-		mk->weight = fmax(0, peak - v0);
-		if ((v1 = value_at(d, mk->t1)) >= 0)
-			mk->weight = fmax(mk->weight, v1 - v0);
-	}
+	markers_weigh(c, d);
 out:
 	decimate_free(&fine);
 	return err;

@@ -8,6 +8,7 @@
 #include "../../plot/decimate.h"
 #include "../../plot/lanes.h"
 #include "../../plot/slope.h"
+#include "../../plot/weigh.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -119,4 +120,37 @@ TEST(trend_rate_in_units_that_fit_the_window)
 				       sizeof buf),
 		     "+512.0 KiB/h");
 	CHECK_EQ_STR(slope_format_rate(0.5, 60, 0, buf, sizeof buf), "+0.5/s");
+}
+
+TEST(markers_weigh_by_rise_and_growth_not_a_neighbours_spike)
+{
+	struct chart c;
+	struct decimate d;
+
+	/* A sample every 10 ms for 10 s in 1000 columns: 60 MiB; a spike of
+	 * 300 MiB from 5.00 s to 5.10 s; 40 MiB kept from 2.05 s on. */
+	CHECK_EQ_INT(chart_init(&c, 100, 100, 0, 10), 0);
+	CHECK_EQ_INT(decimate_init(&d, 0, 10, 1000, 0, 10), 0);
+	for (int k = 0; k < 1000; k++) {
+		double t = k / 100.0 + 0.005, v = 60;
+
+		if (k >= 500 && k <= 510)
+			v += 300;
+		if (k >= 205)
+			v += 40;
+		decimate_add(&d, t, v * MIB);
+	}
+	chart_add_marker(&c, "before_spike", 4.89, 4.99, 0);
+	chart_add_marker(&c, "spike", 5.00, 5.11, 0);
+	chart_add_marker(&c, "after_spike", 5.12, 5.22, 0);
+	chart_add_marker(&c, "leak", 2.00, 2.10, 0);
+	chart_add_marker(&c, "deploy", 7, 6, 0);
+	markers_weigh(&c, &d);
+	CHECK(fabs(c.markers[0].weight) < 1);
+	CHECK(fabs(c.markers[1].weight - 300 * MIB) < 1);
+	CHECK(fabs(c.markers[2].weight) < 1);
+	CHECK(fabs(c.markers[3].weight - 40 * MIB) < 1);
+	CHECK(isinf(c.markers[4].weight));
+	decimate_free(&d);
+	chart_free(&c);
 }
