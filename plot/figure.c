@@ -287,33 +287,52 @@ static void set_life(const struct build *b, struct chart_series *s,
  * weighed on the chart's own columns. */
 #define WEIGH_FINE_SPANS 40
 
-/* Weighs c's markers (markers_weigh()) by what run r's total (metric m)
- * did in them: on series top's columns, or, for a crowd of spans, on the
- * total read again at up to a column a sample.  Returns 0 or <0. */
-static int weigh_markers(struct build *b, struct chart *c,
-			 const struct data_run *r, enum data_metric m,
-			 long top)
+/* Whether c's markers are a crowd of spans, worth weighing on a column a
+ * sample. */
+static int crowded(const struct chart *c)
 {
-	double every = HUGE_VAL, n;
-	struct decimate fine = {0};
-	const struct decimate *d = &c->series[top].dec;
 	size_t spans = 0;
-	int err = 0;
 
 	for (size_t i = 0; i < c->nmarkers; i++)
 		spans += c->markers[i].t1 >= c->markers[i].t0;
-	if (spans > WEIGH_FINE_SPANS) {
-		for (size_t i = 0; i < r->nprocs; i++)
-			every = fmin(every, r->procs[i].every);
-		n = (b->x1 - b->x0) / (every > 0 ? every : 1);
-		n = fmin(fmax(n, (double)c->ncols), WEIGH_COLS_MAX);
-		if ((err = read_top(b, r, m, (size_t)n, &fine)))
+	return spans > WEIGH_FINE_SPANS;
+}
+
+/* Prepares d, empty, with a column a sample of run r over the window (up
+ * to WEIGH_COLS_MAX).  Returns 0 or <0; decimate_free(d) in any case. */
+static int fine_init(const struct build *b, const struct chart *c,
+		     const struct data_run *r, struct decimate *d)
+{
+	double every = HUGE_VAL, n;
+
+	for (size_t i = 0; i < r->nprocs; i++)
+		every = fmin(every, r->procs[i].every);
+	n = (b->x1 - b->x0) / (every > 0 ? every : 1);
+	n = fmin(fmax(n, (double)c->ncols), WEIGH_COLS_MAX);
+	return decimate_init(d, b->x0, b->x1, (size_t)n, b->x0, b->x1);
+}
+
+/* Weighs c's markers (markers_weigh()) by what run r's total (metric m)
+ * did in them: on fine (read along with the chart, or NULL), else, for a
+ * crowd of spans, on the total read again at a column a sample, else on
+ * series top's columns.  Returns 0 or <0. */
+static int weigh_markers(struct build *b, struct chart *c,
+			 const struct data_run *r, enum data_metric m,
+			 long top, const struct decimate *fine)
+{
+	struct decimate again = {0};
+	const struct decimate *d = fine ? fine : &c->series[top].dec;
+	int err = 0;
+
+	if (!fine && crowded(c)) {
+		if ((err = fine_init(b, c, r, &again)) ||
+		    (err = read_top(b, r, m, again.ncols, &again)))
 			goto out;
-		d = &fine;
+		d = &again;
 	}
 	markers_weigh(c, d);
 out:
-	decimate_free(&fine);
+	decimate_free(&again);
 	return err;
 }
 
@@ -326,9 +345,9 @@ static int build_one(struct build *b, struct chart *c, enum data_metric m,
 	const struct figure_opts *o = b->o;
 	struct data_read rd = {.metric = m, .x0 = b->x0, .x1 = b->x1,
 			       .absolute = b->absolute, .rollups = b->rollups};
-	struct decimate **per = NULL;
+	struct decimate **per = NULL, fine = {0};
 	long first = (long)c->nseries, total = -1, top;
-	int err = 0, colour;
+	int err = 0, colour, with_fine = 0;
 
 	per = calloc(r->nprocs ? r->nprocs : 1, sizeof *per);
 	if (!per)
@@ -370,8 +389,19 @@ static int build_one(struct build *b, struct chart *c, enum data_metric m,
 		per[i] = &c->series[first + (long)i].dec;
 	if (r->nprocs)
 		rd.col_s = column_seconds(per[0]);
+	/* A process alone has no total to read: its samples go to the fine
+	 * columns that weigh a crowd of markers too, in the same pass. */
+	if (main && r->nprocs == 1 && crowded(c)) {
+		if ((err = fine_init(b, c, r, &fine)))
+			goto out;
+		with_fine = 1;
+	}
 	err = data_read(b->db, r, &rd, per,
-			total >= 0 ? &c->series[total].dec : NULL);
+			total >= 0  ? &c->series[total].dec
+			: with_fine ? &fine
+				    : NULL);
+	if (!err && with_fine)
+		err = fine.err;
 	if (err)
 		goto out;
 	for (size_t i = 0; i < c->nseries; i++)
@@ -390,7 +420,8 @@ static int build_one(struct build *b, struct chart *c, enum data_metric m,
 	if (top < 0 || !c->series[top].dec.n)
 		goto out;
 	colour = c->series[top].colour;
-	if (main && c->nmarkers && (err = weigh_markers(b, c, r, m, top)))
+	if (main && c->nmarkers &&
+	    (err = weigh_markers(b, c, r, m, top, with_fine ? &fine : NULL)))
 		goto out;
 	if (o->slope && main && (err = add_trend(b, c, r, m, colour)))
 		goto out;
@@ -404,6 +435,7 @@ static int build_one(struct build *b, struct chart *c, enum data_metric m,
 				     (double)r->kernel_peak_rss, colour);
 out:
 	free(per);
+	decimate_free(&fine);
 	return err;
 }
 
