@@ -11,6 +11,7 @@ images are checked by what is in them: SVG <text> elements and paths, PNG
 pixels."""
 import re
 import subprocess
+import time
 
 import pytest
 
@@ -193,6 +194,34 @@ def test_history_total_breaks_where_nothing_ran(plot, gappy, tmp_path):
         for piece in pieces:
             for (xa, _), (xb, _) in zip(piece, piece[1:]):
                 assert not (xa < x(20.5) and xb > x(31.5)), args
+
+
+def test_real_daemon_history_breaks_across_a_gap(memtided, plot, procs, env, tmp_path):
+    """memtided records two runs of a program 3 s apart; the chart of
+    their history has two pieces of total, none across the gap."""
+    from conftest import PY, prog, wait_for
+    from test_daemon import Daemon
+    import uuid
+    tag = uuid.uuid4().hex[:8]
+    d = Daemon(memtided, tmp_path, procs, env, f"""\
+[track "t"]
+cmdline = gap-{tag}
+interval = 50ms
+""").start()
+    for _ in range(2):
+        p = procs.start([PY, prog("alloc_hold.py"), 30, 1.0, f"gap-{tag}"],
+                        stdout=subprocess.DEVNULL)
+        p.wait(timeout=30)
+        time.sleep(3)
+    assert d.stop() == 0
+    ended = d.rows("SELECT count(*) FROM proc WHERE cmdline LIKE ?", (f"%gap-{tag}%",))
+    assert ended[0][0] == 2
+    svg = draw(plot, tmp_path / "h.svg", "--db", d.db, "--match", f"gap-{tag}").read_text()
+    pieces = [p for p in subpaths(svg, INK, 2) if len(p) > 2]
+    assert len(pieces) == 2, pieces
+    first, second = sorted(pieces)
+    # The gap is 3 s of a window of about 6: hundreds of units wide.
+    assert second[0][0] - first[-1][0] > 200
 
 
 def test_top_n_ranks_by_memory_times_time(plot, gappy, tmp_path):
