@@ -155,7 +155,7 @@ struct data_read {
  * of a run's rss, cpu or threads is over the processes sampled at each
  * tick; for history and for pss/uss/swap (sampled at each process's own
  * pace) it holds each process's last value until its next sample or its
- * end.  A rollup row is a span from its minimum to its maximum in the
+ * end, and breaks (decimate_break()) where none was left.  A rollup row is a span from its minimum to its maximum in the
  * middle of its minute, and adds its mean to the sum.  Processes are read
  * through one index range scan each, merged by time, with only the ones
  * alive at the current time holding a cursor.  A window of many samples is
