@@ -472,11 +472,8 @@ def test_hundreds_of_markers_label_the_ones_that_matter(plot, tmp_path):
     pytest_run(db, spike_at=400, leak_at=30)
     w = words(draw(plot, tmp_path / "l.svg", "--db", db).read_text())
     assert {"test_spike", "test_leak"} <= set(w)
-
-
-def test_a_few_markers_keep_every_label(plot, tmp_path):
-    """Eight tests, all labelled in time order; a 30 ms one is pinned, not
-    bracketed."""
+    # A few: every one labelled, in time order; a 30 ms one pinned, not
+    # bracketed.
     db = tmp_path / "few.db"
     pytest_run(db, ntests=8, spike_at=5, leak_at=1)
     svg = draw(plot, tmp_path / "f.svg", "--db", db, "--size", "480x320").read_text()
