@@ -28,10 +28,9 @@
 
 enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 
+/* After "Usage: NAME [OPTION...] [RUN...]" and its second form, each
+ * under the name we were run as (see prog). */
 static const char usage_text[] =
-	"Usage: " PROG " [OPTION...] [RUN...]\n"
-	"       " PROG " [OPTION...] --pid N | --match REGEX | --since T"
-	" [--until T]\n"
 	"Draw the memory of recorded runs, or of memtided's history, over"
 	" time.\n"
 	"\n"
@@ -308,7 +307,13 @@ static int parse_args(int argc, char **argv, struct args *a, double now)
 			}
 			o->dark = !strcmp(optarg, "dark");
 			break;
-		case 'h': fputs(usage_text, stdout); return 0;
+		case 'h':
+			printf("Usage: %s [OPTION...] [RUN...]\n"
+			       "       %s [OPTION...] --pid N | --match REGEX |"
+			       " --since T [--until T]\n",
+			       prog, prog);
+			fputs(usage_text, stdout);
+			return 0;
 		case 'V': puts(PROG " " MEMTIDE_VERSION); return 0;
 		default:
 			fprintf(stderr, "Try '%s --help'.\n", prog);

@@ -70,6 +70,8 @@ def test_memtide_plot_speaks_as_memtide_plot(mt, plot, tmp_path):
     rc, _, err = mt("plot", "--bogus")
     assert rc == 2 and err.startswith("memtide plot: ") and \
         err.endswith("Try 'memtide plot --help'.\n")
+    rc, out, _ = mt("plot", "--help")
+    assert rc == 0 and out.startswith("Usage: memtide plot [OPTION...] [RUN...]\n")
     # memtide-plot run on its own keeps its own name.
     rc, _, err = plot("--db", missing)
     assert rc == 1 and err.startswith("memtide-plot: cannot open database")
