@@ -1386,6 +1386,19 @@ void chart_series_columns(const struct chart_series *e, double *v,
 		if (alive)
 			alive[i] = (char)in;
 	}
+	/* Nor across a break (a sum of processes none of which lived
+	 * there, as the "others" line). */
+	for (size_t i = nc, cut = 0; !known && i-- > 0;) {
+		const struct decimate_col *col = decimate_get(d, i);
+
+		if (col) {
+			cut = col->brk;
+		} else if (cut) {
+			v[i] = 0;
+			if (alive)
+				alive[i] = 0;
+		}
+	}
 }
 
 /* The stacked areas: in each column, every stack series' share of it

@@ -182,7 +182,7 @@ INK = (0x1A, 0x1A, 0x1A)
 
 
 def test_history_total_breaks_where_nothing_ran(plot, gappy, tmp_path):
-    for args in ((), ("--stacked",), ("--top", "2")):
+    for args in ((), ("--stacked",), ("--top", "2"), ("--stacked", "--top", "1")):
         svg = draw(plot, tmp_path / "g.svg", "--db", gappy, "--match", "app.py",
                    *args).read_text()
         x = x_of(svg)
@@ -196,6 +196,11 @@ def test_history_total_breaks_where_nothing_ran(plot, gappy, tmp_path):
         for piece in pieces:
             for (xa, _), (xb, _) in zip(piece, piece[1:]):
                 assert not (xa < x(20.5) and xb > x(31.5)), args
+        # No area in the gap either (not even "others").
+        areas = area_fills(svg)
+        if "--stacked" in args:
+            bottom = max(y for _, y in areas)
+            assert not [p for p in areas if x(20.5) < p[0] < x(31.5) and p[1] < bottom - 1]
 
 
 def test_real_daemon_history_breaks_across_a_gap(memtided, plot, procs, env, tmp_path):
