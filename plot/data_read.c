@@ -378,7 +378,9 @@ static int read_range(sqlite3 *db, const struct plan *pl, int64_t lo,
 	 * last row: the total breaks where nothing existed. */
 	char *live = NULL;
 	size_t nlive = 0;
-	int gap = 0;
+	/* A later half of a held read starts in a gap until its priming
+	 * rows show something alive: one longer than the priming saw none. */
+	int gap = pl->hold && emit_from != INT64_MIN;
 	int64_t *due = NULL; /* per gone process: the key it leaves at */
 	int err = 0;
 

@@ -94,10 +94,11 @@ void decimate_break(struct decimate *d)
 
 /* Column c (index i) is about to take a sample inside the window: it
  * starts a new piece of line after a decimate_break(), unless the last
- * sample fell in it too. */
+ * sample fell in it too.  The first one of d keeps the break too: d may
+ * be the later half of a read, merged after another (decimate_merge). */
 static void mark_break(struct decimate *d, struct decimate_col *c, size_t i)
 {
-	if (d->gap && c->n == 0 && (d->n > 0 ? i != d->last_i : d->has_pre))
+	if (d->gap && c->n == 0 && (d->n == 0 || i != d->last_i))
 		c->brk = 1;
 	d->gap = 0;
 	d->last_i = i;

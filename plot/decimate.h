@@ -75,7 +75,8 @@ void decimate_add_ranged(struct decimate *d, double x, double v, double vmin,
 /* Says that the line breaks before the next sample: nothing existed
  * between the last one and it (a gap in a daemon's history).  The column
  * of the next sample gets brk, unless it is the column of the last one,
- * whose span then covers the gap. */
+ * whose span then covers the gap (the first sample's column gets it too,
+ * for a decimate merged after another). */
 void decimate_break(struct decimate *d);
 
 /* The column a time x (seconds) falls in, clamped to [0, ncols - 1]. */

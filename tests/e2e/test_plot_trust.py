@@ -203,6 +203,25 @@ def test_history_total_breaks_where_nothing_ran(plot, gappy, tmp_path):
             assert not [p for p in areas if x(20.5) < p[0] < x(31.5) and p[1] < bottom - 1]
 
 
+def test_history_gap_across_the_split_of_a_large_read(plot, tmp_path):
+    """60,000 samples are read in two halves on two threads; a 400 s gap
+    holds the middle, where the later half starts with nothing alive."""
+    db = tmp_path / "split.db"
+    con = plotdb.new_db(db)
+    run = plotdb.add_run(con, "memtided", 0.01, started=T0, kind="daemon")
+    for pid, a, b in ((10, 0, 300), (11, 700, 1000)):
+        p = plotdb.add_proc(con, run, pid, "/usr/bin/python3 batch.py", started=T0 + a,
+                            ended=T0 + b, interval=0.01, first_tick=a * 100)
+        plotdb.add_samples(con, p, ((k, (50 + k % 7) * MiB, 1.0, 1)
+                                    for k in range(a * 100, b * 100)))
+    plotdb.finish_run(con, run)
+    con.commit()
+    con.close()
+    svg = draw(plot, tmp_path / "s.svg", "--db", db, "--match", "batch").read_text()
+    pieces = [p for p in subpaths(svg, INK, 2) if len(p) > 2]
+    assert len(pieces) == 2, [(p[0], p[-1]) for p in pieces]
+
+
 def test_real_daemon_history_breaks_across_a_gap(memtided, plot, procs, env, tmp_path):
     """memtided records two runs of a program 3 s apart; the chart of
     their history has two pieces of total, none across the gap."""

@@ -51,12 +51,22 @@ TEST(decimate_break_survives_a_merge_of_halves)
 	CHECK_EQ_INT(decimate_init(&a, 0, 100, 100, 1, 0), 0);
 	CHECK_EQ_INT(decimate_init(&b, 0, 100, 100, 1, 0), 0);
 	decimate_add(&a, 10.5, 1);
-	decimate_add(&b, 60.5, 2); /* first of its half: no break */
+	decimate_add(&b, 60.5, 2); /* first of its half, not after a gap */
 	decimate_break(&b);
 	decimate_add(&b, 80.5, 3);
 	CHECK_EQ_INT(decimate_merge(&a, &b), 0);
 	CHECK((c = decimate_get(&a, 60)) && !c->brk);
 	CHECK((c = decimate_get(&a, 80)) && c->brk);
+	decimate_free(&a);
+	decimate_free(&b);
+	/* A later half that starts after a gap: its first column breaks. */
+	CHECK_EQ_INT(decimate_init(&a, 0, 100, 100, 1, 0), 0);
+	CHECK_EQ_INT(decimate_init(&b, 0, 100, 100, 1, 0), 0);
+	decimate_add(&a, 10.5, 1);
+	decimate_break(&b);
+	decimate_add(&b, 70.5, 2);
+	CHECK_EQ_INT(decimate_merge(&a, &b), 0);
+	CHECK((c = decimate_get(&a, 70)) && c->brk);
 	decimate_free(&a);
 	decimate_free(&b);
 }
