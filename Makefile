@@ -68,8 +68,8 @@ $(B)/%.o: %.c $(wildcard include/memtide/*.h lib/*.h plot/*.h cli/*.h daemon/*.h
 $(B)/libmemtide.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
-$(B)/memtide: $(CLI_OBJ) $(B)/libmemtide.a
-	$(CC) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(LIB_LIBS)
+$(B)/memtide: $(CLI_OBJ) $(B)/plot/when.o $(B)/libmemtide.a
+	$(CC) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(LIB_LIBS) -lm
 
 $(B)/memtided: $(DAEMON_OBJ) $(B)/libmemtide.a
 	$(CC) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(LIB_LIBS) -lm

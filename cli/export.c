@@ -9,6 +9,9 @@
  */
 #include "cli.h"
 
+#include "memtide/text.h"
+#include "memtide/totals.h"
+
 #include "memtide/mprof.h"
 
 #include <errno.h>
@@ -27,6 +30,7 @@ struct run_info {
 	char *command;
 	double started, interval;
 	int64_t page_size;
+	enum totals_metric metric; /* what MEM lines carry: RSS, PSS or USS */
 };
 
 struct proc_info {
@@ -35,6 +39,7 @@ struct proc_info {
 	int is_mem;   /* the MEM series of an import */
 	int is_child; /* written as CHLD */
 	char *cmdline;
+	int64_t held; /* bytes: its last PSS or USS reading, -1 none yet */
 };
 
 /* MEM values in time order, for the memory at a marker. */
@@ -64,8 +69,8 @@ static int load_run(sqlite3 *db, int64_t id, struct run_info *r)
 	sqlite3_stmt *st;
 	int rc;
 
-	if (prep(db, "SELECT kind = 'import', command, started, interval, page_size"
-		     " FROM run WHERE id = ?", &st))
+	if (prep(db, "SELECT kind = 'import', command, started, interval, page_size,"
+		     " backend FROM run WHERE id = ?", &st))
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
 	rc = sqlite3_step(st);
@@ -76,6 +81,7 @@ static int load_run(sqlite3 *db, int64_t id, struct run_info *r)
 		r->started = sqlite3_column_double(st, 2);
 		r->interval = sqlite3_column_double(st, 3);
 		r->page_size = sqlite3_column_int64(st, 4);
+		r->metric = totals_metric_of((const char *)sqlite3_column_text(st, 5));
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW) {
@@ -115,6 +121,7 @@ static int load_procs(sqlite3 *db, const struct run_info *r,
 		p->id = sqlite3_column_int64(st, 0);
 		p->pid = sqlite3_column_int(st, 1);
 		p->cmdline = col_dup(st, 4);
+		p->held = -1;
 		if (r->imported) {
 			p->is_mem = sqlite3_column_int64(st, 3) == 0;
 			p->is_child = !p->is_mem;
@@ -306,8 +313,13 @@ static int export_mprof(sqlite3 *db, FILE *f, int64_t run)
 		fwrite(buf, 1, mprof_format_cmdline(buf, cmd, n), f);
 		free(buf);
 	}
-	if (prep(db, "SELECT s.tick, s.proc, s.rss FROM sample s JOIN proc p"
-		     " ON p.id = s.proc WHERE p.run = ? ORDER BY s.tick, s.proc", &st))
+	/* With --backend psutil_pss or psutil_uss, MEM and CHLD carry PSS or
+	 * USS, as mprof's do; smaps_rollup is read at its own pace, so each
+	 * process's last reading stands between two. */
+	if (prep(db, "SELECT s.tick, s.proc, s.rss, m.pss, m.uss FROM sample s"
+		     " JOIN proc p ON p.id = s.proc LEFT JOIN sample_mem m ON"
+		     " m.proc = s.proc AND m.tick = s.tick WHERE p.run = ?"
+		     " ORDER BY s.tick, s.proc", &st))
 		goto out;
 	sqlite3_bind_int64(st, 1, run);
 	for (;;) {
@@ -319,6 +331,14 @@ static int export_mprof(sqlite3 *db, FILE *f, int64_t run)
 			tick = sqlite3_column_int64(st, 0);
 			p = find_proc(procs, nprocs, sqlite3_column_int64(st, 1));
 			bytes = sqlite3_column_int64(st, 2) * r.page_size;
+			if (p && r.metric != TOTALS_RSS) {
+				int col = r.metric == TOTALS_PSS ? 3 : 4;
+
+				if (sqlite3_column_type(st, col) != SQLITE_NULL)
+					p->held = sqlite3_column_int64(st, col) * 1024;
+				if (p->held >= 0)
+					bytes = p->held;
+			}
 		}
 		if (cur >= 0 && (rc != SQLITE_ROW || tick != cur)) {
 			if (have_mem) {
@@ -518,13 +538,6 @@ static int export_json(sqlite3 *db, FILE *f, const int64_t *runs, size_t n)
 	return 0;
 }
 
-static int ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-
-	return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
 static const char usage[] =
 	"Usage: memtide export [RUN...] [--format csv|json|mprof] [-o FILE] [--db PATH]\n"
 	"Write runs (default: the last) out of the database.\n"
@@ -592,9 +605,9 @@ int cmd_export(int argc, char **argv)
 			cli_error("unknown format '%s' (use csv, json or mprof)", fmt_arg);
 			return cli_usage_error("export");
 		}
-	} else if (out_path && ends_with(out_path, ".dat")) {
+	} else if (out_path && text_ends_with(out_path, strlen(out_path), ".dat")) {
 		fmt = FMT_MPROF;
-	} else if (out_path && ends_with(out_path, ".json")) {
+	} else if (out_path && text_ends_with(out_path, strlen(out_path), ".json")) {
 		fmt = FMT_JSON;
 	}
 	if (fmt == FMT_MPROF && argc - optind > 1) {

@@ -271,13 +271,6 @@ static char *join_argv(char **argv, const struct redact *rd)
 	return out;
 }
 
-static int ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-
-	return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
 /* The pipe of spawn() closes when exec drops the old image, a moment before
  * the new one's arguments are set up: until then /proc/PID/cmdline is
  * empty, and a command line read then would stay empty for a command that
@@ -574,11 +567,6 @@ static void take_tick(struct recording *r, int64_t tick, int64_t now_ns)
 	}
 }
 
-static double real_now(void)
-{
-	return (double)ticker_now_real() / 1e9;
-}
-
 static int record(struct opts *o, char **cmd, int attach_pid)
 {
 	struct recording r = {.o = o, .page_size = sysconf(_SC_PAGESIZE)};
@@ -587,7 +575,8 @@ static int record(struct opts *o, char **cmd, int attach_pid)
 	pid_t child = 0;
 	int status = -1, exit_code = EXIT_OK, err, interactive;
 	int64_t next_flush, next_status, next_scan, term_at = 0, kill_at = 0;
-	int64_t kernel_peak = -1;
+	int64_t waited_peak = -1;
+	struct own_peak own = {0};
 	char *command = NULL;
 	struct marksock *marks = NULL; /* markers from the command (cli/mark.c) */
 	char mark_dir[160] = "";
@@ -638,7 +627,7 @@ static int record(struct opts *o, char **cmd, int attach_pid)
 		free(argv);
 	}
 	ticker_init(&r.tk, ticker_now_mono(), o->interval_ns);
-	r.started = real_now();
+	r.started = ticker_now_real_s();
 	{
 		struct store_run sr = {
 			.kind = attach_pid ? "attach" : "run",
@@ -686,6 +675,7 @@ static int record(struct opts *o, char **cmd, int attach_pid)
 			struct rusage wru;
 
 			got_child = 0;
+			peaks_check_zombie(&own, child);
 			/* Reap the command and any orphan adopted under -C. */
 			while ((w = wait4(-1, &st, WNOHANG, &wru)) > 0)
 				if (w == child) {
@@ -718,7 +708,7 @@ static int record(struct opts *o, char **cmd, int attach_pid)
 		}
 		/* New processes get their ids before their first sample;
 		 * those found gone now are recorded as ended next tick. */
-		if (sync_procs(&r, k, real_now()) && !r.b.failing) {
+		if (sync_procs(&r, k, ticker_now_real_s()) && !r.b.failing) {
 			cli_error("cannot record processes: %s", store_errmsg(r.st));
 			r.b.failing = 1;
 		}
@@ -745,16 +735,11 @@ static int record(struct opts *o, char **cmd, int attach_pid)
 
 		p->alive = 0; /* the recording ends for everyone still tracked */
 	}
-	sync_procs(&r, r.tk.tick, real_now());
+	sync_procs(&r, r.tk.tick, ticker_now_real_s());
 	if (marks)
 		marksock_drain(marks, r.st, r.run, 1 << 20);
-	if (child && status != -1 && root) {
-		kernel_peak = (int64_t)ru.ru_maxrss * 1024;
-		if (root->id)
-			store_proc_hwm(r.st, root->id, kernel_peak);
-	} else if (root && root->hwm_kib > 0) {
-		kernel_peak = root->hwm_kib * 1024;
-	}
+	waited_peak = peaks_store(r.st, r.sm, root, &own,
+				  child && status != -1 ? (int64_t)ru.ru_maxrss : -1);
 	if (interactive)
 		show_status(&r, 0, 1);
 	while (pending(&r) && flush(&r) == -EBUSY)
@@ -763,22 +748,15 @@ static int record(struct opts *o, char **cmd, int attach_pid)
 		cli_error("%zu samples could not be saved: %s", r.b.n, store_errmsg(r.st));
 		exit_code = EXIT_FAIL;
 	}
-	store_run_end(r.st, r.run, real_now(),
+	store_run_end(r.st, r.run, ticker_now_real_s(),
 		      status == -1	    ? -1
 		      : WIFEXITED(status) ? WEXITSTATUS(status)
 					  : 128 + WTERMSIG(status),
-		      kernel_peak);
+		      -1);
 	if (!o->quiet) {
-		char peak[32], kpeak[32], el[32];
-
-		units_format_bytes(r.peak_pages * r.page_size, peak, sizeof peak);
-		units_format_duration(real_now() - r.started, el, sizeof el);
-		if (kernel_peak > 0)
-			units_format_bytes(kernel_peak, kpeak, sizeof kpeak);
-		fprintf(stderr, "memtide: run %lld: %s, %zu samples, peak %s%s%s%s\n",
-			(long long)r.run, el, r.samples, peak,
-			kernel_peak > 0 ? " (kernel high-water mark " : "",
-			kernel_peak > 0 ? kpeak : "", kernel_peak > 0 ? ")" : "");
+		summary_print(r.st, r.run, stderr, 1);
+		if (!o->children)
+			peaks_suggest_children(waited_peak, root);
 		if (r.tk.skipped)
 			fprintf(stderr, "memtide: %lld ticks skipped: the machine was too "
 				"busy to sample every %.3f s\n",
@@ -827,7 +805,7 @@ int cmd_run(int argc, char **argv)
 		redact_free(o.rd);
 		return EXIT_FAIL;
 	}
-	if (ends_with(argv[i], ".py")) {
+	if (text_ends_with(argv[i], strlen(argv[i]), ".py")) {
 		cmd[0] = (char *)"python3";
 		memcpy(cmd + 1, argv + i, (size_t)(argc - i) * sizeof *cmd);
 	} else {

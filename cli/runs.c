@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 struct common {
 	const char *db;
@@ -57,107 +56,14 @@ static int parse_common(int argc, char **argv, const char *cmd, const char *usag
 	return 0;
 }
 
-static void format_time(double t, char *buf, size_t len)
-{
-	time_t s = (time_t)t;
-	struct tm tm;
-
-	localtime_r(&s, &tm);
-	strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
-}
-
-static const char list_usage[] =
-	"Usage: memtide list [--db PATH]\n"
-	"List recorded runs, oldest first: id, start (local time), duration,\n"
-	"samples, peak RSS (the sampled total) and command.\n";
-
-int cmd_list(int argc, char **argv)
-{
-	struct common c = {0};
-	struct store *s;
-	sqlite3_stmt *st;
-	int rc = parse_common(argc, argv, "list", list_usage, 0, &c), n = 0;
-
-	if (rc)
-		return rc == 1 ? EXIT_OK : rc;
-	if (c.first < argc) {
-		cli_error("unexpected argument '%s'", argv[c.first]);
-		return cli_usage_error("list");
-	}
-	if (!(s = cli_open_store(c.db, STORE_READ)))
-		return EXIT_FAIL;
-	rc = sqlite3_prepare_v2(store_db(s),
-				"SELECT id, started, coalesce(ended - started,"
-				" last_tick * interval, 0), samples, peak_rss * 1,"
-				" command, label, ended IS NULL, page_size FROM run ORDER BY id",
-				-1, &st, NULL);
-	if (rc != SQLITE_OK) {
-		cli_error("cannot read runs: %s", sqlite3_errmsg(store_db(s)));
-		store_close(s);
-		return EXIT_FAIL;
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		char when[32], dur[32], peak[32];
-		const char *label = (const char *)sqlite3_column_text(st, 6);
-
-		if (n++ == 0)
-			printf("%5s  %-19s  %12s  %8s  %10s  %s\n", "RUN", "STARTED",
-			       "DURATION", "SAMPLES", "PEAK RSS", "COMMAND");
-		format_time(sqlite3_column_double(st, 1), when, sizeof when);
-		units_format_duration(sqlite3_column_double(st, 2), dur, sizeof dur);
-		units_format_bytes(sqlite3_column_int64(st, 4) * sqlite3_column_int64(st, 8),
-				   peak, sizeof peak);
-		printf("%5lld  %-19s  %12s  %8lld  %10s  %s%s%s%s%s\n",
-		       (long long)sqlite3_column_int64(st, 0), when, dur,
-		       (long long)sqlite3_column_int64(st, 3), peak,
-		       (const char *)sqlite3_column_text(st, 5),
-		       label ? "  [" : "", label ? label : "", label ? "]" : "",
-		       sqlite3_column_int(st, 7) ? "  (unfinished)" : "");
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		cli_error("cannot read runs: %s", sqlite3_errmsg(store_db(s)));
-		store_close(s);
-		return EXIT_FAIL;
-	}
-	if (n == 0)
-		printf("no runs recorded yet\n");
-	store_close(s);
-	return EXIT_OK;
-}
-
 static const char peak_usage[] =
 	"Usage: memtide peak [RUN...] [--db PATH]\n"
-	"Print the peak memory of runs (default the last): the highest sampled\n"
-	"RSS total, and the kernel's high-water mark of the command when known\n"
-	"(wait4 ru_maxrss for a run, VmHWM for attach), which also catches peaks\n"
-	"that fell between two samples.\n";
-
-static int print_peak(struct store *s, int64_t run)
-{
-	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(store_db(s),
-				    "SELECT peak_rss * page_size, kernel_peak_rss, command"
-				    " FROM run WHERE id = ?",
-				    -1, &st, NULL);
-	char peak[32], kpeak[32];
-
-	if (rc != SQLITE_OK)
-		return -1;
-	sqlite3_bind_int64(st, 1, run);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		units_format_bytes(sqlite3_column_int64(st, 0), peak, sizeof peak);
-		printf("run %lld\tpeak %s", (long long)run, peak);
-		if (sqlite3_column_type(st, 1) != SQLITE_NULL &&
-		    sqlite3_column_int64(st, 1) > 0)
-			printf("\tkernel peak %s",
-			       units_format_bytes(sqlite3_column_int64(st, 1), kpeak,
-						  sizeof kpeak));
-		printf("\t%s\n", (const char *)sqlite3_column_text(st, 2));
-	}
-	sqlite3_finalize(st);
-	return 0;
-}
+	"Print the peak memory of runs (default the last): the peak of the total\n"
+	"(RSS, or PSS/USS for runs recorded with --backend psutil_pss/psutil_uss;\n"
+	"the processes of a memtided session are not summed: its largest one),\n"
+	"and the largest process's own kernel peak with its pid (VmHWM, or\n"
+	"wait4's ru_maxrss when it waited for no child), which also catches\n"
+	"peaks that fell between two samples; \"unknown\" when it cannot be known.\n";
 
 /* Resolves every RUN operand (default: the last run) before acting on any,
  * so one bad id changes nothing. */
@@ -196,7 +102,7 @@ int cmd_peak(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	for (int i = 0; i < n; i++)
-		print_peak(s, ids[i]);
+		summary_print(s, ids[i], stdout, 0);
 	free(ids);
 	store_close(s);
 	return EXIT_OK;
@@ -237,7 +143,7 @@ int cmd_rm(int argc, char **argv)
 		cli_error("rm needs at least one run id (see memtide list)");
 		return cli_usage_error("rm");
 	}
-	if (!(s = cli_open_store(c.db, c.dry_run ? STORE_READ : STORE_WRITE)))
+	if (!(s = cli_open_store(c.db, c.dry_run ? STORE_READ : STORE_UPDATE)))
 		return EXIT_FAIL;
 	if (resolve_runs(s, argc, argv, c.first, &ids, &n)) {
 		store_close(s);
@@ -269,7 +175,7 @@ int cmd_clean(int argc, char **argv)
 			  argv[c.first]);
 		return cli_usage_error("clean");
 	}
-	if (!(s = cli_open_store(c.db, c.dry_run ? STORE_READ : STORE_WRITE)))
+	if (!(s = cli_open_store(c.db, c.dry_run ? STORE_READ : STORE_UPDATE)))
 		return EXIT_FAIL;
 	if (sqlite3_prepare_v2(store_db(s), "SELECT id FROM run ORDER BY id", -1, &st,
 			       NULL) != SQLITE_OK) {

@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <sqlite3.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -216,28 +215,6 @@ static void remember(struct marksock *m, pid_t pid, uint64_t id, int64_t mark)
 	m->open[m->nopen++] = (struct open_span){pid, id, mark};
 }
 
-int marksock_end_label(struct store *s, int64_t run, const char *label, double end)
-{
-	sqlite3 *db = store_db(s);
-	sqlite3_stmt *st;
-	int rc;
-
-	rc = sqlite3_prepare_v2(db,
-				"UPDATE mark SET end = ?3 WHERE id = (SELECT max(id) FROM mark"
-				" WHERE run = ?1 AND label = ?2 AND end IS NULL)",
-				-1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return -EIO;
-	sqlite3_bind_int64(st, 1, run);
-	sqlite3_bind_text(st, 2, label, -1, SQLITE_STATIC);
-	sqlite3_bind_double(st, 3, end);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return (rc & 0xff) == SQLITE_BUSY ? -EBUSY : -EIO;
-	return sqlite3_changes(db) ? 0 : -ENOENT;
-}
-
 int marksock_store(struct marksock *m, struct store *s, int64_t run,
 		   const struct marksock_event *ev)
 {
@@ -253,7 +230,7 @@ int marksock_store(struct marksock *m, struct store *s, int64_t run,
 		}
 		if (!ev->label || !*ev->label)
 			return -ENOENT;
-		return marksock_end_label(s, run, ev->label, ev->t);
+		return store_mark_end_label(s, run, ev->label, ev->t);
 	}
 	{
 		struct store_mark mk = {
@@ -277,13 +254,12 @@ int marksock_store(struct marksock *m, struct store *s, int64_t run,
 
 int marksock_drain(struct marksock *m, struct store *s, int64_t run, int max)
 {
-	sqlite3 *db = store_db(s);
 	struct marksock_event ev;
 	int n = 0, rc, in_tx = 0;
 
 	while (n < max && (rc = marksock_recv(m, &ev)) == 1) {
 		if (!in_tx) {
-			if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+			if (store_begin(s))
 				return -EBUSY;
 			in_tx = 1;
 		}
@@ -292,10 +268,8 @@ int marksock_drain(struct marksock *m, struct store *s, int64_t run, int max)
 		else
 			n++;
 	}
-	if (in_tx && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	if (in_tx && store_commit(s))
 		return -EIO;
-	}
 	return n;
 }
 

@@ -98,9 +98,4 @@ int marksock_drain(struct marksock *m, struct store *s, int64_t run, int max);
  * Returns 0 or -errno (-ENOENT / -ECONNREFUSED: nobody listens there). */
 int marksock_send(const char *path, const struct marksock_event *ev);
 
-/* Ends, at time end, the latest marker of run with this label that has no
- * end yet.  Returns 0, or -ENOENT when there is none. */
-int marksock_end_label(struct store *s, int64_t run, const char *label,
-		       double end);
-
 #endif
