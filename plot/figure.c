@@ -121,8 +121,10 @@ static int rank_procs(struct build *b, struct chart *c, long first, size_t n)
 }
 
 /* The "others" line: at each column, the sum of the hidden processes'
- * shares of it (chart_series_columns), broken where none of them lived. */
-static int sum_others(struct chart *c, long dst, long first, size_t n)
+ * shares of it (chart_series_columns) but those their parent counts (r),
+ * broken where none of them lived. */
+static int sum_others(struct chart *c, long dst, long first, size_t n,
+		      const struct data_run *r)
 {
 	size_t nc = c->ncols;
 	double *sum = calloc(nc, sizeof *sum), *v = calloc(nc, sizeof *v);
@@ -135,7 +137,7 @@ static int sum_others(struct chart *c, long dst, long first, size_t n)
 	for (size_t k = 0; k < n; k++) {
 		const struct chart_series *s = &c->series[first + (long)k];
 
-		if (!s->hidden)
+		if (!s->hidden || r->procs[k].in_parent)
 			continue;
 		chart_series_columns(s, v, in);
 		for (size_t i = 0; i < nc; i++) {
@@ -175,7 +177,9 @@ static int colour_procs(struct build *b, struct chart *c, long first,
 	for (size_t i = 0; i < n; i++) {
 		struct chart_series *s = &c->series[first + (long)i];
 
-		s->stack = 1;
+		/* A process its parent's values count (includes_children) is
+		 * no layer of its own on top of them: a line over the areas. */
+		s->stack = !b->runs[0].procs[i].in_parent;
 		if (b->rank[i] < limit) {
 			s->colour = (int)(coloured++ % CHART_PALETTE_N);
 			continue;
@@ -201,7 +205,7 @@ static int colour_procs(struct build *b, struct chart *c, long first,
 		if (o < 0)
 			return (int)o;
 		c->series[o].stack = 1;
-		return sum_others(c, o, first, n);
+		return sum_others(c, o, first, n, &b->runs[0]);
 	}
 	if (!labelled)
 		return 0;
