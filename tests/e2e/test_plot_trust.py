@@ -507,3 +507,31 @@ def test_hundreds_of_markers_label_the_ones_that_matter(plot, tmp_path):
     assert all(n in w for n in ("test_case_000", "test_leak", "test_case_003",
                                 "test_spike")), w
     assert all(b - a >= 2 for a, b in brackets(svg))
+
+
+def test_stacked_mprof_C_M_file_counts_its_child_once(mt, plot, tmp_path):
+    """mprof run -C -M: MEM already holds the child, which is a line over
+    the parent's area, not a layer on it: the areas top out at MEM's
+    peak, as the total does."""
+    from pathlib import Path
+    db = tmp_path / "cm.db"
+    f = Path(__file__).resolve().parents[1] / "fixtures" / "mprof" / "parent_child_CM.dat"
+    rc, _, err = mt("import", "--db", db, f)
+    assert rc == 0, err
+    top = max(float(l.split()[1]) for l in f.read_text().splitlines() if l.startswith("MEM "))
+    svg = draw(plot, tmp_path / "s.svg", "--db", db, "--stacked").read_text()
+    assert "peak %.1f MiB" % top in words(svg)
+    line = [p for piece in subpaths(svg, INK, 2) if len(piece) > 2 for p in piece]
+    areas = area_fills(svg)
+    mib = mib_of_y(svg)
+    assert abs(mib(min(y for _, y in line)) - top) < 5, mib(min(y for _, y in line))
+    assert abs(mib(min(y for _, y in areas)) - top) < 5, mib(min(y for _, y in areas))
+
+
+def mib_of_y(svg):
+    """The MiB at a canvas y of a memory axis, from its tick labels (their
+    baselines sit a little under the ticks: within a few MiB)."""
+    ticks = {float(a["y"]): float(t) for t, a in texts(svg)
+             if re.fullmatch(r"\d+", t) and a.get("text-anchor") == "end"}
+    (y0, v0), (y1, v1) = max(ticks.items()), min(ticks.items())
+    return lambda y: v0 + (y - y0) * (v1 - v0) / (y1 - y0)
