@@ -538,6 +538,39 @@ static int export_json(sqlite3 *db, FILE *f, const int64_t *runs, size_t n)
 	return 0;
 }
 
+/* The format a file's name asks for: .csv, .json, else mprof's. */
+static enum format format_of(const char *path)
+{
+	if (path && text_ends_with(path, strlen(path), ".csv"))
+		return FMT_CSV;
+	if (path && text_ends_with(path, strlen(path), ".json"))
+		return FMT_JSON;
+	return FMT_MPROF;
+}
+
+int cli_export_file(struct store *s, int64_t run, const char *path)
+{
+	FILE *f = fopen(path, "w");
+	enum format fmt = format_of(path);
+	int err;
+
+	if (!f) {
+		cli_error("cannot write '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	err = fmt == FMT_MPROF  ? export_mprof(store_db(s), f, run)
+	      : fmt == FMT_JSON ? export_json(store_db(s), f, &run, 1)
+				: export_csv(store_db(s), f, &run, 1);
+	if (fflush(f) != 0 || ferror(f)) {
+		cli_error("cannot write '%s': %s", path, strerror(errno));
+		err = -1;
+	}
+	fclose(f);
+	if (err)
+		unlink(path);
+	return err;
+}
+
 static const char usage[] =
 	"Usage: memtide export [RUN...] [--format csv|json|mprof] [-o FILE] [--db PATH]\n"
 	"Write runs (default: the last) out of the database.\n"
@@ -551,7 +584,8 @@ static const char usage[] =
 	"Times are Unix seconds, sizes bytes (MiB in mprof files).\n"
 	"\n"
 	"  -f, --format F    csv, json or mprof (default: from -o's extension,\n"
-	"                    .dat, .json or .csv; else csv)\n"
+	"                    .csv, .json, else mprof, as 'memtide export > x.dat'\n"
+	"                    expects)\n"
 	"  -o, --output FILE write to FILE instead of standard output\n"
 	"      --db PATH     database (default $MEMTIDE_DB, else\n"
 	"                    $XDG_DATA_HOME/memtide/memtide.db)\n"
@@ -567,13 +601,14 @@ int cmd_export(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	const char *db_arg = NULL, *out_path = NULL, *fmt_arg = NULL;
-	enum format fmt = FMT_CSV;
+	enum format fmt = FMT_MPROF;
 	struct store *s = NULL;
 	int64_t *runs = NULL;
 	size_t nruns = 0;
 	FILE *f = stdout;
 	int c, code = EXIT_FAIL, err;
 
+	cli_relative_runs(argc, argv);
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":f:o:h", opts, NULL)) != -1) {
@@ -605,13 +640,12 @@ int cmd_export(int argc, char **argv)
 			cli_error("unknown format '%s' (use csv, json or mprof)", fmt_arg);
 			return cli_usage_error("export");
 		}
-	} else if (out_path && text_ends_with(out_path, strlen(out_path), ".dat")) {
-		fmt = FMT_MPROF;
-	} else if (out_path && text_ends_with(out_path, strlen(out_path), ".json")) {
-		fmt = FMT_JSON;
+	} else {
+		fmt = format_of(out_path);
 	}
 	if (fmt == FMT_MPROF && argc - optind > 1) {
-		cli_error("an mprof file holds one run: export runs one at a time");
+		cli_error("an mprof file holds one run: export runs one at a time%s",
+			  fmt_arg ? "" : ", or give --format csv or json");
 		return cli_usage_error("export");
 	}
 	if (!(s = cli_open_store(db_arg, STORE_READ)))

@@ -739,6 +739,59 @@ static const char usage[] =
 	"  -q, --quiet       print nothing when all goes well\n"
 	"  -h, --help        this help\n";
 
+int cli_import_files(const char *db, const char *label, int quiet, char **files,
+		     int n)
+{
+	struct opts o = {.db = db, .label = label, .quiet = quiet};
+	struct writer w = {0};
+	struct store *s;
+	int failed = 0;
+
+	if (!(s = cli_open_store(o.db, STORE_WRITE)))
+		return EXIT_FAIL;
+	w.store = s;
+	w.db = store_db(s);
+	/* One big transaction a file: a larger cache than the recorder's
+	 * keeps the b-tree pages of a million rows out of the spill path. */
+	sqlite3_exec(w.db, "PRAGMA cache_size = -65536", NULL, NULL, NULL);
+	for (int i = 0; i < ST_N; i++) {
+		char *many = i == ST_SAMPLES ? samples_sql() : NULL;
+		int rc = sqlite3_prepare_v3(w.db, many ? many : sql[i], -1,
+					    SQLITE_PREPARE_PERSISTENT, &w.st[i], NULL);
+
+		free(many);
+		if (rc != SQLITE_OK) {
+			cli_error("cannot import: %s", sqlite3_errmsg(w.db));
+			failed = 1;
+			goto out;
+		}
+	}
+	for (int i = 0; i < n; i++) {
+		char *base = NULL;
+
+		/* "X_ts.dat" comes along with "X.dat" when both are named. */
+		if (text_ends_with(files[i], strlen(files[i]), "_ts.dat")) {
+			size_t len = strlen(files[i]);
+
+			if ((base = strdup(files[i]))) {
+				memcpy(base + len - 7, ".dat", 5);
+				if (listed(files, n, base)) {
+					free(base);
+					continue;
+				}
+			}
+			free(base);
+		}
+		if (import_one(&w, files[i], &o))
+			failed = 1;
+	}
+out:
+	for (int i = 0; i < ST_N; i++)
+		sqlite3_finalize(w.st[i]);
+	store_close(s);
+	return failed ? EXIT_FAIL : EXIT_OK;
+}
+
 int cmd_import(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -749,9 +802,7 @@ int cmd_import(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	struct opts o = {0};
-	struct writer w = {0};
-	struct store *s;
-	int c, failed = 0;
+	int c;
 
 	optind = 1;
 	opterr = 0;
@@ -777,47 +828,5 @@ int cmd_import(int argc, char **argv)
 		cli_error("import needs at least one mprof file");
 		return cli_usage_error("import");
 	}
-	if (!(s = cli_open_store(o.db, STORE_WRITE)))
-		return EXIT_FAIL;
-	w.store = s;
-	w.db = store_db(s);
-	/* One big transaction a file: a larger cache than the recorder's
-	 * keeps the b-tree pages of a million rows out of the spill path. */
-	sqlite3_exec(w.db, "PRAGMA cache_size = -65536", NULL, NULL, NULL);
-	for (int i = 0; i < ST_N; i++) {
-		char *many = i == ST_SAMPLES ? samples_sql() : NULL;
-		int rc = sqlite3_prepare_v3(w.db, many ? many : sql[i], -1,
-					    SQLITE_PREPARE_PERSISTENT, &w.st[i], NULL);
-
-		free(many);
-		if (rc != SQLITE_OK) {
-			cli_error("cannot import: %s", sqlite3_errmsg(w.db));
-			failed = 1;
-			goto out;
-		}
-	}
-	for (int i = optind; i < argc; i++) {
-		char *base = NULL;
-
-		/* "X_ts.dat" comes along with "X.dat" when both are named. */
-		if (text_ends_with(argv[i], strlen(argv[i]), "_ts.dat")) {
-			size_t n = strlen(argv[i]);
-
-			if ((base = strdup(argv[i]))) {
-				memcpy(base + n - 7, ".dat", 5);
-				if (listed(argv + optind, argc - optind, base)) {
-					free(base);
-					continue;
-				}
-			}
-			free(base);
-		}
-		if (import_one(&w, argv[i], &o))
-			failed = 1;
-	}
-out:
-	for (int i = 0; i < ST_N; i++)
-		sqlite3_finalize(w.st[i]);
-	store_close(s);
-	return failed ? EXIT_FAIL : EXIT_OK;
+	return cli_import_files(o.db, o.label, o.quiet, argv + optind, argc - optind);
 }

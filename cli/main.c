@@ -27,10 +27,13 @@ static const char usage[] =
 	"  export [RUN...]       write runs as mprof .dat, CSV or JSON\n"
 	"  import FILE.dat...    read mprof files in as runs\n"
 	"  mark LABEL [--end]    mark a moment, or the start and end of a span\n"
+	"  tests [RUN]           one row per pytest test: peak, growth, duration\n"
+	"  diff RUN_A RUN_B      compare two runs span by span (CI: --fail-over)\n"
 	"\n"
 	"Every command takes --db PATH (default $MEMTIDE_DB, else\n"
 	"$XDG_DATA_HOME/memtide/memtide.db) and --help.  RUN is an id from\n"
-	"'memtide list'; the default is the last run.\n"
+	"'memtide list' (-1 the last, -2 the one before, as mprof counts); the\n"
+	"default is the last run.  plot and peak also read mprof .dat files.\n"
 	"The views runs, processes, samples and marks answer SQL: see memtide-sql(7).\n";
 
 void cli_error(const char *fmt, ...)
@@ -102,7 +105,8 @@ static const struct {
 	{"peak", cmd_peak},   {"rm", cmd_rm},         {"clean", cmd_clean},
 	{"plot", cmd_plot},
 	{"query", cmd_query}, {"export", cmd_export}, {"import", cmd_import},
-	{"mark", cmd_mark},   {"ps", cmd_ps},
+	{"mark", cmd_mark},   {"ps", cmd_ps},         {"tests", cmd_tests},
+	{"diff", cmd_diff},
 };
 
 int main(int argc, char **argv)

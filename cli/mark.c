@@ -147,11 +147,13 @@ struct marksock *mark_listen(char *dir, size_t len)
 		dir[0] = '\0';
 		return NULL;
 	}
+	mark_reader_start(m);
 	return m;
 }
 
 void mark_unlisten(struct marksock *m, const char *dir)
 {
+	mark_reader_stop();
 	marksock_close(m);
 	if (dir[0])
 		rmdir(dir);

@@ -44,6 +44,7 @@ struct opts {
 	const char *db, *label;
 	int no_redact;
 	struct redact *rd; /* hides secrets of every argv before it is stored */
+	struct run_extras x; /* --python, -o, budgets (cli/budget.c) */
 };
 
 struct batch {
@@ -92,7 +93,8 @@ static void install_signals(void)
 static const char run_usage[] =
 	"Usage: memtide run [OPTION...] [--] COMMAND [ARG...]\n"
 	"Run COMMAND and record its memory, CPU and threads until it exits.\n"
-	"A bare script.py runs under python3, as with mprof.\n"
+	"A bare script.py runs under python3 with @profile as a builtin, as with\n"
+	"mprof.\n"
 	"\n"
 	"  -T, --interval SEC      sampling interval (default 0.1; units ms s m h)\n"
 	"  -C, --include-children  record every descendant as its own series\n"
@@ -109,12 +111,30 @@ static const char run_usage[] =
 	"      --label TEXT        a label kept with the run\n"
 	"      --redact REGEX      also hide what REGEX matches in command lines\n"
 	"      --no-redact         keep passwords and tokens in command lines\n"
+	"  -a, --attach PID|NAME   the same as memtide attach (mprof's spelling)\n"
+	"      --python            the command is Python: a script, or a module\n"
+	"                          (python3 -m); @profile marks each call, as with\n"
+	"                          mprof run --python (a bare script.py always is,\n"
+	"                          unless --nopython)\n"
+	"  -o, --output FILE       also write the run to FILE (.dat: mprof's format,\n"
+	"                          .csv, .json)\n"
+	"      --max-peak SIZE     fail (exit 3) when the run peaks above SIZE\n"
+	"      --max-growth SIZE   fail (exit 3) when the run ends holding SIZE more\n"
+	"                          than at its first sample; SIZE/h: when its trend\n"
+	"                          (as plot -s) grows faster.  A failed command's\n"
+	"                          own status wins over 3\n"
 	"  -q, --quiet             no live status line and no summary\n"
-	"  -h, --help              this help\n";
+	"  -h, --help              this help\n"
+	"\n"
+	"Unlike mprof's -t, which stops sampling and leaves the program running,\n"
+	"memtide's -t ends the command.  Python programs find 'import memtide'\n"
+	"(this memtide's python/ comes first on PYTHONPATH).\n";
 
 static const char attach_usage[] =
-	"Usage: memtide attach PID [OPTION...]\n"
+	"Usage: memtide attach PID|NAME [OPTION...]\n"
 	"Record a running process until it exits, the timeout, or Ctrl-C.\n"
+	"NAME picks the process whose name (/proc/PID/comm) contains it, as mprof\n"
+	"does; a NAME that several processes match is refused, with their list.\n"
 	"\n"
 	"  -T, --interval SEC      sampling interval (default 0.1)\n"
 	"  -C, --include-children  record its descendants too (-M: the same)\n"
@@ -124,6 +144,8 @@ static const char attach_usage[] =
 	"      --label TEXT        a label kept with the run\n"
 	"      --redact REGEX      also hide what REGEX matches in command lines\n"
 	"      --no-redact         keep passwords and tokens in command lines\n"
+	"  -o, --output FILE       also write the run to FILE (.dat: mprof's format)\n"
+	"      --max-peak SIZE, --max-growth SIZE[/h]   budgets, as for run\n"
 	"  -q, --quiet             no live status line and no summary\n"
 	"  -h, --help              this help\n";
 
@@ -142,6 +164,11 @@ static const struct option long_opts[] = {
 	{"label", required_argument, NULL, OPT_LABEL},
 	{"redact", required_argument, NULL, OPT_REDACT},
 	{"no-redact", no_argument, NULL, OPT_NO_REDACT},
+	{"python", no_argument, NULL, RUN_OPT_PYTHON},
+	{"nopython", no_argument, NULL, RUN_OPT_NOPYTHON},
+	{"output", required_argument, NULL, RUN_OPT_OUTPUT},
+	{"max-peak", required_argument, NULL, RUN_OPT_MAX_PEAK},
+	{"max-growth", required_argument, NULL, RUN_OPT_MAX_GROWTH},
 	{NULL, 0, NULL, 0},
 };
 
@@ -161,8 +188,16 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	optind = 1;
 	opterr = 0;
 	/* '+': options end at the command, whose own options are its own. */
-	while ((c = getopt_long(argc, argv, "+:T:CMEt:qh", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:T:CMEt:qho:", long_opts, NULL)) != -1) {
 		switch (c) {
+		case RUN_OPT_PYTHON:
+		case RUN_OPT_NOPYTHON:
+		case RUN_OPT_OUTPUT:
+		case RUN_OPT_MAX_PEAK:
+		case RUN_OPT_MAX_GROWTH:
+			if (run_extras_option(&o->x, c, optarg))
+				return -1;
+			break;
 		case 'T':
 			if (units_parse_duration(optarg, &o->interval_ns)) {
 				cli_error("bad interval '%s': give seconds > 0, such as "
@@ -714,7 +749,7 @@ static int record(struct opts *o, char **cmd, int attach_pid)
 		}
 		take_tick(&r, k, now);
 		if (marks)
-			marksock_drain(marks, r.st, r.run, MARKS_PER_TICK);
+			mark_drain(marks, r.st, r.run, MARKS_PER_TICK);
 		if (now >= next_flush) {
 			flush(&r);
 			next_flush = now + FLUSH_NS;
@@ -737,7 +772,7 @@ static int record(struct opts *o, char **cmd, int attach_pid)
 	}
 	sync_procs(&r, r.tk.tick, ticker_now_real_s());
 	if (marks)
-		marksock_drain(marks, r.st, r.run, 1 << 20);
+		mark_drain(marks, r.st, r.run, 1 << 20);
 	waited_peak = peaks_store(r.st, r.sm, root, &own,
 				  child && status != -1 ? (int64_t)ru.ru_maxrss : -1);
 	if (interactive)
@@ -771,6 +806,8 @@ wait_child:
 	}
 	if (child && status != -1 && exit_code == EXIT_OK)
 		exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	if (r.run)
+		exit_code = run_extras_finish(&o->x, r.st, r.run, exit_code);
 out:
 	if (marks)
 		mark_unlisten(marks, mark_dir);
@@ -785,11 +822,17 @@ out:
 
 int cmd_run(int argc, char **argv)
 {
-	struct opts o = {0};
-	int i = parse_opts(argc, argv, &o);
+	struct opts o = {.x = RUN_EXTRAS_INIT};
+	int i, a = run_attach_flag(argc, argv);
 	char **cmd;
-	int code;
+	int code, builtin;
 
+	if (a) {
+		/* mprof run --attach: the flag goes, attach takes the rest. */
+		memmove(argv + a, argv + a + 1, (size_t)(argc - a) * sizeof *argv);
+		return cmd_attach(argc - 1, argv);
+	}
+	i = parse_opts(argc, argv, &o);
 	if (i < 0 || i >= argc)
 		redact_free(o.rd);
 	if (i == -2)
@@ -800,17 +843,12 @@ int cmd_run(int argc, char **argv)
 		cli_error("run needs a command, such as 'memtide run script.py'");
 		return cli_usage_error("run");
 	}
-	cmd = calloc((size_t)(argc - i) + 2, sizeof *cmd);
+	cmd = run_extras_argv(&o.x, argv + i, argc - i, &builtin);
 	if (!cmd) {
 		redact_free(o.rd);
 		return EXIT_FAIL;
 	}
-	if (text_ends_with(argv[i], strlen(argv[i]), ".py")) {
-		cmd[0] = (char *)"python3";
-		memcpy(cmd + 1, argv + i, (size_t)(argc - i) * sizeof *cmd);
-	} else {
-		memcpy(cmd, argv + i, (size_t)(argc - i) * sizeof *cmd);
-	}
+	run_extras_env(&o.x, builtin);
 	code = record(&o, cmd, 0);
 	free(cmd);
 	redact_free(o.rd);
@@ -819,7 +857,7 @@ int cmd_run(int argc, char **argv)
 
 int cmd_attach(int argc, char **argv)
 {
-	struct opts o = {.attach = 1};
+	struct opts o = {.attach = 1, .x = RUN_EXTRAS_INIT};
 	int i, pid = 0, code;
 	char *end;
 	long v;
@@ -828,10 +866,10 @@ int cmd_attach(int argc, char **argv)
 	if (argc > 1 && argv[1][0] != '-') {
 		errno = 0;
 		v = strtol(argv[1], &end, 10);
-		if (errno || *end || v <= 0 || v > 4194304) {
-			cli_error("'%s' is not a pid", argv[1]);
+		if (errno || *end || v <= 0 || v > 4194304)
+			v = attach_by_name(argv[1]); /* cli/attachname.c */
+		if (v <= 0)
 			return cli_usage_error("attach");
-		}
 		pid = (int)v;
 		argv[1] = argv[0];
 		argc--;
@@ -847,10 +885,10 @@ int cmd_attach(int argc, char **argv)
 	if (!pid && i < argc) {
 		errno = 0;
 		v = strtol(argv[i], &end, 10);
-		if (errno || *end || v <= 0 || v > 4194304) {
-			cli_error("'%s' is not a pid", argv[i]);
+		if (errno || *end || v <= 0 || v > 4194304)
+			v = attach_by_name(argv[i]);
+		if (v <= 0)
 			goto usage;
-		}
 		pid = (int)v;
 		i++;
 	}

@@ -57,13 +57,23 @@ static int parse_common(int argc, char **argv, const char *cmd, const char *usag
 }
 
 static const char peak_usage[] =
-	"Usage: memtide peak [RUN...] [--db PATH]\n"
-	"Print the peak memory of runs (default the last): the peak of the total\n"
-	"(RSS, or PSS/USS for runs recorded with --backend psutil_pss/psutil_uss;\n"
-	"the processes of a memtided session are not summed: its largest one),\n"
-	"and the largest process's own kernel peak with its pid (VmHWM, or\n"
-	"wait4's ru_maxrss when it waited for no child), which also catches\n"
-	"peaks that fell between two samples; \"unknown\" when it cannot be known.\n";
+	"Usage: memtide peak [RUN|FILE.dat...] [--func NAME] [--db PATH]\n"
+	"Print the peak memory of runs (default the last; -1 the last, -2 the one\n"
+	"before, as mprof counts): the peak of the total (RSS, or PSS/USS for runs\n"
+	"recorded with --backend psutil_pss/psutil_uss; the processes of a\n"
+	"memtided session are not summed: its largest one), and the largest\n"
+	"process's own kernel peak with its pid (VmHWM, or wait4's ru_maxrss when\n"
+	"it waited for no child), which also catches peaks that fell between two\n"
+	"samples; \"unknown\" when it cannot be known.  Then each child's peak as\n"
+	"mprof prints them.  mprof files are read in place, their first line as\n"
+	"mprof prints it.\n"
+	"\n"
+	"      --func NAME  also the peak inside the markers labelled NAME (mprof's\n"
+	"                   --func; '*': every label): the marker's own exact\n"
+	"                   peak or the sampled total inside, the higher\n"
+	"      --db PATH    database (default $MEMTIDE_DB, else\n"
+	"                   $XDG_DATA_HOME/memtide/memtide.db)\n"
+	"  -h, --help       this help\n";
 
 /* Resolves every RUN operand (default: the last run) before acting on any,
  * so one bad id changes nothing. */
@@ -88,29 +98,79 @@ static int resolve_runs(struct store *s, int argc, char **argv, int first,
 
 int cmd_peak(int argc, char **argv)
 {
-	struct common c = {0};
+	static const struct option opts[] = {
+		{"db", required_argument, NULL, 'd'},
+		{"func", required_argument, NULL, 'f'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *db = NULL, *func = NULL;
+	char tmp_db[4200] = "";
 	struct store *s;
 	int64_t *ids;
-	int n, rc = parse_common(argc, argv, "peak", peak_usage, 0, &c);
+	int n, c, files = 0, rc = EXIT_OK;
 
-	if (rc)
-		return rc == 1 ? EXIT_OK : rc;
-	if (!(s = cli_open_store(c.db, STORE_READ)))
+	cli_relative_runs(argc, argv);
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			db = optarg;
+			break;
+		case 'f':
+			func = optarg;
+			break;
+		case 'h':
+			fputs(peak_usage, stdout);
+			return EXIT_OK;
+		default:
+			return cli_option_error("peak", c, argv);
+		}
+	}
+	for (int i = optind; i < argc; i++)
+		files += cli_is_dat(argv[i]);
+	if (files && files != argc - optind) {
+		cli_error("give runs or mprof files, not both");
+		return cli_usage_error("peak");
+	}
+	if (files) {
+		/* Files become runs 1..n of a throwaway database. */
+		if (cli_dat_import(argv + optind, files, tmp_db, sizeof tmp_db))
+			return EXIT_FAIL;
+		db = tmp_db;
+	}
+	if (!(s = cli_open_store(db, STORE_READ))) {
+		cli_dat_cleanup(tmp_db);
 		return EXIT_FAIL;
-	if (resolve_runs(s, argc, argv, c.first, &ids, &n)) {
+	}
+	if (files) {
+		n = files;
+		ids = calloc((size_t)n, sizeof *ids);
+		for (int i = 0; ids && i < n; i++)
+			ids[i] = i + 1;
+	} else if (resolve_runs(s, argc, argv, optind, &ids, &n)) {
 		store_close(s);
 		return EXIT_FAIL;
 	}
-	for (int i = 0; i < n; i++)
-		summary_print(s, ids[i], stdout, 0);
+	for (int i = 0; ids && i < n; i++) {
+		if (files)
+			peak_file(s, ids[i], argv[optind + i]);
+		else
+			summary_print(s, ids[i], stdout, 0);
+		peak_children(s, ids[i]);
+		if (func && peak_func(s, ids[i], func))
+			rc = EXIT_FAIL;
+	}
 	free(ids);
 	store_close(s);
-	return EXIT_OK;
+	cli_dat_cleanup(tmp_db);
+	return rc;
 }
 
 static const char rm_usage[] =
 	"Usage: memtide rm RUN... [--dry-run] [--db PATH]\n"
-	"Delete runs with their processes and samples.\n"
+	"Delete runs with their processes and samples (-1: the last run).\n"
 	"  --dry-run   say what would be deleted, delete nothing\n";
 
 static int delete_runs(struct store *s, const int64_t *ids, int n, int dry)
@@ -135,8 +195,10 @@ int cmd_rm(int argc, char **argv)
 	struct common c = {0};
 	struct store *s;
 	int64_t *ids;
-	int n, rc = parse_common(argc, argv, "rm", rm_usage, 1, &c);
+	int n, rc;
 
+	cli_relative_runs(argc, argv);
+	rc = parse_common(argc, argv, "rm", rm_usage, 1, &c);
 	if (rc)
 		return rc == 1 ? EXIT_OK : rc;
 	if (c.first >= argc) {

@@ -790,8 +790,13 @@ void tracker_marks(struct tracker *t, struct marksock *ms)
 			continue;
 		}
 		m.u.mark = ev;
-		if (!(m.u.mark.label = strdup(ev.label)))
+		/* label and outcome point into the socket's buffer, which the
+		 * next receive reuses. */
+		m.u.mark.outcome = ev.outcome ? strdup(ev.outcome) : NULL;
+		if (!(m.u.mark.label = strdup(ev.label))) {
+			free((char *)m.u.mark.outcome);
 			continue;
+		}
 		writer_push(t->w, &m);
 	}
 }

@@ -819,21 +819,25 @@ int store_run_resolve(struct store *s, const char *arg, int64_t *id)
 
 	if (arg && strcmp(arg, "last") != 0) {
 		errno = 0;
-		want = strtoll(arg, &end, 10);
-		if (errno || *end || end == arg || want <= 0) {
+		/* "-N" (mprof's relative index) or "~N": the Nth newest run. */
+		want = strtoll(arg + (arg[0] == '~'), &end, 10);
+		if (arg[0] == '~' && want > 0)
+			want = -want;
+		if (errno || *end || end == arg || want == 0) {
 			snprintf(s->msg, sizeof s->msg,
 				 "'%s' is not a run id (see memtide list)", arg);
 			return -EINVAL;
 		}
 	}
 	rc = sqlite3_prepare_v2(s->db,
-				want ? "SELECT id FROM run WHERE id = ?"
-				     : "SELECT max(id) FROM run",
+				want > 0 ? "SELECT id FROM run WHERE id = ?"
+				: want < 0 ? "SELECT id FROM run ORDER BY id DESC LIMIT 1 OFFSET ?"
+					   : "SELECT max(id) FROM run",
 				-1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return fail(s, sql_code(rc), "looking up run");
 	if (want)
-		sqlite3_bind_int64(st, 1, want);
+		sqlite3_bind_int64(st, 1, want > 0 ? want : -want - 1);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
 		*id = sqlite3_column_int64(st, 0);
@@ -843,7 +847,10 @@ int store_run_resolve(struct store *s, const char *arg, int64_t *id)
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return fail(s, sql_code(rc), "looking up run");
-	if (want)
+	if (want < 0)
+		snprintf(s->msg, sizeof s->msg, "no run %lld: fewer than %lld runs recorded",
+			 want, -want);
+	else if (want)
 		snprintf(s->msg, sizeof s->msg, "no run %lld (see memtide list)", want);
 	else
 		snprintf(s->msg, sizeof s->msg, "no runs recorded yet");
@@ -954,4 +961,33 @@ int store_mark_end_label(struct store *s, int64_t run, const char *label, double
 	if (err)
 		return err;
 	return sqlite3_changes(s->db) ? 0 : -ENOENT;
+}
+
+int store_mark_outcome(struct store *s, int64_t mark, int64_t mem_peak,
+		       const char *outcome)
+{
+	sqlite3_stmt *st;
+	int rc, err;
+
+	rc = sqlite3_prepare_v2(s->db,
+				"UPDATE mark SET mem_peak = coalesce(?2, mem_peak),"
+				" outcome = coalesce(?3, outcome) WHERE id = ?1",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return fail(s, sql_code(rc), "recording a marker's peak");
+	sqlite3_bind_int64(st, 1, mark);
+	if (mem_peak >= 0)
+		sqlite3_bind_int64(st, 2, mem_peak);
+	if (outcome)
+		sqlite3_bind_text(st, 3, outcome, -1, SQLITE_STATIC);
+	err = step_done(s, st, "recording a marker's peak");
+	sqlite3_finalize(st);
+	return err;
+}
+
+int store_pid_hwm(struct store *s, int64_t run, int pid, int64_t hwm_bytes)
+{
+	return exec_bound(s, "UPDATE proc SET hwm = max(coalesce(hwm, 0), ?3) WHERE id ="
+			     " (SELECT max(id) FROM proc WHERE run = ?1 AND pid = CAST(?2 AS INTEGER))",
+			  "recording high-water mark", run, pid, hwm_bytes);
 }

@@ -272,6 +272,13 @@ int store_mark_end(struct store *s, int64_t mark, double end, int64_t mem_end);
  * another negative code. */
 int store_mark_end_label(struct store *s, int64_t run, const char *label,
 			 double end);
+/* Sets a marker's peak (bytes, -1: leave it) and outcome (NULL: leave
+ * it): what its sender measured and said at its end. */
+int store_mark_outcome(struct store *s, int64_t mark, int64_t mem_peak,
+		       const char *outcome);
+/* Raises proc.hwm (bytes; the maximum is kept) of the latest process of run
+ * with this pid: a marker's sender reports its VmHWM before resetting it. */
+int store_pid_hwm(struct store *s, int64_t run, int pid, int64_t hwm_bytes);
 
 /* Appends n samples in one transaction (or in the caller's, see
  * store_begin), updating the run's sample count, last tick, the
@@ -302,7 +309,8 @@ int store_run_end(struct store *s, int64_t run, double ended, int exit_status,
  * (ended, or its recorder is gone: the run stays unfinished), or -errno. */
 int store_run_recording(struct store *s, int64_t run);
 
-/* Resolves a user's RUN argument: a number, or "last"/NULL for the newest.
+/* Resolves a user's RUN argument: a number, "last"/NULL for the newest, or
+ * "-N" / "~N" for the Nth newest (mprof's relative index: -1 the last).
  * Returns 0 and *id, -ENOENT when there is no such run. */
 int store_run_resolve(struct store *s, const char *arg, int64_t *id);
 /* Deletes a run with its processes and samples. */
