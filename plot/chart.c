@@ -4,7 +4,6 @@
 
 #include "label.h"
 #include "lanes.h"
-#include "slope.h"
 
 #include <errno.h>
 #include <math.h>
@@ -1140,7 +1139,7 @@ static void layout_trend(struct lay *k)
 	if (!c->trend.on)
 		return;
 	snprintf(text, sizeof text, "trend %s",
-		 slope_format_rate(c->trend.per_s, c->x1 - c->x0,
+		 ticks_format_rate(c->trend.per_s, c->x1 - c->x0,
 				   c->value == CHART_BYTES, rate, sizeof rate));
 	if (!(t = add_text(k, text, CHART_TREND_LABEL, size, 0,
 			   c->trend.colour)))

@@ -102,7 +102,7 @@ struct chart_marker {
 };
 
 /* The -s trend line: value = intercept + per_s * (x - x_ref), drawn over
- * [xa, xb] and labelled per second or per hour (slope_format_rate()). */
+ * [xa, xb] and labelled per second or per hour (ticks_format_rate()). */
 struct chart_trend {
 	int on;
 	double per_s, intercept, x_ref, xa, xb;

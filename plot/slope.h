@@ -13,7 +13,6 @@
 #include <stddef.h>
 
 #include "decimate.h"
-#include "ticks.h"
 
 /* More points are merged pairwise first: ~520k pairs, a few ms. */
 #define SLOPE_MAX_POINTS 1024
@@ -40,12 +39,5 @@ int slope_least_squares(const double *x, const double *v, size_t n,
  * (merged down to SLOPE_MAX_POINTS).  Returns 0, -EINVAL (fewer than two
  * columns) or -ENOMEM. */
 int slope_of_decimate(const struct decimate *d, struct slope *out);
-
-/* The trend's rate as a label says it, in units that fit a window of
- * window_s seconds: per second under ten minutes, else per hour, in the
- * byte unit of the rate ("+1.25 MiB/s", "-512.0 KiB/h"); for a count or
- * a percentage (bytes 0), the bare number ("+3.0/h").  Returns buf. */
-char *slope_format_rate(double per_s, double window_s, int bytes, char *buf,
-			size_t len);
 
 #endif

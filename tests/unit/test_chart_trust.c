@@ -121,15 +121,15 @@ TEST(trend_rate_in_units_that_fit_the_window)
 {
 	char buf[64];
 
-	CHECK_EQ_STR(slope_format_rate(2 * MIB, 35, 1, buf, sizeof buf),
+	CHECK_EQ_STR(ticks_format_rate(2 * MIB, 35, 1, buf, sizeof buf),
 		     "+2.00 MiB/s");
-	CHECK_EQ_STR(slope_format_rate(-30 * MIB / 3600, 86400, 1, buf,
+	CHECK_EQ_STR(ticks_format_rate(-30 * MIB / 3600, 86400, 1, buf,
 				       sizeof buf),
 		     "-30.0 MiB/h");
-	CHECK_EQ_STR(slope_format_rate(512 * 1024.0 / 3600, 7200, 1, buf,
+	CHECK_EQ_STR(ticks_format_rate(512 * 1024.0 / 3600, 7200, 1, buf,
 				       sizeof buf),
 		     "+512.0 KiB/h");
-	CHECK_EQ_STR(slope_format_rate(0.5, 60, 0, buf, sizeof buf), "+0.5/s");
+	CHECK_EQ_STR(ticks_format_rate(0.5, 60, 0, buf, sizeof buf), "+0.5/s");
 }
 
 TEST(markers_weigh_by_rise_and_growth_not_a_neighbours_spike)
