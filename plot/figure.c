@@ -241,14 +241,18 @@ static int read_top(struct build *b, const struct data_run *r,
  * not taken from the chart's pixel columns: the same data gives the same
  * rate at any canvas size. */
 static int add_trend(struct build *b, struct chart *c,
-		     const struct data_run *r, enum data_metric m, int colour)
+		     const struct data_run *r, enum data_metric m, int colour,
+		     const struct decimate *fine)
 {
-	struct decimate d;
+	struct decimate d = {0};
 	struct slope sl;
-	int err;
+	int err = 0;
 
-	if ((err = read_top(b, r, m, SLOPE_MAX_POINTS, &d)) ||
-	    slope_of_decimate(&d, &sl))
+	/* The fine columns of a lone process, read with the chart, are as
+	 * independent of the canvas (slope_of_decimate() merges them). */
+	if (fine ? slope_of_decimate(fine, &sl)
+		 : (err = read_top(b, r, m, SLOPE_MAX_POINTS, &d)) ||
+			   slope_of_decimate(&d, &sl))
 		goto out;
 	c->trend = (struct chart_trend){.on = 1,
 					.per_s = sl.per_s,
@@ -302,17 +306,18 @@ static int crowded(const struct chart *c)
 	return spans > WEIGH_FINE_SPANS;
 }
 
-/* Prepares d, empty, with a column a sample of run r over the window (up
- * to WEIGH_COLS_MAX).  Returns 0 or <0; decimate_free(d) in any case. */
-static int fine_init(const struct build *b, const struct chart *c,
-		     const struct data_run *r, struct decimate *d)
+/* Prepares d, empty, with a column a sample of run r over the window
+ * (SLOPE_MAX_POINTS to WEIGH_COLS_MAX of them, whatever the canvas).
+ * Returns 0 or <0; decimate_free(d) in any case. */
+static int fine_init(const struct build *b, const struct data_run *r,
+		     struct decimate *d)
 {
 	double every = HUGE_VAL, n;
 
 	for (size_t i = 0; i < r->nprocs; i++)
 		every = fmin(every, r->procs[i].every);
 	n = (b->x1 - b->x0) / (every > 0 ? every : 1);
-	n = fmin(fmax(n, (double)c->ncols), WEIGH_COLS_MAX);
+	n = fmin(fmax(n, SLOPE_MAX_POINTS), WEIGH_COLS_MAX);
 	return decimate_init(d, b->x0, b->x1, (size_t)n, b->x0, b->x1);
 }
 
@@ -329,7 +334,7 @@ static int weigh_markers(struct build *b, struct chart *c,
 	int err = 0;
 
 	if (!fine && crowded(c)) {
-		if ((err = fine_init(b, c, r, &again)) ||
+		if ((err = fine_init(b, r, &again)) ||
 		    (err = read_top(b, r, m, again.ncols, &again)))
 			goto out;
 		d = &again;
@@ -394,9 +399,10 @@ static int build_one(struct build *b, struct chart *c, enum data_metric m,
 	if (r->nprocs)
 		rd.col_s = column_seconds(per[0]);
 	/* A process alone has no total to read: its samples go to the fine
-	 * columns that weigh a crowd of markers too, in the same pass. */
-	if (main && r->nprocs == 1 && crowded(c)) {
-		if ((err = fine_init(b, c, r, &fine)))
+	 * columns that weigh a crowd of markers and give the trend too, in
+	 * the same pass. */
+	if (main && r->nprocs == 1 && (crowded(c) || o->slope)) {
+		if ((err = fine_init(b, r, &fine)))
 			goto out;
 		with_fine = 1;
 	}
@@ -427,7 +433,8 @@ static int build_one(struct build *b, struct chart *c, enum data_metric m,
 	if (main && c->nmarkers &&
 	    (err = weigh_markers(b, c, r, m, top, with_fine ? &fine : NULL)))
 		goto out;
-	if (o->slope && main && (err = add_trend(b, c, r, m, colour)))
+	if (o->slope && main &&
+	    (err = add_trend(b, c, r, m, colour, with_fine ? &fine : NULL)))
 		goto out;
 	if (!data_metric_is_bytes(m))
 		goto out;
