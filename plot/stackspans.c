@@ -206,7 +206,7 @@ static int run_time_of(sqlite3 *db, int64_t run, struct run_time *t)
 /* Level 0: stretches of one top-level function. */
 static int emit_band(const struct tick_row *v, size_t n, const struct names *names,
 		     const struct run_time *rt,
-		     int (*fn)(void *, const char *, double, double, int), void *ctx)
+		     int (*fn)(void *, const char *, double, double, int, int), void *ctx)
 {
 	size_t i = 0;
 
@@ -223,7 +223,7 @@ static int emit_band(const struct tick_row *v, size_t n, const struct names *nam
 			j++;
 		if ((err = fn(ctx, names->v[v[i].top],
 			      rt->started + (double)(v[i].tick - 1) * rt->interval,
-			      rt->started + (double)v[j].tick * rt->interval, 0)))
+			      rt->started + (double)v[j].tick * rt->interval, 0, 0)))
 			return err;
 		i = j + 1;
 	}
@@ -233,7 +233,7 @@ static int emit_band(const struct tick_row *v, size_t n, const struct names *nam
 /* Level 1: the stretches of net growth that grew most. */
 static int emit_growths(const struct tick_row *v, size_t n, const struct names *names,
 			const struct run_time *rt,
-			int (*fn)(void *, const char *, double, double, int), void *ctx)
+			int (*fn)(void *, const char *, double, double, int, int), void *ctx)
 {
 	struct growth *g = calloc(n ? n : 1, sizeof *g);
 	size_t ng = 0;
@@ -279,7 +279,7 @@ static int emit_growths(const struct tick_row *v, size_t n, const struct names *
 		snprintf(label, sizeof label, "%s +%s", who >= 0 ? names->v[who] : "?", size);
 		err = fn(ctx, label,
 			 rt->started + (double)(v[g[k].first].tick - 1) * rt->interval,
-			 rt->started + (double)v[g[k].last].tick * rt->interval, 1);
+			 rt->started + (double)v[g[k].last].tick * rt->interval, 1, 0);
 	}
 	free(g);
 	return err;
@@ -287,7 +287,7 @@ static int emit_growths(const struct tick_row *v, size_t n, const struct names *
 
 int stackspans_read(sqlite3 *db, int64_t run, double t0, double t1,
 		    int (*fn)(void *ctx, const char *label, double start,
-			      double end, int level),
+			      double end, int level, int pid),
 		    void *ctx)
 {
 	struct run_time rt;

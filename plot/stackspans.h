@@ -17,13 +17,14 @@
 
 struct sqlite3;
 
-/* Calls fn(ctx, label, start, end, level) for each span of run overlapping
- * [t0, t1] (Unix seconds), like data_marks_read().  A run without stacks
+/* Calls fn(ctx, label, start, end, level, pid) for each span of run
+ * overlapping [t0, t1] (Unix seconds), like data_marks_read(); pid 0: the
+ * spans are the whole run's.  A run without stacks
  * (or an older database) has none.  Returns 0, fn's first non-zero
  * return, -ENOMEM or -EIO. */
 int stackspans_read(struct sqlite3 *db, int64_t run, double t0, double t1,
 		    int (*fn)(void *ctx, const char *label, double start,
-			      double end, int level),
+			      double end, int level, int pid),
 		    void *ctx);
 
 #endif
