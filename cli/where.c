@@ -20,7 +20,8 @@ static const char usage[] =
 	"Rank the Python code of a run recorded with --stacks by the memory\n"
 	"(RSS) that grew while it ran, then show the stack at the peak.\n"
 	"\n"
-	"  RUN                 a run id, or 'last' (the default)\n"
+	"  RUN                 a run id, -1 the last (the default), -2 the one\n"
+	"                      before\n"
 	"      --pid N         only process N of the run\n"
 	"      --since T       from T: 2h or 90s (ago), now, 2026-11-20T12:00,\n"
 	"                      @UNIX_SECONDS\n"
@@ -294,6 +295,7 @@ int cmd_where(int argc, char **argv)
 	struct store *s;
 	int err, code = EXIT_FAIL;
 
+	cli_relative_runs(argc, argv); /* "-1": the last run, as mprof counts */
 	if ((err = parse(argc, argv, &q, &fmt, &db, &flame)))
 		return err > 0 ? EXIT_OK : err == -2 ? EXIT_USAGE : cli_usage_error("where");
 	if (flame)

@@ -446,3 +446,16 @@ def test_where_usage_errors(mt, db):
         assert lines[1] == "Try 'memtide where --help'."
     rc, out, err = mt("where", "--db", db, "9")
     assert rc == 1 and err.count("\n") == 1 and "no run 9" in err, err
+
+
+def test_where_relative_runs(mt, db):
+    record(mt, db, PY, prog("where_grow.py"), 1, interval=0.05)
+    rc, _, err = mt("run", "-q", "--db", db, "/bin/true")
+    assert rc == 0, err
+    # -1 is the last run (no stacks: said so), -2 the one before, as mprof counts.
+    rc, out, err = mt("where", "--db", db, "-1")
+    assert rc == 1 and "run 2" in err, err
+    rc, out, err = mt("where", "--db", db, "-2", "--csv")
+    assert rc == 0, err
+    assert out == mt("where", "--db", db, "1", "--csv")[1]
+    assert "grow_b" in out
