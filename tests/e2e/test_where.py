@@ -437,7 +437,7 @@ def test_where_usage_errors(mt, db):
     record(mt, db, PY, prog("where_grow.py"), 1, interval=0.05)
     for args, what in ((["--bogus"], "unknown option '--bogus'"),
                        (["--top", "x"], "bad --top 'x'"),
-                       (["--pid", "-3"], "bad --pid '-3'"),
+                       (["--pid", "0"], "bad --pid '0'"),
                        (["1", "2"], "unexpected argument '2'")):
         rc, out, err = mt("where", "--db", db, *args)
         assert rc == 2 and out == "", (args, rc, out)
