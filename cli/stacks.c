@@ -21,7 +21,7 @@
 struct cli_stacks {
 	struct stackwatch *w;
 	struct idmap tried; /* proc.id -> 1 once handed to the watcher */
-	int attach, quiet, reported;
+	int attach, quiet;
 	int64_t root; /* proc.id of the command or attached process */
 	int root_pid;
 	char root_why[160]; /* why the root has no stacks, "" while unknown */
@@ -79,7 +79,7 @@ static int exe_is_python_now(int pid)
 	return pyinfo_exe_is_python(exe);
 }
 
-static void add(struct cli_stacks *c, struct sampler_proc *p, int is_root)
+static void add(struct cli_stacks *c, struct sampler_proc *p)
 {
 	char text[160];
 	struct timespec now;
@@ -96,8 +96,6 @@ static void add(struct cli_stacks *c, struct sampler_proc *p, int is_root)
 	if (err)
 		fprintf(stderr, "memtide: cannot read the Python stacks of process %d: "
 			"%s; recording it without stacks\n", p->pid, text);
-	if (is_root)
-		c->reported = 1;
 }
 
 void cli_stacks_sync(struct cli_stacks *c, struct sampler *sm,
@@ -117,13 +115,13 @@ void cli_stacks_sync(struct cli_stacks *c, struct sampler *sm,
 		 * execs python) is looked at again when its exe changes. */
 		if ((p->exe && pyinfo_exe_is_python(p->exe)) ||
 		    (is_root && !c->attach && exe_is_python_now(p->pid)))
-			add(c, p, is_root);
+			add(c, p);
 		else if (is_root && c->attach)
-			add(c, p, is_root); /* attach: say at once what it is */
+			add(c, p); /* attach: say at once what it is */
 		else if (is_root && strcmp(c->root_exe, p->exe ? p->exe : "?")) {
 			snprintf(c->root_exe, sizeof c->root_exe, "%s", p->exe ? p->exe : "?");
 			if (embeds_python(p->pid))
-				add(c, p, is_root);
+				add(c, p);
 			else
 				snprintf(c->root_why, sizeof c->root_why,
 					 "not a Python interpreter (%.120s)", c->root_exe);
