@@ -77,6 +77,10 @@ int writer_start(struct store *st, int64_t run, size_t max_queued, struct writer
 size_t writer_push_samples(struct writer *w, const struct store_sample *v, size_t n);
 /* Queues a process record, end, exec or high-water mark: never dropped. */
 void writer_push(struct writer *w, const struct wmsg *m);
+/* Queues a W_MARK, which counts against max_queued and may fill only a
+ * small share of it.  Returns 0, or -ENOBUFS (full: the caller still owns
+ * m's label and counts the drop). */
+int writer_push_mark(struct writer *w, const struct wmsg *m);
 /* Where W_MARK records go: the spans begun through ms are remembered in it.
  * The writer only calls marksock_store(), the main thread only
  * marksock_recv(): they touch different parts of ms. */
@@ -99,7 +103,7 @@ struct metrics *exporter_metrics(struct exporter *e);
 int exporter_port(const struct exporter *e);
 /* Renders the page now and makes it the one served. */
 void exporter_publish(struct exporter *e, struct writer *w, uint64_t missed,
-		      uint64_t unseen);
+		      uint64_t unseen, uint64_t marks_dropped);
 void exporter_stop(struct exporter *e);
 
 /* ---- track.c */
@@ -125,8 +129,14 @@ void tracker_tick(struct tracker *t, int64_t now_ns);
 /* The monotonic time the next group is due, ns. */
 int64_t tracker_next_due(const struct tracker *t);
 /* Receives the queued markers of ms (without blocking) and queues those
- * of tracked processes for the database; others are ignored. */
+ * of tracked processes for the database, each within its sender's budget;
+ * others are ignored. */
 void tracker_marks(struct tracker *t, struct marksock *ms);
+/* Markers of tracked processes dropped: over their sender's budget, or the
+ * queue's share for markers full. */
+uint64_t tracker_marks_dropped(const struct tracker *t);
+/* The process (kernel pid) and uid of the last such drop. */
+void tracker_marks_dropper(const struct tracker *t, int *pid, long *uid);
 /* Reads VmHWM of every tracked process and queues the new highs. */
 void tracker_read_hwm(struct tracker *t);
 /* Ends every tracked process at Unix time ended (shutdown). */

@@ -153,7 +153,7 @@ static void share_with_group(const char *db)
 
 /* What the log has said so far, so that each status says what is new. */
 struct said {
-	uint64_t dropped, missed, unseen;
+	uint64_t dropped, missed, unseen, marks;
 };
 
 static void status(struct tracker *t, struct writer *w, struct said *said)
@@ -173,6 +173,17 @@ static void status(struct tracker *t, struct writer *w, struct said *said)
 			   " them (they lived shorter than it took to notice)",
 			   (unsigned long long)(unseen - said->unseen));
 		said->unseen = unseen;
+	}
+	if (tracker_marks_dropped(t) > said->marks) {
+		int pid;
+		long uid;
+
+		tracker_marks_dropper(t, &pid, &uid);
+		log_warning("%llu markers dropped: over their sender's budget (the last"
+			    " from process %d, uid %ld)",
+			    (unsigned long long)(tracker_marks_dropped(t) - said->marks), pid,
+			    uid);
+		said->marks = tracker_marks_dropped(t);
 	}
 	if (ws.dropped > said->dropped) {
 		log_warning("%llu samples dropped: the database is not keeping up (queue"
@@ -410,7 +421,8 @@ int main(int argc, char **argv)
 			next_wd = now + wd_ns;
 		}
 		if (now >= next_pub) {
-			exporter_publish(ex, w, tracker_missed(t), tracker_unseen(t));
+			exporter_publish(ex, w, tracker_missed(t), tracker_unseen(t),
+					 tracker_marks_dropped(t));
 			next_pub = now + PUBLISH_NS;
 		}
 		if (now >= next_hwm) {

@@ -14,6 +14,7 @@
  */
 #include "daemon.h"
 
+#include "memtide/budget.h"
 #include "memtide/cgroup.h"
 #include "memtide/discover.h"
 #include "memtide/idmap.h"
@@ -52,6 +53,7 @@ struct tproc {
 	char *m_name, *m_script, *m_module, *m_unit;
 	int64_t m_pss_bytes, m_limit_bytes;
 	int64_t hwm_sent_kib;    /* the VmHWM last queued */
+	struct budget marks;     /* what its markers may still cost */
 };
 
 struct tracker {
@@ -76,6 +78,10 @@ struct tracker {
 	int self;
 	struct metrics *mx; /* the metrics page, or NULL */
 	struct redact *redact; /* hides secrets of every argv before it goes on */
+	struct budget marks;   /* what all senders' markers together may cost */
+	uint64_t marks_dropped;
+	int dropper_pid;       /* the sender of the last marker dropped */
+	long dropper_uid;
 	long page_size;
 };
 
@@ -769,26 +775,72 @@ int64_t tracker_next_due(const struct tracker *t)
 /* At most this many markers per wake-up: a flood never holds up a tick. */
 #define MARKS_PER_WAKE 256
 
+/* What markers may cost, per sending process and for all of them: a
+ * program marking every function call of a busy loop, or one sending
+ * 3000-byte labels as fast as it can, gets its burst and then this rate;
+ * the rest is dropped and counted.  A day at the per-process rate is at
+ * most 2.6 GiB of labels, at the total rate 21 GiB: retention and the
+ * logged drops are the remaining defence. */
+static const struct budget_rate per_sender = {
+	.msgs_per_s = 100, .burst_msgs = 1000,
+	.bytes_per_s = 32 << 10, .burst_bytes = 256 << 10,
+};
+static const struct budget_rate all_senders = {
+	.msgs_per_s = 1000, .burst_msgs = 5000,
+	.bytes_per_s = 256 << 10, .burst_bytes = 1 << 20,
+};
+
+static void drop_mark(struct tracker *t, const struct marksock_event *ev)
+{
+	t->marks_dropped++;
+	t->dropper_pid = (int)ev->pid;
+	t->dropper_uid = ev->uid == (uid_t)-1 ? -1 : (long)ev->uid;
+}
+
 void tracker_marks(struct tracker *t, struct marksock *ms)
 {
 	struct marksock_event ev;
+	int64_t now = ticker_now_mono();
 	int rc, n = 0;
 
 	while (n++ < MARKS_PER_WAKE && (rc = marksock_recv(ms, &ev)) == 1) {
 		struct wmsg m = {.type = W_MARK};
+		struct tproc *tp = tp_of(t, ev.pid);
+		size_t len = strlen(ev.label) + 64;
 
 		/* Only the processes memtided records may mark its history:
-		 * anyone may write to the socket. */
-		if (!tp_of(t, ev.pid)) {
-			log_debug("marker \"%s\" from untracked process %d ignored",
-				  ev.label, (int)ev.pid);
+		 * anyone may write to the socket.  The sender is who the
+		 * kernel says it is. */
+		if (!tp) {
+			log_debug("marker from untracked process %d ignored", (int)ev.pid);
+			continue;
+		}
+		if (!budget_take(&tp->marks, &per_sender, now, len) ||
+		    !budget_take(&t->marks, &all_senders, now, len)) {
+			drop_mark(t, &ev);
 			continue;
 		}
 		m.u.mark = ev;
-		if (!(m.u.mark.label = strdup(ev.label)))
+		if (!(m.u.mark.label = strdup(ev.label))) {
+			drop_mark(t, &ev);
 			continue;
-		writer_push(t->w, &m);
+		}
+		if (writer_push_mark(t->w, &m)) {
+			free((char *)m.u.mark.label);
+			drop_mark(t, &ev);
+		}
 	}
+}
+
+uint64_t tracker_marks_dropped(const struct tracker *t)
+{
+	return t->marks_dropped;
+}
+
+void tracker_marks_dropper(const struct tracker *t, int *pid, long *uid)
+{
+	*pid = t->dropper_pid;
+	*uid = t->dropper_uid;
 }
 
 void tracker_read_hwm(struct tracker *t)

@@ -5,7 +5,10 @@
  * sample.  The writer commits at least once a second (a kill -9 loses at
  * most that), retries every 100 ms while the database refuses, and between
  * commits rolls old samples up in small batches.  Samples beyond max_queued
- * are dropped and counted; process records are never dropped.
+ * are dropped and counted; process records are never dropped.  Markers come
+ * from strangers: they count against max_queued too, and may take only a
+ * small share of it (MARK_SHARE, MARK_BYTES_MAX), so a flood of them never
+ * crowds out a sample nor holds more than a few MiB.
  */
 #include "daemon.h"
 
@@ -14,6 +17,7 @@
 #include "memtide/ticker.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -28,6 +32,9 @@
 #define BUSY_MS 200             /* SQLite's wait for a lock, per statement */
 #define MAINT_NS (60 * NS)      /* retention work at most this often when idle */
 #define ROLLUP_ROWS 20000       /* per transaction: whole minutes at 10 ms */
+#define MARK_SHARE 16           /* markers may fill 1/16 of max_queued */
+#define MARK_BYTES_MAX (4 << 20) /* and hold at most this much label text */
+#define TRIM_BYTES (1 << 20)    /* labels freed before memory goes back */
 
 struct writer {
 	struct marksock *ms; /* set before any W_MARK is queued */
@@ -39,6 +46,7 @@ struct writer {
 	size_t cap, head, n;
 	size_t samples;     /* samples queued or in flight (the bound) */
 	size_t max_samples;
+	size_t marks, mark_bytes; /* markers queued or in flight, their labels */
 	uint64_t dropped, written;
 	int stop, failing;
 	int64_t stop_deadline;
@@ -51,7 +59,8 @@ struct writer {
 	int64_t run;
 	struct idmap ids; /* local id -> proc.id */
 	struct wmsg *cur; /* the round in flight */
-	size_t cur_n, cur_samples;
+	size_t cur_n, cur_samples, cur_marks, cur_mark_bytes;
+	size_t freed_bytes; /* label bytes freed since the last malloc_trim */
 	struct store_sample *sb; /* translated samples not yet appended */
 	size_t sb_n;
 	int64_t next_maint;
@@ -116,7 +125,8 @@ size_t writer_push_samples(struct writer *w, const struct store_sample *v, size_
 	for (size_t i = 0; i < n; i++) {
 		struct wmsg m = {.type = W_SAMPLE, .u.s = v[i]};
 
-		if (w->samples >= w->max_samples || (w->n == w->cap && grow(w))) {
+		if (w->samples + w->marks >= w->max_samples ||
+		    (w->n == w->cap && grow(w))) {
 			dropped++;
 			continue;
 		}
@@ -147,6 +157,32 @@ void writer_push(struct writer *w, const struct wmsg *m)
 			pthread_cond_signal(&w->cv);
 	}
 	pthread_mutex_unlock(&w->mu);
+}
+
+static size_t mark_bytes(const struct wmsg *m)
+{
+	return strlen(m->u.mark.label) + 1;
+}
+
+int writer_push_mark(struct writer *w, const struct wmsg *m)
+{
+	size_t bytes = mark_bytes(m);
+	int err = 0;
+
+	pthread_mutex_lock(&w->mu);
+	if (w->samples + w->marks >= w->max_samples ||
+	    w->marks >= w->max_samples / MARK_SHARE ||
+	    w->mark_bytes + bytes > MARK_BYTES_MAX || (w->n == w->cap && grow(w))) {
+		err = -ENOBUFS;
+	} else {
+		put(w, m);
+		w->marks++;
+		w->mark_bytes += bytes;
+		if (w->n == 1)
+			pthread_cond_signal(&w->cv);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return err;
 }
 
 void writer_set_marksock(struct writer *w, struct marksock *ms)
@@ -281,6 +317,14 @@ static int maintain(struct writer *w, int64_t raw_ns, int64_t rollup_ns)
 			return 1;
 	}
 	if (rollup_ns > 0) {
+		/* Markers annotate the history: they go with its oldest part. */
+		err = marksock_expire(w->st, now - (double)rollup_ns / 1e9, ROLLUP_ROWS, &done);
+		if (err)
+			log_warning("expiring old markers: %s", sqlite3_errmsg(store_db(w->st)));
+		else if (done)
+			log_debug("expired %zu markers", done);
+		if (!err && done == ROLLUP_ROWS)
+			return 1;
 		err = rollup_expire(w->st, now - (double)rollup_ns / 1e9, ROLLUP_ROWS, &done);
 		if (err)
 			log_warning("expiring old rollups: %s", sqlite3_errmsg(store_db(w->st)));
@@ -323,10 +367,14 @@ static void *writer_main(void *arg)
 			if (w->stop && w->n == 0)
 				break;
 			w->cur_n = w->n < BATCH_MSGS ? w->n : BATCH_MSGS;
-			w->cur_samples = 0;
+			w->cur_samples = w->cur_marks = w->cur_mark_bytes = 0;
 			for (size_t i = 0; i < w->cur_n; i++) {
 				w->cur[i] = w->q[(w->head + i) % w->cap];
 				w->cur_samples += w->cur[i].type == W_SAMPLE;
+				if (w->cur[i].type == W_MARK) {
+					w->cur_marks++;
+					w->cur_mark_bytes += mark_bytes(&w->cur[i]);
+				}
 			}
 			w->head = (w->head + w->cur_n) % (w->cap ? w->cap : 1);
 			w->n -= w->cur_n;
@@ -335,6 +383,7 @@ static void *writer_main(void *arg)
 				free(w->q);
 				w->q = NULL;
 				w->cap = w->head = 0;
+				w->freed_bytes = TRIM_BYTES;
 			}
 		}
 		raw_ns = w->retention_ns;
@@ -364,7 +413,17 @@ static void *writer_main(void *arg)
 			w->failing = 0;
 			w->samples -= w->cur_samples;
 			w->written += w->cur_samples;
+			w->marks -= w->cur_marks;
+			w->mark_bytes -= w->cur_mark_bytes;
+			w->freed_bytes += w->cur_mark_bytes;
 			w->cur_n = 0;
+			/* Thousands of small labels freed leave the heap's top
+			 * pinned by a few live blocks: hand the free pages back
+			 * once the queue is empty again. */
+			if (w->n == 0 && w->freed_bytes >= TRIM_BYTES) {
+				w->freed_bytes = 0;
+				malloc_trim(0);
+			}
 			last_commit = now;
 		}
 		if (!w->stop && w->n < COMMIT_MSGS && now >= w->next_maint) {

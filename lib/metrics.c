@@ -594,6 +594,10 @@ int metrics_render(struct metrics *m, const struct metrics_counters *c,
 	       " memtided could read them.");
 	buf_printf(&b, "memtide_processes_unseen_total %llu\n",
 		   (unsigned long long)c->processes_unseen);
+	family(&b, "memtide_markers_dropped_total", "counter",
+	       "Markers dropped: over their sending process's budget, or too many queued.");
+	buf_printf(&b, "memtide_markers_dropped_total %llu\n",
+		   (unsigned long long)c->markers_dropped);
 	self(&b, m);
 
 	if (b.oom) {
