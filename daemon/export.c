@@ -64,6 +64,7 @@ void exporter_publish(struct exporter *e, struct writer *w, uint64_t missed,
 		.samples_missed = missed,
 		.processes_unseen = unseen,
 		.markers_dropped = marks_dropped,
+		.clients_evicted = httpd_evicted(e->h),
 	};
 	if (metrics_render(e->m, &c, (double)ticker_now_real() / 1e9, &page, &len) ||
 	    httpd_publish(e->h, page, len))

@@ -598,6 +598,10 @@ int metrics_render(struct metrics *m, const struct metrics_counters *c,
 	       "Markers dropped: over their sending process's budget, or too many queued.");
 	buf_printf(&b, "memtide_markers_dropped_total %llu\n",
 		   (unsigned long long)c->markers_dropped);
+	family(&b, "memtide_metrics_clients_evicted_total", "counter",
+	       "Connections to this page closed to make room: every slot was taken.");
+	buf_printf(&b, "memtide_metrics_clients_evicted_total %llu\n",
+		   (unsigned long long)c->clients_evicted);
 	self(&b, m);
 
 	if (b.oom) {

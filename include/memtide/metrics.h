@@ -23,7 +23,8 @@
  *   process_open_fds, process_max_fds
  * and memtide_samples_taken_total, memtide_samples_written_total,
  * memtide_samples_dropped_total, memtide_samples_missed_total,
- * memtide_processes_unseen_total, memtide_markers_dropped_total (counters),
+ * memtide_processes_unseen_total, memtide_markers_dropped_total,
+ * memtide_metrics_clients_evicted_total (counters),
  * memtide_tracked_processes (gauge, live processes).
  *
  * An ended process stays on the page, with its last values, for the grace
@@ -63,6 +64,7 @@ struct metrics_counters {
 	uint64_t samples_missed; /* memtided too late to take them */
 	uint64_t processes_unseen; /* children gone before they could be read */
 	uint64_t markers_dropped;  /* over their sender's budget */
+	uint64_t clients_evicted;  /* metrics connections evicted (httpd.h) */
 };
 
 struct metrics;

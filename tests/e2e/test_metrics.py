@@ -53,7 +53,7 @@ def request(port, data, timeout=20):
 
 
 def get(port, path="/metrics"):
-    return request(port, f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    return request(port, f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
 
 
 def read_to_end(sock):

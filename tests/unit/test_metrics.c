@@ -14,7 +14,7 @@ static const struct metrics_proc base = {
 
 static char *render(struct metrics *m, double now)
 {
-	struct metrics_counters c = {10, 8, 2, 4, 3, 5};
+	struct metrics_counters c = {10, 8, 2, 4, 3, 5, 6};
 	char *page = NULL;
 	size_t len = 0;
 
@@ -89,6 +89,7 @@ TEST(metrics_render_one_process)
 	CHECK(strstr(page, "memtide_samples_missed_total 4\n"));
 	CHECK(strstr(page, "memtide_processes_unseen_total 3\n"));
 	CHECK(strstr(page, "memtide_markers_dropped_total 5\n"));
+	CHECK(strstr(page, "memtide_metrics_clients_evicted_total 6\n"));
 	CHECK(strstr(page, "memtide_tracked_processes 1\n"));
 	CHECK(strstr(page, "\nprocess_resident_memory_bytes "));
 	CHECK(strstr(page, "\nprocess_cpu_seconds_total "));
