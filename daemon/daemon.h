@@ -93,6 +93,10 @@ void writer_get_stats(struct writer *w, struct writer_stats *s);
  * Returns the samples that could not be written. */
 uint64_t writer_stop(struct writer *w, int64_t deadline_ns, double ended);
 
+/* ---- markers.c: binds the marker socket at path (see there for the
+ * checks).  Returns 0 and *out, or -errno with a one-line reason in err. */
+int markers_open(const char *path, struct marksock **out, char *err, size_t len);
+
 /* ---- export.c: the metrics page (Prometheus), when configured. */
 struct exporter;
 /* Creates the process table and serves it on addr (HOST:PORT).  Returns 0,

@@ -230,23 +230,6 @@ static void reload(const struct opts *o, struct config **cfg, struct tracker *t,
 	notify("READY=1");
 }
 
-/* Binds the marker socket at path.  A socket file left by a memtided that
- * was killed is removed first; any user's program may send to it (0666):
- * only markers of tracked processes are kept. */
-static int open_markers(const char *path, struct marksock **out)
-{
-	struct stat sb;
-	int err;
-
-	if (path[0] != '@' && lstat(path, &sb) == 0 && S_ISSOCK(sb.st_mode))
-		unlink(path);
-	if ((err = marksock_open(path, out)))
-		return err;
-	if (path[0] != '@' && chmod(path, 0666) < 0)
-		log_warning("cannot make %s writable by every user: %m", path);
-	return 0;
-}
-
 static int64_t min64(int64_t a, int64_t b)
 {
 	return a < b ? a : b;
@@ -371,9 +354,8 @@ int main(int argc, char **argv)
 		log_info("serving metrics on %s (port %d)", cfg->metrics, exporter_port(ex));
 	}
 	if (cfg->markers) {
-		if ((rc = open_markers(cfg->markers, &ms))) {
-			log_error("cannot open the marker socket %s: %s", cfg->markers,
-				  strerror(-rc));
+		if ((rc = markers_open(cfg->markers, &ms, err, sizeof err))) {
+			log_error("cannot open the marker socket %s: %s", cfg->markers, err);
 			goto out;
 		}
 		writer_set_marksock(w, ms);

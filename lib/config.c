@@ -25,7 +25,7 @@
 
 enum section { SEC_MAIN, SEC_TRACK };
 enum ctype { T_STRING, T_ADDR, T_DURATION, T_BOOL, T_REGEX, T_REGEX_LIST, T_USER, T_PID,
-	     T_LEVEL };
+	     T_LEVEL, T_SOCKET };
 
 /* One setting: where it lives, its type, default and bounds.  Durations
  * marked tick must be whole multiples of memtided's 10 ms tick. */
@@ -51,7 +51,7 @@ static const struct ckey keys[] = {
 	 M(rollup_retention_ns)},
 	{"log_level", SEC_MAIN, T_LEVEL, "info", 0, 0, 0, M(log_level)},
 	{"metrics", SEC_MAIN, T_ADDR, NULL, 0, 0, 0, M(metrics)},
-	{"markers", SEC_MAIN, T_STRING, NULL, 0, 0, 0, M(markers)},
+	{"markers", SEC_MAIN, T_SOCKET, NULL, 0, 0, 0, M(markers)},
 	{"redact", SEC_MAIN, T_REGEX_LIST, NULL, 0, 0, 0, M(redact)},
 	{"python", SEC_TRACK, T_BOOL, NULL, 0, 0, 0, R(python)},
 	{"cmdline", SEC_TRACK, T_REGEX, NULL, 0, 0, 0, R(cmdline)},
@@ -323,6 +323,19 @@ static int set_value(struct parser *p, const struct ckey *k, void *base, const c
 			return bad(p, "bad %s address '%s': give HOST:PORT with a numeric"
 				   " IPv4 host, [IPV6]:PORT, or a PORT on 127.0.0.1",
 				   k->name, v);
+		/* fall through */
+	case T_SOCKET:
+		/* Any user may bind a name in the abstract namespace first and
+		 * keep memtided from starting; a file in a directory only
+		 * memtided may write cannot be taken. */
+		if (k->type == T_SOCKET && v[0] == '@')
+			return bad(p, "%s '%s': the abstract namespace is refused (any user"
+				   " could bind the name first); give a path in memtided's"
+				   " runtime directory, such as /run/memtide/mark.sock",
+				   k->name, v);
+		if (k->type == T_SOCKET && v[0] != '/')
+			return bad(p, "%s '%s': give an absolute path, such as"
+				   " /run/memtide/mark.sock", k->name, v);
 		/* fall through */
 	case T_STRING:
 		if (!*v)

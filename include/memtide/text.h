@@ -1,4 +1,4 @@
-/* text.h - the display form of command lines. */
+/* text.h - the display form of command lines and of other outside text. */
 #ifndef MEMTIDE_TEXT_H
 #define MEMTIDE_TEXT_H
 
@@ -10,5 +10,13 @@
  * bytes and invalid UTF-8 are escaped (\n, \t, \xNN), so one command is
  * always one line.  Returns a malloc'd string, or NULL. */
 char *text_argv(const char *argv, size_t len, int quote);
+
+/* Bytes from outside (a marker label, an exe path, a whole log line) made
+ * safe for a log or a terminal: newline and tab as \n and \t, other control
+ * bytes (C0, DEL, C1) and invalid UTF-8 as \xNN, so they can neither start
+ * a forged line nor steer a terminal.  Writes at most cap - 1 bytes of the
+ * escaped form of the len bytes at s into out, cut between characters, and a
+ * NUL (cap > 0).  Returns the bytes written, NUL not counted. */
+size_t text_escape(char *out, size_t cap, const char *s, size_t len);
 
 #endif
