@@ -83,7 +83,9 @@ int discover_events_read(int fd, struct discover_event *v, size_t cap)
 	size_t k = 0;
 
 	while (k < cap) {
-		ssize_t n = recv(fd, buf, sizeof buf, 0);
+		struct sockaddr_nl from;
+		socklen_t flen = sizeof from;
+		ssize_t n = recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&from, &flen);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -92,6 +94,10 @@ int discover_events_read(int fd, struct discover_event *v, size_t cap)
 				break;
 			return -errno;
 		}
+		/* Only the kernel speaks for the proc connector: a process
+		 * could send this socket made-up forks and exits. */
+		if (flen < sizeof from || from.nl_family != AF_NETLINK || from.nl_pid != 0)
+			continue;
 		for (struct nlmsghdr *nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (size_t)n);
 		     nh = NLMSG_NEXT(nh, n)) {
 			struct cn_msg *cn = NLMSG_DATA(nh);

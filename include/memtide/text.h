@@ -11,6 +11,12 @@
  * always one line.  Returns a malloc'd string, or NULL. */
 char *text_argv(const char *argv, size_t len, int quote);
 
+/* The length (1-4) of the valid UTF-8 sequence at p, of at most n bytes,
+ * or 0 when there is none: a stray continuation byte, a truncated or
+ * overlong sequence, a UTF-16 surrogate (U+D800-U+DFFF) or a code point
+ * above U+10FFFF (RFC 3629). */
+size_t text_utf8_len(const unsigned char *p, size_t n);
+
 /* Bytes from outside (a marker label, an exe path, a whole log line) made
  * safe for a log or a terminal: newline and tab as \n and \t, other control
  * bytes (C0, DEL, C1) and invalid UTF-8 as \xNN, so they can neither start
