@@ -308,3 +308,59 @@ markers = {dirs[0] / "mark.sock"}
     (dirs[0] / "plain").write_text("")
     r = start(dirs[0] / "plain")
     assert r.returncode == 1 and "exists and is not a socket" in r.stderr, r.stderr
+
+
+def netlink_portids(pid):
+    """The netlink port ids of process pid's NETLINK_CONNECTOR sockets."""
+    inodes = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            link = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if link.startswith("socket:["):
+            inodes.add(link[8:-1])
+    ports = []
+    for line in Path("/proc/net/netlink").read_text().splitlines()[1:]:
+        f = line.split()
+        if f[1] == "11" and f[-1] in inodes:  # 11: NETLINK_CONNECTOR
+            ports.append(int(f[2]))
+    return ports
+
+
+def test_forged_proc_connector_exit_is_ignored(memtided, tmp_path, procs, env):
+    """A proc connector "exit" of a tracked process sent by a process (here
+    root, the only one the kernel lets send there) rather than the kernel
+    is not believed: the process goes on being sampled."""
+    import struct
+    tag = uuid.uuid4().hex[:8]
+    victim = procs.start([PY, prog("daemon_idle.py"), tmp_path / "v.pid", f"nl-{tag}"])
+    pidfile_of(tmp_path / "v.pid")
+    d = Daemon(memtided, tmp_path, procs, env, f"""\
+[memtided]
+[track "t"]
+cmdline = nl-{tag}
+interval = 50ms
+""").start()
+    if "proc connector unavailable" in d.stderr():
+        d.stop()
+        pytest.skip("no proc connector here")
+    count = lambda: d.rows("SELECT count(*) FROM samples WHERE pid = ?", (victim.pid,))[0][0]
+    wait_for(lambda: count() > 0)
+    ports = netlink_portids(d.p.pid)
+    assert ports
+    exit_ev = struct.pack("=IIQiiII", 0x80000000, 0, time.monotonic_ns(),
+                          victim.pid, victim.pid, 0, 0)
+    cn = struct.pack("=IIIIHH", 1, 1, 1, 0, len(exit_ev), 0) + exit_ev
+    msg = struct.pack("=IHHII", 16 + len(cn), 3, 0, 1, os.getpid()) + cn
+    with socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, 11) as s:
+        s.bind((0, 0))
+        for port in ports:
+            s.sendto(msg, (port, 0))
+    time.sleep(0.3)
+    before = count()
+    time.sleep(1.5)
+    assert d.stop() == 0
+    # Still sampled after the forged exit (20 a second), and not ended by it.
+    assert count() > before + 10, (before, count())
+    assert d.rows("SELECT ended FROM processes WHERE pid = ?", (victim.pid,))[0][0] > time.time() - 1.5
