@@ -239,6 +239,23 @@ static int redact_one(const struct redact *r, const char *a, struct buf *out, in
 	return hidden;
 }
 
+/* USER:PASSWORD (the argument after curl -u), already through the rules
+ * and appended to b from start: what follows the first colon becomes the
+ * mask.  Returns 1 when it hid something new. */
+static int hide_after_colon(struct buf *b, size_t start)
+{
+	char *colon = memchr(b->p + start, ':', b->n - start);
+	size_t m = strlen(REDACT_MASK);
+	int fresh;
+
+	if (!colon)
+		return 0;
+	fresh = (size_t)(b->p + b->n - colon - 1) != m || memcmp(colon + 1, REDACT_MASK, m) != 0;
+	b->n = (size_t)(colon + 1 - b->p);
+	put(b, REDACT_MASK, m);
+	return fresh;
+}
+
 int redact_argv(const struct redact *r, const char *argv, size_t len, char **out,
 		size_t *out_len)
 {
@@ -254,14 +271,9 @@ int redact_argv(const struct redact *r, const char *argv, size_t len, char **out
 		const char *nul = memchr(argv + i, '\0', len - i);
 		size_t n = nul ? (size_t)(nul - (argv + i)) : len - i;
 		int names_next = 0;
+		size_t start = b.n;
 
-		const char *colon = next == 2 ? memchr(argv + i, ':', n) : NULL;
-
-		if (colon) {
-			put(&b, argv + i, (size_t)(colon - (argv + i)) + 1);
-			put(&b, REDACT_MASK, strlen(REDACT_MASK));
-			hidden++;
-		} else if (next == 1 && n > 0) {
+		if (next == 1 && n > 0) {
 			put(&b, REDACT_MASK, strlen(REDACT_MASK));
 			hidden++;
 		} else {
@@ -275,6 +287,8 @@ int redact_argv(const struct redact *r, const char *argv, size_t len, char **out
 			hidden += redact_one(r, arg, &b, &names_next);
 			free(arg);
 			arg = NULL;
+			if (next == 2 && b.ok)
+				hidden += hide_after_colon(&b, start);
 		}
 		next = names_next;
 		i += n;

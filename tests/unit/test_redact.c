@@ -256,3 +256,14 @@ TEST(redact_review_cases)
 		EXPECT_ARGV(r, cases[i].in, cases[i].want, cases[i].hidden);
 	redact_free(r);
 }
+
+/* The user part of curl -u USER:PASS still goes through the other rules. */
+TEST(redact_user_colon_after_the_rules)
+{
+	struct redact *r = defaults();
+
+	EXPECT_ARGV(r, "curl|-u|AKIAIOSFODNN7EXAMPLE:pw|x", "curl|-u|***:***|x", 2);
+	/* Redacting the result again hides nothing new. */
+	EXPECT_ARGV(r, "curl|-u|alice:***|x", "curl|-u|alice:***|x", 0);
+	redact_free(r);
+}
