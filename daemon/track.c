@@ -79,6 +79,9 @@ struct tracker {
 	struct metrics *mx; /* the metrics page, or NULL */
 	struct redact *redact; /* hides secrets of every argv before it goes on */
 	struct budget marks;   /* what all senders' markers together may cost */
+	struct idmap uid_marks; /* uid + 1 -> index in ub: each user's budget */
+	struct budget *ub;
+	size_t nub;
 	uint64_t marks_dropped;
 	int dropper_pid;       /* the sender of the last marker dropped */
 	long dropper_uid;
@@ -186,6 +189,8 @@ void tracker_free(struct tracker *t)
 	}
 	free(t->groups);
 	discover_events_close(t->events_fd);
+	idmap_free(&t->uid_marks);
+	free(t->ub);
 	redact_free(t->redact);
 	free(t->rd);
 	free(t->sb);
@@ -775,20 +780,44 @@ int64_t tracker_next_due(const struct tracker *t)
 /* At most this many markers per wake-up: a flood never holds up a tick. */
 #define MARKS_PER_WAKE 256
 
-/* What markers may cost, per sending process and for all of them: a
- * program marking every function call of a busy loop, or one sending
- * 3000-byte labels as fast as it can, gets its burst and then this rate;
- * the rest is dropped and counted.  A day at the per-process rate is at
- * most 2.6 GiB of labels, at the total rate 21 GiB: retention and the
- * logged drops are the remaining defence. */
+/* What markers may cost, per sending process, per user and for all of
+ * them: a program marking every function call of a busy loop, or one
+ * sending 3000-byte labels as fast as it can, gets its burst and then this
+ * rate; a user starting many such programs, four times that; the rest is
+ * dropped and counted.  A day at the per-process rate is at most 2.6 GiB of
+ * labels, at the total rate 21 GiB: retention and the logged drops are the
+ * remaining defence. */
 static const struct budget_rate per_sender = {
 	.msgs_per_s = 100, .burst_msgs = 1000,
 	.bytes_per_s = 32 << 10, .burst_bytes = 256 << 10,
+};
+static const struct budget_rate per_user = {
+	.msgs_per_s = 400, .burst_msgs = 4000,
+	.bytes_per_s = 128 << 10, .burst_bytes = 1 << 20,
 };
 static const struct budget_rate all_senders = {
 	.msgs_per_s = 1000, .burst_msgs = 5000,
 	.bytes_per_s = 256 << 10, .burst_bytes = 1 << 20,
 };
+
+/* The budget of a user's processes together (one user starting many
+ * senders gets no more than this); NULL without memory.  Users are few:
+ * one entry each, kept while memtided runs. */
+static struct budget *user_budget(struct tracker *t, uid_t uid)
+{
+	struct budget *v;
+	int64_t i;
+
+	if (idmap_get(&t->uid_marks, (int64_t)uid + 1, &i))
+		return &t->ub[i];
+	if (!(v = realloc(t->ub, (t->nub + 1) * sizeof *v)))
+		return NULL;
+	t->ub = v;
+	t->ub[t->nub] = (struct budget){0};
+	if (idmap_put(&t->uid_marks, (int64_t)uid + 1, (int64_t)t->nub))
+		return NULL;
+	return &t->ub[t->nub++];
+}
 
 static void drop_mark(struct tracker *t, const struct marksock_event *ev)
 {
@@ -806,6 +835,7 @@ void tracker_marks(struct tracker *t, struct marksock *ms)
 	while (n++ < MARKS_PER_WAKE && (rc = marksock_recv(ms, &ev)) == 1) {
 		struct wmsg m = {.type = W_MARK};
 		struct tproc *tp = tp_of(t, ev.pid);
+		struct budget *ub;
 		size_t len = strlen(ev.label) + 64;
 
 		/* Only the processes memtided records may mark its history:
@@ -816,6 +846,7 @@ void tracker_marks(struct tracker *t, struct marksock *ms)
 			continue;
 		}
 		if (!budget_take(&tp->marks, &per_sender, now, len) ||
+		    !(ub = user_budget(t, ev.uid)) || !budget_take(ub, &per_user, now, len) ||
 		    !budget_take(&t->marks, &all_senders, now, len)) {
 			drop_mark(t, &ev);
 			continue;
