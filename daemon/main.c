@@ -179,8 +179,8 @@ static void status(struct tracker *t, struct writer *w, struct said *said)
 		long uid;
 
 		tracker_marks_dropper(t, &pid, &uid);
-		log_warning("%llu markers dropped: over their sender's budget (the last"
-			    " from process %d, uid %ld)",
+		log_warning("%llu markers dropped: over their sender's budget, or the"
+			    " database not keeping up (the last from process %d, uid %ld)",
 			    (unsigned long long)(tracker_marks_dropped(t) - said->marks), pid,
 			    uid);
 		said->marks = tracker_marks_dropped(t);

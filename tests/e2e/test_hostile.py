@@ -116,8 +116,9 @@ interval = 50ms
     assert 80 <= marks[0] <= (256 * 1024 + 32 * 1024 * 13) // per_mark, marks
     assert marks[1] == marks[2] == 65534  # the kernel's word for who sent them
     assert dropped > sent // 4, (dropped, sent)
-    assert re.search(r"memtided: warning: \d+ markers dropped: over their sender's budget"
-                     rf" \(the last from process {fpid}, uid 65534\)", log), log
+    assert re.search(r"memtided: warning: \d+ markers dropped: over their sender's budget,"
+                     rf" or the database not keeping up \(the last from process {fpid},"
+                     r" uid 65534\)", log), log
     assert size1 - size0 < 5 * MiB, (size0, size1)
     if "asan" not in str(memtided):  # under ASan the heap is not memtided's own
         assert hwm_kib < 16 * 1024, hwm_kib
