@@ -419,10 +419,13 @@ static void *writer_main(void *arg)
 			w->cur_n = 0;
 			/* Thousands of small labels freed leave the heap's top
 			 * pinned by a few live blocks: hand the free pages back
-			 * once the queue is empty again. */
+			 * once the queue is empty again -- without the lock, so
+			 * that sampling never waits for it. */
 			if (w->n == 0 && w->freed_bytes >= TRIM_BYTES) {
 				w->freed_bytes = 0;
+				pthread_mutex_unlock(&w->mu);
 				malloc_trim(0);
+				pthread_mutex_lock(&w->mu);
 			}
 			last_commit = now;
 		}
