@@ -134,8 +134,8 @@ void tracker_tick(struct tracker *t, int64_t now_ns);
 int64_t tracker_next_due(const struct tracker *t);
 /* Receives the queued markers of ms (without blocking) and queues those
  * of tracked processes for the database, each within its sender's budget;
- * others are ignored. */
-void tracker_marks(struct tracker *t, struct marksock *ms);
+ * others are ignored.  Returns how many it dropped over a budget. */
+int tracker_marks(struct tracker *t, struct marksock *ms);
 /* Markers of tracked processes dropped: over their sender's budget, or the
  * queue's share for markers full. */
 uint64_t tracker_marks_dropped(const struct tracker *t);

@@ -34,6 +34,10 @@
 #define STOP_GRACE_NS (NS * 8 / 10) /* SIGTERM to exit: under a second */
 #define MAX_QUEUED 131072        /* samples held while the database refuses */
 #define PUBLISH_NS (2 * NS)      /* the metrics page is at most this old */
+/* After a read of markers that dropped some (a sender over its budget),
+ * the socket rests this long: a flood then costs memtided a few thousand
+ * reads a second, not one per datagram the sender can push. */
+#define MARKS_REST_NS (NS / 20)
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
@@ -256,6 +260,7 @@ int main(int argc, char **argv)
 	char err[512], *command = NULL;
 	const char *db;
 	int64_t run, t0, next_scan, next_status, next_wd, next_hwm, next_pub = INT64_MAX, wd_ns;
+	int64_t marks_rest = 0; /* the marker socket is not read before */
 	struct said said = {0};
 	uint64_t lost;
 	int rc, code = EXIT_FAIL, efd;
@@ -378,9 +383,10 @@ int main(int argc, char **argv)
 	if (ex)
 		next_pub = ticker_now_mono();
 	while (!got_term) {
-		struct pollfd pfd[2] = {{.fd = efd, .events = POLLIN},
-					{.fd = ms ? marksock_fd(ms) : -1, .events = POLLIN}};
 		int64_t now = ticker_now_mono(), wake;
+		struct pollfd pfd[2] = {
+			{.fd = efd, .events = POLLIN},
+			{.fd = ms && now >= marks_rest ? marksock_fd(ms) : -1, .events = POLLIN}};
 		struct timespec ts;
 
 		if (got_hup) {
@@ -413,6 +419,8 @@ int main(int argc, char **argv)
 		}
 		wake = min64(min64(tracker_next_due(t), min64(next_scan, next_status)),
 			     min64(min64(next_wd, next_hwm), next_pub));
+		if (marks_rest > now)
+			wake = min64(wake, marks_rest);
 		now = ticker_now_mono();
 		wake = wake > now ? wake - now : 0;
 		ts.tv_sec = wake / NS;
@@ -421,8 +429,8 @@ int main(int argc, char **argv)
 		rc = ppoll(pfd, 2, &ts, &none);
 		if (rc > 0 && (pfd[0].revents & POLLIN))
 			tracker_events(t);
-		if (rc > 0 && (pfd[1].revents & POLLIN))
-			tracker_marks(t, ms);
+		if (rc > 0 && (pfd[1].revents & POLLIN) && tracker_marks(t, ms) > 0)
+			marks_rest = ticker_now_mono() + MARKS_REST_NS;
 	}
 
 	status(t, w, &said); /* what the last period missed */

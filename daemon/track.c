@@ -826,10 +826,11 @@ static void drop_mark(struct tracker *t, const struct marksock_event *ev)
 	t->dropper_uid = ev->uid == (uid_t)-1 ? -1 : (long)ev->uid;
 }
 
-void tracker_marks(struct tracker *t, struct marksock *ms)
+int tracker_marks(struct tracker *t, struct marksock *ms)
 {
 	struct marksock_event ev;
 	int64_t now = ticker_now_mono();
+	uint64_t dropped = t->marks_dropped;
 	int rc, n = 0;
 
 	while (n++ < MARKS_PER_WAKE && (rc = marksock_recv(ms, &ev)) == 1) {
@@ -861,6 +862,7 @@ void tracker_marks(struct tracker *t, struct marksock *ms)
 			drop_mark(t, &ev);
 		}
 	}
+	return (int)(t->marks_dropped - dropped);
 }
 
 uint64_t tracker_marks_dropped(const struct tracker *t)
