@@ -63,6 +63,12 @@ def _wait(pred, timeout=20.0):
     return False
 
 
+def _cpu_s(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        v = f.read().rsplit(")", 1)[1].split()
+    return (int(v[11]) + int(v[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _status_kib(pid, key):
     with open("/proc/%d/status" % pid) as f:
         return int(re.search(r"%s:\s+(\d+)" % key, f.read()).group(1))
@@ -127,12 +133,13 @@ def _hostile(ctx, table, work):
     time.sleep(1)
     size = lambda: sum(os.path.getsize(os.path.join(work, n)) for n in os.listdir(work)
                        if n.startswith("d.db"))
-    rss0, size0 = _status_kib(d.pid, "VmRSS"), size()
+    rss0, size0, cpu0 = _status_kib(d.pid, "VmRSS"), size(), _cpu_s(d.pid)
     flood = ctx.reaper.spawn(NOBODY + [PY, os.path.join(_programs(ctx), "mark_flood.py"),
                                        os.path.join(sockdir, "mark.sock"), "10", "3000",
                                        os.path.join(pub, "f.pid"), tag],
                              cwd="/", stdout=subprocess.PIPE)
     sent = int(flood.communicate(timeout=60)[0] or 0)
+    cpu = _cpu_s(d.pid) - cpu0
     time.sleep(2.5)
     hwm = _status_kib(d.pid, "VmHWM")
     page = subprocess.run(["curl", "-s", "http://127.0.0.1:%d/metrics" % port],
@@ -140,12 +147,12 @@ def _hostile(ctx, table, work):
     counter = lambda n: int((re.search(r"^%s (\d+)$" % n, page, re.M) or [0, 0])[1])
     marks = sqlite_count(db, "SELECT count(*) FROM mark")
     growth = size() - size0
-    ctx.say("   h1. flood: %d markers sent, %d stored, %d dropped; memtided RSS %.1f MiB before,"
-            " peak %.1f MiB; database +%.2f MiB; samples missed %d, dropped %d"
-            % (sent, marks, counter("memtide_markers_dropped_total"), rss0 / 1024, hwm / 1024,
-               growth / MIB, counter("memtide_samples_missed_total"),
+    ctx.say("   h1. flood: %d markers sent, %d stored, %d dropped; memtided CPU %.2f s, RSS"
+            " %.1f MiB before, peak %.1f MiB; database +%.2f MiB; samples missed %d, dropped %d"
+            % (sent, marks, counter("memtide_markers_dropped_total"), cpu, rss0 / 1024,
+               hwm / 1024, growth / MIB, counter("memtide_samples_missed_total"),
                counter("memtide_samples_dropped_total")))
-    ctx.raw["hostile_flood"] = {"sent": sent, "stored": marks, "hwm_kib": hwm,
+    ctx.raw["hostile_flood"] = {"sent": sent, "stored": marks, "hwm_kib": hwm, "cpu_s": cpu,
                                 "db_growth_bytes": growth}
     ctx.target("h. memtided peak RSS under a 10 s marker flood", "%.1f MiB" % (hwm / 1024),
                "< 16 MiB", hwm < 16 * 1024)
