@@ -57,8 +57,8 @@ MANS := $(B)/man/memtide.1 $(B)/man/memtide-plot.1 $(B)/man/memtided.8 \
 PYVER = $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 PYDIR ?= $(if $(filter /usr,$(PREFIX)),$(PREFIX)/lib/python3/dist-packages,$(PREFIX)/lib/python$(PYVER)/dist-packages)
 
-.PHONY: all deps check unit e2e demo bench install install-daemon uninstall clean lint-man \
-	check-asan fuzz fuzz-short
+.PHONY: all deps check unit e2e demo bench install install-daemon install-python uninstall clean lint-man \
+	check-asan fuzz fuzz-short pystack-layouts
 all: $(PROGS) $(DAEMON) $(MANS)
 
 $(B)/%.o: %.c $(wildcard include/memtide/*.h lib/*.h plot/*.h cli/*.h daemon/*.h)
@@ -68,8 +68,10 @@ $(B)/%.o: %.c $(wildcard include/memtide/*.h lib/*.h plot/*.h cli/*.h daemon/*.h
 $(B)/libmemtide.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
-$(B)/memtide: $(CLI_OBJ) $(B)/libmemtide.a
-	$(CC) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(LIB_LIBS)
+# The run's growth budget in MiB/h reuses the chart's trend (plot/slope.c).
+$(B)/memtide: $(CLI_OBJ) $(B)/plot/when.o $(B)/plot/slope.o $(B)/plot/decimate.o \
+		$(B)/libmemtide.a
+	$(CC) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(LIB_LIBS) -lm
 
 $(B)/memtided: $(DAEMON_OBJ) $(B)/libmemtide.a
 	$(CC) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(LIB_LIBS) -lm
@@ -87,6 +89,23 @@ $(B)/bench/%: bench/%.c $(B)/libmemtide.a
 # Serves a fixed metrics page with lib/httpd.c, for tests/e2e/test_metrics.py.
 $(B)/metrics-serve: tests/helpers/metrics_serve.c $(B)/libmemtide.a
 	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(LIB_LIBS)
+
+# Prints a running Python's stack with lib/pystack.c, for
+# tests/e2e/test_pystack.py and tests/helpers/pystack_layouts.sh.
+$(B)/pystack-dump: tests/helpers/pystack_dump.c $(B)/libmemtide.a
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(LIB_LIBS)
+
+# A made-up CPython 3.11 whose memory loops or changes under the reader.
+$(B)/pystack-fake: tests/helpers/pystack_fake.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDHARDEN) $(LDFLAGS) -rdynamic -o $@ $< -lpthread
+
+# A program embedding Debian's shared libpython3.11 (libpython3.11-dev).
+PY311_CONFIG := /usr/bin/python3.11-config
+$(B)/pystack-embed: tests/helpers/pystack_embed.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) $$($(PY311_CONFIG) --includes) -o $@ $< \
+		$$($(PY311_CONFIG) --embed --ldflags)
 
 $(B)/man/%: man/%.scd
 	@mkdir -p $(dir $@)
@@ -109,14 +128,20 @@ deps:
 
 check: deps
 	$(MAKE) clean-objs
-	$(MAKE) WERROR=-Werror all $(B)/unit-tests $(B)/metrics-serve
-	$(MAKE) unit e2e lint-man fuzz-short
+	$(MAKE) WERROR=-Werror all $(B)/unit-tests $(B)/metrics-serve $(B)/pystack-dump \
+		$(B)/pystack-fake $(B)/pystack-embed
+	$(MAKE) unit e2e lint-man fuzz-short pystack-layouts
 
 unit: $(B)/unit-tests
 	$(B)/unit-tests
 
-e2e: $(PROGS) $(B)/metrics-serve
+e2e: $(PROGS) $(B)/metrics-serve $(B)/pystack-dump $(B)/pystack-fake $(B)/pystack-embed
 	cd tests/e2e && MEMTIDE_BUILD=$(CURDIR)/$(B) $(PYTHON) -m pytest -q -p no:cacheprovider .
+
+# lib/pystack_layout.c's tables against offsetof() over each installed
+# CPython's internal headers, and the layout read from a live interpreter.
+pystack-layouts: $(B)/pystack-dump
+	tests/helpers/pystack_layouts.sh $(B)
 
 # scdoc emits an empty .PP after each heading, which mandoc reports as
 # "skipping paragraph macro"; any other warning fails.
@@ -140,9 +165,27 @@ install: all
 	install -m 0755 $(PROGS) $(DESTDIR)$(BINDIR)/
 	for m in $(MANS); do d=$(DESTDIR)$(MANDIR)/man$${m##*.}; \
 		install -d $$d && install -m 0644 $$m $$d/ || exit 1; done
-	install -d $(DESTDIR)$(PYDIR)/memtide
-	install -m 0644 python/memtide/__init__.py $(DESTDIR)$(PYDIR)/memtide/
+	$(MAKE) install-python
 	$(MAKE) install-daemon
+
+# The Python package twice: in python3's dist-packages with the metadata of
+# its pytest11 entry point (pytest loads memtide.pytest by itself), and in
+# PYLIBDIR, which memtide run puts first on PYTHONPATH for any interpreter
+# (found as BINDIR/../lib/memtide/python) with its sitecustomize shim.
+PYLIBDIR ?= $(PREFIX)/lib/memtide/python
+PYFILES := python/memtide/__init__.py python/memtide/pytest.py
+EGGINFO := memtide-$(VERSION).egg-info
+install-python:
+	install -d $(DESTDIR)$(PYDIR)/memtide $(DESTDIR)$(PYDIR)/$(EGGINFO) \
+		$(DESTDIR)$(PYLIBDIR)/memtide
+	install -m 0644 $(PYFILES) $(DESTDIR)$(PYDIR)/memtide/
+	printf 'Metadata-Version: 2.1\nName: memtide\nVersion: $(VERSION)\n' \
+		> $(DESTDIR)$(PYDIR)/$(EGGINFO)/PKG-INFO
+	printf '[pytest11]\nmemtide.pytest = memtide.pytest\n' \
+		> $(DESTDIR)$(PYDIR)/$(EGGINFO)/entry_points.txt
+	printf 'memtide\n' > $(DESTDIR)$(PYDIR)/$(EGGINFO)/top_level.txt
+	install -m 0644 $(PYFILES) $(DESTDIR)$(PYLIBDIR)/memtide/
+	install -m 0644 python/sitecustomize.py $(DESTDIR)$(PYLIBDIR)/
 
 # memtided, its unit (ExecStart= and the comments name SBINDIR and DOCDIR),
 # sysusers.d and tmpfiles.d files, and a config only where there is none.
@@ -163,7 +206,12 @@ install-daemon: $(DAEMON)
 # Leaves /etc/memtide/memtided.conf: it is the administrator's.
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/memtide $(DESTDIR)$(BINDIR)/memtide-plot \
-		$(DESTDIR)$(PYDIR)/memtide/__init__.py \
+		$(DESTDIR)$(PYDIR)/memtide/__init__.py $(DESTDIR)$(PYDIR)/memtide/pytest.py \
+		$(DESTDIR)$(PYDIR)/$(EGGINFO)/PKG-INFO \
+		$(DESTDIR)$(PYDIR)/$(EGGINFO)/entry_points.txt \
+		$(DESTDIR)$(PYDIR)/$(EGGINFO)/top_level.txt \
+		$(DESTDIR)$(PYLIBDIR)/memtide/__init__.py $(DESTDIR)$(PYLIBDIR)/memtide/pytest.py \
+		$(DESTDIR)$(PYLIBDIR)/sitecustomize.py \
 		$(DESTDIR)$(SBINDIR)/memtided $(DESTDIR)$(UNITDIR)/memtided.service \
 		$(DESTDIR)$(SYSUSERSDIR)/memtide.conf $(DESTDIR)$(TMPFILESDIR)/memtide.conf \
 		$(DESTDIR)$(DOCDIR)/examples/memtided.conf \
@@ -186,7 +234,8 @@ ASAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:
 check-asan: deps
 	$(MAKE) B=build-asan CFLAGS="-O1 -g $(ASAN)" LDFLAGS="$(ASAN)" WERROR=-Werror \
 		build-asan/memtide build-asan/memtide-plot build-asan/memtided \
-		build-asan/metrics-serve build-asan/unit-tests
+		build-asan/metrics-serve build-asan/pystack-dump build-asan/pystack-fake \
+		build-asan/pystack-embed build-asan/unit-tests
 	$(ASAN_ENV) build-asan/unit-tests
 	cd tests/e2e && $(ASAN_ENV) MEMTIDE_BUILD=$(CURDIR)/build-asan MEMTIDE_CRASH_ROUNDS=10 \
 		$(PYTHON) -m pytest -q -p no:cacheprovider .

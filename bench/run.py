@@ -28,6 +28,8 @@ Sections:
      N-1 children after import: all Python, little memory) at 1 s, and M at
      10 ms, each beside a psutil loop (bench/psutil_loop.py) over the same
      processes at the same interval: CPU % of one core and peak RSS.
+  f. a call of an @profile'd function under `memtide run` and under
+     `mprof run --python` (bench/markers.py): CPU a call.
   h. memtided against a hostile local user: a marker flood, 64 connections
      hogging the metrics port beside prometheus-process-exporter (hostile.py).
 
@@ -50,6 +52,7 @@ import sys
 import tempfile
 import time
 
+from markers import section_markers  # f. (bench/markers.py)
 from hostile import section_hostile
 
 PY = "/usr/bin/python3"
@@ -957,7 +960,7 @@ def main():
     ap.add_argument("--daemon-procs", type=int, default=1000, help="section e, at 1 s")
     ap.add_argument("--daemon-fast-procs", type=int, default=50, help="section e, at 10 ms")
     ap.add_argument("--daemon-seconds", type=float, default=30, help="section e duration")
-    ap.add_argument("--only", choices=["a", "b", "c", "d", "e", "h"], action="append",
+    ap.add_argument("--only", choices=["a", "b", "c", "d", "e", "f", "h"], action="append",
                     help="run only these sections")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = ap.parse_args()
@@ -978,6 +981,7 @@ def main():
         ctx.say()
         for name, fn in (("a", section_batch), ("b", section_attach), ("c", section_plot),
                          ("d", section_import), ("e", section_daemon),
+                         ("f", section_markers),
                          ("h", lambda c: section_hostile(c, table))):
             if args.only and name not in args.only:
                 continue

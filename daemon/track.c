@@ -337,6 +337,16 @@ static void untrack(struct tracker *t, struct tproc *tp, double ended)
 	struct sampler_proc *sp = tp->sp;
 	struct wmsg m = {.type = W_END};
 
+	/* Its own kernel peak as last known (the sampler reads VmHWM as its
+	 * sampled peak rises): a process that lived less than the minute
+	 * between tracker_read_hwm() calls has one too. */
+	if (sp->hwm_kib > tp->hwm_sent_kib) {
+		struct wmsg h = {.type = W_HWM};
+
+		h.u.hwm.local = sp->id;
+		h.u.hwm.bytes = sp->hwm_kib * 1024;
+		writer_push(t->w, &h);
+	}
 	sampler_end(tp->g->sm, sp);
 	m.u.end.local = sp->id;
 	m.u.end.ended = ended;
@@ -351,11 +361,6 @@ static void untrack(struct tracker *t, struct tproc *tp, double ended)
 	idmap_del(&t->procs, tp->pid);
 	tproc_free(tp);
 	t->tracked--;
-}
-
-static double real_now(void)
-{
-	return (double)ticker_now_real() / 1e9;
 }
 
 static char *dup_or_null(const char *s)
@@ -519,7 +524,7 @@ static void rejudge(struct tracker *t, struct tproc *tp)
 	r = rules_match(t->cfg, &f, parent_rule(t, f.ppid));
 	if (r < 0) {
 		log_debug("process %d no longer matches a rule", tp->pid);
-		untrack(t, tp, real_now());
+		untrack(t, tp, ticker_now_real_s());
 		reject(t, f.pid, fingerprint(f.start_ticks, f.exe, f.uid));
 		rules_facts_free(&f);
 		return;
@@ -602,7 +607,7 @@ void tracker_reload(struct tracker *t, const struct config *cfg)
 			continue;
 		r = rules_match(cfg, &f, parent_rule(t, f.ppid));
 		if (r < 0) {
-			untrack(t, v[i], real_now());
+			untrack(t, v[i], ticker_now_real_s());
 			v[i] = NULL;
 		} else {
 			v[i]->rule = r;
@@ -669,7 +674,7 @@ void tracker_events(struct tracker *t)
 				/* A new process under a pid still tracked: the
 				 * old one ended unseen. */
 				if (tp)
-					untrack(t, tp, real_now());
+					untrack(t, tp, ticker_now_real_s());
 				if (!inherits_rejection(t, ev[i].pid, ev[i].ppid) &&
 				    judge(t, ev[i].pid, 1) == -ESRCH &&
 				    follows_parent(t, ev[i].ppid))
@@ -683,7 +688,7 @@ void tracker_events(struct tracker *t)
 				break;
 			case DISCOVER_EXIT:
 				if (tp)
-					untrack(t, tp, real_now());
+					untrack(t, tp, ticker_now_real_s());
 				idmap_del(&t->rejected, ev[i].pid);
 				break;
 			}
@@ -737,7 +742,7 @@ static void sample_group(struct tracker *t, struct group *g, int64_t tick, int64
 				continue;
 			tp = tp_of(t, sp->pid);
 			if (tp && tp->sp == sp) {
-				untrack(t, tp, real_now());
+				untrack(t, tp, ticker_now_real_s());
 			} else {
 				sp->end_reported = 1;
 			}
@@ -837,7 +842,7 @@ int tracker_marks(struct tracker *t, struct marksock *ms)
 		struct wmsg m = {.type = W_MARK};
 		struct tproc *tp = tp_of(t, ev.pid);
 		struct budget *ub;
-		size_t len = strlen(ev.label) + 64;
+		size_t len = strlen(ev.label) + (ev.outcome ? strlen(ev.outcome) : 0) + 64;
 
 		/* Only the processes memtided records may mark its history:
 		 * anyone may write to the socket.  The sender is who the
@@ -853,12 +858,17 @@ int tracker_marks(struct tracker *t, struct marksock *ms)
 			continue;
 		}
 		m.u.mark = ev;
+		/* label and outcome point into the socket's buffer, which the
+		 * next receive reuses. */
+		m.u.mark.outcome = ev.outcome ? strdup(ev.outcome) : NULL;
 		if (!(m.u.mark.label = strdup(ev.label))) {
+			free((char *)m.u.mark.outcome);
 			drop_mark(t, &ev);
 			continue;
 		}
 		if (writer_push_mark(t->w, &m)) {
 			free((char *)m.u.mark.label);
+			free((char *)m.u.mark.outcome);
 			drop_mark(t, &ev);
 		}
 	}

@@ -70,7 +70,8 @@ static void free_msg(struct wmsg *m)
 {
 	if (m->type == W_MARK) {
 		free((char *)m->u.mark.label);
-		m->u.mark.label = NULL;
+		free((char *)m->u.mark.outcome);
+		m->u.mark.label = m->u.mark.outcome = NULL;
 	}
 	if (m->type == W_PROC && m->u.proc) {
 		struct store_proc *p = &m->u.proc->p;
@@ -161,7 +162,9 @@ void writer_push(struct writer *w, const struct wmsg *m)
 
 static size_t mark_bytes(const struct wmsg *m)
 {
-	return strlen(m->u.mark.label) + 1;
+	const char *o = m->u.mark.outcome;
+
+	return strlen(m->u.mark.label) + 1 + (o ? strlen(o) + 1 : 0);
 }
 
 int writer_push_mark(struct writer *w, const struct wmsg *m)

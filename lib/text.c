@@ -36,6 +36,20 @@ size_t text_utf8_len(const unsigned char *p, size_t n)
 	return 0;
 }
 
+int text_ends_with(const char *s, size_t n, const char *suffix)
+{
+	size_t m = strlen(suffix);
+
+	return n >= m && memcmp(s + n - m, suffix, m) == 0;
+}
+
+const char *text_base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
+}
+
 static int needs_quotes(const char *a, size_t n)
 {
 	if (n == 0)

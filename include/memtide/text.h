@@ -1,4 +1,5 @@
-/* text.h - the display form of command lines and of other outside text. */
+/* text.h - the display form of command lines and of other outside text,
+ * and UTF-8 checks. */
 #ifndef MEMTIDE_TEXT_H
 #define MEMTIDE_TEXT_H
 
@@ -16,6 +17,11 @@ char *text_argv(const char *argv, size_t len, int quote);
  * overlong sequence, a UTF-16 surrogate (U+D800-U+DFFF) or a code point
  * above U+10FFFF (RFC 3629). */
 size_t text_utf8_len(const unsigned char *p, size_t n);
+
+/* Whether the n bytes at s end with the NUL-terminated suffix. */
+int text_ends_with(const char *s, size_t n, const char *suffix);
+/* The last component of path: what follows its last '/', or path. */
+const char *text_base_name(const char *path);
 
 /* Bytes from outside (a marker label, an exe path, a whole log line) made
  * safe for a log or a terminal: newline and tab as \n and \t, other control

@@ -36,6 +36,15 @@ static struct marksock *scratch(void)
 	return marksock_open(name, &m) ? NULL : m;
 }
 
+/* An event labelled "job" as the kernel would describe its sender. */
+static struct marksock_event event(enum marksock_kind kind, double t, uint64_t id, pid_t pid,
+				   uid_t uid)
+{
+	return (struct marksock_event){.kind = kind, .t = t, .id = id, .level = -1, .pid = pid,
+				       .uid = uid, .label = "job", .rss = -1, .peak = -1,
+				       .hwm = -1};
+}
+
 TEST(marksock_ends_only_own_markers_and_expires)
 {
 	char dir[] = "/tmp/memtide-unit-XXXXXX", path[64];
@@ -45,10 +54,10 @@ TEST(marksock_ends_only_own_markers_and_expires)
 	size_t deleted = 9;
 	struct store_run r = {.kind = "daemon", .command = "x", .started = 1.0,
 			      .interval = 0.01, .page_size = 4096, .backend = "rss"};
-	struct marksock_event root_b = {MARKSOCK_BEGIN, 250.0, 7, 0, 50, 0, "job"};
-	struct marksock_event nobody_b = {MARKSOCK_BEGIN, 100.0, 1, 0, 60, 65534, "job"};
-	struct marksock_event nobody_e = {MARKSOCK_END, 300.0, 0, -1, 61, 65534, "job"};
-	struct marksock_event again_e = {MARKSOCK_END, 400.0, 0, -1, 61, 65534, "job"};
+	struct marksock_event root_b = event(MARKSOCK_BEGIN, 250.0, 7, 50, 0);
+	struct marksock_event nobody_b = event(MARKSOCK_BEGIN, 100.0, 1, 60, 65534);
+	struct marksock_event nobody_e = event(MARKSOCK_END, 300.0, 0, 61, 65534);
+	struct marksock_event again_e = event(MARKSOCK_END, 400.0, 0, 61, 65534);
 
 	CHECK(m != NULL);
 	CHECK(mkdtemp(dir) != NULL);
