@@ -321,7 +321,7 @@ static int maintain(struct writer *w, int64_t raw_ns, int64_t rollup_ns)
 	}
 	if (rollup_ns > 0) {
 		/* Markers annotate the history: they go with its oldest part. */
-		err = marksock_expire(w->st, now - (double)rollup_ns / 1e9, ROLLUP_ROWS, &done);
+		err = store_mark_expire(w->st, now - (double)rollup_ns / 1e9, ROLLUP_ROWS, &done);
 		if (err)
 			log_warning("expiring old markers: %s", sqlite3_errmsg(store_db(w->st)));
 		else if (done)

@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <sqlite3.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -308,76 +307,6 @@ static int store_extras(struct store *s, int64_t run, int64_t mark,
 	return err;
 }
 
-/* Ends the latest open marker of run with this label that uid sent: a
- * sender may end only its own (another user's span is not its to close). */
-static int end_own_label(struct store *s, int64_t run, const char *label, uid_t uid,
-			 double end)
-{
-	sqlite3 *db = store_db(s);
-	sqlite3_stmt *st;
-	int rc;
-
-	rc = sqlite3_prepare_v2(db,
-				"UPDATE mark SET end = ?3 WHERE id = (SELECT max(id) FROM mark"
-				" WHERE run = ?1 AND label = ?2 AND end IS NULL AND uid = ?4)",
-				-1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return -EIO;
-	sqlite3_bind_int64(st, 1, run);
-	sqlite3_bind_text(st, 2, label, -1, SQLITE_STATIC);
-	sqlite3_bind_double(st, 3, end);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)uid);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return (rc & 0xff) == SQLITE_BUSY ? -EBUSY : -EIO;
-	return sqlite3_changes(db) ? 0 : -ENOENT;
-}
-
-/* Records who sent mark (store_mark has no uid: the CLI's own marks have
- * none to give). */
-static int set_uid(struct store *s, int64_t mark, uid_t uid)
-{
-	sqlite3_stmt *st;
-	int rc;
-
-	if (uid == (uid_t)-1)
-		return 0;
-	rc = sqlite3_prepare_v2(store_db(s), "UPDATE mark SET uid = ?2 WHERE id = ?1", -1,
-				&st, NULL);
-	if (rc != SQLITE_OK)
-		return -EIO;
-	sqlite3_bind_int64(st, 1, mark);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)uid);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : (rc & 0xff) == SQLITE_BUSY ? -EBUSY : -EIO;
-}
-
-int marksock_expire(struct store *s, double cutoff, size_t max_rows, size_t *deleted)
-{
-	sqlite3 *db = store_db(s);
-	sqlite3_stmt *st;
-	int rc;
-
-	*deleted = 0;
-	/* mark_start (v5) makes this a range scan, not a walk of every mark. */
-	rc = sqlite3_prepare_v2(db,
-				"DELETE FROM mark WHERE id IN (SELECT id FROM mark"
-				" WHERE start < ?1 LIMIT ?2)",
-				-1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return -EIO;
-	sqlite3_bind_double(st, 1, cutoff);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)max_rows);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return (rc & 0xff) == SQLITE_BUSY ? -EBUSY : -EIO;
-	*deleted = (size_t)sqlite3_changes(db);
-	return 0;
-}
-
 int marksock_store(struct marksock *m, struct store *s, int64_t run,
 		   const struct marksock_event *ev)
 {
@@ -395,7 +324,8 @@ int marksock_store(struct marksock *m, struct store *s, int64_t run,
 		}
 		if (!ev->label || !*ev->label)
 			return -ENOENT;
-		return end_own_label(s, run, ev->label, ev->uid, ev->t);
+		/* An unknown sender ((uid_t)-1) matches no marker's uid. */
+		return store_mark_end_label(s, run, ev->label, (long long)ev->uid, ev->t);
 	}
 	{
 		struct store_mark mk = {
@@ -409,7 +339,7 @@ int marksock_store(struct marksock *m, struct store *s, int64_t run,
 			.mem_end = -1,
 		};
 
-		if ((err = store_mark_add(s, &mk, &id)) || (err = set_uid(s, id, ev->uid)))
+		if ((err = store_mark_add(s, &mk, &id)) || (err = store_mark_uid(s, id, ev->uid == (uid_t)-1 ? -1 : (long long)ev->uid)))
 			return err;
 		if ((err = store_extras(s, run, 0, ev)))
 			return err;

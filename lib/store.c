@@ -942,25 +942,72 @@ int store_mark_end(struct store *s, int64_t mark, double end, int64_t mem_end)
 	return err;
 }
 
-int store_mark_end_label(struct store *s, int64_t run, const char *label, double end)
+int store_mark_end_label(struct store *s, int64_t run, const char *label,
+			 long long uid, double end)
 {
 	sqlite3_stmt *st;
 	int rc, err;
 
 	rc = sqlite3_prepare_v2(s->db,
 				"UPDATE mark SET end = ?3 WHERE id = (SELECT max(id) FROM mark"
-				" WHERE run = ?1 AND label = ?2 AND end IS NULL)",
+				" WHERE run = ?1 AND label = ?2 AND end IS NULL"
+				" AND (?4 IS NULL OR uid = ?4))",
 				-1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return fail(s, sql_code(rc), "ending marker");
 	sqlite3_bind_int64(st, 1, run);
 	sqlite3_bind_text(st, 2, label, -1, SQLITE_STATIC);
 	sqlite3_bind_double(st, 3, end);
+	if (uid >= 0)
+		sqlite3_bind_int64(st, 4, (sqlite3_int64)uid);
+	else
+		sqlite3_bind_null(st, 4);
 	err = step_done(s, st, "ending marker");
 	sqlite3_finalize(st);
 	if (err)
 		return err;
 	return sqlite3_changes(s->db) ? 0 : -ENOENT;
+}
+
+int store_mark_uid(struct store *s, int64_t mark, long long uid)
+{
+	sqlite3_stmt *st;
+	int rc, err;
+
+	if (uid < 0)
+		return 0;
+	rc = sqlite3_prepare_v2(s->db, "UPDATE mark SET uid = ?2 WHERE id = ?1", -1,
+				&st, NULL);
+	if (rc != SQLITE_OK)
+		return fail(s, sql_code(rc), "recording a marker's sender");
+	sqlite3_bind_int64(st, 1, mark);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)uid);
+	err = step_done(s, st, "recording a marker's sender");
+	sqlite3_finalize(st);
+	return err;
+}
+
+int store_mark_expire(struct store *s, double cutoff, size_t max_rows,
+		      size_t *deleted)
+{
+	sqlite3_stmt *st;
+	int rc, err;
+
+	*deleted = 0;
+	/* mark_start (v5) makes this a range scan, not a walk of every mark. */
+	rc = sqlite3_prepare_v2(s->db,
+				"DELETE FROM mark WHERE id IN (SELECT id FROM mark"
+				" WHERE start < ?1 LIMIT ?2)",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return fail(s, sql_code(rc), "expiring markers");
+	sqlite3_bind_double(st, 1, cutoff);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)max_rows);
+	err = step_done(s, st, "expiring markers");
+	sqlite3_finalize(st);
+	if (!err)
+		*deleted = (size_t)sqlite3_changes(s->db);
+	return err;
 }
 
 int store_mark_outcome(struct store *s, int64_t mark, int64_t mem_peak,

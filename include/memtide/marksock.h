@@ -103,11 +103,6 @@ int marksock_recv(struct marksock *m, struct marksock_event *ev);
 /* Malformed or unstorable events since the socket was opened. */
 size_t marksock_dropped(const struct marksock *m);
 
-/* Deletes at most max_rows markers (of any run) that started before cutoff
- * (Unix seconds): markers expire with the history they annotate.  Returns 0
- * and *deleted, or -errno. */
-int marksock_expire(struct store *s, double cutoff, size_t max_rows, size_t *deleted);
-
 /* Stores one event in run: B and M add a marker (with the sender's uid), E
  * ends one (see above).
  * Spans begun through m are remembered by (pid, id) until they end. */

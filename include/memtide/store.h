@@ -268,10 +268,20 @@ int store_agg_put(struct store *s, const struct store_agg *a);
 int store_mark_end(struct store *s, int64_t mark, double end, int64_t mem_end);
 
 /* Ends, at time end (Unix seconds), the latest marker of run with this
- * label that has no end yet.  Returns 0, -ENOENT when there is none, or
- * another negative code. */
+ * label that has no end yet and, when uid >= 0, that uid sent (a sender
+ * may end only its own; uid < 0: any, for a caller who may write the
+ * database anyway).  Returns 0, -ENOENT when there is none, or another
+ * negative code. */
 int store_mark_end_label(struct store *s, int64_t run, const char *label,
-			 double end);
+			 long long uid, double end);
+/* Records the uid (as the kernel reported it) that sent a marker; uid < 0
+ * leaves it unknown. */
+int store_mark_uid(struct store *s, int64_t mark, long long uid);
+/* Deletes at most max_rows markers (of any run) that started before cutoff
+ * (Unix seconds): markers expire with the history they annotate.  Returns 0
+ * and *deleted, or a negative code. */
+int store_mark_expire(struct store *s, double cutoff, size_t max_rows,
+		      size_t *deleted);
 /* Sets a marker's peak (bytes, -1: leave it) and outcome (NULL: leave
  * it): what its sender measured and said at its end. */
 int store_mark_outcome(struct store *s, int64_t mark, int64_t mem_peak,

@@ -77,12 +77,12 @@ TEST(marksock_ends_only_own_markers_and_expires)
 	CHECK_EQ_INT(marksock_store(m, s, run, &again_e), -ENOENT);
 	CHECK_EQ_INT(count(s, "SELECT count(*) FROM marks WHERE uid = 0 AND end IS NULL"), 1);
 	/* Expiry: by start, at most max_rows a call. */
-	CHECK_EQ_INT(marksock_expire(s, 150.0, 10, &deleted), 0);
+	CHECK_EQ_INT(store_mark_expire(s, 150.0, 10, &deleted), 0);
 	CHECK_EQ_INT(deleted, 1);
 	CHECK_EQ_INT(count(s, "SELECT count(*) FROM marks"), 1);
-	CHECK_EQ_INT(marksock_expire(s, 1000.0, 0, &deleted), 0);
+	CHECK_EQ_INT(store_mark_expire(s, 1000.0, 0, &deleted), 0);
 	CHECK_EQ_INT(deleted, 0);
-	CHECK_EQ_INT(marksock_expire(s, 1000.0, 10, &deleted), 0);
+	CHECK_EQ_INT(store_mark_expire(s, 1000.0, 10, &deleted), 0);
 	CHECK_EQ_INT(count(s, "SELECT count(*) FROM marks"), 0);
 	store_close(s);
 	marksock_close(m);
