@@ -14,7 +14,6 @@
  */
 #include "daemon.h"
 
-#include "memtide/cgroup.h"
 #include "memtide/discover.h"
 #include "memtide/idmap.h"
 #include "memtide/metrics.h"
@@ -25,6 +24,7 @@
 #include "memtide/sampler.h"
 #include "memtide/text.h"
 #include "memtide/ticker.h"
+#include "memtide/units.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -50,7 +50,8 @@ struct tproc {
 	struct sampler_proc *sp; /* sp->id is the local id */
 	/* Its labels and last values on the metrics page, when served. */
 	char *m_name, *m_script, *m_module, *m_unit;
-	int64_t m_pss_bytes, m_limit_bytes;
+	int64_t m_pss_bytes;
+	struct service sv; /* cgroup, limits, group (service.c) */
 	int64_t hwm_sent_kib;    /* the VmHWM last queued */
 };
 
@@ -154,12 +155,15 @@ static void tproc_free(struct tproc *tp)
 	free(tp->m_script);
 	free(tp->m_module);
 	free(tp->m_unit);
+	service_free(&tp->sv);
 	free(tp);
 }
 
 void tracker_set_metrics(struct tracker *t, struct metrics *mx)
 {
 	t->mx = mx;
+	if (mx)
+		metrics_per_process(mx, t->cfg->per_process_metrics);
 }
 
 void tracker_free(struct tracker *t)
@@ -270,6 +274,16 @@ static void reject(struct tracker *t, int pid, int64_t fp)
 		idmap_put(&t->seen, pid, fp);
 }
 
+static double real_now(void)
+{
+	return (double)ticker_now_real() / 1e9;
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
 /* Puts a reading of a tracked process on the metrics page.  PSS is read
  * only every few ticks: the page keeps the last value in between. */
 static void export_reading(struct tracker *t, struct tproc *tp,
@@ -287,9 +301,10 @@ static void export_reading(struct tracker *t, struct tproc *tp,
 		.script = tp->m_script,
 		.module = tp->m_module,
 		.unit = tp->m_unit,
+		.group = tp->sv.group,
 		.rss_bytes = r->rss_pages * t->page_size,
 		.pss_bytes = tp->m_pss_bytes,
-		.limit_bytes = tp->m_limit_bytes,
+		.limit_bytes = tp->sv.limit,
 		.cpu_seconds = (double)r->proc->last_cpu_ns / 1e9,
 		.threads = r->threads,
 		.start_time = r->proc->started,
@@ -320,11 +335,44 @@ static void push_sample(struct tracker *t, const struct sampler_reading *r, int6
 	writer_push_samples(t->w, &s, 1);
 }
 
-/* Queues the end of a process's series and forgets it. */
-static void untrack(struct tracker *t, struct tproc *tp, double ended)
+/* Queues how a process ended (wait status status) and says so in the log
+ * when the OOM killer ended it; returns the METRICS_HOW_* or -1. */
+static int record_exit(struct tracker *t, struct tproc *tp, int status, double ended)
+{
+	struct wmsg m = {.type = W_EXIT};
+	int how = service_how(&tp->sv, status);
+
+	if (how < 0)
+		return how;
+	m.u.exit.local = tp->sp->id;
+	m.u.exit.pid = tp->pid;
+	m.u.exit.status = status;
+	m.u.exit.oom = how == METRICS_HOW_OOM;
+	m.u.exit.t = ended;
+	writer_push(t->w, &m);
+	if (how == METRICS_HOW_OOM) {
+		char lim[32] = "none", rss[32];
+
+		if (tp->sv.limit > 0)
+			units_format_bytes(tp->sv.limit, lim, sizeof lim);
+		units_format_bytes(tp->sp->rss_pages * t->page_size, rss, sizeof rss);
+		log_warning("process %d of group \"%s\" was killed by the OOM killer"
+			    " (last RSS %s, memory limit %s, cgroup %s)", tp->pid,
+			    tp->sv.group ? tp->sv.group : "?", rss, lim,
+			    tp->sv.cgroup ? tp->sv.cgroup : "?");
+	}
+	return how;
+}
+
+/* Queues the end of a process's series and forgets it.  status: its wait
+ * status from the proc connector, -1 when unknown or still alive (it left
+ * its rule, memtided stops). */
+static void untrack_status(struct tracker *t, struct tproc *tp, double ended,
+			   int status)
 {
 	struct sampler_proc *sp = tp->sp;
 	struct wmsg m = {.type = W_END};
+	int how = record_exit(t, tp, status, ended);
 
 	sampler_end(tp->g->sm, sp);
 	m.u.end.local = sp->id;
@@ -336,21 +384,32 @@ static void untrack(struct tracker *t, struct tproc *tp, double ended)
 	sp->end_reported = 1;
 	log_debug("process %d ended", tp->pid);
 	if (t->mx)
-		metrics_end(t->mx, tp->pid, sp->start_ticks, ended);
+		metrics_exit(t->mx, tp->pid, sp->start_ticks, ended, how);
 	idmap_del(&t->procs, tp->pid);
 	tproc_free(tp);
 	t->tracked--;
 }
 
-static double real_now(void)
+static void untrack(struct tracker *t, struct tproc *tp, double ended)
 {
-	return (double)ticker_now_real() / 1e9;
+	untrack_status(t, tp, ended, -1);
 }
 
-static char *dup_or_null(const char *s)
+/* Queues the cgroup, group and limits of a process just tracked. */
+static void push_service(struct tracker *t, const struct tproc *tp)
 {
-	return s ? strdup(s) : NULL;
+	struct wmsg m = {.type = W_CGROUP};
+
+	m.u.cg.local = tp->sp->id;
+	m.u.cg.limit = tp->sv.limit;
+	m.u.cg.high = tp->sv.high;
+	m.u.cg.t = real_now();
+	m.u.cg.first = 1;
+	m.u.cg.cgroup = dup_or_null(tp->sv.cgroup);
+	m.u.cg.group = dup_or_null(tp->sv.group);
+	writer_push(t->w, &m);
 }
+
 
 /* Starts tracking a judged process under rule r. */
 static int track(struct tracker *t, const struct rules_facts *f, int r, int64_t now_ns)
@@ -397,9 +456,12 @@ static int track(struct tracker *t, const struct rules_facts *f, int r, int64_t 
 		snprintf(sysroot, sizeof sysroot, ROOT "/%d/root", f->pid);
 		pyinfo_read(ROOT, f->pid, sysroot, t->redact, &pi);
 	}
-	if (t->mx) {
-		int64_t limit = cgroup_memory_limit(ROOT, "/sys/fs/cgroup", f->pid);
+	{
+		struct service_facts sf = {pi.name, pi.script, pi.module};
 
+		service_read(&tp->sv, rule, f, &sf);
+	}
+	if (t->mx) {
 		tp->m_name = pi.name ? strdup(pi.name)
 			     : sp->argv ? text_argv(sp->argv, sp->argv_len, 0)
 					: dup_or_null(sp->exe);
@@ -407,7 +469,6 @@ static int track(struct tracker *t, const struct rules_facts *f, int r, int64_t 
 		tp->m_module = dup_or_null(pi.module);
 		tp->m_unit = dup_or_null(f->unit);
 		tp->m_pss_bytes = -1;
-		tp->m_limit_bytes = limit > 0 ? limit : 0;
 	}
 	parent = tp_of(t, f->ppid);
 	wp->local = sp->id;
@@ -437,6 +498,7 @@ static int track(struct tracker *t, const struct rules_facts *f, int r, int64_t 
 	}
 	m.u.proc = wp;
 	writer_push(t->w, &m);
+	push_service(t, tp);
 	idmap_put(&t->procs, f->pid, (int64_t)(intptr_t)tp);
 	t->tracked++;
 	log_debug("tracking process %d (%s) under rule \"%s\"", f->pid,
@@ -568,6 +630,8 @@ void tracker_reload(struct tracker *t, const struct config *cfg)
 	}
 	t->cfg = cfg;
 	t->need = rules_needs(cfg);
+	if (t->mx)
+		metrics_per_process(t->mx, cfg->per_process_metrics);
 	idmap_free(&t->rejected);
 	if (!v)
 		return;
@@ -672,7 +736,7 @@ void tracker_events(struct tracker *t)
 				break;
 			case DISCOVER_EXIT:
 				if (tp)
-					untrack(t, tp, real_now());
+					untrack_status(t, tp, real_now(), ev[i].status);
 				idmap_del(&t->rejected, ev[i].pid);
 				break;
 			}
@@ -716,7 +780,11 @@ static void sample_group(struct tracker *t, struct group *g, int64_t tick, int64
 		}
 	}
 	writer_push_samples(t->w, t->sb, n);
-	/* Processes found gone in this tick end here. */
+	/* Processes found gone in this tick end here -- those whose exit
+	 * event is already queued (it is sent before the process is a zombie)
+	 * with how they ended. */
+	if (n < alive && t->events_fd >= 0)
+		tracker_events(t);
 	if (n < alive)
 		for (size_t i = 0; i < sampler_count(g->sm); i++) {
 			struct sampler_proc *sp = sampler_get(g->sm, i);
@@ -791,6 +859,27 @@ void tracker_marks(struct tracker *t, struct marksock *ms)
 	}
 }
 
+/* Reads the memory limits of every tracked process again and queues the
+ * changes: a limit may be set, raised or lifted while a process lives. */
+static void tracker_read_limits(struct tracker *t)
+{
+	size_t i = 0;
+	int64_t k, v;
+
+	while (idmap_next(&t->procs, &i, &k, &v)) {
+		struct tproc *tp = (struct tproc *)(intptr_t)v;
+		struct wmsg m = {.type = W_CGROUP};
+
+		if (!service_refresh(&tp->sv))
+			continue;
+		m.u.cg.local = tp->sp->id;
+		m.u.cg.limit = tp->sv.limit;
+		m.u.cg.high = tp->sv.high;
+		m.u.cg.t = real_now();
+		writer_push(t->w, &m);
+	}
+}
+
 void tracker_read_hwm(struct tracker *t)
 {
 	for (size_t i = 0; i < t->ngroups; i++) {
@@ -817,6 +906,7 @@ void tracker_read_hwm(struct tracker *t)
 			writer_push(t->w, &m);
 		}
 	}
+	tracker_read_limits(t);
 }
 
 void tracker_end_all(struct tracker *t, double ended)
