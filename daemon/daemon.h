@@ -129,9 +129,16 @@ struct service_facts {
 	const char *name, *script, *module;
 };
 /* Reads the cgroup, limits and OOM counter of f->pid and names its group
- * (the rule's group = template, else its name).  0 or -ENOMEM. */
+ * (the rule's group = template, else its name; when the template names
+ * only unknown facts, parent_group if not NULL, else the rule's name).
+ * 0 or -ENOMEM. */
 int service_read(struct service *sv, const struct config_rule *rule,
-		 const struct rules_facts *f, const struct service_facts *sf);
+		 const struct rules_facts *f, const struct service_facts *sf,
+		 const char *parent_group);
+/* Names the group again (after an exec): 1 when it changed, 0 not, or
+ * -ENOMEM. */
+int service_regroup(struct service *sv, const struct config_rule *rule,
+		    const struct rules_facts *f, const struct service_facts *sf);
 void service_free(struct service *sv);
 /* Reads the limits again: 1 when they changed (sv has the new ones). */
 int service_refresh(struct service *sv);

@@ -55,8 +55,11 @@ static const char *comm_of(int pid, char *buf, size_t len)
 	return buf;
 }
 
+/* The group of a process: the rule's template expanded, or its name;
+ * fallback when the template names only facts that are unknown. */
 static char *group_of(const struct config_rule *rule, const struct rules_facts *f,
-		      const struct service_facts *sf, const struct cgroup_info *ci)
+		      const struct service_facts *sf, const struct cgroup_info *ci,
+		      const char *fallback)
 {
 	struct grouptpl_facts g = {{0}};
 	unsigned used;
@@ -90,16 +93,17 @@ static char *group_of(const struct config_rule *rule, const struct rules_facts *
 	}
 	out = grouptpl_expand(rule->group, &g);
 	if (out && !*out) {
-		/* Every fact it names is unknown: the rule's name says more
-		 * than an empty label. */
+		/* Every fact it names is unknown: the rule's name (or the
+		 * group it had) says more than an empty label. */
 		free(out);
-		out = strdup(rule->name);
+		out = strdup(fallback);
 	}
 	return out;
 }
 
 int service_read(struct service *sv, const struct config_rule *rule,
-		 const struct rules_facts *f, const struct service_facts *sf)
+		 const struct rules_facts *f, const struct service_facts *sf,
+		 const char *parent_group)
 {
 	struct cgroup_info ci;
 
@@ -115,9 +119,37 @@ int service_read(struct service *sv, const struct config_rule *rule,
 	} else {
 		memset(&ci, 0, sizeof ci);
 	}
-	if (!(sv->group = group_of(rule, f, sf, &ci)))
+	/* A child caught between its fork and its exec (a vfork child
+	 * shows no argv of its own) is still its parent's. */
+	if (!(sv->group = group_of(rule, f, sf, &ci,
+				   parent_group ? parent_group : rule->name)))
 		return -ENOMEM;
 	return 0;
+}
+
+int service_regroup(struct service *sv, const struct config_rule *rule,
+		    const struct rules_facts *f, const struct service_facts *sf)
+{
+	struct cgroup_info ci;
+	char *g;
+
+	memset(&ci, 0, sizeof ci);
+	if (sv->cgroup && strlen(sv->cgroup) < sizeof ci.path) {
+		strcpy(ci.path, sv->cgroup);
+		cgroup_parse_ids(ci.path, ci.pod, sizeof ci.pod, ci.container,
+				 sizeof ci.container);
+	}
+	/* Caught between a fork and an exec, a process may show neither
+	 * its old argv nor its new one: it keeps the group it had. */
+	if (!(g = group_of(rule, f, sf, &ci, sv->group ? sv->group : rule->name)))
+		return -ENOMEM;
+	if (sv->group && strcmp(g, sv->group) == 0) {
+		free(g);
+		return 0;
+	}
+	free(sv->group);
+	sv->group = g;
+	return 1;
 }
 
 void service_free(struct service *sv)

@@ -52,6 +52,8 @@ struct tproc {
 	char *m_name, *m_script, *m_module, *m_unit;
 	int64_t m_pss_bytes;
 	struct service sv; /* cgroup, limits, group (service.c) */
+	int64_t gone_ns;   /* found gone by the sampler, its exit event not
+			    * read yet (monotonic ns); 0 while alive */
 	int64_t hwm_sent_kib;    /* the VmHWM last queued */
 };
 
@@ -74,6 +76,7 @@ struct tracker {
 	size_t tracked;
 	uint64_t missed; /* samples given up: memtided woke up too late */
 	uint64_t unseen; /* children (children = yes) gone before they were read */
+	size_t waiting;  /* processes gone whose exit event is awaited */
 	int self;
 	struct metrics *mx; /* the metrics page, or NULL */
 	struct redact *redact; /* hides secrets of every argv before it goes on */
@@ -374,6 +377,8 @@ static void untrack_status(struct tracker *t, struct tproc *tp, double ended,
 	struct wmsg m = {.type = W_END};
 	int how = record_exit(t, tp, status, ended);
 
+	if (tp->gone_ns)
+		t->waiting--;
 	sampler_end(tp->g->sm, sp);
 	m.u.end.local = sp->id;
 	m.u.end.ended = ended;
@@ -395,14 +400,15 @@ static void untrack(struct tracker *t, struct tproc *tp, double ended)
 	untrack_status(t, tp, ended, -1);
 }
 
-/* Queues the cgroup, group and limits of a process just tracked. */
-static void push_service(struct tracker *t, const struct tproc *tp)
+/* Queues the cgroup and group of a process, with its limits when it was
+ * just tracked (limits: 1). */
+static void push_service(struct tracker *t, const struct tproc *tp, int limits)
 {
 	struct wmsg m = {.type = W_CGROUP};
 
 	m.u.cg.local = tp->sp->id;
-	m.u.cg.limit = tp->sv.limit;
-	m.u.cg.high = tp->sv.high;
+	m.u.cg.limit = limits ? tp->sv.limit : 0;
+	m.u.cg.high = limits ? tp->sv.high : 0;
 	m.u.cg.t = real_now();
 	m.u.cg.first = 1;
 	m.u.cg.cgroup = dup_or_null(tp->sv.cgroup);
@@ -458,8 +464,9 @@ static int track(struct tracker *t, const struct rules_facts *f, int r, int64_t 
 	}
 	{
 		struct service_facts sf = {pi.name, pi.script, pi.module};
+		struct tproc *pp = tp_of(t, f->ppid);
 
-		service_read(&tp->sv, rule, f, &sf);
+		service_read(&tp->sv, rule, f, &sf, pp && pp->rule == r ? pp->sv.group : NULL);
 	}
 	if (t->mx) {
 		tp->m_name = pi.name ? strdup(pi.name)
@@ -498,7 +505,7 @@ static int track(struct tracker *t, const struct rules_facts *f, int r, int64_t 
 	}
 	m.u.proc = wp;
 	writer_push(t->w, &m);
-	push_service(t, tp);
+	push_service(t, tp, 1);
 	idmap_put(&t->procs, f->pid, (int64_t)(intptr_t)tp);
 	t->tracked++;
 	log_debug("tracking process %d (%s) under rule \"%s\"", f->pid,
@@ -555,6 +562,34 @@ static int judge(struct tracker *t, int pid, int fresh)
 	return err;
 }
 
+/* What a process is called changes with an exec (a fork of a master
+ * becomes a worker): its names on the metrics page and its group. */
+static void rename_after_exec(struct tracker *t, struct tproc *tp,
+			      const struct rules_facts *f)
+{
+	struct pyinfo pi = {0};
+	struct service_facts sf;
+
+	if (f->python) {
+		char sysroot[64];
+
+		snprintf(sysroot, sizeof sysroot, ROOT "/%d/root", f->pid);
+		pyinfo_read(ROOT, f->pid, sysroot, t->redact, &pi);
+	}
+	sf = (struct service_facts){pi.name, pi.script, pi.module};
+	if (service_regroup(&tp->sv, &t->cfg->rules[tp->rule], f, &sf) == 1)
+		push_service(t, tp, 0);
+	if (t->mx && pi.name) {
+		free(tp->m_name);
+		free(tp->m_script);
+		free(tp->m_module);
+		tp->m_name = dup_or_null(pi.name);
+		tp->m_script = dup_or_null(pi.script);
+		tp->m_module = dup_or_null(pi.module);
+	}
+	pyinfo_free(&pi);
+}
+
 /* A tracked process exec'd: judged again; if it still matches, its series
  * goes on with the new exe and argv. */
 static void rejudge(struct tracker *t, struct tproc *tp)
@@ -576,6 +611,7 @@ static void rejudge(struct tracker *t, struct tproc *tp)
 		return;
 	}
 	tp->rule = r;
+	rename_after_exec(t, tp, &f);
 	free(sp->exe);
 	free(sp->argv);
 	sp->exe = dup_or_null(f.exe);
@@ -780,11 +816,9 @@ static void sample_group(struct tracker *t, struct group *g, int64_t tick, int64
 		}
 	}
 	writer_push_samples(t->w, t->sb, n);
-	/* Processes found gone in this tick end here -- those whose exit
-	 * event is already queued (it is sent before the process is a zombie)
-	 * with how they ended. */
-	if (n < alive && t->events_fd >= 0)
-		tracker_events(t);
+	/* Processes found gone in this tick end here, or, with the proc
+	 * connector, when their exit event comes (it tells how they ended),
+	 * which the kernel sends only after it made them zombies. */
 	if (n < alive)
 		for (size_t i = 0; i < sampler_count(g->sm); i++) {
 			struct sampler_proc *sp = sampler_get(g->sm, i);
@@ -793,7 +827,12 @@ static void sample_group(struct tracker *t, struct group *g, int64_t tick, int64
 			if (sp->alive || sp->end_reported)
 				continue;
 			tp = tp_of(t, sp->pid);
-			if (tp && tp->sp == sp) {
+			if (tp && tp->sp == sp && t->events_fd >= 0) {
+				if (!tp->gone_ns) {
+					tp->gone_ns = now_ns;
+					t->waiting++;
+				}
+			} else if (tp && tp->sp == sp) {
 				untrack(t, tp, real_now());
 			} else {
 				sp->end_reported = 1;
@@ -805,10 +844,31 @@ static void sample_group(struct tracker *t, struct group *g, int64_t tick, int64
 		sampler_forget(g->sm);
 }
 
+/* Ends the processes gone for longer than EXIT_WAIT_NS whose exit event
+ * never came (a connector that overflowed): how they ended is unknown. */
+#define EXIT_WAIT_NS (1000 * 1000 * 1000LL)
+static void end_waiting(struct tracker *t, int64_t now_ns)
+{
+	size_t i = 0, n = 0;
+	int64_t k, v;
+	struct tproc *late[64];
+
+	while (n < 64 && idmap_next(&t->procs, &i, &k, &v)) {
+		struct tproc *tp = (struct tproc *)(intptr_t)v;
+
+		if (tp->gone_ns && now_ns - tp->gone_ns >= EXIT_WAIT_NS)
+			late[n++] = tp;
+	}
+	for (i = 0; i < n; i++)
+		untrack(t, late[i], real_now());
+}
+
 void tracker_tick(struct tracker *t, int64_t now_ns)
 {
 	int64_t tick = tick_now(t, now_ns);
 
+	if (t->waiting)
+		end_waiting(t, now_ns);
 	for (size_t i = 0; i < t->ngroups; i++) {
 		struct group *g = t->groups[i];
 
