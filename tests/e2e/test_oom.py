@@ -12,8 +12,6 @@ import os
 import re
 import signal
 import subprocess
-import time
-import urllib.request
 import uuid
 from pathlib import Path
 
@@ -21,6 +19,7 @@ import pytest
 
 from conftest import MiB, PY, free_port, installed, prog, q, wait_for
 from test_daemon import Daemon
+from test_groups import page_of as scrape, value
 from test_plot import near, svg_series
 
 LIMIT = 64 * MiB
@@ -118,19 +117,6 @@ def test_run_records_oom_kills_with_limit_and_chart(mt, memtide, oom_cgroup, tmp
     dashed = re.findall(r'style="[^"]*stroke-dasharray[^"]*" d="M ([\d.]+) ([\d.]+) L ([\d.]+) ([\d.]+)', text)
     assert any(abs(float(x0) - float(x1)) < 0.01 and abs(float(y0) - float(y1)) > 100
                for x0, y0, x1, y1 in dashed), dashed
-
-
-def scrape(port):
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
-            return r.read().decode()
-    except OSError:
-        return ""
-
-
-def value(page, sample):
-    m = re.search("^" + re.escape(sample) + r" (\S+)$", page, re.M)
-    return float(m.group(1)) if m else None
 
 
 def test_memtided_counts_oom_kills_apart_from_other_endings(memtided, oom_cgroup, tmp_path,
