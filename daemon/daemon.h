@@ -130,11 +130,16 @@ struct service_facts {
 };
 /* Reads the cgroup, limits and OOM counter of f->pid and names its group
  * (the rule's group = template, else its name; when the template names
- * only unknown facts, parent_group if not NULL, else the rule's name).
- * 0 or -ENOMEM. */
+ * only unknown facts, the parent's group if any, else the rule's name).
+ * parent: the tracked parent it was forked from (its cgroup is the
+ * child's), or NULL.  0 or -ENOMEM. */
 int service_read(struct service *sv, const struct config_rule *rule,
 		 const struct rules_facts *f, const struct service_facts *sf,
-		 const char *parent_group);
+		 const struct service *parent);
+/* Reads pid's cgroup again (after an exec: a process may move itself, then
+ * exec): 1 when it moved (sv has its new cgroup, limits and OOM baseline),
+ * 0 not, or -ENOMEM. */
+int service_moved(struct service *sv, int pid);
 /* Names the group again (after an exec): 1 when it changed, 0 not, or
  * -ENOMEM. */
 int service_regroup(struct service *sv, const struct config_rule *rule,

@@ -103,13 +103,29 @@ static char *group_of(const struct config_rule *rule, const struct rules_facts *
 
 int service_read(struct service *sv, const struct config_rule *rule,
 		 const struct rules_facts *f, const struct service_facts *sf,
-		 const char *parent_group)
+		 const struct service *parent)
 {
+	const char *parent_group = parent ? parent->group : NULL;
 	struct cgroup_info ci;
 
 	memset(sv, 0, sizeof *sv);
 	sv->oom_base = -1;
-	if (cgroup_read(ROOT, CGROUPFS, f->pid, &ci) == 0) {
+	if (parent && parent->cgroup && strlen(parent->cgroup) < sizeof ci.path) {
+		/* A child forked by a tracked process starts in its cgroup:
+		 * only the OOM counter is read, not every limit on the path
+		 * again (a storm of forks would pay for them all). */
+		memset(&ci, 0, sizeof ci);
+		strcpy(ci.path, parent->cgroup);
+		ci.v1 = parent->v1;
+		cgroup_parse_ids(ci.path, ci.pod, sizeof ci.pod, ci.container,
+				 sizeof ci.container);
+		sv->v1 = parent->v1;
+		sv->limit = parent->limit;
+		sv->high = parent->high;
+		sv->oom_base = cgroup_oom_kills(CGROUPFS, &ci);
+		if (!(sv->cgroup = strdup(parent->cgroup)))
+			return -ENOMEM;
+	} else if (cgroup_read(ROOT, CGROUPFS, f->pid, &ci) == 0) {
 		sv->v1 = ci.v1;
 		sv->limit = ci.memory_limit;
 		sv->high = ci.memory_high;
@@ -168,6 +184,23 @@ static int info_of(const struct service *sv, struct cgroup_info *ci)
 	strcpy(ci->path, sv->cgroup);
 	ci->v1 = sv->v1;
 	return 0;
+}
+
+int service_moved(struct service *sv, int pid)
+{
+	struct cgroup_info ci;
+
+	if (cgroup_read(ROOT, CGROUPFS, pid, &ci) || !ci.path[0] ||
+	    (sv->cgroup && strcmp(sv->cgroup, ci.path) == 0))
+		return 0;
+	free(sv->cgroup);
+	if (!(sv->cgroup = strdup(ci.path)))
+		return -ENOMEM;
+	sv->v1 = ci.v1;
+	sv->limit = ci.memory_limit;
+	sv->high = ci.memory_high;
+	sv->oom_base = ci.oom_kills;
+	return 1;
 }
 
 int service_refresh(struct service *sv)

@@ -466,7 +466,7 @@ static int track(struct tracker *t, const struct rules_facts *f, int r, int64_t 
 		struct service_facts sf = {pi.name, pi.script, pi.module};
 		struct tproc *pp = tp_of(t, f->ppid);
 
-		service_read(&tp->sv, rule, f, &sf, pp && pp->rule == r ? pp->sv.group : NULL);
+		service_read(&tp->sv, rule, f, &sf, pp && pp->rule == r ? &pp->sv : NULL);
 	}
 	if (t->mx) {
 		tp->m_name = pi.name ? strdup(pi.name)
@@ -577,8 +577,12 @@ static void rename_after_exec(struct tracker *t, struct tproc *tp,
 		pyinfo_read(ROOT, f->pid, sysroot, t->redact, &pi);
 	}
 	sf = (struct service_facts){pi.name, pi.script, pi.module};
-	if (service_regroup(&tp->sv, &t->cfg->rules[tp->rule], f, &sf) == 1)
+	if (service_moved(&tp->sv, tp->pid) == 1) {
+		service_regroup(&tp->sv, &t->cfg->rules[tp->rule], f, &sf);
+		push_service(t, tp, 1);
+	} else if (service_regroup(&tp->sv, &t->cfg->rules[tp->rule], f, &sf) == 1) {
 		push_service(t, tp, 0);
+	}
 	if (t->mx && pi.name) {
 		free(tp->m_name);
 		free(tp->m_script);
