@@ -426,7 +426,11 @@ int metrics_set(struct metrics *m, const struct metrics_proc *p)
 	long grp;
 	int err = 0;
 
-	if ((grp = group_of(m, gname)) < 0)
+	/* The group a process had is nearly always the one it has. */
+	if (e && e->start_ticks == p->start_ticks &&
+	    strcmp(m->groups[e->grp].raw, gname) == 0)
+		grp = (long)e->grp;
+	else if ((grp = group_of(m, gname)) < 0)
 		return (int)grp;
 	if (e && e->start_ticks != p->start_ticks && !e->ended)
 		/* Its exit was missed: its CPU stays in its group. */
