@@ -57,7 +57,7 @@ MANS := $(B)/man/memtide.1 $(B)/man/memtide-plot.1 $(B)/man/memtided.8 \
 PYVER = $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 PYDIR ?= $(if $(filter /usr,$(PREFIX)),$(PREFIX)/lib/python3/dist-packages,$(PREFIX)/lib/python$(PYVER)/dist-packages)
 
-.PHONY: all deps check unit e2e demo bench install install-daemon uninstall clean lint-man \
+.PHONY: all deps check unit e2e demo bench install install-daemon install-python uninstall clean lint-man \
 	check-asan fuzz fuzz-short
 all: $(PROGS) $(DAEMON) $(MANS)
 
@@ -68,8 +68,10 @@ $(B)/%.o: %.c $(wildcard include/memtide/*.h lib/*.h plot/*.h cli/*.h daemon/*.h
 $(B)/libmemtide.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
-$(B)/memtide: $(CLI_OBJ) $(B)/libmemtide.a
-	$(CC) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(LIB_LIBS)
+# The run's growth budget in MiB/h reuses the chart's trend (plot/slope.c).
+$(B)/memtide: $(CLI_OBJ) $(B)/plot/when.o $(B)/plot/slope.o $(B)/plot/decimate.o \
+		$(B)/libmemtide.a
+	$(CC) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(LIB_LIBS) -lm
 
 $(B)/memtided: $(DAEMON_OBJ) $(B)/libmemtide.a
 	$(CC) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(LIB_LIBS) -lm
@@ -140,9 +142,27 @@ install: all
 	install -m 0755 $(PROGS) $(DESTDIR)$(BINDIR)/
 	for m in $(MANS); do d=$(DESTDIR)$(MANDIR)/man$${m##*.}; \
 		install -d $$d && install -m 0644 $$m $$d/ || exit 1; done
-	install -d $(DESTDIR)$(PYDIR)/memtide
-	install -m 0644 python/memtide/__init__.py $(DESTDIR)$(PYDIR)/memtide/
+	$(MAKE) install-python
 	$(MAKE) install-daemon
+
+# The Python package twice: in python3's dist-packages with the metadata of
+# its pytest11 entry point (pytest loads memtide.pytest by itself), and in
+# PYLIBDIR, which memtide run puts first on PYTHONPATH for any interpreter
+# (found as BINDIR/../lib/memtide/python) with its sitecustomize shim.
+PYLIBDIR ?= $(PREFIX)/lib/memtide/python
+PYFILES := python/memtide/__init__.py python/memtide/pytest.py
+EGGINFO := memtide-$(VERSION).egg-info
+install-python:
+	install -d $(DESTDIR)$(PYDIR)/memtide $(DESTDIR)$(PYDIR)/$(EGGINFO) \
+		$(DESTDIR)$(PYLIBDIR)/memtide
+	install -m 0644 $(PYFILES) $(DESTDIR)$(PYDIR)/memtide/
+	printf 'Metadata-Version: 2.1\nName: memtide\nVersion: $(VERSION)\n' \
+		> $(DESTDIR)$(PYDIR)/$(EGGINFO)/PKG-INFO
+	printf '[pytest11]\nmemtide.pytest = memtide.pytest\n' \
+		> $(DESTDIR)$(PYDIR)/$(EGGINFO)/entry_points.txt
+	printf 'memtide\n' > $(DESTDIR)$(PYDIR)/$(EGGINFO)/top_level.txt
+	install -m 0644 $(PYFILES) $(DESTDIR)$(PYLIBDIR)/memtide/
+	install -m 0644 python/sitecustomize.py $(DESTDIR)$(PYLIBDIR)/
 
 # memtided, its unit (ExecStart= and the comments name SBINDIR and DOCDIR),
 # sysusers.d and tmpfiles.d files, and a config only where there is none.
@@ -163,7 +183,12 @@ install-daemon: $(DAEMON)
 # Leaves /etc/memtide/memtided.conf: it is the administrator's.
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/memtide $(DESTDIR)$(BINDIR)/memtide-plot \
-		$(DESTDIR)$(PYDIR)/memtide/__init__.py \
+		$(DESTDIR)$(PYDIR)/memtide/__init__.py $(DESTDIR)$(PYDIR)/memtide/pytest.py \
+		$(DESTDIR)$(PYDIR)/$(EGGINFO)/PKG-INFO \
+		$(DESTDIR)$(PYDIR)/$(EGGINFO)/entry_points.txt \
+		$(DESTDIR)$(PYDIR)/$(EGGINFO)/top_level.txt \
+		$(DESTDIR)$(PYLIBDIR)/memtide/__init__.py $(DESTDIR)$(PYLIBDIR)/memtide/pytest.py \
+		$(DESTDIR)$(PYLIBDIR)/sitecustomize.py \
 		$(DESTDIR)$(SBINDIR)/memtided $(DESTDIR)$(UNITDIR)/memtided.service \
 		$(DESTDIR)$(SYSUSERSDIR)/memtide.conf $(DESTDIR)$(TMPFILESDIR)/memtide.conf \
 		$(DESTDIR)$(DOCDIR)/examples/memtided.conf \

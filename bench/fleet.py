@@ -1,4 +1,4 @@
-"""bench/fleet.py - section f of bench/run.py: memtided against Debian's
+"""bench/fleet.py - section g of bench/run.py: memtided against Debian's
 prometheus-process-exporter on the same processes, in the same run.
 
 1000 Python processes carry one marker on their command line: 990 that
@@ -14,7 +14,7 @@ first showed all 1000), peak RSS, series per scrape, and the error of the
 summed resident memory against /proc, median and worst.
 
 Reads run.py's helpers through __main__: run it through bench/run.py
-(--only f).
+(--only g).
 """
 import os
 import re
@@ -100,7 +100,7 @@ def scraper(port, total, pids, pidfile, end, out):
 def section_fleet(ctx):
     a = ctx.args
     seconds = a.fleet_seconds
-    ctx.say("== f. memtided vs prometheus-process-exporter on the same %d Python processes "
+    ctx.say("== g. memtided vs prometheus-process-exporter on the same %d Python processes "
             "(%d of them workers replaced all along), each scraped every 1 s for %g s"
             % (PROCS, CHURN_WORKERS, seconds))
     exporter = "/usr/bin/prometheus-process-exporter"
@@ -198,17 +198,17 @@ def section_fleet(ctx):
                              "series/scrape", "sum error median", "sum error worst", "scrapes"]))
     m, e = out["memtided"], out["exporter"]
     r = run.ratio(e["steady_cpu_s"], m["steady_cpu_s"])
-    ctx.target("f. process-exporter / memtided CPU, %d processes scraped each 1 s" % PROCS,
+    ctx.target("g. process-exporter / memtided CPU, %d processes scraped each 1 s" % PROCS,
                "%.1fx" % r, ">= 20x", r >= 20)
-    ctx.target("f. process-exporter scrapes done of %.0f (a slow one delays the next)" % dt,
+    ctx.target("g. process-exporter scrapes done of %.0f (a slow one delays the next)" % dt,
                "%d" % e["scrapes"], "(report)", None)
-    ctx.target("f. memtided series vs process-exporter's, same grouping",
+    ctx.target("g. memtided series vs process-exporter's, same grouping",
                "%d vs %d" % (m["series_max"], e["series_max"]), "<=",
                m["series_max"] <= e["series_max"])
-    ctx.target("f. memtided series flat under churn", "%d-%d" % (m["series_min"], m["series_max"]),
+    ctx.target("g. memtided series flat under churn", "%d-%d" % (m["series_min"], m["series_max"]),
                "one value", m["series_min"] == m["series_max"])
-    ctx.target("f. memtided summed RSS vs /proc under churn, worst scrape",
+    ctx.target("g. memtided summed RSS vs /proc under churn, worst scrape",
                "%.2f %%" % m["err_max_pct"], "<= 2 %", m["err_max_pct"] <= 2)
-    ctx.target("f. process-exporter summed RSS vs /proc, worst scrape (report)",
+    ctx.target("g. process-exporter summed RSS vs /proc, worst scrape (report)",
                "%.2f %%" % e["err_max_pct"], "(report)", None)
     ctx.say()

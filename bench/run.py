@@ -28,7 +28,9 @@ Sections:
      N-1 children after import: all Python, little memory) at 1 s, and M at
      10 ms, each beside a psutil loop (bench/psutil_loop.py) over the same
      processes at the same interval: CPU % of one core and peak RSS.
-  f. memtided and prometheus-process-exporter on the same 1000 processes
+  f. a call of an @profile'd function under `memtide run` and under
+     `mprof run --python` (bench/markers.py): CPU a call.
+  g. memtided and prometheus-process-exporter on the same 1000 processes
      under churn, both scraped every second (bench/fleet.py).
 
 Prints a table and a "ratios" block (measured, target, met / not met) and
@@ -50,7 +52,8 @@ import sys
 import tempfile
 import time
 
-import fleet
+import fleet  # g. (bench/fleet.py)
+from markers import section_markers  # f. (bench/markers.py)
 
 PY = "/usr/bin/python3"
 SLEEPER = [PY, "-c", "import time; time.sleep(600)"]
@@ -957,8 +960,8 @@ def main():
     ap.add_argument("--daemon-procs", type=int, default=1000, help="section e, at 1 s")
     ap.add_argument("--daemon-fast-procs", type=int, default=50, help="section e, at 10 ms")
     ap.add_argument("--daemon-seconds", type=float, default=30, help="section e duration")
-    ap.add_argument("--fleet-seconds", type=float, default=30, help="section f duration")
-    ap.add_argument("--only", choices=["a", "b", "c", "d", "e", "f"], action="append",
+    ap.add_argument("--fleet-seconds", type=float, default=30, help="section g duration")
+    ap.add_argument("--only", choices=["a", "b", "c", "d", "e", "f", "g"], action="append",
                     help="run only these sections")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = ap.parse_args()
@@ -979,7 +982,7 @@ def main():
         ctx.say()
         for name, fn in (("a", section_batch), ("b", section_attach), ("c", section_plot),
                          ("d", section_import), ("e", section_daemon),
-                         ("f", fleet.section_fleet)):
+                         ("f", section_markers), ("g", fleet.section_fleet)):
             if args.only and name not in args.only:
                 continue
             try:

@@ -9,6 +9,9 @@
  */
 #include "cli.h"
 
+#include "memtide/text.h"
+#include "memtide/totals.h"
+
 #include "memtide/mprof.h"
 
 #include <errno.h>
@@ -27,6 +30,7 @@ struct run_info {
 	char *command;
 	double started, interval;
 	int64_t page_size;
+	enum totals_metric metric; /* what MEM lines carry: RSS, PSS or USS */
 };
 
 struct proc_info {
@@ -35,6 +39,7 @@ struct proc_info {
 	int is_mem;   /* the MEM series of an import */
 	int is_child; /* written as CHLD */
 	char *cmdline;
+	int64_t held; /* bytes: its last PSS or USS reading, -1 none yet */
 };
 
 /* MEM values in time order, for the memory at a marker. */
@@ -64,8 +69,8 @@ static int load_run(sqlite3 *db, int64_t id, struct run_info *r)
 	sqlite3_stmt *st;
 	int rc;
 
-	if (prep(db, "SELECT kind = 'import', command, started, interval, page_size"
-		     " FROM run WHERE id = ?", &st))
+	if (prep(db, "SELECT kind = 'import', command, started, interval, page_size,"
+		     " backend FROM run WHERE id = ?", &st))
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
 	rc = sqlite3_step(st);
@@ -76,6 +81,7 @@ static int load_run(sqlite3 *db, int64_t id, struct run_info *r)
 		r->started = sqlite3_column_double(st, 2);
 		r->interval = sqlite3_column_double(st, 3);
 		r->page_size = sqlite3_column_int64(st, 4);
+		r->metric = totals_metric_of((const char *)sqlite3_column_text(st, 5));
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW) {
@@ -115,6 +121,7 @@ static int load_procs(sqlite3 *db, const struct run_info *r,
 		p->id = sqlite3_column_int64(st, 0);
 		p->pid = sqlite3_column_int(st, 1);
 		p->cmdline = col_dup(st, 4);
+		p->held = -1;
 		if (r->imported) {
 			p->is_mem = sqlite3_column_int64(st, 3) == 0;
 			p->is_child = !p->is_mem;
@@ -306,8 +313,13 @@ static int export_mprof(sqlite3 *db, FILE *f, int64_t run)
 		fwrite(buf, 1, mprof_format_cmdline(buf, cmd, n), f);
 		free(buf);
 	}
-	if (prep(db, "SELECT s.tick, s.proc, s.rss FROM sample s JOIN proc p"
-		     " ON p.id = s.proc WHERE p.run = ? ORDER BY s.tick, s.proc", &st))
+	/* With --backend psutil_pss or psutil_uss, MEM and CHLD carry PSS or
+	 * USS, as mprof's do; smaps_rollup is read at its own pace, so each
+	 * process's last reading stands between two. */
+	if (prep(db, "SELECT s.tick, s.proc, s.rss, m.pss, m.uss FROM sample s"
+		     " JOIN proc p ON p.id = s.proc LEFT JOIN sample_mem m ON"
+		     " m.proc = s.proc AND m.tick = s.tick WHERE p.run = ?"
+		     " ORDER BY s.tick, s.proc", &st))
 		goto out;
 	sqlite3_bind_int64(st, 1, run);
 	for (;;) {
@@ -319,6 +331,14 @@ static int export_mprof(sqlite3 *db, FILE *f, int64_t run)
 			tick = sqlite3_column_int64(st, 0);
 			p = find_proc(procs, nprocs, sqlite3_column_int64(st, 1));
 			bytes = sqlite3_column_int64(st, 2) * r.page_size;
+			if (p && r.metric != TOTALS_RSS) {
+				int col = r.metric == TOTALS_PSS ? 3 : 4;
+
+				if (sqlite3_column_type(st, col) != SQLITE_NULL)
+					p->held = sqlite3_column_int64(st, col) * 1024;
+				if (p->held >= 0)
+					bytes = p->held;
+			}
 		}
 		if (cur >= 0 && (rc != SQLITE_ROW || tick != cur)) {
 			if (have_mem) {
@@ -518,11 +538,37 @@ static int export_json(sqlite3 *db, FILE *f, const int64_t *runs, size_t n)
 	return 0;
 }
 
-static int ends_with(const char *s, const char *suffix)
+/* The format a file's name asks for: .csv, .json, else mprof's. */
+static enum format format_of(const char *path)
 {
-	size_t n = strlen(s), m = strlen(suffix);
+	if (path && text_ends_with(path, strlen(path), ".csv"))
+		return FMT_CSV;
+	if (path && text_ends_with(path, strlen(path), ".json"))
+		return FMT_JSON;
+	return FMT_MPROF;
+}
 
-	return n >= m && strcmp(s + n - m, suffix) == 0;
+int cli_export_file(struct store *s, int64_t run, const char *path)
+{
+	FILE *f = fopen(path, "w");
+	enum format fmt = format_of(path);
+	int err;
+
+	if (!f) {
+		cli_error("cannot write '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	err = fmt == FMT_MPROF  ? export_mprof(store_db(s), f, run)
+	      : fmt == FMT_JSON ? export_json(store_db(s), f, &run, 1)
+				: export_csv(store_db(s), f, &run, 1);
+	if (fflush(f) != 0 || ferror(f)) {
+		cli_error("cannot write '%s': %s", path, strerror(errno));
+		err = -1;
+	}
+	fclose(f);
+	if (err)
+		unlink(path);
+	return err;
 }
 
 static const char usage[] =
@@ -538,7 +584,8 @@ static const char usage[] =
 	"Times are Unix seconds, sizes bytes (MiB in mprof files).\n"
 	"\n"
 	"  -f, --format F    csv, json or mprof (default: from -o's extension,\n"
-	"                    .dat, .json or .csv; else csv)\n"
+	"                    .csv, .json, else mprof, as 'memtide export > x.dat'\n"
+	"                    expects)\n"
 	"  -o, --output FILE write to FILE instead of standard output\n"
 	"      --db PATH     database (default $MEMTIDE_DB, else\n"
 	"                    $XDG_DATA_HOME/memtide/memtide.db)\n"
@@ -554,13 +601,14 @@ int cmd_export(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	const char *db_arg = NULL, *out_path = NULL, *fmt_arg = NULL;
-	enum format fmt = FMT_CSV;
+	enum format fmt = FMT_MPROF;
 	struct store *s = NULL;
 	int64_t *runs = NULL;
 	size_t nruns = 0;
 	FILE *f = stdout;
 	int c, code = EXIT_FAIL, err;
 
+	cli_relative_runs(argc, argv);
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":f:o:h", opts, NULL)) != -1) {
@@ -592,13 +640,12 @@ int cmd_export(int argc, char **argv)
 			cli_error("unknown format '%s' (use csv, json or mprof)", fmt_arg);
 			return cli_usage_error("export");
 		}
-	} else if (out_path && ends_with(out_path, ".dat")) {
-		fmt = FMT_MPROF;
-	} else if (out_path && ends_with(out_path, ".json")) {
-		fmt = FMT_JSON;
+	} else {
+		fmt = format_of(out_path);
 	}
 	if (fmt == FMT_MPROF && argc - optind > 1) {
-		cli_error("an mprof file holds one run: export runs one at a time");
+		cli_error("an mprof file holds one run: export runs one at a time%s",
+			  fmt_arg ? "" : ", or give --format csv or json");
 		return cli_usage_error("export");
 	}
 	if (!(s = cli_open_store(db_arg, STORE_READ)))

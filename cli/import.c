@@ -13,6 +13,8 @@
 #include "cli.h"
 
 #include "memtide/mprof.h"
+#include "memtide/text.h"
+#include "memtide/totals.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -366,13 +368,6 @@ static int step(sqlite3_stmt *st)
 	return rc == SQLITE_DONE ? 0 : -EIO;
 }
 
-static const char *base_name(const char *path)
-{
-	const char *s = strrchr(path, '/');
-
-	return s ? s + 1 : path;
-}
-
 /* The time range of everything in the file, in 1e-4 s. */
 static void time_range(const struct parsed *p, int64_t *t0, int64_t *t1)
 {
@@ -512,6 +507,70 @@ static int write_series(struct writer *w, struct series *s, int64_t run,
 	return store_agg_put(w->store, &agg) ? -EIO : 0;
 }
 
+/* Whether the MEM lines already count the children (mprof run -C -M) or
+ * are the parent alone (-M): the file does not say.  Each MEM line starts
+ * a sampling round whose CHLD lines follow it.  A parent's own memory is
+ * the smoother of MEM and MEM minus its round's children: when MEM counts
+ * them, MEM jumps as they start, grow and end, and MEM minus them does not;
+ * when it does not, subtracting them makes the jumps.  MEM below its own
+ * round's children cannot count them. */
+static int mem_includes_children(const struct parsed *p)
+{
+	const struct series *mem = &p->ser[0];
+	int64_t *kids = calloc(mem->n, sizeof *kids), prev_a = 0, prev_b = 0;
+	uint64_t tv_a = 0, tv_b = 0;
+	int possible = 1, any = 0;
+
+	if (!kids)
+		return 0;
+	for (size_t i = 1; i < p->nser; i++)
+		for (size_t k = 0; k < p->ser[i].n; k++) {
+			long line = p->ser[i].v[k].line;
+			size_t lo = 0, hi = mem->n; /* the last MEM line before it */
+
+			while (lo < hi) {
+				size_t mid = (lo + hi) / 2;
+
+				if (mem->v[mid].line < line)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			if (lo > 0 && mem->v[lo - 1].line < line) {
+				kids[lo - 1] += p->ser[i].v[k].bytes;
+				any = 1;
+			}
+		}
+	for (size_t r = 0; r < mem->n && any; r++) {
+		int64_t a = mem->v[r].bytes - kids[r], b = mem->v[r].bytes;
+
+		if (a < 0)
+			possible = 0;
+		if (r) {
+			tv_a += (uint64_t)llabs(a - prev_a);
+			tv_b += (uint64_t)llabs(b - prev_b);
+		}
+		prev_a = a;
+		prev_b = b;
+	}
+	free(kids);
+	return any && possible && tv_a < tv_b;
+}
+
+static int mark_includes_children(struct writer *w, int64_t proc)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(w->db, "UPDATE proc SET includes_children = 1"
+				    " WHERE id = ?1", -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, proc);
+	rc = step(st);
+	sqlite3_finalize(st);
+	return rc;
+}
+
 /* Writes a parsed file as a new run in one transaction; *run receives its
  * id.  Prints its own error. */
 static int write_run(struct writer *w, struct parsed *p, const struct opts *o,
@@ -527,14 +586,14 @@ static int write_run(struct writer *w, struct parsed *p, const struct opts *o,
 		goto out;
 	if (p->has_cmdline)
 		command = strndup(p->cmdline, p->cmdline_len);
-	else if (asprintf(&command, "(mprof file %s)", base_name(p->path)) < 0)
+	else if (asprintf(&command, "(mprof file %s)", text_base_name(p->path)) < 0)
 		command = NULL;
 	if (!command) {
 		err = -ENOMEM;
 		goto out;
 	}
 	sqlite3_bind_text(w->st[ST_RUN], 1, command, -1, SQLITE_STATIC);
-	sqlite3_bind_text(w->st[ST_RUN], 2, o->label ? o->label : base_name(p->path),
+	sqlite3_bind_text(w->st[ST_RUN], 2, o->label ? o->label : text_base_name(p->path),
 			  -1, SQLITE_STATIC);
 	sqlite3_bind_double(w->st[ST_RUN], 3, (double)t0 / 1e4);
 	sqlite3_bind_double(w->st[ST_RUN], 4, (double)t1 / 1e4);
@@ -561,12 +620,17 @@ static int write_run(struct writer *w, struct parsed *p, const struct opts *o,
 	err = -EIO;
 	if (write_marks(w, p, *run) || (p->ts && write_marks(w, p->ts, *run)))
 		goto out;
+	if (p->ser[0].n && p->nser > 1 && mem_includes_children(p) &&
+	    mark_includes_children(w, p->ser[0].proc))
+		goto out;
+	if (p->ser[0].n && p->nser > 1 && totals_held_peak(w->db, *run, TOTALS_RSS, &peak))
+		goto out;
 	sqlite3_bind_int64(w->st[ST_RUN_END], 1, *run);
 	sqlite3_bind_int64(w->st[ST_RUN_END], 2, (sqlite3_int64)p->samples);
 	sqlite3_bind_int64(w->st[ST_RUN_END], 3, last);
-	/* mprof's peak is that of MEM, which with -C already counts the
-	 * children; a file of CHLD lines alone peaks with its largest child. */
-	sqlite3_bind_int64(w->st[ST_RUN_END], 4, p->ser[0].n ? mem_peak : peak);
+	/* The peak of the total as the chart draws it (totals.h); a
+	 * file of CHLD lines alone peaks with its largest child. */
+	sqlite3_bind_int64(w->st[ST_RUN_END], 4, p->ser[0].n && p->nser == 1 ? mem_peak : peak);
 	if (step(w->st[ST_RUN_END]))
 		goto out;
 	if (sqlite3_exec(w->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
@@ -587,20 +651,13 @@ out:
 	return err;
 }
 
-static int ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-
-	return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
 /* "X_ts.dat" for "X.dat" (malloc'd), or NULL. */
 static char *ts_name(const char *path)
 {
 	size_t n = strlen(path);
 	char *s;
 
-	if (!ends_with(path, ".dat") || ends_with(path, "_ts.dat"))
+	if (!text_ends_with(path, strlen(path), ".dat") || text_ends_with(path, strlen(path), "_ts.dat"))
 		return NULL;
 	if (!(s = malloc(n + 4)))
 		return NULL;
@@ -628,7 +685,7 @@ static int import_one(struct writer *w, const char *path, const struct opts *o)
 	if ((err = parse_file(&p)))
 		goto out;
 	if (p.samples == 0) {
-		if (p.ts_lines && ends_with(path, "_ts.dat"))
+		if (p.ts_lines && text_ends_with(path, strlen(path), "_ts.dat"))
 			cli_error("%s: an old mprof timestamp file (function start and end "
 				  "times, no memory): import the .dat file it belongs to, "
 				  "which picks it up", path);
@@ -656,8 +713,9 @@ static int import_one(struct writer *w, const char *path, const struct opts *o)
 	if ((err = write_run(w, &p, o, &run)))
 		goto out;
 	if (!o->quiet)
-		printf("%s: run %lld, %zu samples, %zu process%s, %zu marker%s%s%s\n",
-		       path, (long long)run, p.samples, p.nser - (p.ser[0].n == 0),
+		printf("%s: run %lld, %zu sample%s, %zu process%s, %zu marker%s%s%s\n",
+		       path, (long long)run, p.samples, p.samples == 1 ? "" : "s",
+		       p.nser - (p.ser[0].n == 0),
 		       p.nser - (p.ser[0].n == 0) == 1 ? "" : "es",
 		       p.nfn + (p.ts ? p.ts->nfn : 0),
 		       p.nfn + (p.ts ? p.ts->nfn : 0) == 1 ? "" : "s",
@@ -681,6 +739,59 @@ static const char usage[] =
 	"  -q, --quiet       print nothing when all goes well\n"
 	"  -h, --help        this help\n";
 
+int cli_import_files(const char *db, const char *label, int quiet, char **files,
+		     int n)
+{
+	struct opts o = {.db = db, .label = label, .quiet = quiet};
+	struct writer w = {0};
+	struct store *s;
+	int failed = 0;
+
+	if (!(s = cli_open_store(o.db, STORE_WRITE)))
+		return EXIT_FAIL;
+	w.store = s;
+	w.db = store_db(s);
+	/* One big transaction a file: a larger cache than the recorder's
+	 * keeps the b-tree pages of a million rows out of the spill path. */
+	sqlite3_exec(w.db, "PRAGMA cache_size = -65536", NULL, NULL, NULL);
+	for (int i = 0; i < ST_N; i++) {
+		char *many = i == ST_SAMPLES ? samples_sql() : NULL;
+		int rc = sqlite3_prepare_v3(w.db, many ? many : sql[i], -1,
+					    SQLITE_PREPARE_PERSISTENT, &w.st[i], NULL);
+
+		free(many);
+		if (rc != SQLITE_OK) {
+			cli_error("cannot import: %s", sqlite3_errmsg(w.db));
+			failed = 1;
+			goto out;
+		}
+	}
+	for (int i = 0; i < n; i++) {
+		char *base = NULL;
+
+		/* "X_ts.dat" comes along with "X.dat" when both are named. */
+		if (text_ends_with(files[i], strlen(files[i]), "_ts.dat")) {
+			size_t len = strlen(files[i]);
+
+			if ((base = strdup(files[i]))) {
+				memcpy(base + len - 7, ".dat", 5);
+				if (listed(files, n, base)) {
+					free(base);
+					continue;
+				}
+			}
+			free(base);
+		}
+		if (import_one(&w, files[i], &o))
+			failed = 1;
+	}
+out:
+	for (int i = 0; i < ST_N; i++)
+		sqlite3_finalize(w.st[i]);
+	store_close(s);
+	return failed ? EXIT_FAIL : EXIT_OK;
+}
+
 int cmd_import(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -691,9 +802,7 @@ int cmd_import(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	struct opts o = {0};
-	struct writer w = {0};
-	struct store *s;
-	int c, failed = 0;
+	int c;
 
 	optind = 1;
 	opterr = 0;
@@ -719,47 +828,5 @@ int cmd_import(int argc, char **argv)
 		cli_error("import needs at least one mprof file");
 		return cli_usage_error("import");
 	}
-	if (!(s = cli_open_store(o.db, STORE_WRITE)))
-		return EXIT_FAIL;
-	w.store = s;
-	w.db = store_db(s);
-	/* One big transaction a file: a larger cache than the recorder's
-	 * keeps the b-tree pages of a million rows out of the spill path. */
-	sqlite3_exec(w.db, "PRAGMA cache_size = -65536", NULL, NULL, NULL);
-	for (int i = 0; i < ST_N; i++) {
-		char *many = i == ST_SAMPLES ? samples_sql() : NULL;
-		int rc = sqlite3_prepare_v3(w.db, many ? many : sql[i], -1,
-					    SQLITE_PREPARE_PERSISTENT, &w.st[i], NULL);
-
-		free(many);
-		if (rc != SQLITE_OK) {
-			cli_error("cannot import: %s", sqlite3_errmsg(w.db));
-			failed = 1;
-			goto out;
-		}
-	}
-	for (int i = optind; i < argc; i++) {
-		char *base = NULL;
-
-		/* "X_ts.dat" comes along with "X.dat" when both are named. */
-		if (ends_with(argv[i], "_ts.dat")) {
-			size_t n = strlen(argv[i]);
-
-			if ((base = strdup(argv[i]))) {
-				memcpy(base + n - 7, ".dat", 5);
-				if (listed(argv + optind, argc - optind, base)) {
-					free(base);
-					continue;
-				}
-			}
-			free(base);
-		}
-		if (import_one(&w, argv[i], &o))
-			failed = 1;
-	}
-out:
-	for (int i = 0; i < ST_N; i++)
-		sqlite3_finalize(w.st[i]);
-	store_close(s);
-	return failed ? EXIT_FAIL : EXIT_OK;
+	return cli_import_files(o.db, o.label, o.quiet, argv + optind, argc - optind);
 }

@@ -17,7 +17,8 @@ static const char usage[] =
 	"                        run COMMAND and record it (a bare script.py runs\n"
 	"                        under python3)\n"
 	"  attach PID            record a running process until it exits\n"
-	"  list                  list recorded runs\n"
+	"  list [--since T]      list recorded runs\n"
+	"  ps [RUN]              list the processes of a run, or of a window\n"
 	"  peak [RUN...]         print the peak memory of runs\n"
 	"  rm RUN...             delete runs\n"
 	"  clean                 delete every run\n"
@@ -26,10 +27,13 @@ static const char usage[] =
 	"  export [RUN...]       write runs as mprof .dat, CSV or JSON\n"
 	"  import FILE.dat...    read mprof files in as runs\n"
 	"  mark LABEL [--end]    mark a moment, or the start and end of a span\n"
+	"  tests [RUN]           one row per pytest test: peak, growth, duration\n"
+	"  diff RUN_A RUN_B      compare two runs span by span (CI: --fail-over)\n"
 	"\n"
 	"Every command takes --db PATH (default $MEMTIDE_DB, else\n"
 	"$XDG_DATA_HOME/memtide/memtide.db) and --help.  RUN is an id from\n"
-	"'memtide list'; the default is the last run.\n"
+	"'memtide list' (-1 the last, -2 the one before, as mprof counts); the\n"
+	"default is the last run.  plot and peak also read mprof .dat files.\n"
 	"The views runs, processes, samples and marks answer SQL: see memtide-sql(7).\n";
 
 void cli_error(const char *fmt, ...)
@@ -70,9 +74,17 @@ struct store *cli_open_store(const char *db_arg, enum store_mode mode)
 		cli_error("no database path: set --db, $MEMTIDE_DB or $HOME");
 		return NULL;
 	}
+	/* Only the default directory is made: a --db or $MEMTIDE_DB naming
+	 * a missing one is a typo to report, not a tree to create. */
+	if (mode == STORE_WRITE && store_path_is_default(db_arg) &&
+	    (err = store_make_dir(path)) < 0) {
+		cli_error("cannot create the directory of '%s': %s", path, strerror(-err));
+		free(path);
+		return NULL;
+	}
 	err = store_open(path, mode, &s);
 	if (err) {
-		if (mode == STORE_READ && err == -ENOENT)
+		if (mode != STORE_WRITE && err == -ENOENT)
 			cli_error("cannot open database '%s': it does not exist yet "
 				  "(record something with 'memtide run')", path);
 		else
@@ -93,7 +105,8 @@ static const struct {
 	{"peak", cmd_peak},   {"rm", cmd_rm},         {"clean", cmd_clean},
 	{"plot", cmd_plot},
 	{"query", cmd_query}, {"export", cmd_export}, {"import", cmd_import},
-	{"mark", cmd_mark},
+	{"mark", cmd_mark},   {"ps", cmd_ps},         {"tests", cmd_tests},
+	{"diff", cmd_diff},
 };
 
 int main(int argc, char **argv)

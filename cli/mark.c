@@ -94,7 +94,8 @@ int cmd_mark(int argc, char **argv)
 		}
 		return EXIT_OK;
 	}
-	if (!(s = cli_open_store(db_arg, STORE_WRITE)))
+	/* A marker belongs to a run: no database is created for one. */
+	if (!(s = cli_open_store(db_arg, STORE_UPDATE)))
 		return EXIT_FAIL;
 	if ((err = store_run_resolve(s, run_arg, &run))) {
 		cli_error("%s", store_errmsg(s));
@@ -102,7 +103,7 @@ int cmd_mark(int argc, char **argv)
 		return err == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
 	}
 	if (end) {
-		err = marksock_end_label(s, run, label, ev.t);
+		err = store_mark_end_label(s, run, label, ev.t);
 		if (err == -ENOENT)
 			cli_error("run %lld has no marker '%s' without an end", (long long)run,
 				  label);
@@ -146,11 +147,13 @@ struct marksock *mark_listen(char *dir, size_t len)
 		dir[0] = '\0';
 		return NULL;
 	}
+	mark_reader_start(m);
 	return m;
 }
 
 void mark_unlisten(struct marksock *m, const char *dir)
 {
+	mark_reader_stop();
 	marksock_close(m);
 	if (dir[0])
 		rmdir(dir);

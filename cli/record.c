@@ -44,6 +44,7 @@ struct opts {
 	const char *db, *label;
 	int no_redact;
 	struct redact *rd; /* hides secrets of every argv before it is stored */
+	struct run_extras x; /* --python, -o, budgets (cli/budget.c) */
 };
 
 struct batch {
@@ -92,7 +93,8 @@ static void install_signals(void)
 static const char run_usage[] =
 	"Usage: memtide run [OPTION...] [--] COMMAND [ARG...]\n"
 	"Run COMMAND and record its memory, CPU and threads until it exits.\n"
-	"A bare script.py runs under python3, as with mprof.\n"
+	"A bare script.py runs under python3 with @profile as a builtin, as with\n"
+	"mprof.\n"
 	"\n"
 	"  -T, --interval SEC      sampling interval (default 0.1; units ms s m h)\n"
 	"  -C, --include-children  record every descendant as its own series\n"
@@ -109,12 +111,30 @@ static const char run_usage[] =
 	"      --label TEXT        a label kept with the run\n"
 	"      --redact REGEX      also hide what REGEX matches in command lines\n"
 	"      --no-redact         keep passwords and tokens in command lines\n"
+	"  -a, --attach PID|NAME   the same as memtide attach (mprof's spelling)\n"
+	"      --python            the command is Python: a script, or a module\n"
+	"                          (python3 -m); @profile marks each call, as with\n"
+	"                          mprof run --python (a bare script.py always is,\n"
+	"                          unless --nopython)\n"
+	"  -o, --output FILE       also write the run to FILE (.dat: mprof's format,\n"
+	"                          .csv, .json)\n"
+	"      --max-peak SIZE     fail (exit 3) when the run peaks above SIZE\n"
+	"      --max-growth SIZE   fail (exit 3) when the run ends holding SIZE more\n"
+	"                          than at its first sample; SIZE/h: when its trend\n"
+	"                          (as plot -s) grows faster.  A failed command's\n"
+	"                          own status wins over 3\n"
 	"  -q, --quiet             no live status line and no summary\n"
-	"  -h, --help              this help\n";
+	"  -h, --help              this help\n"
+	"\n"
+	"Unlike mprof's -t, which stops sampling and leaves the program running,\n"
+	"memtide's -t ends the command.  Python programs find 'import memtide'\n"
+	"(this memtide's python/ comes first on PYTHONPATH).\n";
 
 static const char attach_usage[] =
-	"Usage: memtide attach PID [OPTION...]\n"
+	"Usage: memtide attach PID|NAME [OPTION...]\n"
 	"Record a running process until it exits, the timeout, or Ctrl-C.\n"
+	"NAME picks the process whose name (/proc/PID/comm) contains it, as mprof\n"
+	"does; a NAME that several processes match is refused, with their list.\n"
 	"\n"
 	"  -T, --interval SEC      sampling interval (default 0.1)\n"
 	"  -C, --include-children  record its descendants too (-M: the same)\n"
@@ -124,6 +144,8 @@ static const char attach_usage[] =
 	"      --label TEXT        a label kept with the run\n"
 	"      --redact REGEX      also hide what REGEX matches in command lines\n"
 	"      --no-redact         keep passwords and tokens in command lines\n"
+	"  -o, --output FILE       also write the run to FILE (.dat: mprof's format)\n"
+	"      --max-peak SIZE, --max-growth SIZE[/h]   budgets, as for run\n"
 	"  -q, --quiet             no live status line and no summary\n"
 	"  -h, --help              this help\n";
 
@@ -142,6 +164,11 @@ static const struct option long_opts[] = {
 	{"label", required_argument, NULL, OPT_LABEL},
 	{"redact", required_argument, NULL, OPT_REDACT},
 	{"no-redact", no_argument, NULL, OPT_NO_REDACT},
+	{"python", no_argument, NULL, RUN_OPT_PYTHON},
+	{"nopython", no_argument, NULL, RUN_OPT_NOPYTHON},
+	{"output", required_argument, NULL, RUN_OPT_OUTPUT},
+	{"max-peak", required_argument, NULL, RUN_OPT_MAX_PEAK},
+	{"max-growth", required_argument, NULL, RUN_OPT_MAX_GROWTH},
 	{NULL, 0, NULL, 0},
 };
 
@@ -161,8 +188,16 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	optind = 1;
 	opterr = 0;
 	/* '+': options end at the command, whose own options are its own. */
-	while ((c = getopt_long(argc, argv, "+:T:CMEt:qh", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:T:CMEt:qho:", long_opts, NULL)) != -1) {
 		switch (c) {
+		case RUN_OPT_PYTHON:
+		case RUN_OPT_NOPYTHON:
+		case RUN_OPT_OUTPUT:
+		case RUN_OPT_MAX_PEAK:
+		case RUN_OPT_MAX_GROWTH:
+			if (run_extras_option(&o->x, c, optarg))
+				return -1;
+			break;
 		case 'T':
 			if (units_parse_duration(optarg, &o->interval_ns)) {
 				cli_error("bad interval '%s': give seconds > 0, such as "
@@ -269,13 +304,6 @@ static char *join_argv(char **argv, const struct redact *rd)
 	out = hidden ? text_argv(hidden, len, 1) : NULL;
 	free(hidden);
 	return out;
-}
-
-static int ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-
-	return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
 /* The pipe of spawn() closes when exec drops the old image, a moment before
@@ -585,11 +613,6 @@ static void take_tick(struct recording *r, int64_t tick, int64_t now_ns)
 	}
 }
 
-static double real_now(void)
-{
-	return (double)ticker_now_real() / 1e9;
-}
-
 static int record(struct opts *o, char **cmd, int attach_pid)
 {
 	struct recording r = {.o = o, .page_size = sysconf(_SC_PAGESIZE),
@@ -599,7 +622,8 @@ static int record(struct opts *o, char **cmd, int attach_pid)
 	pid_t child = 0;
 	int status = -1, exit_code = EXIT_OK, err, interactive;
 	int64_t next_flush, next_status, next_scan, term_at = 0, kill_at = 0;
-	int64_t kernel_peak = -1;
+	int64_t waited_peak = -1;
+	struct own_peak own = {0};
 	char *command = NULL;
 	struct marksock *marks = NULL; /* markers from the command (cli/mark.c) */
 	char mark_dir[160] = "";
@@ -652,7 +676,7 @@ static int record(struct opts *o, char **cmd, int attach_pid)
 		free(argv);
 	}
 	ticker_init(&r.tk, ticker_now_mono(), o->interval_ns);
-	r.started = real_now();
+	r.started = ticker_now_real_s();
 	{
 		struct store_run sr = {
 			.kind = attach_pid ? "attach" : "run",
@@ -700,6 +724,7 @@ static int record(struct opts *o, char **cmd, int attach_pid)
 			struct rusage wru;
 
 			got_child = 0;
+			peaks_check_zombie(&own, child);
 			/* Reap the command and any orphan adopted under -C. */
 			while ((w = wait4(-1, &st, WNOHANG, &wru)) > 0)
 				if (w == child) {
@@ -732,15 +757,15 @@ static int record(struct opts *o, char **cmd, int attach_pid)
 		}
 		/* New processes get their ids before their first sample;
 		 * those found gone now are recorded as ended next tick. */
-		if (sync_procs(&r, k, real_now()) && !r.b.failing) {
+		if (sync_procs(&r, k, ticker_now_real_s()) && !r.b.failing) {
 			cli_error("cannot record processes: %s", store_errmsg(r.st));
 			r.b.failing = 1;
 		}
 		take_tick(&r, k, now);
 		if (marks)
-			marksock_drain(marks, r.st, r.run, MARKS_PER_TICK);
+			mark_drain(marks, r.st, r.run, MARKS_PER_TICK);
 		if (now >= next_flush) {
-			run_exits_refresh(r.ex, r.st, real_now());
+			run_exits_refresh(r.ex, r.st, ticker_now_real_s());
 			flush(&r);
 			next_flush = now + FLUSH_NS;
 		}
@@ -764,18 +789,13 @@ static int record(struct opts *o, char **cmd, int attach_pid)
 	if (root && child && root->end_reported && status != -1) {
 		int oom;
 
-		run_exits_ended(r.ex, r.st, r.run, root->id, status, real_now(), &oom);
+		run_exits_ended(r.ex, r.st, r.run, root->id, status, ticker_now_real_s(), &oom);
 	}
-	sync_procs(&r, r.tk.tick, real_now());
+	sync_procs(&r, r.tk.tick, ticker_now_real_s());
 	if (marks)
-		marksock_drain(marks, r.st, r.run, 1 << 20);
-	if (child && status != -1 && root) {
-		kernel_peak = (int64_t)ru.ru_maxrss * 1024;
-		if (root->id)
-			store_proc_hwm(r.st, root->id, kernel_peak);
-	} else if (root && root->hwm_kib > 0) {
-		kernel_peak = root->hwm_kib * 1024;
-	}
+		mark_drain(marks, r.st, r.run, 1 << 20);
+	waited_peak = peaks_store(r.st, r.sm, root, &own,
+				  child && status != -1 ? (int64_t)ru.ru_maxrss : -1);
 	if (interactive)
 		show_status(&r, 0, 1);
 	while (pending(&r) && flush(&r) == -EBUSY)
@@ -784,22 +804,15 @@ static int record(struct opts *o, char **cmd, int attach_pid)
 		cli_error("%zu samples could not be saved: %s", r.b.n, store_errmsg(r.st));
 		exit_code = EXIT_FAIL;
 	}
-	store_run_end(r.st, r.run, real_now(),
+	store_run_end(r.st, r.run, ticker_now_real_s(),
 		      status == -1	    ? -1
 		      : WIFEXITED(status) ? WEXITSTATUS(status)
 					  : 128 + WTERMSIG(status),
-		      kernel_peak);
+		      -1);
 	if (!o->quiet) {
-		char peak[32], kpeak[32], el[32];
-
-		units_format_bytes(r.peak_pages * r.page_size, peak, sizeof peak);
-		units_format_duration(real_now() - r.started, el, sizeof el);
-		if (kernel_peak > 0)
-			units_format_bytes(kernel_peak, kpeak, sizeof kpeak);
-		fprintf(stderr, "memtide: run %lld: %s, %zu samples, peak %s%s%s%s\n",
-			(long long)r.run, el, r.samples, peak,
-			kernel_peak > 0 ? " (kernel high-water mark " : "",
-			kernel_peak > 0 ? kpeak : "", kernel_peak > 0 ? ")" : "");
+		summary_print(r.st, r.run, stderr, 1);
+		if (!o->children)
+			peaks_suggest_children(waited_peak, root);
 		if (r.tk.skipped)
 			fprintf(stderr, "memtide: %lld ticks skipped: the machine was too "
 				"busy to sample every %.3f s\n",
@@ -814,6 +827,8 @@ wait_child:
 	}
 	if (child && status != -1 && exit_code == EXIT_OK)
 		exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	if (r.run)
+		exit_code = run_extras_finish(&o->x, r.st, r.run, exit_code);
 out:
 	if (marks)
 		mark_unlisten(marks, mark_dir);
@@ -829,11 +844,17 @@ out:
 
 int cmd_run(int argc, char **argv)
 {
-	struct opts o = {0};
-	int i = parse_opts(argc, argv, &o);
+	struct opts o = {.x = RUN_EXTRAS_INIT};
+	int i, a = run_attach_flag(argc, argv);
 	char **cmd;
-	int code;
+	int code, builtin;
 
+	if (a) {
+		/* mprof run --attach: the flag goes, attach takes the rest. */
+		memmove(argv + a, argv + a + 1, (size_t)(argc - a) * sizeof *argv);
+		return cmd_attach(argc - 1, argv);
+	}
+	i = parse_opts(argc, argv, &o);
 	if (i < 0 || i >= argc)
 		redact_free(o.rd);
 	if (i == -2)
@@ -844,17 +865,12 @@ int cmd_run(int argc, char **argv)
 		cli_error("run needs a command, such as 'memtide run script.py'");
 		return cli_usage_error("run");
 	}
-	cmd = calloc((size_t)(argc - i) + 2, sizeof *cmd);
+	cmd = run_extras_argv(&o.x, argv + i, argc - i, &builtin);
 	if (!cmd) {
 		redact_free(o.rd);
 		return EXIT_FAIL;
 	}
-	if (ends_with(argv[i], ".py")) {
-		cmd[0] = (char *)"python3";
-		memcpy(cmd + 1, argv + i, (size_t)(argc - i) * sizeof *cmd);
-	} else {
-		memcpy(cmd, argv + i, (size_t)(argc - i) * sizeof *cmd);
-	}
+	run_extras_env(&o.x, builtin);
 	code = record(&o, cmd, 0);
 	free(cmd);
 	redact_free(o.rd);
@@ -863,7 +879,7 @@ int cmd_run(int argc, char **argv)
 
 int cmd_attach(int argc, char **argv)
 {
-	struct opts o = {.attach = 1};
+	struct opts o = {.attach = 1, .x = RUN_EXTRAS_INIT};
 	int i, pid = 0, code;
 	char *end;
 	long v;
@@ -872,10 +888,10 @@ int cmd_attach(int argc, char **argv)
 	if (argc > 1 && argv[1][0] != '-') {
 		errno = 0;
 		v = strtol(argv[1], &end, 10);
-		if (errno || *end || v <= 0 || v > 4194304) {
-			cli_error("'%s' is not a pid", argv[1]);
+		if (errno || *end || v <= 0 || v > 4194304)
+			v = attach_by_name(argv[1]); /* cli/attachname.c */
+		if (v <= 0)
 			return cli_usage_error("attach");
-		}
 		pid = (int)v;
 		argv[1] = argv[0];
 		argc--;
@@ -891,10 +907,10 @@ int cmd_attach(int argc, char **argv)
 	if (!pid && i < argc) {
 		errno = 0;
 		v = strtol(argv[i], &end, 10);
-		if (errno || *end || v <= 0 || v > 4194304) {
-			cli_error("'%s' is not a pid", argv[i]);
+		if (errno || *end || v <= 0 || v > 4194304)
+			v = attach_by_name(argv[i]);
+		if (v <= 0)
 			goto usage;
-		}
 		pid = (int)v;
 		i++;
 	}

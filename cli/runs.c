@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 struct common {
 	const char *db;
@@ -57,107 +56,24 @@ static int parse_common(int argc, char **argv, const char *cmd, const char *usag
 	return 0;
 }
 
-static void format_time(double t, char *buf, size_t len)
-{
-	time_t s = (time_t)t;
-	struct tm tm;
-
-	localtime_r(&s, &tm);
-	strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
-}
-
-static const char list_usage[] =
-	"Usage: memtide list [--db PATH]\n"
-	"List recorded runs, oldest first: id, start (local time), duration,\n"
-	"samples, peak RSS (the sampled total) and command.\n";
-
-int cmd_list(int argc, char **argv)
-{
-	struct common c = {0};
-	struct store *s;
-	sqlite3_stmt *st;
-	int rc = parse_common(argc, argv, "list", list_usage, 0, &c), n = 0;
-
-	if (rc)
-		return rc == 1 ? EXIT_OK : rc;
-	if (c.first < argc) {
-		cli_error("unexpected argument '%s'", argv[c.first]);
-		return cli_usage_error("list");
-	}
-	if (!(s = cli_open_store(c.db, STORE_READ)))
-		return EXIT_FAIL;
-	rc = sqlite3_prepare_v2(store_db(s),
-				"SELECT id, started, coalesce(ended - started,"
-				" last_tick * interval, 0), samples, peak_rss * 1,"
-				" command, label, ended IS NULL, page_size FROM run ORDER BY id",
-				-1, &st, NULL);
-	if (rc != SQLITE_OK) {
-		cli_error("cannot read runs: %s", sqlite3_errmsg(store_db(s)));
-		store_close(s);
-		return EXIT_FAIL;
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		char when[32], dur[32], peak[32];
-		const char *label = (const char *)sqlite3_column_text(st, 6);
-
-		if (n++ == 0)
-			printf("%5s  %-19s  %12s  %8s  %10s  %s\n", "RUN", "STARTED",
-			       "DURATION", "SAMPLES", "PEAK RSS", "COMMAND");
-		format_time(sqlite3_column_double(st, 1), when, sizeof when);
-		units_format_duration(sqlite3_column_double(st, 2), dur, sizeof dur);
-		units_format_bytes(sqlite3_column_int64(st, 4) * sqlite3_column_int64(st, 8),
-				   peak, sizeof peak);
-		printf("%5lld  %-19s  %12s  %8lld  %10s  %s%s%s%s%s\n",
-		       (long long)sqlite3_column_int64(st, 0), when, dur,
-		       (long long)sqlite3_column_int64(st, 3), peak,
-		       (const char *)sqlite3_column_text(st, 5),
-		       label ? "  [" : "", label ? label : "", label ? "]" : "",
-		       sqlite3_column_int(st, 7) ? "  (unfinished)" : "");
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		cli_error("cannot read runs: %s", sqlite3_errmsg(store_db(s)));
-		store_close(s);
-		return EXIT_FAIL;
-	}
-	if (n == 0)
-		printf("no runs recorded yet\n");
-	store_close(s);
-	return EXIT_OK;
-}
-
 static const char peak_usage[] =
-	"Usage: memtide peak [RUN...] [--db PATH]\n"
-	"Print the peak memory of runs (default the last): the highest sampled\n"
-	"RSS total, and the kernel's high-water mark of the command when known\n"
-	"(wait4 ru_maxrss for a run, VmHWM for attach), which also catches peaks\n"
-	"that fell between two samples.\n";
-
-static int print_peak(struct store *s, int64_t run)
-{
-	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(store_db(s),
-				    "SELECT peak_rss * page_size, kernel_peak_rss, command"
-				    " FROM run WHERE id = ?",
-				    -1, &st, NULL);
-	char peak[32], kpeak[32];
-
-	if (rc != SQLITE_OK)
-		return -1;
-	sqlite3_bind_int64(st, 1, run);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		units_format_bytes(sqlite3_column_int64(st, 0), peak, sizeof peak);
-		printf("run %lld\tpeak %s", (long long)run, peak);
-		if (sqlite3_column_type(st, 1) != SQLITE_NULL &&
-		    sqlite3_column_int64(st, 1) > 0)
-			printf("\tkernel peak %s",
-			       units_format_bytes(sqlite3_column_int64(st, 1), kpeak,
-						  sizeof kpeak));
-		printf("\t%s\n", (const char *)sqlite3_column_text(st, 2));
-	}
-	sqlite3_finalize(st);
-	return 0;
-}
+	"Usage: memtide peak [RUN|FILE.dat...] [--func NAME] [--db PATH]\n"
+	"Print the peak memory of runs (default the last; -1 the last, -2 the one\n"
+	"before, as mprof counts): the peak of the total (RSS, or PSS/USS for runs\n"
+	"recorded with --backend psutil_pss/psutil_uss; the processes of a\n"
+	"memtided session are not summed: its largest one), and the largest\n"
+	"process's own kernel peak with its pid (VmHWM, or wait4's ru_maxrss when\n"
+	"it waited for no child), which also catches peaks that fell between two\n"
+	"samples; \"unknown\" when it cannot be known.  Then each child's peak as\n"
+	"mprof prints them.  mprof files are read in place, their first line as\n"
+	"mprof prints it.\n"
+	"\n"
+	"      --func NAME  also the peak inside the markers labelled NAME (mprof's\n"
+	"                   --func; '*': every label): the marker's own exact\n"
+	"                   peak or the sampled total inside, the higher\n"
+	"      --db PATH    database (default $MEMTIDE_DB, else\n"
+	"                   $XDG_DATA_HOME/memtide/memtide.db)\n"
+	"  -h, --help       this help\n";
 
 /* Resolves every RUN operand (default: the last run) before acting on any,
  * so one bad id changes nothing. */
@@ -182,29 +98,79 @@ static int resolve_runs(struct store *s, int argc, char **argv, int first,
 
 int cmd_peak(int argc, char **argv)
 {
-	struct common c = {0};
+	static const struct option opts[] = {
+		{"db", required_argument, NULL, 'd'},
+		{"func", required_argument, NULL, 'f'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *db = NULL, *func = NULL;
+	char tmp_db[4200] = "";
 	struct store *s;
 	int64_t *ids;
-	int n, rc = parse_common(argc, argv, "peak", peak_usage, 0, &c);
+	int n, c, files = 0, rc = EXIT_OK;
 
-	if (rc)
-		return rc == 1 ? EXIT_OK : rc;
-	if (!(s = cli_open_store(c.db, STORE_READ)))
+	cli_relative_runs(argc, argv);
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			db = optarg;
+			break;
+		case 'f':
+			func = optarg;
+			break;
+		case 'h':
+			fputs(peak_usage, stdout);
+			return EXIT_OK;
+		default:
+			return cli_option_error("peak", c, argv);
+		}
+	}
+	for (int i = optind; i < argc; i++)
+		files += cli_is_dat(argv[i]);
+	if (files && files != argc - optind) {
+		cli_error("give runs or mprof files, not both");
+		return cli_usage_error("peak");
+	}
+	if (files) {
+		/* Files become runs 1..n of a throwaway database. */
+		if (cli_dat_import(argv + optind, files, tmp_db, sizeof tmp_db))
+			return EXIT_FAIL;
+		db = tmp_db;
+	}
+	if (!(s = cli_open_store(db, STORE_READ))) {
+		cli_dat_cleanup(tmp_db);
 		return EXIT_FAIL;
-	if (resolve_runs(s, argc, argv, c.first, &ids, &n)) {
+	}
+	if (files) {
+		n = files;
+		ids = calloc((size_t)n, sizeof *ids);
+		for (int i = 0; ids && i < n; i++)
+			ids[i] = i + 1;
+	} else if (resolve_runs(s, argc, argv, optind, &ids, &n)) {
 		store_close(s);
 		return EXIT_FAIL;
 	}
-	for (int i = 0; i < n; i++)
-		print_peak(s, ids[i]);
+	for (int i = 0; ids && i < n; i++) {
+		if (files)
+			peak_file(s, ids[i], argv[optind + i]);
+		else
+			summary_print(s, ids[i], stdout, 0);
+		peak_children(s, ids[i]);
+		if (func && peak_func(s, ids[i], func))
+			rc = EXIT_FAIL;
+	}
 	free(ids);
 	store_close(s);
-	return EXIT_OK;
+	cli_dat_cleanup(tmp_db);
+	return rc;
 }
 
 static const char rm_usage[] =
 	"Usage: memtide rm RUN... [--dry-run] [--db PATH]\n"
-	"Delete runs with their processes and samples.\n"
+	"Delete runs with their processes and samples (-1: the last run).\n"
 	"  --dry-run   say what would be deleted, delete nothing\n";
 
 static int delete_runs(struct store *s, const int64_t *ids, int n, int dry)
@@ -229,15 +195,17 @@ int cmd_rm(int argc, char **argv)
 	struct common c = {0};
 	struct store *s;
 	int64_t *ids;
-	int n, rc = parse_common(argc, argv, "rm", rm_usage, 1, &c);
+	int n, rc;
 
+	cli_relative_runs(argc, argv);
+	rc = parse_common(argc, argv, "rm", rm_usage, 1, &c);
 	if (rc)
 		return rc == 1 ? EXIT_OK : rc;
 	if (c.first >= argc) {
 		cli_error("rm needs at least one run id (see memtide list)");
 		return cli_usage_error("rm");
 	}
-	if (!(s = cli_open_store(c.db, c.dry_run ? STORE_READ : STORE_WRITE)))
+	if (!(s = cli_open_store(c.db, c.dry_run ? STORE_READ : STORE_UPDATE)))
 		return EXIT_FAIL;
 	if (resolve_runs(s, argc, argv, c.first, &ids, &n)) {
 		store_close(s);
@@ -269,7 +237,7 @@ int cmd_clean(int argc, char **argv)
 			  argv[c.first]);
 		return cli_usage_error("clean");
 	}
-	if (!(s = cli_open_store(c.db, c.dry_run ? STORE_READ : STORE_WRITE)))
+	if (!(s = cli_open_store(c.db, c.dry_run ? STORE_READ : STORE_UPDATE)))
 		return EXIT_FAIL;
 	if (sqlite3_prepare_v2(store_db(s), "SELECT id FROM run ORDER BY id", -1, &st,
 			       NULL) != SQLITE_OK) {

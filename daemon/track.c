@@ -277,11 +277,6 @@ static void reject(struct tracker *t, int pid, int64_t fp)
 		idmap_put(&t->seen, pid, fp);
 }
 
-static double real_now(void)
-{
-	return (double)ticker_now_real() / 1e9;
-}
-
 static char *dup_or_null(const char *s)
 {
 	return s ? strdup(s) : NULL;
@@ -379,6 +374,16 @@ static void untrack_status(struct tracker *t, struct tproc *tp, double ended,
 
 	if (tp->gone_ns)
 		t->waiting--;
+	/* Its own kernel peak as last known (the sampler reads VmHWM as its
+	 * sampled peak rises): a process that lived less than the minute
+	 * between tracker_read_hwm() calls has one too. */
+	if (sp->hwm_kib > tp->hwm_sent_kib) {
+		struct wmsg h = {.type = W_HWM};
+
+		h.u.hwm.local = sp->id;
+		h.u.hwm.bytes = sp->hwm_kib * 1024;
+		writer_push(t->w, &h);
+	}
 	sampler_end(tp->g->sm, sp);
 	m.u.end.local = sp->id;
 	m.u.end.ended = ended;
@@ -409,13 +414,12 @@ static void push_service(struct tracker *t, const struct tproc *tp, int limits)
 	m.u.cg.local = tp->sp->id;
 	m.u.cg.limit = limits ? tp->sv.limit : 0;
 	m.u.cg.high = limits ? tp->sv.high : 0;
-	m.u.cg.t = real_now();
+	m.u.cg.t = ticker_now_real_s();
 	m.u.cg.first = 1;
 	m.u.cg.cgroup = dup_or_null(tp->sv.cgroup);
 	m.u.cg.group = dup_or_null(tp->sv.group);
 	writer_push(t->w, &m);
 }
-
 
 /* Starts tracking a judged process under rule r. */
 static int track(struct tracker *t, const struct rules_facts *f, int r, int64_t now_ns)
@@ -609,7 +613,7 @@ static void rejudge(struct tracker *t, struct tproc *tp)
 	r = rules_match(t->cfg, &f, parent_rule(t, f.ppid));
 	if (r < 0) {
 		log_debug("process %d no longer matches a rule", tp->pid);
-		untrack(t, tp, real_now());
+		untrack(t, tp, ticker_now_real_s());
 		reject(t, f.pid, fingerprint(f.start_ticks, f.exe, f.uid));
 		rules_facts_free(&f);
 		return;
@@ -695,7 +699,7 @@ void tracker_reload(struct tracker *t, const struct config *cfg)
 			continue;
 		r = rules_match(cfg, &f, parent_rule(t, f.ppid));
 		if (r < 0) {
-			untrack(t, v[i], real_now());
+			untrack(t, v[i], ticker_now_real_s());
 			v[i] = NULL;
 		} else {
 			v[i]->rule = r;
@@ -762,7 +766,7 @@ void tracker_events(struct tracker *t)
 				/* A new process under a pid still tracked: the
 				 * old one ended unseen. */
 				if (tp)
-					untrack(t, tp, real_now());
+					untrack(t, tp, ticker_now_real_s());
 				if (!inherits_rejection(t, ev[i].pid, ev[i].ppid) &&
 				    judge(t, ev[i].pid, 1) == -ESRCH &&
 				    follows_parent(t, ev[i].ppid))
@@ -776,7 +780,7 @@ void tracker_events(struct tracker *t)
 				break;
 			case DISCOVER_EXIT:
 				if (tp)
-					untrack_status(t, tp, real_now(), ev[i].status);
+					untrack_status(t, tp, ticker_now_real_s(), ev[i].status);
 				idmap_del(&t->rejected, ev[i].pid);
 				break;
 			}
@@ -837,7 +841,7 @@ static void sample_group(struct tracker *t, struct group *g, int64_t tick, int64
 					t->waiting++;
 				}
 			} else if (tp && tp->sp == sp) {
-				untrack(t, tp, real_now());
+				untrack(t, tp, ticker_now_real_s());
 			} else {
 				sp->end_reported = 1;
 			}
@@ -864,7 +868,7 @@ static void end_waiting(struct tracker *t, int64_t now_ns)
 			late[n++] = tp;
 	}
 	for (i = 0; i < n; i++)
-		untrack(t, late[i], real_now());
+		untrack(t, late[i], ticker_now_real_s());
 }
 
 void tracker_tick(struct tracker *t, int64_t now_ns)
@@ -917,8 +921,13 @@ void tracker_marks(struct tracker *t, struct marksock *ms)
 			continue;
 		}
 		m.u.mark = ev;
-		if (!(m.u.mark.label = strdup(ev.label)))
+		/* label and outcome point into the socket's buffer, which the
+		 * next receive reuses. */
+		m.u.mark.outcome = ev.outcome ? strdup(ev.outcome) : NULL;
+		if (!(m.u.mark.label = strdup(ev.label))) {
+			free((char *)m.u.mark.outcome);
 			continue;
+		}
 		writer_push(t->w, &m);
 	}
 }
@@ -939,7 +948,7 @@ static void tracker_read_limits(struct tracker *t)
 		m.u.cg.local = tp->sp->id;
 		m.u.cg.limit = tp->sv.limit;
 		m.u.cg.high = tp->sv.high;
-		m.u.cg.t = real_now();
+		m.u.cg.t = ticker_now_real_s();
 		writer_push(t->w, &m);
 	}
 }

@@ -62,7 +62,8 @@ static void free_msg(struct wmsg *m)
 {
 	if (m->type == W_MARK) {
 		free((char *)m->u.mark.label);
-		m->u.mark.label = NULL;
+		free((char *)m->u.mark.outcome);
+		m->u.mark.label = m->u.mark.outcome = NULL;
 	}
 	if (m->type == W_PROC && m->u.proc) {
 		struct store_proc *p = &m->u.proc->p;

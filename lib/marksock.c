@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <sqlite3.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +33,40 @@ struct marksock {
 	size_t dropped;
 	char buf[MARKSOCK_MSG_MAX + 1];
 };
+
+/* Reads the mem word at p (after its '@', up to end) into ev. */
+static int parse_mem(char *p, char *end, struct marksock_event *ev)
+{
+	while (p < end) {
+		char *comma = memchr(p, ',', (size_t)(end - p)), *eq, *num_end;
+		char *item_end = comma ? comma : end;
+		int64_t *slot = NULL;
+
+		eq = memchr(p, '=', (size_t)(item_end - p));
+		if (!eq)
+			return -EINVAL;
+		if (eq - p == 3 && memcmp(p, "rss", 3) == 0)
+			slot = &ev->rss;
+		else if (eq - p == 4 && memcmp(p, "peak", 4) == 0)
+			slot = &ev->peak;
+		else if (eq - p == 3 && memcmp(p, "hwm", 3) == 0)
+			slot = &ev->hwm;
+		if (slot) {
+			long long v;
+
+			errno = 0;
+			v = strtoll(eq + 1, &num_end, 10);
+			if (errno || num_end != item_end || num_end == eq + 1 || v < 0)
+				return -EINVAL;
+			*slot = v;
+		} else if (eq - p == 7 && memcmp(p, "outcome", 7) == 0) {
+			*item_end = '\0';
+			ev->outcome = eq + 1;
+		}
+		p = item_end + 1;
+	}
+	return 0;
+}
 
 int marksock_parse(char *buf, size_t len, struct marksock_event *ev)
 {
@@ -67,10 +100,24 @@ int marksock_parse(char *buf, size_t len, struct marksock_event *ev)
 	if (errno || end == p || level < -1 || level > INT_MAX)
 		return -EINVAL;
 	ev->level = (int)level;
+	ev->rss = ev->peak = ev->hwm = -1;
 	if (*end == ' ')
 		end++;
 	else if (*end)
 		return -EINVAL;
+	if (*end == '@') {
+		char *word_end = strchr(end, ' ');
+
+		char *label;
+
+		if (!word_end)
+			word_end = end + strlen(end);
+		/* parse_mem() ends the outcome with a NUL, maybe at word_end. */
+		label = *word_end ? word_end + 1 : word_end;
+		if (parse_mem(end + 1, word_end, ev))
+			return -EINVAL;
+		end = label;
+	}
 	ev->label = end;
 	if (!*ev->label && ev->kind != MARKSOCK_END)
 		return -EINVAL;
@@ -81,10 +128,36 @@ int marksock_parse(char *buf, size_t len, struct marksock_event *ev)
 
 int marksock_format(char *buf, const struct marksock_event *ev)
 {
-	int n = snprintf(buf, MARKSOCK_MSG_MAX, "%c %.6f %llu %d %s", (char)ev->kind,
-			 ev->t, (unsigned long long)ev->id, ev->level,
-			 ev->label ? ev->label : "");
+	char mem[160] = "";
+	const char *label = ev->label ? ev->label : "";
+	int n;
 
+	if (ev->rss > 0 || ev->peak > 0 || ev->hwm > 0 || ev->outcome ||
+	    label[0] == '@') {
+		size_t k = 0;
+		const char *sep = "@";
+
+		if (ev->rss > 0)
+			k += (size_t)snprintf(mem + k, sizeof mem - k, "%srss=%lld", sep,
+					      (long long)ev->rss), sep = ",";
+		if (ev->peak > 0)
+			k += (size_t)snprintf(mem + k, sizeof mem - k, "%speak=%lld", sep,
+					      (long long)ev->peak), sep = ",";
+		if (ev->hwm > 0)
+			k += (size_t)snprintf(mem + k, sizeof mem - k, "%shwm=%lld", sep,
+					      (long long)ev->hwm), sep = ",";
+		if (ev->outcome)
+			k += (size_t)snprintf(mem + k, sizeof mem - k, "%soutcome=%.64s", sep,
+					      ev->outcome), sep = ",";
+		if (k == 0)
+			mem[k++] = '@';
+		if (k < sizeof mem - 1) {
+			mem[k++] = ' ';
+			mem[k] = '\0';
+		}
+	}
+	n = snprintf(buf, MARKSOCK_MSG_MAX, "%c %.6f %llu %d %s%s", (char)ev->kind, ev->t,
+		     (unsigned long long)ev->id, ev->level, mem, label);
 	if (n < 0 || n >= MARKSOCK_MSG_MAX)
 		return -ENAMETOOLONG;
 	return n;
@@ -216,26 +289,18 @@ static void remember(struct marksock *m, pid_t pid, uint64_t id, int64_t mark)
 	m->open[m->nopen++] = (struct open_span){pid, id, mark};
 }
 
-int marksock_end_label(struct store *s, int64_t run, const char *label, double end)
+/* The end's peak and outcome, and the sender's kernel peak: it reset
+ * VmHWM, so the run keeps the largest it reported. */
+static int store_extras(struct store *s, int64_t run, int64_t mark,
+			const struct marksock_event *ev)
 {
-	sqlite3 *db = store_db(s);
-	sqlite3_stmt *st;
-	int rc;
+	int err = 0;
 
-	rc = sqlite3_prepare_v2(db,
-				"UPDATE mark SET end = ?3 WHERE id = (SELECT max(id) FROM mark"
-				" WHERE run = ?1 AND label = ?2 AND end IS NULL)",
-				-1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return -EIO;
-	sqlite3_bind_int64(st, 1, run);
-	sqlite3_bind_text(st, 2, label, -1, SQLITE_STATIC);
-	sqlite3_bind_double(st, 3, end);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return (rc & 0xff) == SQLITE_BUSY ? -EBUSY : -EIO;
-	return sqlite3_changes(db) ? 0 : -ENOENT;
+	if (mark && (ev->peak > 0 || ev->outcome))
+		err = store_mark_outcome(s, mark, ev->peak > 0 ? ev->peak : -1, ev->outcome);
+	if (!err && ev->hwm > 0 && ev->pid > 0)
+		err = store_pid_hwm(s, run, (int)ev->pid, ev->hwm);
+	return err;
 }
 
 int marksock_store(struct marksock *m, struct store *s, int64_t run,
@@ -247,13 +312,15 @@ int marksock_store(struct marksock *m, struct store *s, int64_t run,
 
 	if (ev->kind == MARKSOCK_END) {
 		if (ev->id && (o = find_open(m, ev->pid, ev->id))) {
-			err = store_mark_end(s, o->mark, ev->t, -1);
+			id = o->mark;
 			*o = m->open[--m->nopen];
-			return err;
+			if ((err = store_mark_end(s, id, ev->t, ev->rss > 0 ? ev->rss : -1)))
+				return err;
+			return store_extras(s, run, id, ev);
 		}
 		if (!ev->label || !*ev->label)
 			return -ENOENT;
-		return marksock_end_label(s, run, ev->label, ev->t);
+		return store_mark_end_label(s, run, ev->label, ev->t);
 	}
 	{
 		struct store_mark mk = {
@@ -263,11 +330,13 @@ int marksock_store(struct marksock *m, struct store *s, int64_t run,
 			.end = -1,
 			.level = ev->level,
 			.pid = (int)ev->pid,
-			.mem_start = -1,
+			.mem_start = ev->rss > 0 ? ev->rss : -1,
 			.mem_end = -1,
 		};
 
 		if ((err = store_mark_add(s, &mk, &id)))
+			return err;
+		if ((err = store_extras(s, run, 0, ev)))
 			return err;
 	}
 	if (ev->kind == MARKSOCK_BEGIN && ev->id)
@@ -277,13 +346,12 @@ int marksock_store(struct marksock *m, struct store *s, int64_t run,
 
 int marksock_drain(struct marksock *m, struct store *s, int64_t run, int max)
 {
-	sqlite3 *db = store_db(s);
 	struct marksock_event ev;
 	int n = 0, rc, in_tx = 0;
 
 	while (n < max && (rc = marksock_recv(m, &ev)) == 1) {
 		if (!in_tx) {
-			if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+			if (store_begin(s))
 				return -EBUSY;
 			in_tx = 1;
 		}
@@ -292,10 +360,8 @@ int marksock_drain(struct marksock *m, struct store *s, int64_t run, int max)
 		else
 			n++;
 	}
-	if (in_tx && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	if (in_tx && store_commit(s))
 		return -EIO;
-	}
 	return n;
 }
 

@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "memtide/procfs.h"
+#include "memtide/strbuf.h"
+#include "memtide/text.h"
 
 struct entry {
 	int pid;
@@ -51,123 +53,36 @@ struct metrics {
 	double self_start; /* Unix seconds */
 };
 
-/* A growing output buffer; after a failed allocation every append is a
- * no-op and oom says so, so render checks once at the end. */
-struct buf {
-	char *p;
-	size_t len, cap;
-	int oom;
-};
-
-static int buf_room(struct buf *b, size_t more)
-{
-	if (b->oom)
-		return 0;
-	if (b->len + more + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 64;
-		char *p;
-
-		while (cap < b->len + more + 1)
-			cap *= 2;
-		p = realloc(b->p, cap);
-		if (!p) {
-			b->oom = 1;
-			return 0;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	return 1;
-}
-
-static void buf_add(struct buf *b, const char *s, size_t n)
-{
-	if (!buf_room(b, n))
-		return;
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void buf_str(struct buf *b, const char *s)
-{
-	buf_add(b, s, strlen(s));
-}
-
-__attribute__((format(printf, 2, 3))) static void buf_printf(struct buf *b,
-							      const char *fmt, ...)
-{
-	char tmp[256];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		buf_add(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
-}
-
-/* The length of the valid UTF-8 sequence at s (1-4), or 0 when it is not
- * one: a stray continuation byte, a truncated or overlong sequence, a
- * surrogate or a code point above U+10FFFF. */
-static size_t utf8_len(const unsigned char *s)
-{
-	unsigned c = s[0];
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		return (s[1] & 0xc0) == 0x80 ? 2 : 0;
-	if (c >= 0xe0 && c <= 0xef) {
-		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
-			return 0;
-		if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] > 0x9f))
-			return 0;
-		return 3;
-	}
-	if (c >= 0xf0 && c <= 0xf4) {
-		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 ||
-		    (s[3] & 0xc0) != 0x80)
-			return 0;
-		if ((c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] > 0x8f))
-			return 0;
-		return 4;
-	}
-	return 0;
-}
-
 char *metrics_escape(const char *s)
 {
-	struct buf b = {0};
+	struct strbuf b = {0};
 	const unsigned char *u = (const unsigned char *)(s ? s : "");
+	const unsigned char *end = u + strlen((const char *)u);
 
-	buf_add(&b, "", 0); /* an empty string is still a string */
+	strbuf_add(&b, "", 0); /* an empty string is still a string */
 	while (*u) {
 		size_t n;
 
 		switch (*u) {
 		case '\\':
-			buf_add(&b, "\\\\", 2);
+			strbuf_add(&b, "\\\\", 2);
 			u++;
 			continue;
 		case '"':
-			buf_add(&b, "\\\"", 2);
+			strbuf_add(&b, "\\\"", 2);
 			u++;
 			continue;
 		case '\n':
-			buf_add(&b, "\\n", 2);
+			strbuf_add(&b, "\\n", 2);
 			u++;
 			continue;
 		}
-		/* The string is NUL-terminated, so utf8_len never reads past
-		 * it: a NUL fails the continuation test first. */
-		n = utf8_len(u);
+		n = text_utf8_len(u, (size_t)(end - u));
 		if (n) {
-			buf_add(&b, (const char *)u, n);
+			strbuf_add(&b, (const char *)u, n);
 			u += n;
 		} else {
-			buf_add(&b, "\xef\xbf\xbd", 3);
+			strbuf_add(&b, "\xef\xbf\xbd", 3);
 			u++;
 		}
 	}
@@ -186,27 +101,28 @@ static char *bound(const char *s)
 {
 	static const char ellipsis[] = "\xe2\x80\xa6";
 	const unsigned char *u = (const unsigned char *)(s ? s : "");
-	struct buf b = {0};
+	const unsigned char *end = u + strlen((const char *)u);
+	struct strbuf b = {0};
 	size_t cut = 0;
 
-	buf_add(&b, "", 0);
+	strbuf_add(&b, "", 0);
 	while (*u) {
-		size_t n = utf8_len(u);
+		size_t n = text_utf8_len(u, (size_t)(end - u));
 
 		if (b.len + (n ? n : 3) <= METRICS_LABEL_MAX - (sizeof ellipsis - 1))
 			cut = b.len + (n ? n : 3);
 		if (n == 1 && (*u < 0x20 || *u == 0x7f))
-			buf_add(&b, " ", 1);
+			strbuf_add(&b, " ", 1);
 		else if (n == 2 && u[0] == 0xc2 && u[1] < 0xa0)
-			buf_add(&b, " ", 1);
+			strbuf_add(&b, " ", 1);
 		else if (n)
-			buf_add(&b, (const char *)u, n);
+			strbuf_add(&b, (const char *)u, n);
 		else
-			buf_add(&b, "\xef\xbf\xbd", 3);
+			strbuf_add(&b, "\xef\xbf\xbd", 3);
 		u += n ? n : 1;
 		if (b.len > METRICS_LABEL_MAX) {
 			b.len = cut;
-			buf_add(&b, ellipsis, sizeof ellipsis - 1);
+			strbuf_add(&b, ellipsis, sizeof ellipsis - 1);
 			break;
 		}
 	}
@@ -516,41 +432,41 @@ static int drop_expired(const struct entry *e, const void *arg)
 	return e->ended && e->ended <= *cutoff;
 }
 
-static void family(struct buf *b, const char *name, const char *type,
+static void family(struct strbuf *b, const char *name, const char *type,
 		   const char *help)
 {
-	buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	strbuf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-static void labels(struct buf *b, const struct entry *e)
+static void labels(struct strbuf *b, const struct entry *e)
 {
 	/* rule and name are NULL only after a failed allocation. */
-	buf_str(b, "{rule=\"");
-	buf_str(b, e->rule ? e->rule : "");
-	buf_printf(b, "\",pid=\"%d\",name=\"", e->pid);
-	buf_str(b, e->name ? e->name : "");
-	buf_str(b, "\"");
+	strbuf_str(b, "{rule=\"");
+	strbuf_str(b, e->rule ? e->rule : "");
+	strbuf_printf(b, "\",pid=\"%d\",name=\"", e->pid);
+	strbuf_str(b, e->name ? e->name : "");
+	strbuf_str(b, "\"");
 	if (e->script) {
-		buf_str(b, ",script=\"");
-		buf_str(b, e->script);
-		buf_str(b, "\"");
+		strbuf_str(b, ",script=\"");
+		strbuf_str(b, e->script);
+		strbuf_str(b, "\"");
 	}
 	if (e->module) {
-		buf_str(b, ",module=\"");
-		buf_str(b, e->module);
-		buf_str(b, "\"");
+		strbuf_str(b, ",module=\"");
+		strbuf_str(b, e->module);
+		strbuf_str(b, "\"");
 	}
 	if (e->unit) {
-		buf_str(b, ",unit=\"");
-		buf_str(b, e->unit);
-		buf_str(b, "\"");
+		strbuf_str(b, ",unit=\"");
+		strbuf_str(b, e->unit);
+		strbuf_str(b, "\"");
 	}
-	buf_str(b, "} ");
+	strbuf_str(b, "} ");
 }
 
 enum field { RSS, PSS, LIMIT, CPU, THREADS, START };
 
-static void per_process(struct buf *b, const struct metrics *m, enum field f)
+static void per_process(struct strbuf *b, const struct metrics *m, enum field f)
 {
 	for (size_t i = 0; i < m->n; i++) {
 		const struct entry *e = &m->v[i];
@@ -580,26 +496,26 @@ static void per_process(struct buf *b, const struct metrics *m, enum field f)
 			name = "memtide_process_start_time_seconds";
 			break;
 		}
-		buf_str(b, name);
+		strbuf_str(b, name);
 		labels(b, e);
 		switch (f) {
 		case RSS:
-			buf_printf(b, "%lld\n", (long long)e->rss_bytes);
+			strbuf_printf(b, "%lld\n", (long long)e->rss_bytes);
 			break;
 		case PSS:
-			buf_printf(b, "%lld\n", (long long)e->pss_bytes);
+			strbuf_printf(b, "%lld\n", (long long)e->pss_bytes);
 			break;
 		case LIMIT:
-			buf_printf(b, "%lld\n", (long long)e->limit_bytes);
+			strbuf_printf(b, "%lld\n", (long long)e->limit_bytes);
 			break;
 		case CPU:
-			buf_printf(b, "%.6f\n", e->cpu_seconds);
+			strbuf_printf(b, "%.6f\n", e->cpu_seconds);
 			break;
 		case THREADS:
-			buf_printf(b, "%d\n", e->threads);
+			strbuf_printf(b, "%d\n", e->threads);
 			break;
 		case START:
-			buf_printf(b, "%.3f\n", e->start_time);
+			strbuf_printf(b, "%.3f\n", e->start_time);
 			break;
 		}
 	}
@@ -634,19 +550,19 @@ static void group_sums(struct metrics *m)
 	}
 }
 
-static void group_sample(struct buf *b, const char *name, const struct group *g)
+static void group_sample(struct strbuf *b, const char *name, const struct group *g)
 {
-	buf_str(b, name);
-	buf_str(b, "{group=\"");
-	buf_str(b, g->label ? g->label : "");
-	buf_str(b, "\"} ");
+	strbuf_str(b, name);
+	strbuf_str(b, "{group=\"");
+	strbuf_str(b, g->label ? g->label : "");
+	strbuf_str(b, "\"} ");
 }
 
 static const char *const how_names[METRICS_NHOW] = {"exit", "signal", "oom"};
 
 /* The group families: a series per group, whatever its members do, so a
  * sum over them is the service and churn adds no series. */
-static void groups(struct buf *b, struct metrics *m)
+static void groups(struct strbuf *b, struct metrics *m)
 {
 	int has_pss = 0, has_limit = 0;
 
@@ -659,13 +575,13 @@ static void groups(struct buf *b, struct metrics *m)
 	       "Live processes of a group.");
 	for (size_t i = 0; i < m->ngroups; i++) {
 		group_sample(b, "memtide_group_processes", &m->groups[i]);
-		buf_printf(b, "%zu\n", m->groups[i].procs);
+		strbuf_printf(b, "%zu\n", m->groups[i].procs);
 	}
 	family(b, "memtide_group_resident_memory_bytes", "gauge",
 	       "Resident set size of the live processes of a group in bytes.");
 	for (size_t i = 0; i < m->ngroups; i++) {
 		group_sample(b, "memtide_group_resident_memory_bytes", &m->groups[i]);
-		buf_printf(b, "%lld\n", (long long)m->groups[i].rss_bytes);
+		strbuf_printf(b, "%lld\n", (long long)m->groups[i].rss_bytes);
 	}
 	if (has_pss) {
 		family(b, "memtide_group_pss_bytes", "gauge",
@@ -675,7 +591,7 @@ static void groups(struct buf *b, struct metrics *m)
 			if (!m->groups[i].has_pss)
 				continue;
 			group_sample(b, "memtide_group_pss_bytes", &m->groups[i]);
-			buf_printf(b, "%lld\n", (long long)m->groups[i].pss_bytes);
+			strbuf_printf(b, "%lld\n", (long long)m->groups[i].pss_bytes);
 		}
 	}
 	if (has_limit) {
@@ -686,7 +602,7 @@ static void groups(struct buf *b, struct metrics *m)
 			if (m->groups[i].limit_bytes <= 0)
 				continue;
 			group_sample(b, "memtide_group_memory_limit_bytes", &m->groups[i]);
-			buf_printf(b, "%lld\n", (long long)m->groups[i].limit_bytes);
+			strbuf_printf(b, "%lld\n", (long long)m->groups[i].limit_bytes);
 		}
 	}
 	family(b, "memtide_group_cpu_seconds_total", "counter",
@@ -694,13 +610,13 @@ static void groups(struct buf *b, struct metrics *m)
 	       " included, in seconds.");
 	for (size_t i = 0; i < m->ngroups; i++) {
 		group_sample(b, "memtide_group_cpu_seconds_total", &m->groups[i]);
-		buf_printf(b, "%.6f\n", m->groups[i].cpu_seconds);
+		strbuf_printf(b, "%.6f\n", m->groups[i].cpu_seconds);
 	}
 	family(b, "memtide_group_oom_kills_total", "counter",
 	       "Processes of a group killed by the kernel's OOM killer.");
 	for (size_t i = 0; i < m->ngroups; i++) {
 		group_sample(b, "memtide_group_oom_kills_total", &m->groups[i]);
-		buf_printf(b, "%llu\n",
+		strbuf_printf(b, "%llu\n",
 			   (unsigned long long)m->groups[i].exits[METRICS_HOW_OOM]);
 	}
 	family(b, "memtide_group_exits_total", "counter",
@@ -708,9 +624,9 @@ static void groups(struct buf *b, struct metrics *m)
 	       " signal (killed), oom (killed by the OOM killer).");
 	for (size_t i = 0; i < m->ngroups; i++)
 		for (int h = 0; h < METRICS_NHOW; h++) {
-			buf_str(b, "memtide_group_exits_total{group=\"");
-			buf_str(b, m->groups[i].label ? m->groups[i].label : "");
-			buf_printf(b, "\",how=\"%s\"} %llu\n", how_names[h],
+			strbuf_str(b, "memtide_group_exits_total{group=\"");
+			strbuf_str(b, m->groups[i].label ? m->groups[i].label : "");
+			strbuf_printf(b, "\",how=\"%s\"} %llu\n", how_names[h],
 				   (unsigned long long)m->groups[i].exits[h]);
 		}
 }
@@ -732,7 +648,7 @@ static long open_fds(void)
 	return n - 1;
 }
 
-static void self(struct buf *b, const struct metrics *m)
+static void self(struct strbuf *b, const struct metrics *m)
 {
 	long page = sysconf(_SC_PAGESIZE);
 	long long vm_pages = 0, rss_pages = 0;
@@ -742,33 +658,33 @@ static void self(struct buf *b, const struct metrics *m)
 
 	family(b, "process_cpu_seconds_total", "counter",
 	       "Total user and system CPU time spent in seconds.");
-	buf_printf(b, "process_cpu_seconds_total %.6f\n",
+	strbuf_printf(b, "process_cpu_seconds_total %.6f\n",
 		   clock_s(CLOCK_PROCESS_CPUTIME_ID));
 	n = procfs_read("/proc", getpid(), "statm", statm, sizeof statm);
 	if (n > 0 && sscanf(statm, "%lld %lld", &vm_pages, &rss_pages) == 2) {
 		family(b, "process_resident_memory_bytes", "gauge",
 		       "Resident memory size in bytes.");
-		buf_printf(b, "process_resident_memory_bytes %lld\n",
+		strbuf_printf(b, "process_resident_memory_bytes %lld\n",
 			   rss_pages * page);
 		family(b, "process_virtual_memory_bytes", "gauge",
 		       "Virtual memory size in bytes.");
-		buf_printf(b, "process_virtual_memory_bytes %lld\n",
+		strbuf_printf(b, "process_virtual_memory_bytes %lld\n",
 			   vm_pages * page);
 	}
 	if (m->self_start > 0) {
 		family(b, "process_start_time_seconds", "gauge",
 		       "Start time of the process since unix epoch in seconds.");
-		buf_printf(b, "process_start_time_seconds %.3f\n", m->self_start);
+		strbuf_printf(b, "process_start_time_seconds %.3f\n", m->self_start);
 	}
 	if ((fds = open_fds()) >= 0) {
 		family(b, "process_open_fds", "gauge",
 		       "Number of open file descriptors.");
-		buf_printf(b, "process_open_fds %ld\n", fds);
+		strbuf_printf(b, "process_open_fds %ld\n", fds);
 	}
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
 		family(b, "process_max_fds", "gauge",
 		       "Maximum number of open file descriptors.");
-		buf_printf(b, "process_max_fds %llu\n",
+		strbuf_printf(b, "process_max_fds %llu\n",
 			   (unsigned long long)rl.rlim_cur);
 	}
 }
@@ -776,7 +692,7 @@ static void self(struct buf *b, const struct metrics *m)
 int metrics_render(struct metrics *m, const struct metrics_counters *c,
 		   double now, char **out, size_t *len)
 {
-	struct buf b = {0};
+	struct strbuf b = {0};
 	double cutoff = now - m->grace_s;
 	size_t n0 = m->n, live = 0;
 	int has_pss = 0, has_limit = 0;
@@ -793,8 +709,8 @@ int metrics_render(struct metrics *m, const struct metrics_counters *c,
 		}
 	}
 	/* ~300 bytes a process and metric: one allocation for the page. */
-	buf_room(&b, 4096 + m->ngroups * 10 * 200 +
-			     (m->per_process ? m->n * 5 * 300 : 0));
+	strbuf_reserve(&b, 4096 + m->ngroups * 10 * 200 +
+				   (m->per_process ? m->n * 5 * 300 : 0));
 
 	groups(&b, m);
 	if (!m->per_process)
@@ -825,27 +741,27 @@ int metrics_render(struct metrics *m, const struct metrics_counters *c,
 counters:
 	family(&b, "memtide_tracked_processes", "gauge",
 	       "Processes memtided is sampling now.");
-	buf_printf(&b, "memtide_tracked_processes %zu\n", live);
+	strbuf_printf(&b, "memtide_tracked_processes %zu\n", live);
 	family(&b, "memtide_samples_taken_total", "counter",
 	       "Samples taken since memtided started.");
-	buf_printf(&b, "memtide_samples_taken_total %llu\n",
+	strbuf_printf(&b, "memtide_samples_taken_total %llu\n",
 		   (unsigned long long)c->samples_taken);
 	family(&b, "memtide_samples_written_total", "counter",
 	       "Samples written to the database since memtided started.");
-	buf_printf(&b, "memtide_samples_written_total %llu\n",
+	strbuf_printf(&b, "memtide_samples_written_total %llu\n",
 		   (unsigned long long)c->samples_written);
 	family(&b, "memtide_samples_dropped_total", "counter",
 	       "Samples dropped because the database could not keep up.");
-	buf_printf(&b, "memtide_samples_dropped_total %llu\n",
+	strbuf_printf(&b, "memtide_samples_dropped_total %llu\n",
 		   (unsigned long long)c->samples_dropped);
 	family(&b, "memtide_samples_missed_total", "counter",
 	       "Samples not taken because memtided woke up too late (a busy machine).");
-	buf_printf(&b, "memtide_samples_missed_total %llu\n",
+	strbuf_printf(&b, "memtide_samples_missed_total %llu\n",
 		   (unsigned long long)c->samples_missed);
 	family(&b, "memtide_processes_unseen_total", "counter",
 	       "Children of tracked processes (children = yes) that ended before"
 	       " memtided could read them.");
-	buf_printf(&b, "memtide_processes_unseen_total %llu\n",
+	strbuf_printf(&b, "memtide_processes_unseen_total %llu\n",
 		   (unsigned long long)c->processes_unseen);
 	self(&b, m);
 

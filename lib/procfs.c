@@ -101,7 +101,10 @@ int procfs_parse_stat(const char *buf, size_t len, struct procfs_stat *out,
 	if (take_u64(&p, end, &v))
 		return -EINVAL;
 	out->ppid = (int)v;
-	if (skip_fields(&p, end, 9)) /* fields 5..13 */
+	if (skip_fields(&p, end, 6)) /* fields 5..10 */
+		return -EINVAL;
+	if (take_u64(&p, end, &out->cminflt) || skip_fields(&p, end, 1) ||
+	    take_u64(&p, end, &out->cmajflt))
 		return -EINVAL;
 	if (take_u64(&p, end, &out->utime) || take_u64(&p, end, &out->stime))
 		return -EINVAL;

@@ -16,16 +16,9 @@
 #define MAX_ARGV (128 * 1024)
 #define MAX_MAPS (4 << 20) /* a process with huge maps: give up, not Python */
 
-static const char *base_name(const char *path)
-{
-	const char *s = strrchr(path, '/');
-
-	return s ? s + 1 : path;
-}
-
 int pyinfo_exe_is_python(const char *exe)
 {
-	const char *b = base_name(exe), *s;
+	const char *b = text_base_name(exe), *s;
 	size_t n = strlen(b);
 	static const char deleted[] = " (deleted)";
 
@@ -141,11 +134,11 @@ static void venv_label(const char *venv, char *out, size_t len)
 	n = strlen(tmp);
 	while (n > 1 && tmp[n - 1] == '/')
 		tmp[--n] = '\0';
-	b = base_name(tmp);
+	b = text_base_name(tmp);
 	for (size_t i = 0; i < sizeof generic / sizeof generic[0]; i++)
 		if (strcmp(b, generic[i]) == 0 && b > tmp + 1) {
 			tmp[b - tmp - 1] = '\0';
-			b = base_name(tmp);
+			b = text_base_name(tmp);
 			break;
 		}
 	snprintf(out, len, "%s", b);
@@ -206,7 +199,7 @@ int pyinfo_describe(const char *exe, const char *argv, size_t argv_len,
 	}
 	n = argv && argv_len ? split(argv, argv_len + 1, args, 256) : 0;
 	if (kind == PYINFO_EXE) {
-		const char *b = base_name(exe ? exe : "python");
+		const char *b = text_base_name(exe ? exe : "python");
 
 		snprintf(out->interpreter, sizeof out->interpreter, "%.*s",
 			 (int)strcspn(b, " "), b);
@@ -255,7 +248,7 @@ int pyinfo_describe(const char *exe, const char *argv, size_t argv_len,
 		snprintf(name, sizeof name, "%s", out->module);
 		append_args(name, sizeof name, args, n, rest, argv, argv_len);
 	} else if (out->script) {
-		snprintf(name, sizeof name, "%s", base_name(out->script));
+		snprintf(name, sizeof name, "%s", text_base_name(out->script));
 		append_args(name, sizeof name, args, n, rest, argv, argv_len);
 	} else if (code) {
 		char *t = text_argv(code, strlen(code), 0);
@@ -263,7 +256,7 @@ int pyinfo_describe(const char *exe, const char *argv, size_t argv_len,
 		snprintf(name, sizeof name, "%s -c %s", out->interpreter, t ? t : "");
 		free(t);
 	} else if (kind == PYINFO_EMBEDDED) {
-		snprintf(name, sizeof name, "%s", base_name(exe ? exe : "?"));
+		snprintf(name, sizeof name, "%s", text_base_name(exe ? exe : "?"));
 		append_args(name, sizeof name, args, n, 1, argv, argv_len);
 	} else {
 		snprintf(name, sizeof name, "%s", out->interpreter);

@@ -1,6 +1,8 @@
 /* redact.c - secrets out of command lines (see include/memtide/redact.h). */
 #include "memtide/redact.h"
 
+#include "memtide/strbuf.h"
+
 #include <errno.h>
 #include <regex.h>
 #include <stdlib.h>
@@ -116,37 +118,10 @@ int redact_add_defaults(struct redact *r)
 	return 0;
 }
 
-/* A growing output buffer; a failed allocation sticks (ok = 0). */
-struct buf {
-	char *p;
-	size_t n, cap;
-	int ok;
-};
-
-static void put(struct buf *b, const char *s, size_t n)
-{
-	if (!b->ok)
-		return;
-	if (b->n + n + 1 > b->cap) {
-		size_t cap = (b->n + n + 1) * 2;
-		char *p = realloc(b->p, cap);
-
-		if (!p) {
-			b->ok = 0;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->n, s, n);
-	b->n += n;
-	b->p[b->n] = '\0';
-}
-
 /* Applies one rule to the NUL-terminated argument a, appending the result
  * to out.  Returns how many values it hid; *next is set when the argument
  * names a value that follows as the next argument. */
-static int apply(const regex_t *re, const char *a, struct buf *out, int *next)
+static int apply(const regex_t *re, const char *a, struct strbuf *out, int *next)
 {
 	regmatch_t m[MAX_GROUPS];
 	size_t pos = 0, len = strlen(a);
@@ -168,49 +143,49 @@ static int apply(const regex_t *re, const char *a, struct buf *out, int *next)
 			/* An empty match hides nothing: step past it. */
 			if (pos == len)
 				break;
-			put(out, a + pos, 1);
+			strbuf_add(out, a + pos, 1);
 			pos++;
 			continue;
 		}
-		put(out, a + pos, so - pos);
+		strbuf_add(out, a + pos, so - pos);
 		if (eo > so) {
 			/* A value an earlier rule hid already is not counted twice. */
 			hidden += eo - so != strlen(REDACT_MASK) ||
 				  memcmp(a + so, REDACT_MASK, eo - so) != 0;
-			put(out, REDACT_MASK, strlen(REDACT_MASK));
+			strbuf_add(out, REDACT_MASK, strlen(REDACT_MASK));
 		} else if (g > 0 && eo == len && end == len) {
 			*next = 1;
 		}
-		put(out, a + eo, end - eo);
+		strbuf_add(out, a + eo, end - eo);
 		pos = end;
 	}
 	if (pos < len)
-		put(out, a + pos, len - pos);
+		strbuf_add(out, a + pos, len - pos);
 	return hidden;
 }
 
 /* Redacts one argument (NUL-terminated) through every rule into out. */
-static int redact_one(const struct redact *r, const char *a, struct buf *out, int *next)
+static int redact_one(const struct redact *r, const char *a, struct strbuf *out, int *next)
 {
-	struct buf cur = {.ok = 1}, tmp = {.ok = 1};
+	struct strbuf cur = {0}, tmp = {0};
 	int hidden = 0;
 
-	put(&cur, a, strlen(a));
-	for (size_t i = 0; r && i < r->n && cur.ok; i++) {
-		tmp.n = 0;
-		put(&tmp, "", 0);
+	strbuf_add(&cur, a, strlen(a));
+	for (size_t i = 0; r && i < r->n && !cur.oom; i++) {
+		tmp.len = 0;
+		strbuf_add(&tmp, "", 0);
 		hidden += apply(&r->v[i].re, cur.p, &tmp, next);
 		{
-			struct buf t = cur;
+			struct strbuf t = cur;
 
 			cur = tmp;
 			tmp = t;
 		}
 	}
-	if (!cur.ok || !tmp.ok)
-		out->ok = 0;
+	if (cur.oom || tmp.oom)
+		out->oom = 1;
 	else
-		put(out, cur.p, cur.n);
+		strbuf_add(out, cur.p, cur.len);
 	free(cur.p);
 	free(tmp.p);
 	return hidden;
@@ -219,26 +194,26 @@ static int redact_one(const struct redact *r, const char *a, struct buf *out, in
 int redact_argv(const struct redact *r, const char *argv, size_t len, char **out,
 		size_t *out_len)
 {
-	struct buf b = {.ok = 1};
+	struct strbuf b = {0};
 	size_t i = 0;
 	int hidden = 0, next = 0;
 	char *arg = NULL;
 
 	*out = NULL;
 	*out_len = 0;
-	put(&b, "", 0);
-	while (i < len && b.ok) {
+	strbuf_add(&b, "", 0);
+	while (i < len && !b.oom) {
 		const char *nul = memchr(argv + i, '\0', len - i);
 		size_t n = nul ? (size_t)(nul - (argv + i)) : len - i;
 		int names_next = 0;
 
 		if (next && n > 0) {
-			put(&b, REDACT_MASK, strlen(REDACT_MASK));
+			strbuf_add(&b, REDACT_MASK, strlen(REDACT_MASK));
 			hidden++;
 		} else {
 			/* The last argument may lack its NUL: work on a copy. */
 			if (!(arg = malloc(n + 1))) {
-				b.ok = 0;
+				b.oom = 1;
 				break;
 			}
 			memcpy(arg, argv + i, n);
@@ -250,27 +225,27 @@ int redact_argv(const struct redact *r, const char *argv, size_t len, char **out
 		next = names_next;
 		i += n;
 		if (nul) {
-			put(&b, "", 1);
+			strbuf_add(&b, "", 1);
 			i++;
 		}
 	}
-	if (!b.ok) {
+	if (b.oom) {
 		free(b.p);
 		return -ENOMEM;
 	}
 	*out = b.p;
-	*out_len = b.n;
+	*out_len = b.len;
 	return hidden;
 }
 
 char *redact_text(const struct redact *r, const char *s)
 {
-	struct buf b = {.ok = 1};
+	struct strbuf b = {0};
 	int next = 0;
 
-	put(&b, "", 0);
+	strbuf_add(&b, "", 0);
 	redact_one(r, s, &b, &next);
-	if (!b.ok) {
+	if (b.oom) {
 		free(b.p);
 		return NULL;
 	}

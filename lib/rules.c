@@ -4,6 +4,7 @@
 #include "memtide/cgroup.h"
 #include "memtide/procfs.h"
 #include "memtide/pyinfo.h"
+#include "memtide/text.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -29,13 +30,6 @@ unsigned rules_needs(const struct config *c)
 	return need;
 }
 
-static int ends_with(const char *s, size_t n, const char *suffix)
-{
-	size_t m = strlen(suffix);
-
-	return n >= m && memcmp(s + n - m, suffix, m) == 0;
-}
-
 int rules_cgroup_unit(const char *cgroup, size_t len, char *out, size_t outlen)
 {
 	const char *p = cgroup, *end = cgroup + len;
@@ -56,8 +50,8 @@ int rules_cgroup_unit(const char *cgroup, size_t len, char *out, size_t outlen)
 
 					while (s > path && s[-1] != '/')
 						s--;
-					if (ends_with(s, (size_t)(e - s), ".service") ||
-					    ends_with(s, (size_t)(e - s), ".scope")) {
+					if (text_ends_with(s, (size_t)(e - s), ".service") ||
+					    text_ends_with(s, (size_t)(e - s), ".scope")) {
 						snprintf(out, outlen, "%.*s", (int)(e - s), s);
 						found = 1;
 						break;

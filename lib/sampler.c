@@ -337,6 +337,30 @@ static int32_t lifetime_cpu_pm(const struct sampler_proc *p, uint64_t cpu_ns)
 	return age > 0.001 ? (int32_t)((double)cpu_ns / 1e6 / age) : 0;
 }
 
+/* A status read costs tens of microseconds, several samples' worth: a
+ * process whose peak rises at every tick has it read this often at most
+ * (its sampled peak stands in between). */
+#define HWM_MIN_NS 250000000LL
+
+/* VmHWM of /proc/PID/status, the process's own peak (never its
+ * children's), raised to the sampled peak: VmHWM is read a moment after the
+ * sample, but a process that died in between has no status left to read, and
+ * its own peak is never below what was seen of it.  Read whenever the
+ * sampled peak passes what is known, so that every process sampled has one,
+ * and the last one read before it exits is close to its end. */
+static void read_hwm_one(struct sampler *s, struct sampler_proc *p)
+{
+	char buf[4096];
+	int64_t kib, seen = p->peak_pages * procfs_page_size() / 1024;
+	long n = procfs_read(s->root, p->pid, "status", buf, sizeof buf);
+
+	if (n > 0 && procfs_parse_status_hwm(buf, (size_t)n, &kib) == 0 &&
+	    kib > p->hwm_kib)
+		p->hwm_kib = kib;
+	if (p->peak_pages > 0 && seen > p->hwm_kib)
+		p->hwm_kib = seen;
+}
+
 /* Reads one live process; returns 1 with the reading in r, or 0 when it
  * was found gone (its series ends quietly). */
 static int sample_one(struct sampler *s, struct sampler_proc *p, int64_t tick,
@@ -377,8 +401,17 @@ static int sample_one(struct sampler *s, struct sampler_proc *p, int64_t tick,
 	p->last_cpu_ns = pr.cpu_ns;
 	p->last_mono_ns = now_ns;
 	p->rss_pages = r->rss_pages;
-	if (r->rss_pages > p->peak_pages)
+	if (r->rss_pages > p->peak_pages) {
 		p->peak_pages = r->rss_pages;
+		if (p->hwm_kib * 1024 < p->peak_pages * procfs_page_size()) {
+			if (now_ns >= p->next_hwm_ns) {
+				read_hwm_one(s, p);
+				p->next_hwm_ns = now_ns + HWM_MIN_NS;
+			} else {
+				p->hwm_kib = p->peak_pages * procfs_page_size() / 1024;
+			}
+		}
+	}
 	if (p->first_tick < 0)
 		p->first_tick = tick;
 	p->last_tick = tick;
@@ -488,18 +521,7 @@ int sampler_refresh_meta(struct sampler *s)
 
 void sampler_read_hwm(struct sampler *s)
 {
-	char buf[4096];
-
-	for (size_t i = 0; i < s->n; i++) {
-		struct sampler_proc *p = s->v[i];
-		int64_t kib;
-		long n;
-
-		if (!p->alive)
-			continue;
-		n = procfs_read(s->root, p->pid, "status", buf, sizeof buf);
-		if (n > 0 && procfs_parse_status_hwm(buf, (size_t)n, &kib) == 0 &&
-		    kib > p->hwm_kib)
-			p->hwm_kib = kib;
-	}
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i]->alive)
+			read_hwm_one(s, s->v[i]);
 }

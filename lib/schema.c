@@ -181,6 +181,10 @@ static const char v5[] =
 	"ALTER TABLE mark ADD COLUMN mem_peak INTEGER;"
 	"ALTER TABLE mark ADD COLUMN outcome TEXT;"
 	"CREATE INDEX mark_start ON mark(start);"
+	/* Who records a run still open: memtide list says "recording" while
+	 * that process lives (the same host, boot, pid and start time). */
+	"ALTER TABLE run ADD COLUMN recorder_pid INTEGER;"
+	"ALTER TABLE run ADD COLUMN recorder_start INTEGER;"
 	"CREATE TABLE frame("
 	" id INTEGER PRIMARY KEY,"
 	" function TEXT NOT NULL,"

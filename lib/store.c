@@ -4,6 +4,7 @@
 #include "memtide/idmap.h"
 #include "memtide/text.h"
 
+#include "recorder.h"
 #include "schema.h"
 
 #include <errno.h>
@@ -169,8 +170,14 @@ char *store_default_path(const char *path)
 	return out;
 }
 
-/* mkdir -p of the directory that holds path. */
-static int make_parent(const char *path)
+int store_path_is_default(const char *path)
+{
+	const char *env = getenv("MEMTIDE_DB");
+
+	return !(path && *path) && !(env && *env);
+}
+
+int store_make_dir(const char *path)
 {
 	char dir[PATH_MAX];
 	size_t n = strlen(path);
@@ -182,7 +189,7 @@ static int make_parent(const char *path)
 		if (*p != '/')
 			continue;
 		*p = '\0';
-		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 			return -errno;
 		*p = '/';
 	}
@@ -288,25 +295,26 @@ static int create_private(const char *path)
 int store_open(const char *path, enum store_mode mode, struct store **out)
 {
 	struct store *s = calloc(1, sizeof *s);
-	int flags = mode == STORE_READ ? SQLITE_OPEN_READONLY
-				       : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	int flags = mode == STORE_READ	  ? SQLITE_OPEN_READONLY
+		    : mode == STORE_UPDATE ? SQLITE_OPEN_READWRITE
+					   : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 	int rc, err, v;
 
 	*out = s;
 	if (!s)
 		return -ENOMEM;
-	if (mode == STORE_WRITE && (err = make_parent(path)) < 0) {
-		snprintf(s->msg, sizeof s->msg, "cannot create its directory: %s",
-			 strerror(-err));
-		return err;
-	}
 	/* SQLite says only "unable to open database file": find the cause
 	 * first (a missing file, a path through a regular file, no access). */
 	if (access(path, F_OK) == 0 ? access(path, mode == STORE_READ ? R_OK : R_OK | W_OK) < 0
-				    : mode == STORE_READ || errno != ENOENT ||
+				    : mode != STORE_WRITE || errno != ENOENT ||
 					      (errno = -create_private(path)) != 0) {
 		err = -errno;
-		snprintf(s->msg, sizeof s->msg, "%s", strerror(errno));
+		if (err == -ENOENT && mode == STORE_WRITE)
+			snprintf(s->msg, sizeof s->msg, "its directory '%.*s' does not exist",
+				 (int)(strrchr(path, '/') ? strrchr(path, '/') - path : 1),
+				 strrchr(path, '/') ? path : ".");
+		else
+			snprintf(s->msg, sizeof s->msg, "%s", strerror(errno));
 		return err;
 	}
 	rc = sqlite3_open_v2(path, &s->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
@@ -320,7 +328,7 @@ int store_open(const char *path, enum store_mode mode, struct store **out)
 		       NULL);
 	if (err)
 		return err;
-	if (mode == STORE_WRITE) {
+	if (mode != STORE_READ) {
 		/* WAL only once the file is known to be ours: switching a
 		 * foreign SQLite file to WAL would change it. */
 		if ((err = migrate(s)) ||
@@ -394,34 +402,20 @@ static void bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
 		sqlite3_bind_null(st, i);
 }
 
-static int read_boot_id(char *buf, size_t len)
-{
-	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
-
-	if (!f)
-		return -errno;
-	if (!fgets(buf, (int)len, f)) {
-		fclose(f);
-		return -EIO;
-	}
-	fclose(f);
-	buf[strcspn(buf, "\n")] = '\0';
-	return 0;
-}
-
 int store_run_begin(struct store *s, const struct store_run *r, int64_t *id)
 {
 	sqlite3_stmt *st;
 	char host[256] = "", boot[64] = "";
-	int rc, err;
+	int rc, err, pid;
+	uint64_t start = 0;
 
 	gethostname(host, sizeof host - 1);
-	read_boot_id(boot, sizeof boot);
+	recorder_boot_id(boot, sizeof boot);
 	rc = sqlite3_prepare_v2(s->db,
 				"INSERT INTO run(kind, command, label, started, interval,"
-				" page_size, backend, host, boot_id, skipped)"
-				" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
-				" CASE WHEN ?1 IN ('run', 'attach') THEN 0 END)",
+				" page_size, backend, host, boot_id, skipped, recorder_pid,"
+				" recorder_start) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+				" CASE WHEN ?1 IN ('run', 'attach') THEN 0 END, ?10, ?11)",
 				-1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return fail(s, sql_code(rc), "starting run");
@@ -434,6 +428,10 @@ int store_run_begin(struct store *s, const struct store_run *r, int64_t *id)
 	sqlite3_bind_text(st, 7, r->backend, -1, SQLITE_STATIC);
 	bind_text_or_null(st, 8, host[0] ? host : NULL);
 	bind_text_or_null(st, 9, boot[0] ? boot : NULL);
+	if (recorder_self(&pid, &start) == 0) {
+		sqlite3_bind_int(st, 10, pid);
+		sqlite3_bind_int64(st, 11, (sqlite3_int64)start);
+	}
 	err = step_done(s, st, "starting run");
 	sqlite3_finalize(st);
 	if (!err)
@@ -574,8 +572,9 @@ int store_run_end(struct store *s, int64_t run, double ended, int exit_status,
 	rc = sqlite3_prepare_v2(
 		s->db,
 		"UPDATE run SET ended = ?2, exit_status = ?3, kernel_peak_rss ="
-		" max(coalesce(?4, 0), (SELECT coalesce(max(hwm), 0) FROM proc"
-		" WHERE run = ?1 AND parent IS NULL)) WHERE id = ?1",
+		" CASE WHEN ?4 IS NULL THEN (SELECT max(hwm) FROM proc WHERE run = ?1)"
+		" ELSE max(?4, coalesce((SELECT max(hwm) FROM proc WHERE run = ?1), 0))"
+		" END WHERE id = ?1",
 		-1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return fail(s, sql_code(rc), "ending run");
@@ -821,21 +820,25 @@ int store_run_resolve(struct store *s, const char *arg, int64_t *id)
 
 	if (arg && strcmp(arg, "last") != 0) {
 		errno = 0;
-		want = strtoll(arg, &end, 10);
-		if (errno || *end || end == arg || want <= 0) {
+		/* "-N" (mprof's relative index) or "~N": the Nth newest run. */
+		want = strtoll(arg + (arg[0] == '~'), &end, 10);
+		if (arg[0] == '~' && want > 0)
+			want = -want;
+		if (errno || *end || end == arg || want == 0) {
 			snprintf(s->msg, sizeof s->msg,
 				 "'%s' is not a run id (see memtide list)", arg);
 			return -EINVAL;
 		}
 	}
 	rc = sqlite3_prepare_v2(s->db,
-				want ? "SELECT id FROM run WHERE id = ?"
-				     : "SELECT max(id) FROM run",
+				want > 0 ? "SELECT id FROM run WHERE id = ?"
+				: want < 0 ? "SELECT id FROM run ORDER BY id DESC LIMIT 1 OFFSET ?"
+					   : "SELECT max(id) FROM run",
 				-1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return fail(s, sql_code(rc), "looking up run");
 	if (want)
-		sqlite3_bind_int64(st, 1, want);
+		sqlite3_bind_int64(st, 1, want > 0 ? want : -want - 1);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
 		*id = sqlite3_column_int64(st, 0);
@@ -845,7 +848,10 @@ int store_run_resolve(struct store *s, const char *arg, int64_t *id)
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return fail(s, sql_code(rc), "looking up run");
-	if (want)
+	if (want < 0)
+		snprintf(s->msg, sizeof s->msg, "no run %lld: fewer than %lld runs recorded",
+			 want, -want);
+	else if (want)
 		snprintf(s->msg, sizeof s->msg, "no run %lld (see memtide list)", want);
 	else
 		snprintf(s->msg, sizeof s->msg, "no runs recorded yet");
@@ -936,6 +942,56 @@ int store_mark_end(struct store *s, int64_t mark, double end, int64_t mem_end)
 	err = step_done(s, st, "ending marker");
 	sqlite3_finalize(st);
 	return err;
+}
+
+int store_mark_end_label(struct store *s, int64_t run, const char *label, double end)
+{
+	sqlite3_stmt *st;
+	int rc, err;
+
+	rc = sqlite3_prepare_v2(s->db,
+				"UPDATE mark SET end = ?3 WHERE id = (SELECT max(id) FROM mark"
+				" WHERE run = ?1 AND label = ?2 AND end IS NULL)",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return fail(s, sql_code(rc), "ending marker");
+	sqlite3_bind_int64(st, 1, run);
+	sqlite3_bind_text(st, 2, label, -1, SQLITE_STATIC);
+	sqlite3_bind_double(st, 3, end);
+	err = step_done(s, st, "ending marker");
+	sqlite3_finalize(st);
+	if (err)
+		return err;
+	return sqlite3_changes(s->db) ? 0 : -ENOENT;
+}
+
+int store_mark_outcome(struct store *s, int64_t mark, int64_t mem_peak,
+		       const char *outcome)
+{
+	sqlite3_stmt *st;
+	int rc, err;
+
+	rc = sqlite3_prepare_v2(s->db,
+				"UPDATE mark SET mem_peak = coalesce(?2, mem_peak),"
+				" outcome = coalesce(?3, outcome) WHERE id = ?1",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return fail(s, sql_code(rc), "recording a marker's peak");
+	sqlite3_bind_int64(st, 1, mark);
+	if (mem_peak >= 0)
+		sqlite3_bind_int64(st, 2, mem_peak);
+	if (outcome)
+		sqlite3_bind_text(st, 3, outcome, -1, SQLITE_STATIC);
+	err = step_done(s, st, "recording a marker's peak");
+	sqlite3_finalize(st);
+	return err;
+}
+
+int store_pid_hwm(struct store *s, int64_t run, int pid, int64_t hwm_bytes)
+{
+	return exec_bound(s, "UPDATE proc SET hwm = max(coalesce(hwm, 0), ?3) WHERE id ="
+			     " (SELECT max(id) FROM proc WHERE run = ?1 AND pid = CAST(?2 AS INTEGER))",
+			  "recording high-water mark", run, pid, hwm_bytes);
 }
 
 /* ---- v5: how a process ended, its cgroup, group and memory limits. */

@@ -5,19 +5,49 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Length of the valid UTF-8 sequence at p (at most n bytes), 0 if none. */
-static size_t utf8_len(const unsigned char *p, size_t n)
+size_t text_utf8_len(const unsigned char *p, size_t n)
 {
-	size_t need = p[0] < 0x80 ? 1 : p[0] >= 0xf0 ? 4 : p[0] >= 0xe0 ? 3 : 2;
+	unsigned c;
 
-	if (p[0] >= 0x80 && (p[0] < 0xc2 || p[0] > 0xf4))
+	if (n == 0)
 		return 0;
-	if (need > n)
-		return 0;
-	for (size_t k = 1; k < need; k++)
-		if ((p[k] & 0xc0) != 0x80)
+	c = p[0];
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		return n >= 2 && (p[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (c >= 0xe0 && c <= 0xef) {
+		if (n < 3 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80)
 			return 0;
-	return need;
+		/* E0 80..9F: overlong; ED A0..BF: a UTF-16 surrogate. */
+		if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f))
+			return 0;
+		return 3;
+	}
+	if (c >= 0xf0 && c <= 0xf4) {
+		if (n < 4 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 ||
+		    (p[3] & 0xc0) != 0x80)
+			return 0;
+		/* F0 80..8F: overlong; F4 90 and up: above U+10FFFF. */
+		if ((c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] > 0x8f))
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+int text_ends_with(const char *s, size_t n, const char *suffix)
+{
+	size_t m = strlen(suffix);
+
+	return n >= m && memcmp(s + n - m, suffix, m) == 0;
+}
+
+const char *text_base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
 }
 
 static int needs_quotes(const char *a, size_t n)
@@ -52,7 +82,7 @@ char *text_argv(const char *argv, size_t len, int quote)
 			*o++ = '\'';
 		for (size_t i = 0; i < n;) {
 			unsigned char c = (unsigned char)a[i];
-			size_t u = utf8_len((const unsigned char *)a + i, n - i);
+			size_t u = text_utf8_len((const unsigned char *)a + i, n - i);
 
 			if (c == '\n') {
 				o += sprintf(o, "\\n");

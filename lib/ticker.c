@@ -51,6 +51,11 @@ int64_t ticker_now_real(void)
 	return now(CLOCK_REALTIME);
 }
 
+double ticker_now_real_s(void)
+{
+	return (double)ticker_now_real() / 1e9;
+}
+
 int ticker_sleep(const struct ticker *t)
 {
 	int64_t d = ticker_deadline(t, t->tick);

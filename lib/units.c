@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 int units_parse_duration(const char *s, int64_t *ns)
 {
@@ -71,4 +72,39 @@ char *units_format_duration(double seconds, char *buf, size_t len)
 	else
 		snprintf(buf, len, "%ld h %02ld min", s / 3600, s / 60 % 60);
 	return buf;
+}
+
+int units_parse_bytes(const char *s, int64_t *bytes)
+{
+	static const struct {
+		const char *name;
+		double bytes;
+	} suffix[] = {
+		{"", 1},          {"b", 1},          {"k", 1024.0},     {"kib", 1024.0},
+		{"kb", 1e3},      {"m", 1048576.0},  {"mib", 1048576.0}, {"mb", 1e6},
+		{"g", 1073741824.0}, {"gib", 1073741824.0}, {"gb", 1e9},
+		{"t", 1099511627776.0}, {"tib", 1099511627776.0}, {"tb", 1e12},
+	};
+	char *end;
+	double v;
+
+	if (!s || !*s || *s == ' ' || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || !(v >= 0) || !isfinite(v))
+		return -EINVAL;
+	while (*end == ' ')
+		end++;
+	for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
+		if (strcasecmp(end, suffix[i].name) == 0) {
+			double b = v * suffix[i].bytes;
+
+			if (b > 9e18)
+				return -EINVAL;
+			*bytes = (int64_t)(b + 0.5);
+			return 0;
+		}
+	}
+	return -EINVAL;
 }

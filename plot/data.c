@@ -165,25 +165,29 @@ static int extent(sqlite3_stmt *st, int64_t proc, int64_t *lo, int64_t *hi)
 /* The statements that fill a data_proc from a row of proc_sql(). */
 struct proc_reader {
 	sqlite3_stmt *st, *ext, *mem, *roll, *agg;
-	int v2;
+	int v2, v5;
 };
 
 #define PROC_COLUMNS                                                      \
 	"p.id, p.run, p.pid, p.cmdline, p.exe, r.started, r.interval,"      \
 	" r.page_size, p.hwm"
 #define PROC_COLUMNS_V2 PROC_COLUMNS ", p.name, p.interval"
+#define PROC_COLUMNS_V5 PROC_COLUMNS_V2 ", (SELECT q.includes_children FROM" \
+	" proc q WHERE q.id = p.parent)"
 
 static int proc_reader_open(sqlite3 *db, const char *where,
 			    struct proc_reader *pr)
 {
-	char sql[512];
+	char sql[1024];
 	int err;
 
 	memset(pr, 0, sizeof *pr);
 	pr->v2 = has_v2(db);
+	pr->v5 = sqlite3_table_column_metadata(db, NULL, "proc", "includes_children",
+					       NULL, NULL, NULL, NULL, NULL) == SQLITE_OK;
 	snprintf(sql, sizeof sql,
 		 "SELECT %s FROM proc p JOIN run r ON r.id = p.run %s",
-		 pr->v2 ? PROC_COLUMNS_V2 : PROC_COLUMNS, where);
+		 pr->v5 ? PROC_COLUMNS_V5 : pr->v2 ? PROC_COLUMNS_V2 : PROC_COLUMNS, where);
 	if ((err = prepare(db, sql, &pr->st)) ||
 	    (err = prepare(db,
 			   "SELECT (SELECT min(tick) FROM sample WHERE proc ="
@@ -249,6 +253,7 @@ static int proc_fill(struct proc_reader *pr, struct data_proc *p)
 		if (every > 0 && isfinite(every))
 			p->every = fmax(every, p->interval);
 	}
+	p->in_parent = pr->v5 && sqlite3_column_int(st, 11) == 1;
 	if ((err = extent(pr->ext, p->id, &p->tick_min, &p->tick_max)) ||
 	    (err = extent(pr->mem, p->id, &p->mem_tick_min,
 			  &p->mem_tick_max)) ||

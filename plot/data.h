@@ -77,6 +77,8 @@ struct data_proc {
 	int64_t minute_min, minute_max;     /* rollup */
 	int64_t agg_min, agg_max;           /* sample_agg buckets */
 	int64_t agg_ticks; /* ticks a bucket (store_agg_ticks), 0: none */
+	int in_parent; /* its parent's values count it (includes_children):
+			  a total does not add it again */
 };
 
 struct data_run {

@@ -468,10 +468,11 @@ static int read_range(sqlite3 *db, const struct plan *pl, int64_t lo,
 					decimate_add_span(d, x, c->vmin,
 							  c->vmax, c->v, c->n);
 			}
-			sum += c->v;
+			if (!r->procs[c->proc].in_parent)
+				sum += c->v;
 			if (rows++ == 0 && c->phase == DATA_SRC_AGG)
 				bucket = *c;
-			if (pl->hold) {
+			if (pl->hold && !r->procs[c->proc].in_parent) {
 				held_sum += c->v - held[c->proc];
 				held[c->proc] = c->v;
 			}

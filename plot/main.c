@@ -43,7 +43,8 @@ static const char usage_text[] =
 	"  -w, --window T0,T1   only seconds T0 to T1 after the start\n"
 	"      --panels LIST    mem, cpu, threads, comma-separated (default"
 	" mem)\n"
-	"      --metric M       rss (default), pss, uss or swap\n"
+	"      --metric M       rss, pss, uss or swap (default: rss, or the\n"
+	"                       pss/uss of runs recorded with that backend)\n"
 	"      --stacked        processes as stacked areas\n"
 	"      --top N          the N largest processes, the rest as"
 	" 'others'\n"
@@ -180,6 +181,40 @@ enum {
 
 /* Fills a from the command line.  Returns -1 to go on, or the status to
  * exit with (0 after --help or --version, EXIT_USAGE after a message). */
+static int metric_given; /* --metric was given */
+
+/* The metric of runs recorded with --backend psutil_pss or psutil_uss is
+ * their headline, as in mprof: the chart's default when every run drawn
+ * has it. */
+static enum data_metric backend_metric(sqlite3 *db, const struct data_run *runs,
+				       size_t n)
+{
+	enum data_metric m = DATA_RSS;
+	sqlite3_stmt *st;
+
+	if (sqlite3_prepare_v2(db, "SELECT backend FROM run WHERE id = ?1", -1, &st,
+			       NULL) != SQLITE_OK)
+		return DATA_RSS;
+	for (size_t i = 0; i < n; i++) {
+		const char *b;
+		enum data_metric here = DATA_RSS;
+
+		sqlite3_bind_int64(st, 1, runs[i].id);
+		if (sqlite3_step(st) == SQLITE_ROW &&
+		    (b = (const char *)sqlite3_column_text(st, 0)))
+			here = !strcmp(b, "pss") ? DATA_PSS : !strcmp(b, "uss") ? DATA_USS
+										: DATA_RSS;
+		sqlite3_reset(st);
+		if (here == DATA_RSS || (i && here != m)) {
+			m = DATA_RSS;
+			break;
+		}
+		m = here;
+	}
+	sqlite3_finalize(st);
+	return m;
+}
+
 static int parse_args(int argc, char **argv, struct args *a, double now)
 {
 	static const struct option longopts[] = {
@@ -255,6 +290,7 @@ static int parse_args(int argc, char **argv, struct args *a, double now)
 				return EXIT_USAGE;
 			}
 			o->metric = (enum data_metric)m;
+			metric_given = 1;
 			break;
 		case OPT_TOP:
 			if (parse_int(optarg, 1, 100, &v) < 0) {
@@ -512,6 +548,8 @@ int main(int argc, char **argv)
 		rc = EXIT_USAGE;
 		goto out;
 	}
+	if (!metric_given && !a.fig.history)
+		a.fig.metric = backend_metric(store_db(s), runs, loaded);
 	for (size_t i = 0; i < loaded && a.fig.metric != DATA_RSS; i++)
 		if (!data_run_has(&runs[i], a.fig.metric)) {
 			if (runs[i].id)

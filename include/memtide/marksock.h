@@ -20,13 +20,25 @@
  *          carry the same one); 0: none
  *   level  nesting depth, 0 outermost (mprof's FUNC stack level); -1: not
  *          known
+ *   mem    optional, one word that starts with '@': comma-separated
+ *          key=value pairs, unknown keys ignored:
+ *            rss=N      the sender's own resident set at the event (bytes)
+ *            peak=N     (E) the sender's peak while the span was open (bytes)
+ *            hwm=N      the sender's VmHWM before it reset it (bytes): the
+ *                       peak since its previous event
+ *            outcome=W  (E) a word kept with the marker ("passed")
+ *          A sender whose label starts with '@' sends the word ("@" alone
+ *          when it has nothing to say), so the label is never taken for it.
  *   label  the rest of the datagram (spaces allowed; empty only for E)
  * An 'E' ends the span its sender began with that id; with id 0, the latest
  * open marker of the run with that label (memtide mark LABEL --end).
  *
  * In the store (mark table, marks view): B adds a marker with end NULL and
- * E sets its end; M adds a marker that keeps end NULL.  mem_start/mem_end
- * stay NULL: the samples around start/end tell the memory.
+ * E sets its end; M adds a marker that keeps end NULL.  rss becomes
+ * mem_start (B, M) or mem_end (E), peak mem_peak, outcome outcome; without
+ * them they stay NULL and the samples around start/end tell the memory.
+ * hwm raises the sender's proc.hwm in the run (senders reset VmHWM, so the
+ * kernel no longer remembers it: see python/memtide/__init__.py).
  *
  * For memtided: open one marksock (say /run/memtided/mark.sock, mode 0666,
  * since any user's program may mark), poll marksock_fd() with the rest, and
@@ -57,6 +69,9 @@ struct marksock_event {
 	pid_t pid;         /* the sender, from the kernel; 0 when unknown */
 	uid_t uid;
 	const char *label; /* NUL-terminated, valid until the next receive */
+	/* The optional mem word; -1 / NULL when absent. */
+	int64_t rss, peak, hwm; /* bytes */
+	const char *outcome;    /* NUL-terminated, inside the buffer */
 };
 
 /* Parses one datagram of len bytes (need not be NUL-terminated).  label
@@ -65,7 +80,9 @@ struct marksock_event {
 int marksock_parse(char *buf, size_t len, struct marksock_event *ev);
 
 /* Formats an event into buf (at least MARKSOCK_MSG_MAX bytes); returns the
- * length, or -ENAMETOOLONG when the label does not fit. */
+ * length, or -ENAMETOOLONG when the label does not fit.  The mem word is
+ * written when a field is set (rss, peak or hwm > 0, or an outcome) or the
+ * label starts with '@'. */
 int marksock_format(char *buf, const struct marksock_event *ev);
 
 /* Binds a new non-blocking, close-on-exec datagram socket at path (a file
@@ -97,10 +114,5 @@ int marksock_drain(struct marksock *m, struct store *s, int64_t run, int max);
 /* Sends one event to the socket at path (a sender's side: memtide mark).
  * Returns 0 or -errno (-ENOENT / -ECONNREFUSED: nobody listens there). */
 int marksock_send(const char *path, const struct marksock_event *ev);
-
-/* Ends, at time end, the latest marker of run with this label that has no
- * end yet.  Returns 0, or -ENOENT when there is none. */
-int marksock_end_label(struct store *s, int64_t run, const char *label,
-		       double end);
 
 #endif

@@ -19,6 +19,10 @@
 struct procfs_stat {
 	char state;            /* field 3: R, S, D, Z, ... */
 	int ppid;              /* field 4 */
+	/* fields 11, 13: page faults of the children it waited for; both 0
+	 * means none of them ran (every process faults at least once), so
+	 * its wait4() ru_maxrss is its own peak. */
+	uint64_t cminflt, cmajflt;
 	uint64_t utime, stime; /* fields 14, 15: clock ticks */
 	int threads;           /* field 20 */
 	uint64_t start_ticks;  /* field 22: clock ticks since boot */

@@ -45,6 +45,7 @@ struct sampler_proc {
 	uint64_t last_cpu_ns;
 	int64_t last_mono_ns;
 	int64_t next_rollup_ns; /* smaps_rollup is read no sooner than this */
+	int64_t next_hwm_ns;    /* status (VmHWM), as the peak rises: not before */
 };
 
 /* One reading, as handed to the caller. */

@@ -6,7 +6,8 @@
  *       samples, last_tick, peak_rss, kernel_peak_rss, exit_status, host, boot_id)
  *       started/ended: Unix seconds (real); interval: seconds between ticks;
  *       page_size: bytes per unit of sample.rss; peak_rss: pages, highest
- *       sampled total; kernel_peak_rss: bytes, wait4() ru_maxrss or VmHWM.
+ *       sampled total; kernel_peak_rss: bytes, the largest own kernel peak
+ *       among its processes (proc.hwm), NULL unknown.
  *       kind: "run", "attach", "daemon" (one memtided session) or "import"
  *       (an mprof file; page_size 1, interval 0.00001 s: mprof's 0.0001 s
  *       steps times 10, the spare ticks keeping up to 5 samples of one
@@ -22,7 +23,10 @@
  *       run's boot_id it makes a process identity that survives pid reuse.
  *       cmdline: arguments joined by spaces, control and invalid UTF-8 bytes
  *       escaped; argv: the raw NUL-separated bytes.  peak_rss: pages, the
- *       highest sampled; hwm: bytes, the highest VmHWM (or ru_maxrss) seen.
+ *       highest sampled; hwm: bytes, its own kernel peak: the last VmHWM
+ *       read while it lived, or wait4()'s ru_maxrss when that is provably
+ *       its own (it waited for no child), never below its sampled peak and
+ *       never a descendant's; NULL unknown.
  *       last_tick: the last tick sampled once the process ended; while it
  *       lives, at least the tick of its peak (written when the peak rises).
  *       (v2) name: what lists and charts call it ("gunicorn app:wsgi (venv
@@ -70,6 +74,11 @@
  *       a total never adds those children again), stacks (NULL: not asked;
  *       "CPython 3.X": stacks read; else why they could not be, one line),
  *       peak_stack (stack.id running at the sampled peak, NULL unknown).
+ *   run (v5) gains recorder_pid and recorder_start (the pid and
+ *       /proc/PID/stat start time, clock ticks since boot, of the process
+ *       recording it, memtide or memtided): a run whose ended is NULL is
+ *       being recorded while that process lives on run.host and
+ *       run.boot_id (store_run_recording()); otherwise its recorder died.
  *   proc_limit(proc, t, memory_limit, memory_high)  (v5) WITHOUT ROWID: each
  *       change of a process's memory limit, t Unix seconds, bytes.
  *   mark (v5) gains uid (the sender's uid as the kernel reported it),
@@ -131,8 +140,9 @@
 struct store;
 
 enum store_mode {
-	STORE_READ,  /* read only; the file must exist */
-	STORE_WRITE, /* create or migrate as needed */
+	STORE_READ,   /* read only; the file must exist */
+	STORE_WRITE,  /* create or migrate as needed (its directory must exist) */
+	STORE_UPDATE, /* read and write (and migrate); the file must exist */
 };
 
 /* Ticks per sample_agg bucket for a run of this interval: one second's
@@ -209,8 +219,18 @@ struct store_mark {
  * Returns a malloc'd string, or NULL with errno set. */
 char *store_default_path(const char *path);
 
-/* Opens (and in STORE_WRITE mode creates, with its parent directory, and
- * migrates) the database at path.  STORE_READ migrates an older file too when
+/* Whether store_default_path(path) is the default of the XDG data
+ * directory: no path given and no $MEMTIDE_DB.  Only that one's directory
+ * is ever created (store_make_dir()); a path someone wrote down that names
+ * a missing directory is a mistake to report. */
+int store_path_is_default(const char *path);
+/* Creates the missing directories above the file path, mode 0700 (the
+ * history of what ran is not for other users).  Returns 0 or -errno. */
+int store_make_dir(const char *path);
+
+/* Opens (and in STORE_WRITE mode creates, and migrates) the database at
+ * path; its directory must exist (-ENOENT, "its directory ... does not
+ * exist").  STORE_READ migrates an older file too when
  * it may write to it, then reads it through a read-only connection; an older
  * file it may not write is refused (-MEMTIDE_EOLDER).  On failure returns a negative code and, when
  * *out is not NULL, a handle whose only use is store_errmsg() then
@@ -260,6 +280,19 @@ int store_agg_put(struct store *s, const struct store_agg *a);
  * a marker. */
 int store_mark_end(struct store *s, int64_t mark, double end, int64_t mem_end);
 
+/* Ends, at time end (Unix seconds), the latest marker of run with this
+ * label that has no end yet.  Returns 0, -ENOENT when there is none, or
+ * another negative code. */
+int store_mark_end_label(struct store *s, int64_t run, const char *label,
+			 double end);
+/* Sets a marker's peak (bytes, -1: leave it) and outcome (NULL: leave
+ * it): what its sender measured and said at its end. */
+int store_mark_outcome(struct store *s, int64_t mark, int64_t mem_peak,
+		       const char *outcome);
+/* Raises proc.hwm (bytes; the maximum is kept) of the latest process of run
+ * with this pid: a marker's sender reports its VmHWM before resetting it. */
+int store_pid_hwm(struct store *s, int64_t run, int pid, int64_t hwm_bytes);
+
 /* Appends n samples in one transaction (or in the caller's, see
  * store_begin), updating the run's sample count, last tick, the
  * per-process and run peaks, and (for a run begun by store_run_begin() of
@@ -279,12 +312,18 @@ void store_rollback(struct store *s);
  * transaction with the samples it accounts for. */
 int store_run_skipped(struct store *s, int64_t run, int64_t skipped);
 
-/* Ends a run: end time, exit status (-1 unknown), kernel peak (bytes, -1
- * unknown). */
+/* Ends a run: end time, exit status (-1 unknown), kernel peak (bytes, -1:
+ * the largest proc.hwm of the run). */
 int store_run_end(struct store *s, int64_t run, double ended, int exit_status,
 		  int64_t kernel_peak);
 
-/* Resolves a user's RUN argument: a number, or "last"/NULL for the newest.
+/* Whether run is being recorded now: not ended, and its recorder (run.
+ * recorder_pid, recorder_start) alive on this host and boot.  Returns 1, 0
+ * (ended, or its recorder is gone: the run stays unfinished), or -errno. */
+int store_run_recording(struct store *s, int64_t run);
+
+/* Resolves a user's RUN argument: a number, "last"/NULL for the newest, or
+ * "-N" / "~N" for the Nth newest (mprof's relative index: -1 the last).
  * Returns 0 and *id, -ENOENT when there is no such run. */
 int store_run_resolve(struct store *s, const char *arg, int64_t *id);
 /* Deletes a run with its processes and samples. */

@@ -33,5 +33,7 @@ int ticker_sleep(const struct ticker *t);
 /* CLOCK_MONOTONIC and CLOCK_REALTIME now, ns. */
 int64_t ticker_now_mono(void);
 int64_t ticker_now_real(void);
+/* CLOCK_REALTIME now, Unix seconds: the times the store keeps. */
+double ticker_now_real_s(void);
 
 #endif

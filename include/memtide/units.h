@@ -14,6 +14,11 @@ int units_parse_duration(const char *s, int64_t *ns);
  * years). */
 int units_parse_duration_max(const char *s, int64_t max_ns, int64_t *ns);
 
+/* Parses a size: bytes ("4096") or a number with a unit, a space allowed
+ * between, any case: B, K/KiB, M/MiB, G/GiB, T/TiB (powers of 1024), KB,
+ * MB, GB, TB (powers of 1000).  Returns 0 and *bytes (>= 0), or -EINVAL. */
+int units_parse_bytes(const char *s, int64_t *bytes);
+
 /* Formats bytes with a binary unit and one decimal: "301.2 MiB", "512 B".
  * Returns buf. */
 char *units_format_bytes(int64_t bytes, char *buf, size_t len);

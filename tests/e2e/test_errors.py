@@ -50,7 +50,8 @@ def test_bad_options_record_nothing(mt, db, tmp_path, args, says):
                                   ["attach"], ["attach", "abc"], ["attach", "-5"],
                                   ["attach", "--db", "x.db"], ["rm"],
                                   ["list", "extra"], ["clean", "extra"],
-                                  ["list", "--no-such-option"]],
+                                  ["list", "--no-such-option"], ["ps", "1", "2"],
+                                  ["ps", "--since", "soon"], ["list", "--until"]],
                          ids=lambda v: "_".join(v))
 def test_usage_errors(mt, tmp_path, args, home):
     rc, out, err = mt(*args, cwd=tmp_path)
@@ -69,7 +70,7 @@ def test_no_command_prints_usage(mt):
     assert rc == 2 and out == "" and err.startswith("Usage: memtide")
 
 
-@pytest.mark.parametrize("cmd", ["run", "attach", "list", "peak", "rm", "clean", "plot"])
+@pytest.mark.parametrize("cmd", ["run", "attach", "list", "peak", "rm", "clean", "plot", "ps"])
 def test_help_of_every_command(mt, build, cmd):
     if cmd == "plot" and not (build / "memtide-plot").exists():
         pytest.skip("memtide-plot is not built")
@@ -86,7 +87,7 @@ def test_top_level_help(mt, arg):
     rc, out, err = mt(arg)
     assert rc == 0 and err == ""
     assert out.startswith("Usage: memtide")
-    for cmd in ("run", "attach", "list", "peak", "rm", "clean", "plot"):
+    for cmd in ("run", "attach", "list", "peak", "rm", "clean", "plot", "ps"):
         assert re.search(rf"^  {cmd}\b", out, re.M), cmd
 
 

@@ -7,7 +7,7 @@ from conftest import MiB, PY, QUICK, clean_env, q, q1
 
 ALLOC = "import sys, time; b = bytearray({} << 20); time.sleep(0.2)"
 LINE = re.compile(r"^\s*(\d+)\s+(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)\s+([\d.]+ s)\s+(\d+)"
-                  r"\s+([\d.]+) (MiB)\s+(.*)$")
+                  r"\s+([\d.]+) (MiB)\s+(exit \d+)\s+(.*)$")
 
 
 @pytest.fixture
@@ -41,7 +41,8 @@ def test_list_one_line_per_run(mt, three_runs):
         assert abs(float(m[3].split()[0]) - dur) <= 0.051, (line, dur)
         assert int(m[4]) == samples
         assert abs(float(m[5]) - peak / MiB) <= 0.051, (line, peak / MiB)
-        assert m[7] == command
+        assert m[7] == "exit 0", line  # how the command ended
+        assert m[8] == command
     # The peaks follow what each run allocated.
     peaks = [r[3] for r in runs]
     assert peaks[1] - peaks[0] == pytest.approx(20 * MiB, rel=0.05)

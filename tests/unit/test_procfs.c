@@ -37,6 +37,8 @@ TEST(stat_plain)
 	CHECK_EQ_INT(st.threads, 5);
 	CHECK_EQ_INT(st.start_ticks, 85024);
 	CHECK_EQ_INT(st.rss_pages, 76790);
+	CHECK_EQ_INT(st.cminflt, 0);
+	CHECK_EQ_INT(st.cmajflt, 0);
 }
 
 TEST(stat_name_with_paren_space_newline)
@@ -199,4 +201,49 @@ TEST(huge_numbers_are_refused)
 	CHECK(procfs_parse_rollup(rollup, sizeof rollup - 1, &r) < 0);
 	CHECK(procfs_parse_rollup(big, sizeof big - 1, &r) < 0);
 	CHECK(procfs_parse_statm("1 99999999999999999999999 0", 27, &rss) < 0);
+}
+
+/* A zombie's stat counts the page faults of the children it waited for:
+ * memtide run reads it to know whether wait4()'s ru_maxrss is the
+ * command's own peak or a descendant's. */
+static int zombie_cminflt(int wait_for_a_child, uint64_t *cminflt)
+{
+	char buf[2048];
+	struct procfs_stat st;
+	siginfo_t si = {0};
+	pid_t pid = fork();
+	long n;
+	int rc;
+
+	if (pid == 0) {
+		if (wait_for_a_child) {
+			pid_t g = fork();
+
+			if (g == 0) {
+				static char page[4096 * 8];
+
+				memset(page, 1, sizeof page);
+				_exit(0);
+			}
+			waitpid(g, NULL, 0);
+		}
+		_exit(0);
+	}
+	if (pid < 0 || waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) < 0)
+		return -1;
+	n = procfs_read("/proc", pid, "stat", buf, sizeof buf);
+	rc = n > 0 ? procfs_parse_stat(buf, (size_t)n, &st, NULL, 0) : -1;
+	waitpid(pid, NULL, 0);
+	*cminflt = st.cminflt + st.cmajflt;
+	return rc;
+}
+
+TEST(stat_zombie_children_faults)
+{
+	uint64_t none = 1, some = 0;
+
+	CHECK_EQ_INT(zombie_cminflt(0, &none), 0);
+	CHECK_EQ_INT(none, 0);
+	CHECK_EQ_INT(zombie_cminflt(1, &some), 0);
+	CHECK(some > 0);
 }

@@ -171,6 +171,32 @@ TEST(samples_peaks_and_units)
 	free(path);
 }
 
+/* mprof's relative indices: -1 the newest run, -N the Nth newest, "~N"
+ * the same (what memtide's commands rewrite "-N" to before getopt). */
+TEST(run_resolve_counts_back_from_the_newest)
+{
+	char *path = temp_db();
+	struct store *s;
+	int64_t ids[3], id;
+	struct store_run r = {.kind = "run", .command = "x", .started = 1000.0,
+			      .interval = 0.1, .page_size = 4096, .backend = "rss"};
+
+	CHECK_EQ_INT(store_open(path, STORE_WRITE, &s), 0);
+	for (int i = 0; i < 3; i++)
+		CHECK_EQ_INT(store_run_begin(s, &r, &ids[i]), 0);
+	CHECK_EQ_INT(store_run_delete(s, ids[1]), 0); /* ids need not be dense */
+	CHECK_EQ_INT(store_run_resolve(s, "-1", &id), 0);
+	CHECK_EQ_INT(id, ids[2]);
+	CHECK_EQ_INT(store_run_resolve(s, "~2", &id), 0);
+	CHECK_EQ_INT(id, ids[0]);
+	CHECK_EQ_INT(store_run_resolve(s, "-3", &id), -ENOENT);
+	CHECK(strstr(store_errmsg(s), "fewer than 3 runs") != NULL);
+	CHECK_EQ_INT(store_run_resolve(s, "~", &id), -EINVAL);
+	CHECK_EQ_INT(store_run_resolve(s, "-0", &id), -EINVAL);
+	store_close(s);
+	free(path);
+}
+
 /* Buckets of a run at 10 ms: 100 ticks each, built across batches (a
  * bucket split by a flush is merged), a duplicate sample not counted,
  * equal to the GROUP BY of the samples; none for a daemon run. */
