@@ -861,7 +861,9 @@ static void end_waiting(struct tracker *t, int64_t now_ns)
 	int64_t k, v;
 	struct tproc *late[64];
 
-	while (n < 64 && idmap_next(&t->procs, &i, &k, &v)) {
+	/* After a stall, the events may be there unread: they come first. */
+	tracker_events(t);
+	while (t->waiting && n < 64 && idmap_next(&t->procs, &i, &k, &v)) {
 		struct tproc *tp = (struct tproc *)(intptr_t)v;
 
 		if (tp->gone_ns && now_ns - tp->gone_ns >= EXIT_WAIT_NS)

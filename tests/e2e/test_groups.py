@@ -6,7 +6,7 @@ each after 0.4 to 1.6 s (an exit, an error exit or a SIGTERM, in turn).
 While it runs, the test reads the truth from /proc every ~5 ms (the statm
 of the workers the recycler lists).  Then:
 - every value Prometheus scraped of the workers' group (and of the sum over
-  the rule's groups) lies within what /proc held over the 2.5 s before the
+  the rule's groups) lies within what /proc held over the 3 s before the
   scrape, 2 % given either way (memtided publishes a page every 2 s, of
   samples taken every 100 ms, and the total moves by a worker at each
   birth and death): one dead worker summed would be 25 MiB over the top;
@@ -78,7 +78,7 @@ def rss_of(pids):
     return total
 
 
-def near_truth(v, t, truth, window=2.5):
+def near_truth(v, t, truth, window=3.0):
     """Whether v is within 2 % of what /proc held in the window before t:
     between its lowest and highest there, 2 % given either way (the page
     is up to 2 s old, and workers come and go between two reads)."""
@@ -155,7 +155,7 @@ group = "{{{{.Script}}}}{{{{.Module}}}}"
     assert counts["started"] >= 40 and len(worker_pids) >= 40, (counts, len(worker_pids))
 
     # Every scrape of the churn (from the first with all 6 workers up, to
-    # the last whose 2.5 s window is inside what was watched).
+    # the last whose 3 s window is inside what was watched).
     def scraped(expr):
         res = prom(pport, f"{expr}[{int(t_end - t_start) + 30}s]", t=t_end)
         assert len(res) == 1, (expr, res)
