@@ -58,7 +58,7 @@ PYVER = $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])'
 PYDIR ?= $(if $(filter /usr,$(PREFIX)),$(PREFIX)/lib/python3/dist-packages,$(PREFIX)/lib/python$(PYVER)/dist-packages)
 
 .PHONY: all deps check unit e2e demo bench install install-daemon install-python uninstall clean lint-man \
-	check-asan fuzz fuzz-short
+	check-asan fuzz fuzz-short pystack-layouts
 all: $(PROGS) $(DAEMON) $(MANS)
 
 $(B)/%.o: %.c $(wildcard include/memtide/*.h lib/*.h plot/*.h cli/*.h daemon/*.h)
@@ -90,6 +90,23 @@ $(B)/bench/%: bench/%.c $(B)/libmemtide.a
 $(B)/metrics-serve: tests/helpers/metrics_serve.c $(B)/libmemtide.a
 	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(LIB_LIBS)
 
+# Prints a running Python's stack with lib/pystack.c, for
+# tests/e2e/test_pystack.py and tests/helpers/pystack_layouts.sh.
+$(B)/pystack-dump: tests/helpers/pystack_dump.c $(B)/libmemtide.a
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(LIB_LIBS)
+
+# A made-up CPython 3.11 whose memory loops or changes under the reader.
+$(B)/pystack-fake: tests/helpers/pystack_fake.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDHARDEN) $(LDFLAGS) -rdynamic -o $@ $< -lpthread
+
+# A program embedding Debian's shared libpython3.11 (libpython3.11-dev).
+PY311_CONFIG := /usr/bin/python3.11-config
+$(B)/pystack-embed: tests/helpers/pystack_embed.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) $$($(PY311_CONFIG) --includes) -o $@ $< \
+		$$($(PY311_CONFIG) --embed --ldflags)
+
 $(B)/man/%: man/%.scd
 	@mkdir -p $(dir $@)
 	scdoc < $< > $@
@@ -111,14 +128,20 @@ deps:
 
 check: deps
 	$(MAKE) clean-objs
-	$(MAKE) WERROR=-Werror all $(B)/unit-tests $(B)/metrics-serve
-	$(MAKE) unit e2e lint-man fuzz-short
+	$(MAKE) WERROR=-Werror all $(B)/unit-tests $(B)/metrics-serve $(B)/pystack-dump \
+		$(B)/pystack-fake $(B)/pystack-embed
+	$(MAKE) unit e2e lint-man fuzz-short pystack-layouts
 
 unit: $(B)/unit-tests
 	$(B)/unit-tests
 
-e2e: $(PROGS) $(B)/metrics-serve
+e2e: $(PROGS) $(B)/metrics-serve $(B)/pystack-dump $(B)/pystack-fake $(B)/pystack-embed
 	cd tests/e2e && MEMTIDE_BUILD=$(CURDIR)/$(B) $(PYTHON) -m pytest -q -p no:cacheprovider .
+
+# lib/pystack_layout.c's tables against offsetof() over each installed
+# CPython's internal headers, and the layout read from a live interpreter.
+pystack-layouts: $(B)/pystack-dump
+	tests/helpers/pystack_layouts.sh $(B)
 
 # scdoc emits an empty .PP after each heading, which mandoc reports as
 # "skipping paragraph macro"; any other warning fails.
@@ -211,7 +234,8 @@ ASAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:
 check-asan: deps
 	$(MAKE) B=build-asan CFLAGS="-O1 -g $(ASAN)" LDFLAGS="$(ASAN)" WERROR=-Werror \
 		build-asan/memtide build-asan/memtide-plot build-asan/memtided \
-		build-asan/metrics-serve build-asan/unit-tests
+		build-asan/metrics-serve build-asan/pystack-dump build-asan/pystack-fake \
+		build-asan/pystack-embed build-asan/unit-tests
 	$(ASAN_ENV) build-asan/unit-tests
 	cd tests/e2e && $(ASAN_ENV) MEMTIDE_BUILD=$(CURDIR)/build-asan MEMTIDE_CRASH_ROUNDS=10 \
 		$(PYTHON) -m pytest -q -p no:cacheprovider .

@@ -9,17 +9,38 @@
  * executable (/proc/PID/exe, e.g. Debian's /usr/bin/python3.11, which links
  * libpython statically) or of a libpython3.X.so mapped in /proc/PID/maps
  * (pyenv builds, embedded interpreters), plus the load base from maps.
+ * The file is read through .dynsym, or PT_DYNAMIC's GNU hash table when
+ * its section headers are gone; a libpython deleted under the target is
+ * read through /proc/PID/map_files, or where the target has it loaded.
  * The version comes from the mapped file's name or Py_Version / the
  * _Py_DebugOffsets cookie.  3.13 and later describe their own layout in
  * _Py_DebugOffsets at the start of _PyRuntime; 3.8 to 3.12 use a table of
  * offsets per version, checked against offsetof() over each version's
- * internal headers by the unit tests.
+ * internal headers by `make pystack-layouts` (part of `make check`).
  *
  * Requires ptrace read access to the target (a child of the reader; the
  * same uid with kernel.yama.ptrace_scope <= 1; or CAP_SYS_PTRACE).
  *
- * Code objects and strings are cached by address, so a steady program
- * costs a few small reads per sample.
+ * Code objects are cached by address (up to 4096, then the cache starts
+ * over), names and file names interned by content until pystack_close(),
+ * and a sample copies whole pages of the target, reused within that
+ * sample: a steady program costs a few reads per sample (13 to 20 µs of
+ * CPU for 31 frames on 3.11 to 3.13 on a loaded 2-vCPU VM, 23 to 36 µs on
+ * 3.8 to 3.10, whose frames are scattered objects).  The main
+ * interpreter is read, not subinterpreters.  Each sample checks the innermost
+ * frame's code object, and one outer frame's in turn, against the cache
+ * (name, file, line table, first line, the name's hash), so code compiled
+ * anew at a freed code object's address is read again.  Frames of 3.12+'s
+ * C-stack shims and frames not yet started are not reported, as in
+ * tracebacks.  Debug and free-threaded builds, and 3.14+, are refused.  A
+ * reader is used by one thread at a time; its page copies are per thread
+ * (16 KiB), outside pystack_memory().  Open a reader once the target runs
+ * Python: just after fork, before exec, it is another program.
+ *
+ * lib/pystack.c finds the interpreter, lib/pystack_sample.c walks it,
+ * lib/pystack_code.c caches code objects and names, lib/pystack_layout.c
+ * holds the tables (checked by `make pystack-layouts`), lib/pystack_line.c
+ * decodes line tables, lib/pystack_elf.c reads .dynsym.
  */
 #ifndef MEMTIDE_PYSTACK_H
 #define MEMTIDE_PYSTACK_H
@@ -54,11 +75,14 @@ const char *pystack_version(const struct pystack *r);
 
 /* Reads the stack of the thread that holds the GIL, or of the only thread
  * (or the main thread) when none holds it: at most max frames, innermost
- * first, into frames.  *tid (may be NULL) receives that thread's native id
- * (0 when unknown).  Returns the number of frames (0: no Python frame is
+ * first, into frames.  The GIL's holder is its last holder (it may have
+ * released it, e.g. in time.sleep), when that thread still exists.  A
+ * deeper stack gives its max innermost frames.  *tid (may be NULL)
+ * receives that thread's native id (0 when unknown; 3.8 to 3.10 keep only
+ * the pthread_t, so the id is read from the thread's struct pthread).  Returns the number of frames (0: no Python frame is
  * running, e.g. the interpreter is starting or finalizing), or a negative
  * errno: -ESRCH the process is gone; -EAGAIN a torn read (try the next
- * sample). */
+ * sample); -EPERM access lost (the target changed its credentials). */
 int pystack_sample(struct pystack *r, struct pystack_frame *frames, int max,
 		   int *tid);
 
