@@ -116,7 +116,8 @@ int cmd_plot(int argc, char **argv)
 	if (!args)
 		return EXIT_FAIL;
 	cli_relative_runs(argc, argv);
-	args[0] = (char *)"memtide-plot";
+	/* memtide-plot names itself so in its messages. */
+	args[0] = (char *)"memtide plot";
 	for (int i = 1; i < argc; i++) {
 		args[i] = argv[i];
 		files += cli_is_dat(argv[i]);

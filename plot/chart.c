@@ -30,15 +30,15 @@ static const unsigned char palette[CHART_PALETTE_N][3] = {
 	{0x56, 0xB4, 0xE9}, /* sky blue */
 };
 
-/* On the dark background the same palette, lightest first: Okabe-Ito's
- * blue is too dim there, its sky blue and yellow are not. */
+/* On the dark background each colour keeps its hue, so a process is the
+ * same colour in both themes; the ones too dim there are lightened. */
 static const unsigned char palette_dark[CHART_PALETTE_N][3] = {
-	{0x56, 0xB4, 0xE9}, /* sky blue */
-	{0xE6, 0x9F, 0x00}, /* orange */
-	{0x00, 0x9E, 0x73}, /* bluish green */
-	{0xF0, 0xE4, 0x42}, /* yellow */
-	{0xCC, 0x79, 0xA7}, /* reddish purple */
-	{0xD5, 0x5E, 0x00}, /* vermillion */
+	{0x3E, 0x9A, 0xE6}, /* blue */
+	{0xEE, 0x72, 0x1E}, /* vermillion */
+	{0x1F, 0xBF, 0x8F}, /* bluish green */
+	{0xE0, 0x94, 0xC0}, /* reddish purple */
+	{0xF2, 0xAC, 0x1E}, /* orange */
+	{0x9C, 0xD8, 0xF7}, /* sky blue */
 };
 
 void chart_theme_rgb(int dark, int colour, double rgb[3])
@@ -139,6 +139,8 @@ long chart_add_series(struct chart *c, const char *label, int colour,
 	if (label && !(s->label = strdup(label)))
 		return -ENOMEM;
 	s->legend_order = (int)c->nseries;
+	s->life_a = 1;
+	s->life_b = 0;
 	s->colour = colour;
 	s->weight = weight;
 	if (decimate_init(&s->dec, c->x0, c->x1, c->ncols, xa, xb) < 0) {
@@ -230,8 +232,13 @@ double chart_line_width(const struct chart *c, enum chart_weight w)
 
 double chart_font(int width, int height)
 {
-	/* Type scales with the canvas: 13.3 at 1200x600, never unreadable. */
-	return fmin(fmax(fmin((double)width, 2.0 * height) / 90, 7), 40);
+	/* Type scales with the canvas: 13.3 at 1200x600.  Below that it
+	 * shrinks half as fast, staying at 11 down to 480x240 (digits 8
+	 * pixels tall, the smallest text, 0.85 of it, at 9), and at 7 on the
+	 * smallest canvases, where more would leave no room for the data. */
+	double m = fmin((double)width, 2.0 * height);
+
+	return fmin(fmax(m / 90, fmin(11, fmax(7, m / 43))), 40);
 }
 
 /* The state of one chart_layout() call. */
@@ -245,6 +252,10 @@ struct lay {
 	double outside_w;   /* > 0: the legend goes right of the plot, this
 			     * wide with its gap */
 	double legend_cost; /* data_cost() of the legend's place */
+	int above;          /* the legend goes in rows above the plot */
+	double above_h;     /* the room kept for it there */
+	double above_need;  /* the room it asked for */
+	int above_ok;       /* every entry found room there */
 	int err;
 };
 
@@ -383,7 +394,7 @@ static double data_cost(const struct chart *c, const struct chart_rect *r)
 			x = chart_x(c, decimate_col_x(d, i));
 			xa = fmax(prev_x, r->x);
 			xb = fmin(x, right);
-			if (have_prev && xb > xa) {
+			if (have_prev && xb > xa && !col->brk) {
 				/* The straight join from the previous filled
 				 * column, over the part of it above r. */
 				double yb = chart_y(c, col->first),
@@ -565,6 +576,100 @@ static int listed(const struct chart_series *s)
 	return s->label && (s->dec.n || (s->dec.has_pre && s->dec.has_post));
 }
 
+/* The legend in a grid of columns between the title and the plot, as
+ * wide as the plot: where a legend beside the plot would leave the panels
+ * under it an empty strip, or cut names on a small canvas.  idx (owned
+ * from here) lists the n series in legend order.  At most a quarter of the
+ * canvas tall; the last entry then says how many more there are.  Asks
+ * for its height in k->above_need. */
+static void layout_legend_above(struct lay *k, long *idx, size_t n)
+{
+	struct chart *c = k->c;
+	struct chart_layout *L = &c->lay;
+	const struct chart_rect *p = &L->plot;
+	double size = L->font, row = 1.4 * size, pad = 0.6 * size;
+	double swatch = 1.6 * size, gap = 0.5 * size, text_w = 0, col_w, y;
+	size_t cols, rows, max_rows, shown = n, first_text = L->ntexts;
+
+	k->above_ok = 1;
+
+	/* Panels share the canvas with others: their legend may take more
+	 * of their own height than a lone chart's. */
+	double budget = (c->band_h > 0 ? 0.45 : 0.2) * (p->h + k->above_h);
+
+	max_rows = (size_t)fmax(c->band_h > 0,
+				floor((budget - 1.2 * pad - 0.6 * size) / row));
+	if (max_rows == 0) {
+		/* No room for a row: the caller puts it elsewhere. */
+		k->above_ok = 0;
+		max_rows = 1;
+	}
+	for (size_t i = 0; i < n; i++)
+		text_w = fmax(text_w, width_of(k, c->series[idx[i]].label, size,
+					       0));
+	text_w = fmin(text_w, p->w - swatch - gap - 2 * pad);
+	col_w = ceil(swatch + gap + text_w + pad);
+	cols = (size_t)fmax(1, floor((p->w - pad) / col_w));
+	rows = (n + cols - 1) / cols;
+	if (rows > max_rows) {
+		/* More columns, names shortened to fit them, down to six
+		 * ems; what still does not fit is counted in the last. */
+		double min_w = 6 * size + swatch + gap + pad;
+
+		cols = (n + max_rows - 1) / max_rows;
+		if ((p->w - pad) / (double)cols < min_w)
+			cols = (size_t)fmax(1, floor((p->w - pad) / min_w));
+		col_w = floor((p->w - pad) / (double)cols);
+		text_w = col_w - swatch - gap - pad;
+		rows = (n + cols - 1) / cols;
+		if (rows > max_rows) {
+			rows = max_rows;
+			shown = rows * cols;
+			idx[shown - 1] = -1;
+		}
+	}
+	k->above_ok = k->above_ok && shown == n;
+	for (size_t i = 0; i < shown; i++) {
+		struct chart_text *t;
+		char more[64];
+		const char *s = more;
+
+		if (idx[i] >= 0)
+			s = c->series[idx[i]].label;
+		else
+			snprintf(more, sizeof more, "%zu more", n - shown + 1);
+		t = add_text(k, s, CHART_LEGEND, size, 0,
+			     idx[i] >= 0 ? CHART_INK : CHART_MUTED);
+		if (!t) {
+			free(idx);
+			return;
+		}
+		fit(k, t->text, sizeof t->text, size, 0, text_w);
+	}
+	if (cols > shown)
+		cols = shown;
+	L->legend = (struct chart_rect){
+		p->x, p->y - k->above_h, ceil(pad + (double)cols * col_w),
+		ceil(2 * pad * 0.6 + (double)rows * row)};
+	k->above_need = L->legend.h + round(0.6 * size);
+	k->legend_cost = 0;
+	L->legend_row = row;
+	L->legend_swatch = swatch;
+	L->legend_pad = pad;
+	L->legend_n = shown;
+	L->legend_series = idx;
+	L->legend_cols = cols;
+	L->legend_col_w = col_w;
+	for (size_t i = 0; i < shown; i++) {
+		y = L->legend.y + 0.6 * pad + ((double)(i / cols) + 0.5) * row +
+		    (ASCENT - DESCENT) / 2 * size;
+		anchor(k, &L->texts[first_text + i],
+		       L->legend.x + pad + (double)(i % cols) * col_w + swatch +
+			       gap,
+		       y, CHART_LEFT, 0);
+	}
+}
+
 /* Builds the legend's rows and texts and puts the box in whichever corner
  * or edge hides the least data; matplotlib's "best" order breaks ties. */
 static void layout_legend(struct lay *k)
@@ -593,6 +698,10 @@ static void layout_legend(struct lay *k)
 		if (listed(&c->series[i]))
 			idx[n++] = (long)i;
 	qsort_r(idx, n, sizeof *idx, by_legend_order, c);
+	if (k->above) {
+		layout_legend_above(k, idx, n);
+		return;
+	}
 	max_rows = (size_t)fmax(1, floor((p->h * 0.9 - 2 * pad) / row));
 	rows = n;
 	if (rows > max_rows) {
@@ -662,6 +771,8 @@ static void layout_legend(struct lay *k)
 	L->legend_pad = pad;
 	L->legend_n = rows;
 	L->legend_series = idx;
+	L->legend_cols = 1;
+	L->legend_col_w = w;
 	for (size_t r = 0; r < rows; r++) {
 		double base = L->legend.y + 0.6 * pad + (r + 0.5) * row +
 			      (ASCENT - DESCENT) / 2 * size;
@@ -746,6 +857,8 @@ static void layout_marks(struct lay *k)
 		t = add_text(k, text, CHART_MARK_LABEL, size, 0, mk->colour);
 		if (!t)
 			return;
+		/* A small canvas: shortened rather than off the plot. */
+		fit(k, t->text, sizeof t->text, size, 0, p->w - 2 * m);
 		for (size_t j = 0; j < sizeof cand / sizeof cand[0]; j++) {
 			double cost;
 
@@ -772,6 +885,79 @@ static void layout_marks(struct lay *k)
 		anchor(k, t, bx, by, ba, 0);
 		mk->text = (int)(L->ntexts - 1);
 	}
+}
+
+int chart_marker_pinned(const struct chart *c, const struct chart_marker *m)
+{
+	return m->t1 < m->t0 || chart_x(c, m->t1) - chart_x(c, m->t0) < 3;
+}
+
+/* Orders marker indices by weight, heaviest first, then by time. */
+static int by_weight(const void *x, const void *y, void *arg)
+{
+	const struct chart_marker *m = arg;
+	const size_t *u = x, *v = y;
+	double wa = m[u[1]].weight, wb = m[v[1]].weight;
+
+	if (wa != wb)
+		return wa > wb ? -1 : 1;
+	return m[u[1]].t0 < m[v[1]].t0 ? -1 : m[u[1]].t0 > m[v[1]].t0;
+}
+
+/* Whether any marker of c weighs something. */
+static int weighed(const struct chart *c)
+{
+	for (size_t i = 0; i < c->nmarkers; i++)
+		if (c->markers[i].weight > 0)
+			return 1;
+	return 0;
+}
+
+/* Spans labelled at most in a crowd: the rest are ticks. */
+#define CROWD_LABELS 12
+
+/* Lanes for a crowd of labels that do not all fit: only the markers that
+ * matter get one, heaviest (c->markers[idx[j]].weight) first, so the
+ * spike's span keeps its label among hundreds: every moment when they
+ * weigh (see figure.c), and up to CROWD_LABELS spans that weigh a tenth
+ * of the heaviest span or more.  Returns the lanes used. */
+static size_t lanes_by_weight(const struct chart *c, const size_t *idx,
+			      const double *a, const double *b, size_t n,
+			      double gap, size_t max_lanes, int *lane)
+{
+	/* Pairs (item, marker), sorted by the marker's weight. */
+	size_t *pair = malloc((n ? n : 1) * 2 * sizeof *pair);
+	size_t *order = malloc((n ? n : 1) * sizeof *order), used = 0;
+
+	if (pair && order) {
+		double top = 0;
+		size_t m = 0, spans = 0;
+
+		for (size_t j = 0; j < n; j++) {
+			const struct chart_marker *k = &c->markers[idx[j]];
+
+			pair[2 * j] = j;
+			pair[2 * j + 1] = idx[j];
+			if (k->t1 >= k->t0 && isfinite(k->weight))
+				top = fmax(top, k->weight);
+		}
+		qsort_r(pair, n, 2 * sizeof *pair, by_weight, c->markers);
+		for (size_t j = 0; j < n; j++) {
+			const struct chart_marker *k = &c->markers[pair[2 * j + 1]];
+
+			if (k->t1 < k->t0 ? !(k->weight > 0)
+					  : !(k->weight > 0) ||
+						    k->weight < 0.1 * top ||
+						    spans++ >= CROWD_LABELS)
+				continue;
+			order[m++] = pair[2 * j];
+		}
+		used = lanes_assign_ranked(a, b, n, gap, max_lanes, order, m,
+					   lane);
+	}
+	free(pair);
+	free(order);
+	return used;
 }
 
 /* Labels the markers in lanes at the top of the plot: a moment's label
@@ -820,7 +1006,7 @@ static void layout_markers(struct lay *k)
 		fit(k, t->text, sizeof t->text, size, 0, fmax(p->w * 0.4, size));
 		w = width_of(k, t->text, size, 0);
 		x = fmax(chart_x(c, m->t0), p->x);
-		if (moment) {
+		if (chart_marker_pinned(c, m)) {
 			a[n] = x + 0.25 * size;
 			if (a[n] + w > right) /* left of its line */
 				a[n] = x - 0.25 * size - w;
@@ -841,10 +1027,17 @@ static void layout_markers(struct lay *k)
 	}
 	max_lanes = (size_t)floor(p->h / 3 / lane_h);
 	used = lanes_assign(a, b, n, 0.6 * L->font, max_lanes, lane);
+	/* A crowd, and weights to pick from it (else first come, first
+	 * served). */
+	for (size_t j = 0; j < n; j++)
+		if (lane[j] < 0 && weighed(c)) {
+			used = lanes_by_weight(c, idx, a, b, n, 0.6 * L->font,
+					       max_lanes, lane);
+			break;
+		}
 	for (size_t j = 0; j < n; j++) {
 		struct chart_marker *m = &c->markers[idx[j]];
 		struct chart_text *t = &L->texts[m->text];
-		int moment = m->t1 < m->t0;
 		double x = fmax(chart_x(c, m->t0), p->x);
 		double base = p->y + lane[j] * lane_h + 0.15 * L->font +
 			      ASCENT * size;
@@ -856,9 +1049,9 @@ static void layout_markers(struct lay *k)
 			m->text = -1;
 			continue;
 		}
-		if (moment && a[j] < x)
+		if (chart_marker_pinned(c, m) && a[j] < x)
 			anchor(k, t, x - 0.25 * size, base, CHART_RIGHT, 0);
-		else if (moment)
+		else if (chart_marker_pinned(c, m))
 			anchor(k, t, x + 0.25 * size, base, CHART_LEFT, 0);
 		else
 			anchor(k, t, a[j], base, CHART_LEFT, 0);
@@ -934,25 +1127,24 @@ static void layout_trend(struct lay *k)
 	struct chart_layout *L = &c->lay;
 	const struct chart_rect *p = &L->plot;
 	double size = L->font, m = 0.5 * L->font, best = HUGE_VAL;
-	double per_h = c->trend.per_s * 3600, lw = L->line;
+	double lw = L->line;
 	double bx = 0, by = 0;
 	enum chart_align ba = CHART_LEFT;
 	const struct chart_rect clear = {L->legend.x - 2, L->legend.y - 2,
 					 L->legend.w + 4, L->legend.h + 4};
 	struct chart_text *t;
-	char text[96];
+	char text[96], rate[64];
 
 	c->trend.text = -1;
 	if (!c->trend.on)
 		return;
-	if (c->value == CHART_BYTES)
-		snprintf(text, sizeof text, "trend %+.*f MiB/h",
-			 fabs(per_h) < 0.1 * 1048576 ? 3 : 1, per_h / 1048576);
-	else
-		snprintf(text, sizeof text, "trend %+.1f/h", per_h);
+	snprintf(text, sizeof text, "trend %s",
+		 ticks_format_rate(c->trend.per_s, c->x1 - c->x0,
+				   c->value == CHART_BYTES, rate, sizeof rate));
 	if (!(t = add_text(k, text, CHART_TREND_LABEL, size, 0,
 			   c->trend.colour)))
 		return;
+	fit(k, t->text, sizeof t->text, size, 0, p->w - 2 * m);
 	for (int j = 0; j < 6; j++) {
 		double ends[3] = {p->x + p->w - m, p->x + m, p->x + p->w / 2};
 		enum chart_align al[3] = {CHART_RIGHT, CHART_LEFT, CHART_CENTRE};
@@ -1033,7 +1225,7 @@ static int layout_pass(struct lay *k)
 	bottom = c->x_labels ? L->tick_len + gap + font + 0.45 * font + font +
 				       pad * 0.7
 			     : 0.75 * font;
-	L->plot.y = ceil(top);
+	L->plot.y = ceil(top + k->above_h);
 	L->plot.h = fmax(1, floor(y0 + H - bottom) - L->plot.y);
 	if (c->kind == CHART_SERIES) {
 		layout_y(k);
@@ -1096,9 +1288,18 @@ static int layout_pass(struct lay *k)
 		       y0 + H - pad * 0.7 - DESCENT * font, CHART_CENTRE, 0);
 	}
 	y_title(c, buf, sizeof buf);
+	/* A short panel: the unit alone says more than a cut name. */
+	if (width_of(k, buf, font, 0) > L->plot.h && c->kind == CHART_SERIES &&
+	    c->value != CHART_COUNT)
+		snprintf(buf, sizeof buf, "%s",
+			 c->value == CHART_BYTES ? L->unit->name
+						 : c->y_title ? c->y_title : "%");
 	if (!(t = add_text(k, buf, CHART_AXIS, font, 0, CHART_INK)))
 		return k->err;
 	fit(k, t->text, sizeof t->text, font, 0, L->plot.h);
+	/* Never an ellipsis alone (a "⋮" once turned). */
+	if (!strcmp(t->text, "\xe2\x80\xa6"))
+		t->text[0] = '\0';
 	anchor(k, t, pad * 0.7 + ASCENT * font, L->plot.y + L->plot.h / 2,
 	       CHART_CENTRE, 1);
 
@@ -1145,52 +1346,131 @@ static void layout_release(struct chart_layout *L)
 	memset(L, 0, sizeof *L);
 }
 
-/* The stacked areas: in each column, every stack series' mean over it on
- * top of the ones before.  A series holds its last mean across empty
- * columns between its first and last, as samples at its own pace leave
- * some columns empty. */
+/* The part of column i of d that lies within [a, b]; 1 when b < a. */
+static double life_part(const struct decimate *d, size_t i, double a,
+			double b)
+{
+	double w = 1 / d->scale, x = d->x0 + (double)i * w;
+	double ov = fmin(x + w, b) - fmax(x, a);
+
+	if (b < a)
+		return 1;
+	return ov <= 0 ? 0 : fmin(1, ov / w);
+}
+
+void chart_series_columns(const struct chart_series *e, double *v,
+			  char *alive)
+{
+	const struct decimate *d = &e->dec;
+	size_t nc = d->ncols, first = nc, last = 0;
+	int known = e->life_b >= e->life_a;
+	double held = 0;
+
+	for (size_t i = d->lo; i < d->hi; i++)
+		if (decimate_get(d, i)) {
+			first = i < first ? i : first;
+			last = i;
+		}
+	for (size_t i = 0; i < nc; i++) {
+		const struct decimate_col *col = decimate_get(d, i);
+		double part = life_part(d, i, e->life_a, e->life_b);
+		int in;
+
+		if (col)
+			held = col->sum / col->n;
+		/* Without a known life, between its first and last samples. */
+		in = col || (first < nc && (known ? i >= first && part > 0
+						  : i > first && i < last));
+		v[i] = in ? held * (known ? part : 1) : 0;
+		if (alive)
+			alive[i] = (char)in;
+	}
+	/* Nor across a break (a sum of processes none of which lived
+	 * there, as the "others" line). */
+	for (size_t i = nc, cut = 0; !known && i-- > 0;) {
+		const struct decimate_col *col = decimate_get(d, i);
+
+		if (col) {
+			cut = col->brk;
+		} else if (cut) {
+			v[i] = 0;
+			if (alive)
+				alive[i] = 0;
+		}
+	}
+}
+
+/* The stacked areas: in each column, every stack series' share of it
+ * (chart_series_columns) on top of the ones before.  The total of a
+ * stacked chart is drawn as their top, broken where none lived: the same
+ * columns, the same rule, so the areas and the line add up. */
 static int stack_areas(struct chart *c)
 {
 	size_t nc = c->ncols;
-	double *cum;
+	double *cum, *v;
+	char *alive, *any;
+	int err = 0;
 
 	if (!c->stacked)
 		return 0;
-	if (!(cum = calloc(nc ? nc : 1, sizeof *cum)))
-		return -ENOMEM;
+	cum = calloc(nc ? nc : 1, sizeof *cum);
+	v = calloc(nc ? nc : 1, sizeof *v);
+	alive = calloc(nc ? nc : 1, 1);
+	any = calloc(nc ? nc : 1, 1);
+	if (!cum || !v || !alive || !any) {
+		err = -ENOMEM;
+		goto out;
+	}
 	for (size_t s = 0; s < c->nseries; s++) {
 		struct chart_series *e = &c->series[s];
-		double held = 0;
-		size_t first = nc, last = 0;
 
 		if (!e->stack || e->hidden)
 			continue;
 		e->stack_lo = malloc(nc * sizeof *e->stack_lo);
 		e->stack_hi = malloc(nc * sizeof *e->stack_hi);
 		if (!e->stack_lo || !e->stack_hi) {
-			free(cum);
-			return -ENOMEM;
+			err = -ENOMEM;
+			goto out;
 		}
-		for (size_t i = 0; i < nc; i++)
-			if (decimate_get(&e->dec, i)) {
-				first = i < first ? i : first;
-				last = i;
-			}
+		chart_series_columns(e, v, alive);
 		for (size_t i = 0; i < nc; i++) {
-			const struct decimate_col *col = decimate_get(&e->dec, i);
-			double m = 0;
-
-			if (col)
-				held = m = col->sum / col->n;
-			else if (i > first && i < last)
-				m = held;
 			e->stack_lo[i] = cum[i];
-			cum[i] += m;
+			cum[i] += v[i];
 			e->stack_hi[i] = cum[i];
+			any[i] |= alive[i];
 		}
 	}
+	for (size_t s = 0; s < c->nseries; s++) {
+		struct chart_series *e = &c->series[s];
+		struct decimate d;
+		int seen = 0;
+
+		if (!e->stack_sum)
+			continue;
+		if ((err = decimate_init(&d, e->dec.x0, e->dec.x1, nc, 1, 0)))
+			goto out;
+		for (size_t i = 0; i < nc; i++) {
+			if (!any[i]) {
+				if (seen)
+					decimate_break(&d);
+				continue;
+			}
+			decimate_add(&d, decimate_col_x(&d, i), cum[i]);
+			seen = 1;
+		}
+		if ((err = d.err)) {
+			decimate_free(&d);
+			goto out;
+		}
+		decimate_free(&e->dec);
+		e->dec = d;
+	}
+out:
 	free(cum);
-	return 0;
+	free(v);
+	free(alive);
+	free(any);
+	return err;
 }
 
 /* chart_layout() without the re-bucketing, so it can be run again. */
@@ -1233,6 +1513,29 @@ static int layout_only(struct chart *c, chart_measure_fn measure, void *ctx)
 			if ((err = layout_pass(&k)))
 				return err;
 		}
+	}
+	/* Still in the way: above the plot, in rows as wide as it, where
+	 * beside it would leave the panels below an empty strip or cut names
+	 * on a small canvas. */
+	if (L->legend.w > 0 && k.legend_cost > 4 * L->font &&
+	    (c->band_h > 0 || c->width < 800 || L->legend.w >= 0.4 * c->width)) {
+		k.above = 1;
+		k.headroom = 0;
+		for (int pass = 0; pass < 2; pass++) {
+			layout_release(L);
+			k.cap = 0;
+			if ((err = layout_pass(&k)))
+				return err;
+			k.above_h = k.above_need;
+		}
+		if (c->band_h > 0 || k.above_ok)
+			return 0;
+		k.above = 0;
+		k.above_h = 0;
+		layout_release(L);
+		k.cap = 0;
+		if ((err = layout_pass(&k)))
+			return err;
 	}
 	/* Still in the way: beside the plot, which gets narrower. */
 	if (L->legend.w > 0 && k.legend_cost > 4 * L->font &&

@@ -57,6 +57,13 @@ struct chart_series {
 	int hidden; /* read (for the total, top N, the slope) but not drawn */
 	int stack;  /* an area of the stacked chart (chart.stacked) */
 	struct decimate dec; /* x: seconds (see chart.h), v: value */
+	/* The process's life on the x axis, from its first sample to one
+	 * sample interval after its last (life_a > life_b: not known).  A
+	 * column it lived in part of counts it for that part: see
+	 * chart_series_columns(). */
+	double life_a, life_b;
+	int stack_sum; /* drawn as the top of the stacked areas (the total
+			* of a stacked chart), so that they add up */
 	/* Set by chart_layout() for stack series: the area's bottom and top
 	 * in each of lay.plot.w columns (values). */
 	double *stack_lo, *stack_hi;
@@ -85,13 +92,17 @@ struct chart_marker {
 	char *label; /* owned */
 	double t0, t1;
 	int level;
+	/* How much it matters (0 by default): for a span, how far memory
+	 * rose in it above where it started (bytes).  When not every label
+	 * finds room, the heaviest get it and the rest are drawn as ticks. */
+	double weight;
 	/* Set by chart_layout(): */
 	int lane; /* -1: no room for its label */
 	int text; /* index in texts, or -1 */
 };
 
 /* The -s trend line: value = intercept + per_s * (x - x_ref), drawn over
- * [xa, xb] and labelled per hour. */
+ * [xa, xb] and labelled per second or per hour (ticks_format_rate()). */
 struct chart_trend {
 	int on;
 	double per_s, intercept, x_ref, xa, xb;
@@ -159,8 +170,10 @@ struct chart_layout {
 	double legend_row;        /* height of one legend row */
 	double legend_swatch;     /* length of the line sample */
 	double legend_pad;
-	size_t legend_n;     /* rows */
-	long *legend_series; /* per row: series index, or -1 for "... more" */
+	size_t legend_n;     /* entries */
+	long *legend_series; /* per entry: series index, or -1 for "... more" */
+	size_t legend_cols;  /* entries a row, left to right (0 or 1: one) */
+	double legend_col_w; /* width of a column of entries */
 	struct chart_text *texts;
 	size_t ntexts;
 };
@@ -227,6 +240,15 @@ char *chart_format_value(const struct chart *c, double v, char *buf,
 int chart_add_mark(struct chart *c, enum chart_mark_kind kind, double bytes,
 		   int colour);
 
+/* What series e stands for in each of the ncols columns of its decimate,
+ * into v (values) and alive (1 where it lived, may be NULL): the mean of
+ * its samples in the column, else the last one held, times the part of
+ * the column within its life.  Stacked areas, the "others" line and the
+ * ranking by memory x time count a process so: a 0.3-second worker adds
+ * a thirtieth of its size to a 9-second column, not all of it. */
+void chart_series_columns(const struct chart_series *e, double *v,
+			  char *alive);
+
 /* Lays the chart out once all samples are in: re-buckets each series to
  * one column per unit of plot width, picks units, ticks and margins, places
  * the legend where it hides the least data and the mark labels where they
@@ -248,6 +270,11 @@ int chart_layout_panels(struct chart *p, size_t n, chart_measure_fn measure,
  * after chart_layout(). */
 double chart_x(const struct chart *c, double seconds);
 double chart_y(const struct chart *c, double bytes);
+
+/* Whether marker m is labelled beside a line at its start rather than
+ * over a bracket: a moment, or a span under 3 units wide, whose bracket
+ * would be a stray glyph.  Valid after chart_layout(). */
+int chart_marker_pinned(const struct chart *c, const struct chart_marker *m);
 
 /* Line width (canvas units) of a series of weight w. */
 double chart_line_width(const struct chart *c, enum chart_weight w);

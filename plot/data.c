@@ -346,8 +346,7 @@ out:
 	return err;
 }
 
-/* Unix seconds of the first and last row of p, over every table. */
-static void proc_span(const struct data_proc *p, double *a, double *b)
+void data_proc_span(const struct data_proc *p, double *a, double *b)
 {
 	*a = HUGE_VAL;
 	*b = -HUGE_VAL;
@@ -372,7 +371,7 @@ void data_run_span(const struct data_run *r, double *a, double *b)
 	for (size_t i = 0; i < r->nprocs; i++) {
 		double pa, pb;
 
-		proc_span(&r->procs[i], &pa, &pb);
+		data_proc_span(&r->procs[i], &pa, &pb);
 		*a = fmin(*a, pa);
 		*b = fmax(*b, pb);
 	}
@@ -424,7 +423,7 @@ int data_history_load(sqlite3 *db, const struct data_select *sel,
 		if ((err = push_proc(r, &cap, &p)) ||
 		    (err = proc_fill(&pr, p)))
 			goto out;
-		proc_span(p, &a, &b);
+		data_proc_span(p, &a, &b);
 		if (a > sel->t1 || b < sel->t0) {
 			free(p->cmdline);
 			free(p->exe);
@@ -480,11 +479,11 @@ int data_run_has(const struct data_run *r, enum data_metric m)
 
 int data_marks_read(sqlite3 *db, int64_t run, double t0, double t1,
 		    int (*fn)(void *ctx, const char *label, double start,
-			      double end, int level),
+			      double end, int level, int pid),
 		    void *ctx)
 {
 	static const char sql[] =
-		"SELECT label, start, end, level FROM mark WHERE run = ?1"
+		"SELECT label, start, end, level, pid FROM mark WHERE run = ?1"
 		" AND start <= ?3 AND coalesce(end, start) >= ?2"
 		" ORDER BY start, level";
 	sqlite3_stmt *st = NULL;
@@ -505,7 +504,8 @@ int data_marks_read(sqlite3 *db, int64_t run, double t0, double t1,
 				   : sqlite3_column_double(st, 2);
 
 		if ((err = fn(ctx, label ? (const char *)label : "", a, b,
-			      sqlite3_column_int(st, 3))))
+			      sqlite3_column_int(st, 3),
+			      sqlite3_column_int(st, 4))))
 			break;
 	}
 	if (!err && rc != SQLITE_DONE)

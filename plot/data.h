@@ -120,6 +120,10 @@ int data_history_load(struct sqlite3 *db, const struct data_select *sel,
  * of r; *a > *b when there are none. */
 void data_run_span(const struct data_run *r, double *a, double *b);
 
+/* The Unix seconds of the first and last row of process p, over every
+ * table (a rollup's minute counts whole); *a > *b when it has none. */
+void data_proc_span(const struct data_proc *p, double *a, double *b);
+
 /* Seconds from tick 0 to the last sample; 0 when there are none. */
 double data_run_duration(const struct data_run *r);
 
@@ -153,7 +157,7 @@ struct data_read {
  * of a run's rss, cpu or threads is over the processes sampled at each
  * tick; for history and for pss/uss/swap (sampled at each process's own
  * pace) it holds each process's last value until its next sample or its
- * end.  A rollup row is a span from its minimum to its maximum in the
+ * end, and breaks (decimate_break()) where none was left.  A rollup row is a span from its minimum to its maximum in the
  * middle of its minute, and adds its mean to the sum.  Processes are read
  * through one index range scan each, merged by time, with only the ones
  * alive at the current time holding a cursor.  A window of many samples is
@@ -164,14 +168,15 @@ int data_read(struct sqlite3 *db, const struct data_run *r,
 	      const struct data_read *o, struct decimate *const *per_proc,
 	      struct decimate *total);
 
-/* Calls fn(ctx, label, start, end, level) for each marker of run whose
- * time overlaps [t0, t1] (Unix seconds), by start; start and end are
- * Unix seconds, end < start for a moment.  A database without markers
+/* Calls fn(ctx, label, start, end, level, pid) for each marker of run
+ * whose time overlaps [t0, t1] (Unix seconds), by start; start and end
+ * are Unix seconds, end < start for a moment; pid is the sender's, 0 when
+ * the marker names no process.  A database without markers
  * (schema v1) has none.  Stops at fn's first non-zero return and returns
  * it; else 0, -ENOMEM or -EIO. */
 int data_marks_read(struct sqlite3 *db, int64_t run, double t0, double t1,
 		    int (*fn)(void *ctx, const char *label, double start,
-			      double end, int level),
+			      double end, int level, int pid),
 		    void *ctx);
 
 /* data_read() of a run's RSS over [x0, x1] seconds since its start. */

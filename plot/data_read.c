@@ -374,6 +374,13 @@ static int read_range(sqlite3 *db, const struct plan *pl, int64_t lo,
 	struct cursor *heap = NULL;
 	double *held = NULL, held_sum = 0;
 	size_t *gone = NULL, ngone = 0, n = 0;
+	/* Processes holding a value, and whether they all left since the
+	 * last row: the total breaks where nothing existed. */
+	char *live = NULL;
+	size_t nlive = 0;
+	/* A later half of a held read starts in a gap until its priming
+	 * rows show something alive: one longer than the priming saw none. */
+	int gap = pl->hold && emit_from != INT64_MIN;
 	int64_t *due = NULL; /* per gone process: the key it leaves at */
 	int err = 0;
 
@@ -381,10 +388,11 @@ static int read_range(sqlite3 *db, const struct plan *pl, int64_t lo,
 	held = calloc(r->nprocs, sizeof *held);
 	gone = calloc(r->nprocs, sizeof *gone);
 	due = calloc(r->nprocs, sizeof *due);
+	live = calloc(r->nprocs, 1);
 	for (int k = 0; k < PHASES; k++)
 		if (!(pool.free[k] = calloc(r->nprocs, sizeof *pool.free[k])))
 			err = -ENOMEM;
-	if (!heap || !held || !gone || !due || err) {
+	if (!heap || !held || !gone || !due || !live || err) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -436,6 +444,9 @@ static int read_range(sqlite3 *db, const struct plan *pl, int64_t lo,
 			}
 			held_sum -= held[gone[i]];
 			held[gone[i]] = 0;
+			live[gone[i]] = 0;
+			if (--nlive == 0)
+				gap = 1;
 			gone[i] = gone[--ngone];
 			due[i] = due[ngone];
 		}
@@ -475,6 +486,10 @@ static int read_range(sqlite3 *db, const struct plan *pl, int64_t lo,
 			if (pl->hold && !r->procs[c->proc].in_parent) {
 				held_sum += c->v - held[c->proc];
 				held[c->proc] = c->v;
+				if (!live[c->proc]) {
+					live[c->proc] = 1;
+					nlive++;
+				}
 			}
 			if ((rc = advance(pl, c, &pool)) < 0) {
 				err = rc;
@@ -497,6 +512,10 @@ static int read_range(sqlite3 *db, const struct plan *pl, int64_t lo,
 			}
 			heap_down(heap, n, 0);
 		}
+		if (total && gap && key >= emit_from)
+			decimate_break(total);
+		if (rows)
+			gap = 0;
 		if (total && key >= emit_from && rows == 1 && bucket.n)
 			decimate_add_bucket(total, x, bucket.first, bucket.vmin,
 					    bucket.vmax, bucket.last_v, bucket.v,
@@ -513,6 +532,7 @@ out:
 	free(held);
 	free(gone);
 	free(due);
+	free(live);
 	return err;
 }
 

@@ -87,6 +87,23 @@ static int grow(struct decimate *d, size_t c)
 	return 0;
 }
 
+void decimate_break(struct decimate *d)
+{
+	d->gap = 1;
+}
+
+/* Column c (index i) is about to take a sample inside the window: it
+ * starts a new piece of line after a decimate_break(), unless the last
+ * sample fell in it too.  The first one of d keeps the break too: d may
+ * be the later half of a read, merged after another (decimate_merge). */
+static void mark_break(struct decimate *d, struct decimate_col *c, size_t i)
+{
+	if (d->gap && c->n == 0 && (d->n == 0 || i != d->last_i))
+		c->brk = 1;
+	d->gap = 0;
+	d->last_i = i;
+}
+
 void decimate_add(struct decimate *d, double x, double v)
 {
 	struct decimate_col *c;
@@ -96,6 +113,7 @@ void decimate_add(struct decimate *d, double x, double v)
 		d->has_pre = 1;
 		d->pre_x = x;
 		d->pre_v = v;
+		d->gap = 0;
 		return;
 	}
 	if (x > d->x1) {
@@ -103,6 +121,7 @@ void decimate_add(struct decimate *d, double x, double v)
 			d->has_post = 1;
 			d->post_x = x;
 			d->post_v = v;
+			d->post_brk = d->gap;
 		}
 		return;
 	}
@@ -110,6 +129,7 @@ void decimate_add(struct decimate *d, double x, double v)
 	if ((i < d->lo || i >= d->hi) && grow(d, i) < 0)
 		return;
 	c = &d->col[i - d->lo];
+	mark_break(d, c, i);
 	/* Noise makes the comparisons unpredictable: these forms compile to
 	 * minsd and maxsd instead of branches. */
 	if (c->n++ == 0) {
@@ -151,6 +171,7 @@ void decimate_add_bucket(struct decimate *d, double x, double first,
 	if ((i < d->lo || i >= d->hi) && grow(d, i) < 0)
 		return;
 	c = &d->col[i - d->lo];
+	mark_break(d, c, i);
 	if (c->n == 0) {
 		c->first = first;
 		c->min = vmin;
@@ -229,6 +250,7 @@ int decimate_merge(struct decimate *dst, const struct decimate *src)
 	}
 	if (!dst->has_post && src->has_post) {
 		dst->has_post = 1;
+		dst->post_brk = src->post_brk;
 		dst->post_x = src->post_x;
 		dst->post_v = src->post_v;
 	}
@@ -268,6 +290,7 @@ int decimate_resample(const struct decimate *src, struct decimate *dst,
 	dst->pre_x = src->pre_x;
 	dst->pre_v = src->pre_v;
 	dst->has_post = src->has_post;
+	dst->post_brk = src->post_brk;
 	dst->post_x = src->post_x;
 	dst->post_v = src->post_v;
 	return 0;

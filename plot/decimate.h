@@ -22,6 +22,8 @@ struct decimate_col {
 	double first, last, min, max; /* bytes */
 	double sum;                   /* of the values, for the mean */
 	uint32_t n;                   /* samples in the column; 0: empty */
+	uint8_t brk; /* the line does not come from the column before it:
+		      * nothing was there in between (decimate_break) */
 };
 
 struct decimate {
@@ -36,6 +38,9 @@ struct decimate {
 	double pre_x, pre_v;   /* the last sample before x0 */
 	double post_x, post_v; /* the first sample after x1 */
 	int err; /* -ENOMEM once a column could not be allocated */
+	int gap;       /* decimate_break() since the last sample */
+	size_t last_i; /* the column of the last sample inside, when n > 0 */
+	int post_brk;  /* the line does not go on to post_x */
 };
 
 /* Prepares d for the window [x0, x1] (x0 < x1) in ncols (>= 1) columns and
@@ -66,6 +71,13 @@ void decimate_add_bucket(struct decimate *d, double x, double first,
  * For rollups sparser than the columns, whose spans would zigzag. */
 void decimate_add_ranged(struct decimate *d, double x, double v, double vmin,
 			 double vmax);
+
+/* Says that the line breaks before the next sample: nothing existed
+ * between the last one and it (a gap in a daemon's history).  The column
+ * of the next sample gets brk, unless it is the column of the last one,
+ * whose span then covers the gap (the first sample's column gets it too,
+ * for a decimate merged after another). */
+void decimate_break(struct decimate *d);
 
 /* The column a time x (seconds) falls in, clamped to [0, ncols - 1]. */
 size_t decimate_col_of(const struct decimate *d, double x);

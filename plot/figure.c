@@ -4,12 +4,14 @@
 #include "label.h"
 #include "limits.h"
 #include "slope.h"
+#include "weigh.h"
 
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 char *figure_proc_label(const struct data_proc *p, char *buf, size_t len)
 {
@@ -61,81 +63,105 @@ static int kernel_peak_differs(const struct data_run *r, double peak,
 	return fabs(k - peak) > 0.0005 * fmax(k, peak);
 }
 
-/* Orders process series by peak, largest first. */
-static int by_peak(const void *a, const void *b, void *arg)
-{
-	const struct chart_series *s = arg;
-	size_t i = *(const size_t *)a, j = *(const size_t *)b;
-	double pi = s[i].dec.n ? s[i].dec.vmax : -1;
-	double pj = s[j].dec.n ? s[j].dec.vmax : -1;
+/* The memory x time of each series, for the ranking. */
+struct ranking {
+	const double *area;
+};
 
-	if (pi != pj)
-		return pi > pj ? -1 : 1;
+/* Orders process series by memory x time, largest first: a worker that
+ * lived 0.3 s is not among the top ones for its peak. */
+static int by_area(const void *a, const void *b, void *arg)
+{
+	const struct ranking *k = arg;
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+
+	if (k->area[i] != k->area[j])
+		return k->area[i] > k->area[j] ? -1 : 1;
 	return i < j ? -1 : i > j;
 }
 
-/* Ranks the n process series at c->series[first] by peak, into b->rank. */
+/* The integral over the window of series e (value x seconds), counted as
+ * the stacked areas count it. */
+static double area_of(const struct chart_series *e, double *v)
+{
+	double sum = 0;
+
+	chart_series_columns(e, v, NULL);
+	for (size_t i = 0; i < e->dec.ncols; i++)
+		sum += v[i];
+	return sum / e->dec.scale;
+}
+
+/* Ranks the n process series at c->series[first] by memory x time, into
+ * b->rank. */
 static int rank_procs(struct build *b, struct chart *c, long first, size_t n)
 {
 	size_t *order = malloc((n ? n : 1) * sizeof *order);
+	double *area = malloc((n ? n : 1) * sizeof *area);
+	double *v = malloc(c->ncols * sizeof *v);
+	struct ranking k = {.area = area};
 
 	b->rank = malloc((n ? n : 1) * sizeof *b->rank);
-	if (!order || !b->rank) {
+	if (!order || !b->rank || !area || !v) {
 		free(order);
+		free(area);
+		free(v);
 		return -ENOMEM;
 	}
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		order[i] = i;
-	qsort_r(order, n, sizeof *order, by_peak, c->series + first);
+		area[i] = area_of(&c->series[first + (long)i], v);
+	}
+	qsort_r(order, n, sizeof *order, by_area, &k);
 	for (size_t i = 0; i < n; i++)
 		b->rank[order[i]] = i;
 	free(order);
+	free(area);
+	free(v);
 	return 0;
 }
 
-/* The "others" line: at each column, the sum of the means of the hidden
- * processes, each holding its last mean between its first and last
- * column (history samples some columns only). */
-static int sum_others(struct chart *c, long dst, long first, size_t n)
+/* The "others" line: at each column, the sum of the hidden processes'
+ * shares of it (chart_series_columns) but those their parent counts (r),
+ * broken where none of them lived. */
+static int sum_others(struct chart *c, long dst, long first, size_t n,
+		      const struct data_run *r)
 {
 	size_t nc = c->ncols;
-	double *sum = calloc(nc, sizeof *sum);
-	char *alive = calloc(nc, 1);
+	double *sum = calloc(nc, sizeof *sum), *v = calloc(nc, sizeof *v);
+	char *alive = calloc(nc, 1), *in = calloc(nc, 1);
 	struct decimate *d = &c->series[dst].dec;
+	int seen = 0, err = -ENOMEM;
 
-	if (!sum || !alive) {
-		free(sum);
-		free(alive);
-		return -ENOMEM;
-	}
+	if (!sum || !v || !alive || !in)
+		goto out;
 	for (size_t k = 0; k < n; k++) {
 		const struct chart_series *s = &c->series[first + (long)k];
-		const struct decimate *e = &s->dec;
-		size_t lo = nc, hi = 0;
-		double held = 0;
 
-		if (!s->hidden)
+		if (!s->hidden || r->procs[k].in_parent)
 			continue;
-		for (size_t i = e->lo; i < e->hi; i++)
-			if (decimate_get(e, i)) {
-				lo = i < lo ? i : lo;
-				hi = i;
-			}
-		for (size_t i = lo; i <= hi && i < nc; i++) {
-			const struct decimate_col *col = decimate_get(e, i);
-
-			if (col)
-				held = col->sum / col->n;
-			sum[i] += held;
-			alive[i] = 1;
+		chart_series_columns(s, v, in);
+		for (size_t i = 0; i < nc; i++) {
+			sum[i] += v[i];
+			alive[i] |= in[i];
 		}
 	}
-	for (size_t i = 0; i < nc; i++)
-		if (alive[i])
-			decimate_add(d, decimate_col_x(d, i), sum[i]);
+	for (size_t i = 0; i < nc; i++) {
+		if (!alive[i]) {
+			if (seen)
+				decimate_break(d);
+			continue;
+		}
+		decimate_add(d, decimate_col_x(d, i), sum[i]);
+		seen = 1;
+	}
+	err = d->err;
+out:
 	free(sum);
+	free(v);
 	free(alive);
-	return d->err;
+	free(in);
+	return err;
 }
 
 /* Colours the processes: the largest (by b->rank) in palette colours in
@@ -152,7 +178,9 @@ static int colour_procs(struct build *b, struct chart *c, long first,
 	for (size_t i = 0; i < n; i++) {
 		struct chart_series *s = &c->series[first + (long)i];
 
-		s->stack = 1;
+		/* A process its parent's values count (includes_children) is
+		 * no layer of its own on top of them: a line over the areas. */
+		s->stack = !b->runs[0].procs[i].in_parent;
 		if (b->rank[i] < limit) {
 			s->colour = (int)(coloured++ % CHART_PALETTE_N);
 			continue;
@@ -178,7 +206,7 @@ static int colour_procs(struct build *b, struct chart *c, long first,
 		if (o < 0)
 			return (int)o;
 		c->series[o].stack = 1;
-		return sum_others(c, o, first, n);
+		return sum_others(c, o, first, n, &b->runs[0]);
 	}
 	if (!labelled)
 		return 0;
@@ -190,27 +218,132 @@ static int colour_procs(struct build *b, struct chart *c, long first,
 	return 0;
 }
 
-/* The -s trend of series s, in its colour. */
-static void add_trend(struct chart *c, const struct chart_series *s)
+/* Reads run r's total for metric m (or its one process) over the window
+ * into d, in ncols columns.  Returns 0 or <0; decimate_free(d) in any
+ * case. */
+static int read_top(struct build *b, const struct data_run *r,
+		    enum data_metric m, size_t ncols, struct decimate *d)
 {
-	struct slope sl;
+	struct data_read rd = {.metric = m, .x0 = b->x0, .x1 = b->x1,
+			       .absolute = b->absolute, .rollups = b->rollups,
+			       .col_s = (b->x1 - b->x0) / (double)ncols};
+	struct decimate *one = d;
+	int err;
 
-	if (slope_of_decimate(&s->dec, &sl))
-		return;
+	if ((err = decimate_init(d, b->x0, b->x1, ncols, b->x0, b->x1)) < 0)
+		return err;
+	err = r->nprocs == 1 ? data_read(b->db, r, &rd, &one, NULL)
+			     : data_read(b->db, r, &rd, NULL, d);
+	return err ? err : d->err;
+}
+
+/* The -s trend of run r's total (or of its one process) for metric m, in
+ * colour.  It is read again into SLOPE_MAX_POINTS columns of the window,
+ * not taken from the chart's pixel columns: the same data gives the same
+ * rate at any canvas size. */
+static int add_trend(struct build *b, struct chart *c,
+		     const struct data_run *r, enum data_metric m, int colour,
+		     const struct decimate *fine)
+{
+	struct decimate d = {0};
+	struct slope sl;
+	int err = 0;
+
+	/* The fine columns of a lone process, read with the chart, are as
+	 * independent of the canvas (slope_of_decimate() merges them). */
+	if (fine ? slope_of_decimate(fine, &sl)
+		 : (err = read_top(b, r, m, SLOPE_MAX_POINTS, &d)) ||
+			   slope_of_decimate(&d, &sl))
+		goto out;
 	c->trend = (struct chart_trend){.on = 1,
 					.per_s = sl.per_s,
 					.intercept = sl.intercept,
 					.x_ref = sl.x_ref,
 					.xa = sl.xa,
 					.xb = sl.xb,
-					.colour = s->colour,
+					.colour = colour,
 					.text = -1};
+out:
+	decimate_free(&d);
+	return err;
 }
 
 /* The seconds one pixel column of d spans (its x are seconds). */
 static double column_seconds(const struct decimate *d)
 {
 	return d->ncols > 0 ? (d->x1 - d->x0) / (double)d->ncols : 0;
+}
+
+/* The life of process p on the chart's axis: from its first row to one
+ * of its sample intervals after its last, as data_read() holds it in a
+ * total. */
+static void set_life(const struct build *b, struct chart_series *s,
+		     const struct data_proc *p)
+{
+	double a, z, shift = b->absolute ? 0 : b->runs[0].started;
+
+	data_proc_span(p, &a, &z);
+	if (a > z)
+		return;
+	s->life_a = a - shift;
+	s->life_b = z - shift + p->every;
+}
+
+/* Columns of the read that weighs markers: one a sample where that is
+ * at most this many, so that a 30 ms test is told from its neighbour. */
+#define WEIGH_COLS_MAX 65536
+/* Spans worth that second read: fewer rarely crowd their lanes, and are
+ * weighed on the chart's own columns. */
+#define WEIGH_FINE_SPANS 40
+
+/* Whether c's markers are a crowd of spans, worth weighing on a column a
+ * sample. */
+static int crowded(const struct chart *c)
+{
+	size_t spans = 0;
+
+	for (size_t i = 0; i < c->nmarkers; i++)
+		spans += c->markers[i].t1 >= c->markers[i].t0;
+	return spans > WEIGH_FINE_SPANS;
+}
+
+/* Prepares d, empty, with a column a sample of run r over the window
+ * (SLOPE_MAX_POINTS to WEIGH_COLS_MAX of them, whatever the canvas).
+ * Returns 0 or <0; decimate_free(d) in any case. */
+static int fine_init(const struct build *b, const struct data_run *r,
+		     struct decimate *d)
+{
+	double every = HUGE_VAL, n;
+
+	for (size_t i = 0; i < r->nprocs; i++)
+		every = fmin(every, r->procs[i].every);
+	n = (b->x1 - b->x0) / (every > 0 ? every : 1);
+	n = fmin(fmax(n, SLOPE_MAX_POINTS), WEIGH_COLS_MAX);
+	return decimate_init(d, b->x0, b->x1, (size_t)n, b->x0, b->x1);
+}
+
+/* Weighs c's markers (markers_weigh()) by what run r's total (metric m)
+ * did in them: on fine (read along with the chart, or NULL), else, for a
+ * crowd of spans, on the total read again at a column a sample, else on
+ * series top's columns.  Returns 0 or <0. */
+static int weigh_markers(struct build *b, struct chart *c,
+			 const struct data_run *r, enum data_metric m,
+			 long top, const struct decimate *fine)
+{
+	struct decimate again = {0};
+	const struct decimate *d = fine ? fine : &c->series[top].dec;
+	int err = 0;
+
+	if (!fine && crowded(c)) {
+		if ((err = fine_init(b, r, &again)) ||
+		    (err = read_top(b, r, m, again.ncols, &again)))
+			goto out;
+		d = &again;
+	}
+	markers_weigh(c, d);
+out:
+	decimate_free(&again);
+	return err;
 }
 
 /* A panel of one run (or of history) for metric m: processes, their total,
@@ -222,9 +355,9 @@ static int build_one(struct build *b, struct chart *c, enum data_metric m,
 	const struct figure_opts *o = b->o;
 	struct data_read rd = {.metric = m, .x0 = b->x0, .x1 = b->x1,
 			       .absolute = b->absolute, .rollups = b->rollups};
-	struct decimate **per = NULL;
+	struct decimate **per = NULL, fine = {0};
 	long first = (long)c->nseries, total = -1, top;
-	int err = 0, colour;
+	int err = 0, colour, with_fine = 0;
 
 	per = calloc(r->nprocs ? r->nprocs : 1, sizeof *per);
 	if (!per)
@@ -260,13 +393,26 @@ static int build_one(struct build *b, struct chart *c, enum data_metric m,
 			err = (int)s;
 			goto out;
 		}
+		set_life(b, &c->series[s], p);
 	}
 	for (size_t i = 0; i < r->nprocs; i++)
 		per[i] = &c->series[first + (long)i].dec;
 	if (r->nprocs)
 		rd.col_s = column_seconds(per[0]);
+	/* A process alone has no total to read: its samples go to the fine
+	 * columns that weigh a crowd of markers and give the trend too, in
+	 * the same pass. */
+	if (main && r->nprocs == 1 && (crowded(c) || o->slope)) {
+		if ((err = fine_init(b, r, &fine)))
+			goto out;
+		with_fine = 1;
+	}
 	err = data_read(b->db, r, &rd, per,
-			total >= 0 ? &c->series[total].dec : NULL);
+			total >= 0  ? &c->series[total].dec
+			: with_fine ? &fine
+				    : NULL);
+	if (!err && with_fine)
+		err = fine.err;
 	if (err)
 		goto out;
 	for (size_t i = 0; i < c->nseries; i++)
@@ -279,12 +425,18 @@ static int build_one(struct build *b, struct chart *c, enum data_metric m,
 	if ((err = colour_procs(b, c, first, r->nprocs, main)))
 		goto out;
 	c->stacked = o->stacked && r->nprocs > 1;
+	if (c->stacked && total >= 0)
+		c->series[total].stack_sum = 1;
 	top = total >= 0 ? total : r->nprocs == 1 ? first : -1;
 	if (top < 0 || !c->series[top].dec.n)
 		goto out;
 	colour = c->series[top].colour;
-	if (o->slope && main)
-		add_trend(c, &c->series[top]);
+	if (main && c->nmarkers &&
+	    (err = weigh_markers(b, c, r, m, top, with_fine ? &fine : NULL)))
+		goto out;
+	if (o->slope && main &&
+	    (err = add_trend(b, c, r, m, colour, with_fine ? &fine : NULL)))
+		goto out;
 	if (!data_metric_is_bytes(m))
 		goto out;
 	if ((err = chart_add_mark(c, CHART_PEAK, c->series[top].dec.vmax,
@@ -295,7 +447,28 @@ static int build_one(struct build *b, struct chart *c, enum data_metric m,
 				     (double)r->kernel_peak_rss, colour);
 out:
 	free(per);
+	decimate_free(&fine);
 	return err;
+}
+
+/* The legend's name for one of several runs overlaid: its label (from
+ * memtide run --label) with its id, else its id and start time, which tell
+ * two runs of one command apart: "nightly (run 12)", "run 12, 11-20
+ * 08:00:03: python3 -m dsjob.crunch". */
+static void overlay_label(const struct data_run *r, char *buf, size_t len)
+{
+	char cmd[160], when[32] = "";
+	time_t t = (time_t)floor(r->started);
+	struct tm tm;
+
+	if (r->label && *r->label) {
+		snprintf(buf, len, "%s (run %lld)", r->label, (long long)r->id);
+		return;
+	}
+	if (localtime_r(&t, &tm))
+		strftime(when, sizeof when, ", %m-%d %H:%M:%S", &tm);
+	label_command(r->command, NULL, cmd, sizeof cmd);
+	snprintf(buf, len, "run %lld%s: %s", (long long)r->id, when, cmd);
 }
 
 /* A panel of several runs overlaid: each run's total for metric m. */
@@ -305,13 +478,11 @@ static int build_overlay(struct build *b, struct chart *c, enum data_metric m,
 	for (size_t i = 0; i < b->nruns; i++) {
 		const struct data_run *r = &b->runs[i];
 		struct data_read rd = {.metric = m, .x0 = b->x0, .x1 = b->x1};
-		char cmd[160], buf[192];
+		char buf[224];
 		long s;
 		int err;
 
-		label_command(r->command, NULL, cmd, sizeof cmd);
-		snprintf(buf, sizeof buf, "run %lld: %s", (long long)r->id,
-			 cmd);
+		overlay_label(r, buf, sizeof buf);
 		s = chart_add_series(c, main ? buf : NULL, (int)i,
 				     CHART_NORMAL, c->x0, c->x1);
 		if (s < 0)
@@ -322,8 +493,6 @@ static int build_overlay(struct build *b, struct chart *c, enum data_metric m,
 			err = c->series[s].dec.err;
 		if (err)
 			return err;
-		if (b->o->slope && main && b->nruns == 1)
-			add_trend(c, &c->series[s]);
 		if (c->series[s].dec.n && data_metric_is_bytes(m) &&
 		    (err = chart_add_mark(c, CHART_PEAK, c->series[s].dec.vmax,
 					  (int)i)))
@@ -356,17 +525,40 @@ static int default_title(struct chart *c, const struct data_run *runs,
 	return chart_set_title(c, buf);
 }
 
-/* Markers into a chart, shifted from Unix seconds onto its axis. */
+/* Markers into a chart, shifted from Unix seconds onto its axis; for
+ * history (procs set), only those of run's processes drawn. */
 struct marker_sink {
 	struct chart *c;
 	double offset;
+	const struct data_run *procs;
+	int64_t run;
 };
 
+/* Whether history r draws process pid of run at Unix second t: a pid
+ * names one process only while it lives. */
+static int drawn(const struct data_run *r, int64_t run, int pid, double t)
+{
+	for (size_t i = 0; i < r->nprocs; i++) {
+		const struct data_proc *p = &r->procs[i];
+		double a, z;
+
+		if (p->run != run || p->pid != pid)
+			continue;
+		data_proc_span(p, &a, &z);
+		if (t >= a - p->every && t <= z + p->every)
+			return 1;
+	}
+	return 0;
+}
+
 static int add_marker(void *ctx, const char *label, double a, double b,
-		      int level)
+		      int level, int pid)
 {
 	struct marker_sink *k = ctx;
 
+	/* A marker that names no process is the whole run's. */
+	if (k->procs && pid > 0 && !drawn(k->procs, k->run, pid, a))
+		return 0;
 	return chart_add_marker(k->c, label, a - k->offset, b - k->offset,
 				level);
 }
@@ -391,9 +583,11 @@ static int load_markers(struct build *b, struct chart *c)
 
 		for (size_t j = 0; j < i && !seen; j++)
 			seen = r->procs[j].run == r->procs[i].run;
+		k.procs = r;
+		k.run = r->procs[i].run;
 		if (!seen)
-			err = data_marks_read(b->db, r->procs[i].run, b->x0,
-					      b->x1, add_marker, &k);
+			err = data_marks_read(b->db, k.run, b->x0, b->x1,
+					      add_marker, &k);
 	}
 	return err;
 }
@@ -468,7 +662,9 @@ static void place_panels(struct figure *f, int flame_levels)
 	if (f->n < 2)
 		return;
 	if (flame_levels > 0)
-		flame = fmin(flame_levels * 1.6 * font + font, 0.3 * H);
+		/* Two rows at least: room for the axis title of one. */
+		flame = fmin(fmax(flame_levels, 2) * 1.6 * font + font,
+			     0.3 * H);
 	for (size_t i = 0; i < nseries; i++)
 		weight += p[i].y_title && !strcmp(p[i].y_title, "CPU")   ? 1
 			  : p[i].y_title && !strcmp(p[i].y_title, "threads") ? 1

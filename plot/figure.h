@@ -26,7 +26,8 @@ struct figure_opts {
 	size_t npanels;             /* 0: memory only */
 	enum data_metric metric;    /* of the memory panel */
 	int stacked; /* processes as stacked areas summing to the total */
-	int top;     /* > 0: the top N processes by peak, the rest "others" */
+	int top;     /* > 0: the top N processes by memory x time, the rest
+		      * "others" */
 	int slope;   /* the Theil-Sen trend on the memory panel */
 	int flame;   /* spans as a flame panel of nested bars */
 	int no_markers; /* -n: no markers at all */
@@ -51,13 +52,16 @@ char *figure_proc_label(const struct data_proc *p, char *buf, size_t len);
 
 /* Builds f (not yet initialised) for runs[0..nruns-1].  One run (or
  * history): a line per process, the total as a thicker line when there
- * are several, the six largest processes in colour and the rest in grey
- * (with o->top, the top N and one "others" line; with o->stacked, areas);
+ * are several (broken where no process existed), the six largest (by
+ * memory x time) processes in colour and the rest in grey (with o->top,
+ * the top N and one "others" line; with o->stacked, areas, the total their
+ * top); markers weighed by what the total did in them (weigh.h);
  * a peak mark (the highest sampled value in the window) and, when the
  * window is the whole run and the kernel's peak is known and says more
  * (it differs; with several processes, it tops the sampled total), a
  * kernel peak mark.  Several runs: each run's total as one line
- * "run N: command", aligned at their starts, each with its peak mark.
+ * "LABEL (run N)" or "run N, MM-DD HH:MM:SS: command", aligned at their
+ * starts, each with its peak mark.
  * Returns 0, -ENOMEM or -EIO (see sqlite3_errmsg(db)); figure_free(f) in
  * any case. */
 int figure_build(struct figure *f, struct sqlite3 *db,

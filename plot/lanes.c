@@ -49,3 +49,36 @@ size_t lanes_assign(const double *a, const double *b, size_t n, double gap,
 	free(end);
 	return used;
 }
+
+size_t lanes_assign_ranked(const double *a, const double *b, size_t n,
+			   double gap, size_t max_lanes, const size_t *order,
+			   size_t norder, int *lane)
+{
+	/* The items of each lane, as indices, in the order placed. */
+	size_t *in = malloc((n ? n : 1) * sizeof *in);
+	size_t used = 0, placed = 0;
+
+	for (size_t i = 0; i < n; i++)
+		lane[i] = -1;
+	if (!in)
+		return 0;
+	for (size_t k = 0; k < norder; k++) {
+		size_t i = order[k];
+
+		for (size_t l = 0; l < max_lanes && lane[i] < 0; l++) {
+			int clear = 1;
+
+			for (size_t j = 0; j < placed && clear; j++)
+				clear = lane[in[j]] != (int)l ||
+					b[in[j]] + gap <= a[i] ||
+					b[i] + gap <= a[in[j]];
+			if (clear) {
+				lane[i] = (int)l;
+				in[placed++] = i;
+				used = l + 1 > used ? l + 1 : used;
+			}
+		}
+	}
+	free(in);
+	return used;
+}

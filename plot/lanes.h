@@ -14,4 +14,14 @@
 size_t lanes_assign(const double *a, const double *b, size_t n, double gap,
 		    size_t max_lanes, int *lane);
 
+/* The same for the norder items order[] lists, taken in that order
+ * (order[0] first: the one that matters most), each in the first lane
+ * from the top where it overlaps no item placed before it; items not
+ * listed get -1.  A crowd of items then loses its least ones, not its
+ * latest.  Returns the number of lanes used, 0 with every lane -1 when
+ * out of memory. */
+size_t lanes_assign_ranked(const double *a, const double *b, size_t n,
+			   double gap, size_t max_lanes, const size_t *order,
+			   size_t norder, int *lane);
+
 #endif

@@ -28,10 +28,9 @@
 
 enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 
+/* After "Usage: NAME [OPTION...] [RUN...]" and its second form, each
+ * under the name we were run as (see prog). */
 static const char usage_text[] =
-	"Usage: " PROG " [OPTION...] [RUN...]\n"
-	"       " PROG " [OPTION...] --pid N | --match REGEX | --since T"
-	" [--until T]\n"
 	"Draw the memory of recorded runs, or of memtided's history, over"
 	" time.\n"
 	"\n"
@@ -46,9 +45,10 @@ static const char usage_text[] =
 	"      --metric M       rss, pss, uss or swap (default: rss, or the\n"
 	"                       pss/uss of runs recorded with that backend)\n"
 	"      --stacked        processes as stacked areas\n"
-	"      --top N          the N largest processes, the rest as"
-	" 'others'\n"
-	"  -s, --slope          draw the trend (Theil-Sen) in MiB/h\n"
+	"      --top N          the N largest processes (memory x time),"
+	" the rest\n"
+	"                       as 'others'\n"
+	"  -s, --slope          draw the trend (Theil-Sen), per s or per h\n"
 	"  -f, --flame          markers' spans as nested bars (flame)\n"
 	"  -n, --no-function-ts no markers\n"
 	"History (wall-clock time):\n"
@@ -81,11 +81,15 @@ struct args {
 	size_t nruns;
 };
 
+/* The name messages start with: "memtide plot" when memtide plot ran us
+ * (it says so in argv[0]), else our own. */
+static const char *prog = PROG;
+
 __attribute__((format(printf, 1, 2))) static void fail(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs(PROG ": ", stderr);
+	fprintf(stderr, "%s: ", prog);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -245,7 +249,9 @@ static int parse_args(int argc, char **argv, struct args *a, double now)
 	long v;
 
 	/* getopt's own messages start with argv[0]: make it the name. */
-	argv[0] = (char *)PROG;
+	if (argv[0] && !strcmp(argv[0], "memtide plot"))
+		prog = argv[0];
+	argv[0] = (char *)prog;
 	while ((opt = getopt_long(argc, argv, "o:t:w:sfnhV", longopts,
 				  NULL)) != -1) {
 		switch (opt) {
@@ -337,10 +343,16 @@ static int parse_args(int argc, char **argv, struct args *a, double now)
 			}
 			o->dark = !strcmp(optarg, "dark");
 			break;
-		case 'h': fputs(usage_text, stdout); return 0;
+		case 'h':
+			printf("Usage: %s [OPTION...] [RUN...]\n"
+			       "       %s [OPTION...] --pid N | --match REGEX |"
+			       " --since T [--until T]\n",
+			       prog, prog);
+			fputs(usage_text, stdout);
+			return 0;
 		case 'V': puts(PROG " " MEMTIDE_VERSION); return 0;
 		default:
-			fputs("Try '" PROG " --help'.\n", stderr);
+			fprintf(stderr, "Try '%s --help'.\n", prog);
 			return EXIT_USAGE;
 		}
 	}
@@ -517,11 +529,18 @@ int main(int argc, char **argv)
 		return rc;
 	rc = EXIT_RUNTIME;
 	if (!(db_path = store_default_path(a.db))) {
-		fail("no database: give --db PATH or set MEMTIDE_DB");
+		fail("no database path: set --db, $MEMTIDE_DB or $HOME");
 		goto out;
 	}
-	if (store_open(db_path, STORE_READ, &s) < 0) {
-		fail("cannot open database '%s': %s", db_path, store_errmsg(s));
+	if ((err = store_open(db_path, STORE_READ, &s)) < 0) {
+		/* Worded as memtide list words it. */
+		if (err == -ENOENT)
+			fail("cannot open database '%s': it does not exist yet"
+			     " (record something with 'memtide run')",
+			     db_path);
+		else
+			fail("cannot open database '%s': %s", db_path,
+			     store_errmsg(s));
 		goto out;
 	}
 	if (!(runs = calloc(a.nruns ? a.nruns : 1, sizeof *runs))) {

@@ -111,6 +111,21 @@ static double y_of(const struct chart *c, double bytes)
 	return round(chart_y(c, bytes) * 4) / 4;
 }
 
+/* Ends one piece of a broken line; a piece of one point gets a segment of
+ * no length, which the round cap draws as a dot.  Returns its points. */
+static long piece_end(struct polyline *pl, cairo_t *cr)
+{
+	long kept = polyline_end(pl);
+
+	if (kept == 1) {
+		double x, y;
+
+		cairo_get_current_point(cr, &x, &y);
+		cairo_line_to(cr, x, y);
+	}
+	return kept;
+}
+
 /* Strokes a series as one polyline of at most two points a column.  A
  * column whose data only rose or only fell runs from its first value at its
  * left edge to its last at its right edge, so slopes stay slopes; one with
@@ -125,7 +140,7 @@ static void draw_series(const struct chart *c, cairo_t *cr,
 	const struct decimate *d = &s->dec;
 	double left = c->lay.plot.x, lw = chart_line_width(c, s->weight);
 	struct polyline pl;
-	long kept;
+	long kept = 0;
 
 	polyline_start(&pl, 0.2, path_to, cr);
 	if (d->has_pre)
@@ -136,6 +151,11 @@ static void draw_series(const struct chart *c, cairo_t *cr,
 
 		if (!col)
 			continue;
+		if (col->brk) {
+			/* Nothing existed in between: a new piece of line. */
+			kept += piece_end(&pl, cr);
+			polyline_start(&pl, 0.2, path_to, cr);
+		}
 		if (col->n == 1) {
 			polyline_add(&pl, x + 0.5, y_of(c, col->first));
 			continue;
@@ -151,9 +171,10 @@ static void draw_series(const struct chart *c, cairo_t *cr,
 			polyline_add(&pl, x + 1, y_of(c, col->last));
 		}
 	}
-	if (d->has_post)
+	if (d->has_post && !d->post_brk)
 		polyline_add(&pl, chart_x(c, d->post_x), y_of(c, d->post_v));
-	kept = polyline_end(&pl);
+	/* One lone point is a dot below; a last piece of one, here. */
+	kept += kept ? piece_end(&pl, cr) : polyline_end(&pl);
 	if (kept == 0)
 		return;
 	colour(cr, s->colour, 1);
@@ -247,8 +268,11 @@ static void draw_legend(const struct chart *c, cairo_t *cr)
 	cairo_set_line_width(cr, 1);
 	cairo_stroke(cr);
 	for (size_t i = 0; i < L->legend_n; i++) {
+		size_t cols = L->legend_cols ? L->legend_cols : 1;
 		double y = r->y + 0.6 * L->legend_pad +
-			   ((double)i + 0.5) * L->legend_row;
+			   ((double)(i / cols) + 0.5) * L->legend_row;
+		double x = r->x + L->legend_pad +
+			   (double)(i % cols) * L->legend_col_w;
 		const struct chart_series *s;
 
 		if (L->legend_series[i] < 0)
@@ -261,8 +285,8 @@ static void draw_legend(const struct chart *c, cairo_t *cr)
 								c, s->weight),
 							1.5));
 		cairo_set_line_cap(cr, CAIRO_LINE_CAP_BUTT);
-		cairo_move_to(cr, r->x + L->legend_pad, y);
-		cairo_line_to(cr, r->x + L->legend_pad + L->legend_swatch, y);
+		cairo_move_to(cr, x, y);
+		cairo_line_to(cr, x + L->legend_swatch, y);
 		cairo_stroke(cr);
 	}
 }
@@ -402,21 +426,42 @@ static void draw_markers(const struct chart *c, cairo_t *cr)
 		}
 		if (!(c->marker_labels & CHART_SPANS))
 			continue;
+		if (m->lane < 0) {
+			/* Unlabelled (a crowd of them): a tick at its start
+			 * along the top edge, no shade. */
+			double x = crisp(xa);
+
+			cairo_move_to(cr, x, p->y);
+			cairo_line_to(cr, x, p->y + 0.4 * L->font);
+			cairo_set_line_width(cr, 1);
+			colour(cr, CHART_MUTED, 0.8);
+			cairo_stroke(cr);
+			continue;
+		}
 		if (m->level == 0) {
 			cairo_rectangle(cr, xa, p->y + L->lanes.h, xb - xa,
 					p->h - L->lanes.h);
 			colour(cr, CHART_MUTED, 0.07);
 			cairo_fill(cr);
 		}
-		if (m->lane >= 0) {
+		{
 			double y = p->y + (m->lane + 1) * L->lane_h -
 				   0.3 * L->font,
 			       d = 0.3 * L->font;
 
-			cairo_move_to(cr, xa + 0.5, y + d);
-			cairo_line_to(cr, xa + 0.5, y);
-			cairo_line_to(cr, xb - 0.5, y);
-			cairo_line_to(cr, xb - 0.5, y + d);
+			if (chart_marker_pinned(c, m)) {
+				/* Too short for a bracket, which would be a
+				 * stray glyph: a pin down to its lane. */
+				double x = crisp(xa);
+
+				cairo_move_to(cr, x, y - L->lane_h + d);
+				cairo_line_to(cr, x, y + d);
+			} else {
+				cairo_move_to(cr, xa + 0.5, y + d);
+				cairo_line_to(cr, xa + 0.5, y);
+				cairo_line_to(cr, xb - 0.5, y);
+				cairo_line_to(cr, xb - 0.5, y + d);
+			}
 			cairo_set_line_width(cr, 1.2);
 			colour(cr, CHART_MUTED, 1);
 			cairo_stroke(cr);

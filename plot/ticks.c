@@ -100,3 +100,22 @@ char *ticks_format_bytes(double bytes, const struct ticks_unit *unit, char *buf,
 	snprintf(buf, len, "%.*f %s", d, v, unit->name);
 	return buf;
 }
+
+char *ticks_format_rate(double per_s, double window_s, int bytes, char *buf,
+			size_t len)
+{
+	/* A rate per hour of a 35-second run is a figure nobody saw happen. */
+	int per_second = window_s < 600;
+	double v = per_s * (per_second ? 1 : 3600);
+	const char *per = per_second ? "/s" : "/h";
+	char num[48];
+
+	if (!bytes) {
+		snprintf(buf, len, "%+.1f%s", v, per);
+		return buf;
+	}
+	ticks_format_bytes(fabs(v), ticks_unit_bytes(fabs(v)), num,
+			   sizeof num);
+	snprintf(buf, len, "%c%s%s", v < 0 ? '-' : '+', num, per);
+	return buf;
+}

@@ -49,4 +49,12 @@ const struct ticks_unit *ticks_unit_bytes(double max_bytes);
 char *ticks_format_bytes(double bytes, const struct ticks_unit *unit, char *buf,
 			 size_t len);
 
+/* A rate as a label says it, in units that fit a window of window_s
+ * seconds: per second under ten minutes, else per hour, in the byte unit
+ * of the rate ("+1.25 MiB/s", "-512.0 KiB/h"); for a count or a
+ * percentage (bytes 0), the bare number ("+3.0/h").  per_s is units a
+ * second.  Returns buf. */
+char *ticks_format_rate(double per_s, double window_s, int bytes, char *buf,
+			size_t len);
+
 #endif
