@@ -30,6 +30,8 @@ Sections:
      processes at the same interval: CPU % of one core and peak RSS.
   f. a call of an @profile'd function under `memtide run` and under
      `mprof run --python` (bench/markers.py): CPU a call.
+  g. memtided and prometheus-process-exporter on the same 1000 processes
+     under churn, both scraped every second (bench/fleet.py).
   h. memtided against a hostile local user: a marker flood, 64 connections
      hogging the metrics port beside prometheus-process-exporter (hostile.py).
 
@@ -52,6 +54,7 @@ import sys
 import tempfile
 import time
 
+import fleet  # g. (bench/fleet.py)
 from markers import section_markers  # f. (bench/markers.py)
 from hostile import section_hostile
 
@@ -960,7 +963,8 @@ def main():
     ap.add_argument("--daemon-procs", type=int, default=1000, help="section e, at 1 s")
     ap.add_argument("--daemon-fast-procs", type=int, default=50, help="section e, at 10 ms")
     ap.add_argument("--daemon-seconds", type=float, default=30, help="section e duration")
-    ap.add_argument("--only", choices=["a", "b", "c", "d", "e", "f", "h"], action="append",
+    ap.add_argument("--fleet-seconds", type=float, default=30, help="section g duration")
+    ap.add_argument("--only", choices=["a", "b", "c", "d", "e", "f", "g", "h"], action="append",
                     help="run only these sections")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = ap.parse_args()
@@ -981,7 +985,7 @@ def main():
         ctx.say()
         for name, fn in (("a", section_batch), ("b", section_attach), ("c", section_plot),
                          ("d", section_import), ("e", section_daemon),
-                         ("f", section_markers),
+                         ("f", section_markers), ("g", fleet.section_fleet),
                          ("h", lambda c: section_hostile(c, table))):
             if args.only and name not in args.only:
                 continue

@@ -20,6 +20,7 @@
 #include <malloc.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -87,6 +88,10 @@ static void free_msg(struct wmsg *m)
 		free((char *)p->rule);
 		free(m->u.proc);
 		m->u.proc = NULL;
+	} else if (m->type == W_CGROUP) {
+		free(m->u.cg.cgroup);
+		free(m->u.cg.group);
+		m->u.cg.cgroup = m->u.cg.group = NULL;
 	} else if (m->type == W_META) {
 		free(m->u.meta.exe);
 		free(m->u.meta.argv);
@@ -222,6 +227,24 @@ static int64_t local_to_db(struct writer *w, int64_t local)
 	return id;
 }
 
+/* How a process ended, and an OOM kill as a marker the charts show. */
+static int write_exit(struct writer *w, int64_t id, const struct wmsg *m)
+{
+	struct store_mark mk = {.run = w->run, .start = m->u.exit.t, .end = -1,
+				.level = -1, .pid = m->u.exit.pid, .mem_start = -1,
+				.mem_end = -1};
+	char label[96];
+	int err;
+
+	if ((err = store_proc_exit(w->st, id, m->u.exit.status, m->u.exit.oom)))
+		return err;
+	if (!m->u.exit.oom)
+		return 0;
+	snprintf(label, sizeof label, "OOM kill (pid %d)", m->u.exit.pid);
+	mk.label = label;
+	return store_mark_add(w->st, &mk, NULL);
+}
+
 /* Executes one record; 0 or a store code. */
 static int exec_control(struct writer *w, struct wmsg *m)
 {
@@ -251,6 +274,19 @@ static int exec_control(struct writer *w, struct wmsg *m)
 		if (!(id = local_to_db(w, m->u.hwm.local)))
 			return 0;
 		return store_proc_hwm(w->st, id, m->u.hwm.bytes);
+	case W_EXIT:
+		if (!(id = local_to_db(w, m->u.exit.local)))
+			return 0;
+		return write_exit(w, id, m);
+	case W_CGROUP:
+		if (!(id = local_to_db(w, m->u.cg.local)))
+			return 0;
+		if (m->u.cg.first &&
+		    (err = store_proc_cgroup(w->st, id, m->u.cg.cgroup, m->u.cg.group)))
+			return err;
+		if (m->u.cg.first && !m->u.cg.limit && !m->u.cg.high)
+			return 0;
+		return store_proc_limit(w->st, id, m->u.cg.t, m->u.cg.limit, m->u.cg.high);
 	case W_MARK:
 		err = w->ms ? marksock_store(w->ms, w->st, w->run, &m->u.mark) : 0;
 		/* An end without its start (begun before memtided started) is

@@ -124,17 +124,18 @@ int discover_events_read(int fd, struct discover_event *v, size_t cap)
 					break;
 				v[k++] = (struct discover_event){DISCOVER_FORK,
 					ev->event_data.fork.child_tgid,
-					ev->event_data.fork.parent_tgid};
+					ev->event_data.fork.parent_tgid, -1};
 				break;
 			case PROC_EVENT_EXEC:
 				v[k++] = (struct discover_event){DISCOVER_EXEC,
-					ev->event_data.exec.process_tgid, 0};
+					ev->event_data.exec.process_tgid, 0, -1};
 				break;
 			case PROC_EVENT_EXIT:
 				if (ev->event_data.exit.process_pid != ev->event_data.exit.process_tgid)
 					break;
 				v[k++] = (struct discover_event){DISCOVER_EXIT,
-					ev->event_data.exit.process_tgid, 0};
+					ev->event_data.exit.process_tgid, 0,
+					(int)ev->event_data.exit.exit_code};
 				break;
 			default:
 				break;

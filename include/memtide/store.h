@@ -254,6 +254,19 @@ int store_proc_meta(struct store *s, int64_t proc, const char *exe,
 /* Records a kernel high-water mark (bytes) for a process; keeps the maximum. */
 int store_proc_hwm(struct store *s, int64_t proc, int64_t hwm_bytes);
 
+/* (v5) How a process ended: status is a wait status (WIFEXITED: exit_code,
+ * WIFSIGNALED: exit_signal; -1 unknown, both left NULL); oom_killed 1 when
+ * the kernel's OOM killer ended it, 0 not, -1 unknown (NULL). */
+int store_proc_exit(struct store *s, int64_t proc, int status, int oom_killed);
+/* (v5) Records a process's cgroup path and memtided group (NULL: none). */
+int store_proc_cgroup(struct store *s, int64_t proc, const char *cgroup,
+		      const char *group);
+/* (v5) Records the memory limit over a process from Unix time t on: a
+ * proc_limit row, and proc.memory_limit / memory_high (bytes; <= 0: none,
+ * NULL).  Callers record the first limit seen and each change. */
+int store_proc_limit(struct store *s, int64_t proc, double t, int64_t limit,
+		     int64_t high);
+
 /* Adds a marker; *id (may be NULL) receives mark.id. */
 int store_mark_add(struct store *s, const struct store_mark *m, int64_t *id);
 /* Adds a sample of proc in bucket to a, first writing a's bucket when
