@@ -30,7 +30,11 @@ Sections:
      processes at the same interval: CPU % of one core and peak RSS.
   f. a call of an @profile'd function under `memtide run` and under
      `mprof run --python` (bench/markers.py): CPU a call.
-  g. memtide run --stacks against austin -m on one program (bench/where.py).
+  g. memtided and prometheus-process-exporter on the same 1000 processes
+     under churn, both scraped every second (bench/fleet.py).
+  h. memtided against a hostile local user: a marker flood, 64 connections
+     hogging the metrics port beside prometheus-process-exporter (hostile.py).
+  i. memtide run --stacks against austin -m on one program (bench/where.py).
 
 Prints a table and a "ratios" block (measured, target, met / not met) and
 writes both to BUILD/bench/results.txt, the raw numbers to results.json.
@@ -51,8 +55,10 @@ import sys
 import tempfile
 import time
 
+import fleet  # g. (bench/fleet.py)
 from markers import section_markers  # f. (bench/markers.py)
-import where  # g. (bench/where.py)
+from hostile import section_hostile
+import where  # i. (bench/where.py)
 
 PY = "/usr/bin/python3"
 SLEEPER = [PY, "-c", "import time; time.sleep(600)"]
@@ -959,8 +965,10 @@ def main():
     ap.add_argument("--daemon-procs", type=int, default=1000, help="section e, at 1 s")
     ap.add_argument("--daemon-fast-procs", type=int, default=50, help="section e, at 10 ms")
     ap.add_argument("--daemon-seconds", type=float, default=30, help="section e duration")
-    ap.add_argument("--where-reps", type=int, default=3, help="section g repetitions")
-    ap.add_argument("--only", choices=["a", "b", "c", "d", "e", "f", "g"], action="append",
+    ap.add_argument("--fleet-seconds", type=float, default=30, help="section g duration")
+    ap.add_argument("--where-reps", type=int, default=3, help="section i repetitions")
+    ap.add_argument("--only", choices=["a", "b", "c", "d", "e", "f", "g", "h", "i"],
+                    action="append",
                     help="run only these sections")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = ap.parse_args()
@@ -981,8 +989,9 @@ def main():
         ctx.say()
         for name, fn in (("a", section_batch), ("b", section_attach), ("c", section_plot),
                          ("d", section_import), ("e", section_daemon),
-                         ("f", section_markers),
-                         ("g", lambda c: where.section_where(c, table))):
+                         ("f", section_markers), ("g", fleet.section_fleet),
+                         ("h", lambda c: section_hostile(c, table)),
+                         ("i", lambda c: where.section_where(c, table))):
             if args.only and name not in args.only:
                 continue
             try:

@@ -1,4 +1,4 @@
-"""bench/where.py - section g of bench/run.py: memtide run --stacks against
+"""bench/where.py - section i of bench/run.py: memtide run --stacks against
 Debian's austin -m on the same program (bench/where_prog.py: alloc() 3 MiB
 then cpu() 30 ms, 40 rounds), under a CPython austin 1.0.1 reads (pyenv
 3.10 or 3.9).  Per contender, medians of --where-reps runs:
@@ -125,11 +125,11 @@ def deep_sample(ctx, py, prog):
 def section_where(ctx, table):
     py = interpreter()
     prog = os.path.join(ctx.here, "where_prog.py")
-    ctx.say("== g. where: memtide run --stacks vs austin -m (%s), %d runs each"
+    ctx.say("== i. where: memtide run --stacks vs austin -m (%s), %d runs each"
             % (py, ctx.args.where_reps))
     if not py or not shutil_which("austin"):
         ctx.say("   skipped: needs ~/.pyenv/versions/3.8-3.10 and austin (make deps)")
-        ctx.target("g. where (skipped)", "-", "-", None)
+        ctx.target("i. where (skipped)", "-", "-", None)
         return
     runs = {"none": [], "memtide": [], "austin": []}
     for i in range(ctx.args.where_reps):
@@ -165,12 +165,12 @@ def section_where(ctx, table):
     ctx.say()
     ctx.raw["where"] = {"runs": runs, "target_cpu_s": tcpu, "deep": deep, "python": py}
     share = med("memtide", "share")
-    ctx.target("g. growth charged to the right function", "%.1f %% (austin %.1f %%)"
+    ctx.target("i. growth charged to the right function", "%.1f %% (austin %.1f %%)"
                % (100 * share, 100 * med("austin", "share")), ">= 95 %", share >= 0.95)
     per = med("memtide", "whole_us") / med("austin", "whole_us")
-    ctx.target("g. CPU per stack sample vs austin", "%.2fx" % per, "<= 0.2x", per <= 0.2)
+    ctx.target("i. CPU per stack sample vs austin", "%.2fx" % per, "<= 0.2x", per <= 0.2)
     extra = min(tcpu["memtide"]) / base - 1
-    ctx.target("g. target CPU with --stacks", "%+.1f %%" % (100 * extra), "<= +1 %",
+    ctx.target("i. target CPU with --stacks", "%+.1f %%" % (100 * extra), "<= +1 %",
                extra <= 0.01)
 
 

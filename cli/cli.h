@@ -87,6 +87,25 @@ void mark_reader_start(struct marksock *m);
 void mark_reader_stop(void);
 int mark_drain(struct marksock *m, struct store *s, int64_t run, int max);
 
+/* exits.c: memtide run's record of each process's cgroup, memory limit and
+ * how it ended.  NULL (no memory) is accepted by every call, as a no-op. */
+struct run_exits;
+struct run_exits *run_exits_new(void);
+void run_exits_free(struct run_exits *x);
+/* Takes the pending exit events of the processes recorded. */
+void run_exits_poll(struct run_exits *x);
+/* A process recorded as proc (pid) at Unix time t: stores its cgroup and
+ * limit.  0 or a store code. */
+int run_exits_seen(struct run_exits *x, struct store *st, int64_t proc, int pid,
+		   double t);
+/* Reads every live one's cgroup again, storing moves and limit changes. */
+int run_exits_refresh(struct run_exits *x, struct store *st, double t);
+/* proc ended at t with wait status status (-1: from its exit event, if
+ * any): stores how, and an OOM kill as a marker and a line on stderr
+ * (*oom = 1). */
+int run_exits_ended(struct run_exits *x, struct store *st, int64_t run, int64_t proc,
+		    int status, double t, int *oom);
+
 /* Writes s as one CSV field (RFC 4180: quoted when it holds a comma, a
  * quote, CR or LF); NULL writes nothing. */
 void cli_csv_field(FILE *f, const char *s);

@@ -103,7 +103,7 @@ int cmd_mark(int argc, char **argv)
 		return err == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
 	}
 	if (end) {
-		err = store_mark_end_label(s, run, label, ev.t);
+		err = store_mark_end_label(s, run, label, -1, ev.t);
 		if (err == -ENOENT)
 			cli_error("run %lld has no marker '%s' without an end", (long long)run,
 				  label);

@@ -7,6 +7,8 @@
  */
 #include "cli.h"
 
+#include "memtide/text.h"
+
 #include <getopt.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -208,8 +210,19 @@ void cli_json_string(FILE *f, const char *s)
 			fputs("\\t", f);
 		} else if (c < ' ' || c == 0x7f) {
 			fprintf(f, "\\u%04x", c);
-		} else {
+		} else if (c < 0x80) {
 			putc(c, f);
+		} else {
+			/* JSON is UTF-8: a byte that is not part of a valid
+			 * sequence (a process's argv, a label) becomes U+FFFD. */
+			size_t u = text_utf8_len((const unsigned char *)s, strnlen(s, 4));
+
+			if (u) {
+				fwrite(s, 1, u, f);
+				s += u - 1;
+			} else {
+				fputs("\\ufffd", f);
+			}
 		}
 	}
 	putc('"', f);

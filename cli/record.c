@@ -408,6 +408,9 @@ struct recording {
 	size_t samples;
 	int status_shown;
 	long page_size;
+	struct run_exits *ex;  /* cgroups, limits, how each ended (exits.c) */
+	struct sampler_proc *root;
+	int root_status;       /* wait4()'s, -1 until the command is reaped */
 };
 
 /* Gives the store every process the sampler has met since the last call,
@@ -437,10 +440,18 @@ static int sync_procs(struct recording *r, int64_t tick, double now_real)
 
 			err = store_proc_add(r->st, &sp, &p->id);
 			free(argv);
-			if (err)
+			if (err || (err = run_exits_seen(r->ex, r->st, p->id, p->pid, now_real)))
 				return err;
 		}
 		if (!p->alive && !p->end_reported) {
+			int oom;
+
+			/* The command's own ending waits for wait4(). */
+			if ((p != r->root || r->root_status >= 0) &&
+			    (err = run_exits_ended(r->ex, r->st, r->run, p->id,
+						   p == r->root ? r->root_status : -1,
+						   now_real, &oom)))
+				return err;
 			if ((err = store_proc_end(r->st, p->id, now_real,
 						  p->last_tick < 0 ? tick : p->last_tick)))
 				return err;
@@ -618,7 +629,8 @@ static void take_tick(struct recording *r, int64_t tick, int64_t now_ns)
 
 static int record(struct opts *o, char **cmd, int attach_pid)
 {
-	struct recording r = {.o = o, .page_size = sysconf(_SC_PAGESIZE)};
+	struct recording r = {.o = o, .page_size = sysconf(_SC_PAGESIZE),
+			      .root_status = -1};
 	struct sampler_proc *root = NULL;
 	struct rusage ru;
 	pid_t child = 0;
@@ -639,6 +651,7 @@ static int record(struct opts *o, char **cmd, int attach_pid)
 		return EXIT_FAIL;
 	}
 	install_signals();
+	r.ex = run_exits_new();
 	if (!attach_pid) {
 		if (o->children)
 			/* Orphaned grandchildren come to us, not to init, and stay
@@ -655,6 +668,7 @@ static int record(struct opts *o, char **cmd, int attach_pid)
 		command = join_argv(cmd, o->rd);
 	}
 	err = sampler_add_root(r.sm, attach_pid ? attach_pid : child, &root);
+	r.root = child ? root : NULL;
 	if (err && child) {
 		/* The command already exited (or cannot be read): the run is
 		 * still recorded, with its exit status and kernel peak. */
@@ -772,6 +786,7 @@ static int record(struct opts *o, char **cmd, int attach_pid)
 		if (marks)
 			mark_drain(marks, r.st, r.run, MARKS_PER_TICK);
 		if (now >= next_flush) {
+			run_exits_refresh(r.ex, r.st, ticker_now_real_s());
 			flush(&r);
 			next_flush = now + FLUSH_NS;
 		}
@@ -790,6 +805,12 @@ static int record(struct opts *o, char **cmd, int attach_pid)
 		struct sampler_proc *p = sampler_get(r.sm, i);
 
 		p->alive = 0; /* the recording ends for everyone still tracked */
+	}
+	r.root_status = status;
+	if (root && child && root->end_reported && status != -1) {
+		int oom;
+
+		run_exits_ended(r.ex, r.st, r.run, root->id, status, ticker_now_real_s(), &oom);
 	}
 	sync_procs(&r, r.tk.tick, ticker_now_real_s());
 	if (marks)
@@ -840,6 +861,7 @@ out:
 	free(r.b.owner);
 	cli_stacks_free(r.stacks);
 	sampler_free(r.sm);
+	run_exits_free(r.ex);
 	store_close(r.st);
 	return exit_code;
 }

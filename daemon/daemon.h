@@ -32,7 +32,7 @@ void notify(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int64_t notify_watchdog_ns(void);
 
 /* ---- writer.c */
-enum wmsg_type { W_SAMPLE, W_PROC, W_END, W_META, W_HWM, W_MARK };
+enum wmsg_type { W_SAMPLE, W_PROC, W_END, W_META, W_HWM, W_MARK, W_EXIT, W_CGROUP };
 
 /* A process record; the strings of p are malloc'd and owned by the message.
  * local / parent_local: the main thread's ids, mapped to proc.id by the
@@ -60,6 +60,19 @@ struct wmsg {
 			int64_t local, bytes;
 		} hwm;
 		struct marksock_event mark; /* .label malloc'd, owned */
+		struct {
+			int64_t local;
+			int pid, status, oom; /* status: wait status; oom 0/1 */
+			double t;             /* Unix seconds */
+		} exit;
+		struct {
+			int64_t local, limit, high; /* bytes, 0 none */
+			double t;
+			/* first: a process just tracked, with its cgroup and
+			 * group (malloc'd, may be NULL); else a limit changed */
+			int first;
+			char *cgroup, *group;
+		} cg;
 	} u;
 };
 
@@ -77,6 +90,10 @@ int writer_start(struct store *st, int64_t run, size_t max_queued, struct writer
 size_t writer_push_samples(struct writer *w, const struct store_sample *v, size_t n);
 /* Queues a process record, end, exec or high-water mark: never dropped. */
 void writer_push(struct writer *w, const struct wmsg *m);
+/* Queues a W_MARK, which counts against max_queued and may fill only a
+ * small share of it.  Returns 0, or -ENOBUFS (full: the caller still owns
+ * m's label and counts the drop). */
+int writer_push_mark(struct writer *w, const struct wmsg *m);
 /* Where W_MARK records go: the spans begun through ms are remembered in it.
  * The writer only calls marksock_store(), the main thread only
  * marksock_recv(): they touch different parts of ms. */
@@ -93,6 +110,10 @@ void writer_get_stats(struct writer *w, struct writer_stats *s);
  * Returns the samples that could not be written. */
 uint64_t writer_stop(struct writer *w, int64_t deadline_ns, double ended);
 
+/* ---- markers.c: binds the marker socket at path (see there for the
+ * checks).  Returns 0 and *out, or -errno with a one-line reason in err. */
+int markers_open(const char *path, struct marksock **out, char *err, size_t len);
+
 /* ---- export.c: the metrics page (Prometheus), when configured. */
 struct exporter;
 /* Creates the process table and serves it on addr (HOST:PORT).  Returns 0,
@@ -103,8 +124,45 @@ struct metrics *exporter_metrics(struct exporter *e);
 int exporter_port(const struct exporter *e);
 /* Renders the page now and makes it the one served. */
 void exporter_publish(struct exporter *e, struct writer *w, uint64_t missed,
-		      uint64_t unseen);
+		      uint64_t unseen, uint64_t marks_dropped);
 void exporter_stop(struct exporter *e);
+
+/* ---- service.c: a tracked process as part of a service. */
+struct rules_facts;
+struct service {
+	char *cgroup;     /* its cgroup path (cgroup.h), NULL unknown */
+	int v1;           /* the path is the v1 memory controller's */
+	int64_t limit, high; /* bytes, 0 none: the lowest on its path */
+	int64_t oom_base; /* its cgroup's OOM kills when first seen, -1 unknown */
+	char *group;      /* its metrics group */
+};
+/* What a group template may name beyond the rules' facts (NULL unknown). */
+struct service_facts {
+	const char *name, *script, *module;
+};
+/* Reads the cgroup, limits and OOM counter of f->pid and names its group
+ * (the rule's group = template, else its name; when the template names
+ * only unknown facts, the parent's group if any, else the rule's name).
+ * parent: the tracked parent it was forked from (its cgroup is the
+ * child's), or NULL.  0 or -ENOMEM. */
+int service_read(struct service *sv, const struct config_rule *rule,
+		 const struct rules_facts *f, const struct service_facts *sf,
+		 const struct service *parent);
+/* Reads pid's cgroup again (after an exec: a process may move itself, then
+ * exec): 1 when it moved (sv has its new cgroup, limits and OOM baseline),
+ * 0 not, or -ENOMEM. */
+int service_moved(struct service *sv, int pid);
+/* Names the group again (after an exec): 1 when it changed, 0 not, or
+ * -ENOMEM. */
+int service_regroup(struct service *sv, const struct config_rule *rule,
+		    const struct rules_facts *f, const struct service_facts *sf);
+void service_free(struct service *sv);
+/* Reads the limits again: 1 when they changed (sv has the new ones). */
+int service_refresh(struct service *sv);
+/* How a process with wait status status (-1 unknown) ended: a
+ * METRICS_HOW_* value, or -1 unknown.  A SIGKILL is an OOM kill when its
+ * cgroup's OOM-kill counter rose since sv was read. */
+int service_how(struct service *sv, int status);
 
 /* ---- track.c */
 struct tracker;
@@ -131,8 +189,14 @@ void tracker_tick(struct tracker *t, int64_t now_ns);
 /* The monotonic time the next group is due, ns. */
 int64_t tracker_next_due(const struct tracker *t);
 /* Receives the queued markers of ms (without blocking) and queues those
- * of tracked processes for the database; others are ignored. */
-void tracker_marks(struct tracker *t, struct marksock *ms);
+ * of tracked processes for the database, each within its sender's budget;
+ * others are ignored.  Returns how many it dropped over a budget. */
+int tracker_marks(struct tracker *t, struct marksock *ms);
+/* Markers of tracked processes dropped: over their sender's budget, or the
+ * queue's share for markers full. */
+uint64_t tracker_marks_dropped(const struct tracker *t);
+/* The process (kernel pid) and uid of the last such drop. */
+void tracker_marks_dropper(const struct tracker *t, int *pid, long *uid);
 /* Reads VmHWM of every tracked process and queues the new highs. */
 void tracker_read_hwm(struct tracker *t);
 /* Ends every tracked process at Unix time ended (shutdown). */

@@ -49,7 +49,7 @@ int exporter_port(const struct exporter *e)
 }
 
 void exporter_publish(struct exporter *e, struct writer *w, uint64_t missed,
-		      uint64_t unseen)
+		      uint64_t unseen, uint64_t marks_dropped)
 {
 	struct writer_stats ws;
 	struct metrics_counters c;
@@ -63,6 +63,8 @@ void exporter_publish(struct exporter *e, struct writer *w, uint64_t missed,
 		.samples_dropped = ws.dropped,
 		.samples_missed = missed,
 		.processes_unseen = unseen,
+		.markers_dropped = marks_dropped,
+		.clients_evicted = httpd_evicted(e->h),
 	};
 	if (metrics_render(e->m, &c, (double)ticker_now_real() / 1e9, &page, &len) ||
 	    httpd_publish(e->h, page, len))

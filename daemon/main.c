@@ -34,6 +34,10 @@
 #define STOP_GRACE_NS (NS * 8 / 10) /* SIGTERM to exit: under a second */
 #define MAX_QUEUED 131072        /* samples held while the database refuses */
 #define PUBLISH_NS (2 * NS)      /* the metrics page is at most this old */
+/* After a read of markers that dropped some (a sender over its budget),
+ * the socket rests this long: a flood then costs memtided a few thousand
+ * reads a second, not one per datagram the sender can push. */
+#define MARKS_REST_NS (NS / 20)
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
@@ -153,7 +157,7 @@ static void share_with_group(const char *db)
 
 /* What the log has said so far, so that each status says what is new. */
 struct said {
-	uint64_t dropped, missed, unseen;
+	uint64_t dropped, missed, unseen, marks;
 };
 
 static void status(struct tracker *t, struct writer *w, struct said *said)
@@ -173,6 +177,17 @@ static void status(struct tracker *t, struct writer *w, struct said *said)
 			   " them (they lived shorter than it took to notice)",
 			   (unsigned long long)(unseen - said->unseen));
 		said->unseen = unseen;
+	}
+	if (tracker_marks_dropped(t) > said->marks) {
+		int pid;
+		long uid;
+
+		tracker_marks_dropper(t, &pid, &uid);
+		log_warning("%llu markers dropped: over their sender's budget, or the"
+			    " database not keeping up (the last from process %d, uid %ld)",
+			    (unsigned long long)(tracker_marks_dropped(t) - said->marks), pid,
+			    uid);
+		said->marks = tracker_marks_dropped(t);
 	}
 	if (ws.dropped > said->dropped) {
 		log_warning("%llu samples dropped: the database is not keeping up (queue"
@@ -219,23 +234,6 @@ static void reload(const struct opts *o, struct config **cfg, struct tracker *t,
 	notify("READY=1");
 }
 
-/* Binds the marker socket at path.  A socket file left by a memtided that
- * was killed is removed first; any user's program may send to it (0666):
- * only markers of tracked processes are kept. */
-static int open_markers(const char *path, struct marksock **out)
-{
-	struct stat sb;
-	int err;
-
-	if (path[0] != '@' && lstat(path, &sb) == 0 && S_ISSOCK(sb.st_mode))
-		unlink(path);
-	if ((err = marksock_open(path, out)))
-		return err;
-	if (path[0] != '@' && chmod(path, 0666) < 0)
-		log_warning("cannot make %s writable by every user: %m", path);
-	return 0;
-}
-
 static int64_t min64(int64_t a, int64_t b)
 {
 	return a < b ? a : b;
@@ -262,6 +260,7 @@ int main(int argc, char **argv)
 	char err[512], *command = NULL;
 	const char *db;
 	int64_t run, t0, next_scan, next_status, next_wd, next_hwm, next_pub = INT64_MAX, wd_ns;
+	int64_t marks_rest = 0; /* the marker socket is not read before */
 	struct said said = {0};
 	uint64_t lost;
 	int rc, code = EXIT_FAIL, efd;
@@ -360,9 +359,8 @@ int main(int argc, char **argv)
 		log_info("serving metrics on %s (port %d)", cfg->metrics, exporter_port(ex));
 	}
 	if (cfg->markers) {
-		if ((rc = open_markers(cfg->markers, &ms))) {
-			log_error("cannot open the marker socket %s: %s", cfg->markers,
-				  strerror(-rc));
+		if ((rc = markers_open(cfg->markers, &ms, err, sizeof err))) {
+			log_error("cannot open the marker socket %s: %s", cfg->markers, err);
 			goto out;
 		}
 		writer_set_marksock(w, ms);
@@ -385,9 +383,10 @@ int main(int argc, char **argv)
 	if (ex)
 		next_pub = ticker_now_mono();
 	while (!got_term) {
-		struct pollfd pfd[2] = {{.fd = efd, .events = POLLIN},
-					{.fd = ms ? marksock_fd(ms) : -1, .events = POLLIN}};
 		int64_t now = ticker_now_mono(), wake;
+		struct pollfd pfd[2] = {
+			{.fd = efd, .events = POLLIN},
+			{.fd = ms && now >= marks_rest ? marksock_fd(ms) : -1, .events = POLLIN}};
 		struct timespec ts;
 
 		if (got_hup) {
@@ -410,7 +409,8 @@ int main(int argc, char **argv)
 			next_wd = now + wd_ns;
 		}
 		if (now >= next_pub) {
-			exporter_publish(ex, w, tracker_missed(t), tracker_unseen(t));
+			exporter_publish(ex, w, tracker_missed(t), tracker_unseen(t),
+					 tracker_marks_dropped(t));
 			next_pub = now + PUBLISH_NS;
 		}
 		if (now >= next_hwm) {
@@ -419,6 +419,8 @@ int main(int argc, char **argv)
 		}
 		wake = min64(min64(tracker_next_due(t), min64(next_scan, next_status)),
 			     min64(min64(next_wd, next_hwm), next_pub));
+		if (marks_rest > now)
+			wake = min64(wake, marks_rest);
 		now = ticker_now_mono();
 		wake = wake > now ? wake - now : 0;
 		ts.tv_sec = wake / NS;
@@ -427,8 +429,8 @@ int main(int argc, char **argv)
 		rc = ppoll(pfd, 2, &ts, &none);
 		if (rc > 0 && (pfd[0].revents & POLLIN))
 			tracker_events(t);
-		if (rc > 0 && (pfd[1].revents & POLLIN))
-			tracker_marks(t, ms);
+		if (rc > 0 && (pfd[1].revents & POLLIN) && tracker_marks(t, ms) > 0)
+			marks_rest = ticker_now_mono() + MARKS_REST_NS;
 	}
 
 	status(t, w, &said); /* what the last period missed */

@@ -15,6 +15,7 @@
 #include "daemon.h"
 #include "dstacks.h"
 
+#include "memtide/budget.h"
 #include "memtide/cgroup.h"
 #include "memtide/discover.h"
 #include "memtide/idmap.h"
@@ -26,6 +27,7 @@
 #include "memtide/sampler.h"
 #include "memtide/text.h"
 #include "memtide/ticker.h"
+#include "memtide/units.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -51,8 +53,12 @@ struct tproc {
 	struct sampler_proc *sp; /* sp->id is the local id */
 	/* Its labels and last values on the metrics page, when served. */
 	char *m_name, *m_script, *m_module, *m_unit;
-	int64_t m_pss_bytes, m_limit_bytes;
+	int64_t m_pss_bytes;
+	struct service sv; /* cgroup, limits, group (service.c) */
+	int64_t gone_ns;   /* found gone by the sampler, its exit event not
+			    * read yet (monotonic ns); 0 while alive */
 	int64_t hwm_sent_kib;    /* the VmHWM last queued */
+	struct budget marks;     /* what its markers may still cost */
 };
 
 struct tracker {
@@ -74,10 +80,18 @@ struct tracker {
 	size_t tracked;
 	uint64_t missed; /* samples given up: memtided woke up too late */
 	uint64_t unseen; /* children (children = yes) gone before they were read */
+	size_t waiting;  /* processes gone whose exit event is awaited */
 	int self;
 	struct metrics *mx; /* the metrics page, or NULL */
 	struct redact *redact; /* hides secrets of every argv before it goes on */
 	struct dstacks *stacks; /* rules with stacks = yes; NULL until one matches */
+	struct budget marks;   /* what all senders' markers together may cost */
+	struct idmap uid_marks; /* uid + 1 -> index in ub: each user's budget */
+	struct budget *ub;
+	size_t nub;
+	uint64_t marks_dropped;
+	int dropper_pid;       /* the sender of the last marker dropped */
+	long dropper_uid;
 	long page_size;
 };
 
@@ -156,6 +170,7 @@ static void tproc_free(struct tproc *tp)
 	free(tp->m_script);
 	free(tp->m_module);
 	free(tp->m_unit);
+	service_free(&tp->sv);
 	free(tp);
 }
 
@@ -168,6 +183,8 @@ void tracker_stop_stacks(struct tracker *t)
 void tracker_set_metrics(struct tracker *t, struct metrics *mx)
 {
 	t->mx = mx;
+	if (mx)
+		metrics_per_process(mx, t->cfg->per_process_metrics);
 }
 
 void tracker_free(struct tracker *t)
@@ -189,6 +206,8 @@ void tracker_free(struct tracker *t)
 	}
 	free(t->groups);
 	discover_events_close(t->events_fd);
+	idmap_free(&t->uid_marks);
+	free(t->ub);
 	redact_free(t->redact);
 	free(t->rd);
 	free(t->sb);
@@ -279,6 +298,11 @@ static void reject(struct tracker *t, int pid, int64_t fp)
 		idmap_put(&t->seen, pid, fp);
 }
 
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
 /* Puts a reading of a tracked process on the metrics page.  PSS is read
  * only every few ticks: the page keeps the last value in between. */
 static void export_reading(struct tracker *t, struct tproc *tp,
@@ -296,9 +320,10 @@ static void export_reading(struct tracker *t, struct tproc *tp,
 		.script = tp->m_script,
 		.module = tp->m_module,
 		.unit = tp->m_unit,
+		.group = tp->sv.group,
 		.rss_bytes = r->rss_pages * t->page_size,
 		.pss_bytes = tp->m_pss_bytes,
-		.limit_bytes = tp->m_limit_bytes,
+		.limit_bytes = tp->sv.limit,
 		.cpu_seconds = (double)r->proc->last_cpu_ns / 1e9,
 		.threads = r->threads,
 		.start_time = r->proc->started,
@@ -329,12 +354,47 @@ static void push_sample(struct tracker *t, const struct sampler_reading *r, int6
 	writer_push_samples(t->w, &s, 1);
 }
 
-/* Queues the end of a process's series and forgets it. */
-static void untrack(struct tracker *t, struct tproc *tp, double ended)
+/* Queues how a process ended (wait status status) and says so in the log
+ * when the OOM killer ended it; returns the METRICS_HOW_* or -1. */
+static int record_exit(struct tracker *t, struct tproc *tp, int status, double ended)
+{
+	struct wmsg m = {.type = W_EXIT};
+	int how = service_how(&tp->sv, status);
+
+	if (how < 0)
+		return how;
+	m.u.exit.local = tp->sp->id;
+	m.u.exit.pid = tp->pid;
+	m.u.exit.status = status;
+	m.u.exit.oom = how == METRICS_HOW_OOM;
+	m.u.exit.t = ended;
+	writer_push(t->w, &m);
+	if (how == METRICS_HOW_OOM) {
+		char lim[32] = "none", rss[32];
+
+		if (tp->sv.limit > 0)
+			units_format_bytes(tp->sv.limit, lim, sizeof lim);
+		units_format_bytes(tp->sp->rss_pages * t->page_size, rss, sizeof rss);
+		log_warning("process %d of group \"%s\" was killed by the OOM killer"
+			    " (last RSS %s, memory limit %s, cgroup %s)", tp->pid,
+			    tp->sv.group ? tp->sv.group : "?", rss, lim,
+			    tp->sv.cgroup ? tp->sv.cgroup : "?");
+	}
+	return how;
+}
+
+/* Queues the end of a process's series and forgets it.  status: its wait
+ * status from the proc connector, -1 when unknown or still alive (it left
+ * its rule, memtided stops). */
+static void untrack_status(struct tracker *t, struct tproc *tp, double ended,
+			   int status)
 {
 	struct sampler_proc *sp = tp->sp;
 	struct wmsg m = {.type = W_END};
+	int how = record_exit(t, tp, status, ended);
 
+	if (tp->gone_ns)
+		t->waiting--;
 	/* Its own kernel peak as last known (the sampler reads VmHWM as its
 	 * sampled peak rises): a process that lived less than the minute
 	 * between tracker_read_hwm() calls has one too. */
@@ -357,15 +417,31 @@ static void untrack(struct tracker *t, struct tproc *tp, double ended)
 	sp->end_reported = 1;
 	log_debug("process %d ended", tp->pid);
 	if (t->mx)
-		metrics_end(t->mx, tp->pid, sp->start_ticks, ended);
+		metrics_exit(t->mx, tp->pid, sp->start_ticks, ended, how);
 	idmap_del(&t->procs, tp->pid);
 	tproc_free(tp);
 	t->tracked--;
 }
 
-static char *dup_or_null(const char *s)
+static void untrack(struct tracker *t, struct tproc *tp, double ended)
 {
-	return s ? strdup(s) : NULL;
+	untrack_status(t, tp, ended, -1);
+}
+
+/* Queues the cgroup and group of a process, with its limits when it was
+ * just tracked (limits: 1). */
+static void push_service(struct tracker *t, const struct tproc *tp, int limits)
+{
+	struct wmsg m = {.type = W_CGROUP};
+
+	m.u.cg.local = tp->sp->id;
+	m.u.cg.limit = limits ? tp->sv.limit : 0;
+	m.u.cg.high = limits ? tp->sv.high : 0;
+	m.u.cg.t = ticker_now_real_s();
+	m.u.cg.first = 1;
+	m.u.cg.cgroup = dup_or_null(tp->sv.cgroup);
+	m.u.cg.group = dup_or_null(tp->sv.group);
+	writer_push(t->w, &m);
 }
 
 /* Starts tracking a judged process under rule r. */
@@ -413,9 +489,13 @@ static int track(struct tracker *t, const struct rules_facts *f, int r, int64_t 
 		snprintf(sysroot, sizeof sysroot, ROOT "/%d/root", f->pid);
 		pyinfo_read(ROOT, f->pid, sysroot, t->redact, &pi);
 	}
-	if (t->mx) {
-		int64_t limit = cgroup_memory_limit(ROOT, "/sys/fs/cgroup", f->pid);
+	{
+		struct service_facts sf = {pi.name, pi.script, pi.module};
+		struct tproc *pp = tp_of(t, f->ppid);
 
+		service_read(&tp->sv, rule, f, &sf, pp && pp->rule == r ? &pp->sv : NULL);
+	}
+	if (t->mx) {
 		tp->m_name = pi.name ? strdup(pi.name)
 			     : sp->argv ? text_argv(sp->argv, sp->argv_len, 0)
 					: dup_or_null(sp->exe);
@@ -423,7 +503,6 @@ static int track(struct tracker *t, const struct rules_facts *f, int r, int64_t 
 		tp->m_module = dup_or_null(pi.module);
 		tp->m_unit = dup_or_null(f->unit);
 		tp->m_pss_bytes = -1;
-		tp->m_limit_bytes = limit > 0 ? limit : 0;
 	}
 	parent = tp_of(t, f->ppid);
 	wp->local = sp->id;
@@ -453,6 +532,7 @@ static int track(struct tracker *t, const struct rules_facts *f, int r, int64_t 
 	}
 	m.u.proc = wp;
 	writer_push(t->w, &m);
+	push_service(t, tp, 1);
 	idmap_put(&t->procs, f->pid, (int64_t)(intptr_t)tp);
 	t->tracked++;
 	log_debug("tracking process %d (%s) under rule \"%s\"", f->pid,
@@ -512,6 +592,38 @@ static int judge(struct tracker *t, int pid, int fresh)
 	return err;
 }
 
+/* What a process is called changes with an exec (a fork of a master
+ * becomes a worker): its names on the metrics page and its group. */
+static void rename_after_exec(struct tracker *t, struct tproc *tp,
+			      const struct rules_facts *f)
+{
+	struct pyinfo pi = {0};
+	struct service_facts sf;
+
+	if (f->python) {
+		char sysroot[64];
+
+		snprintf(sysroot, sizeof sysroot, ROOT "/%d/root", f->pid);
+		pyinfo_read(ROOT, f->pid, sysroot, t->redact, &pi);
+	}
+	sf = (struct service_facts){pi.name, pi.script, pi.module};
+	if (service_moved(&tp->sv, tp->pid) == 1) {
+		service_regroup(&tp->sv, &t->cfg->rules[tp->rule], f, &sf);
+		push_service(t, tp, 1);
+	} else if (service_regroup(&tp->sv, &t->cfg->rules[tp->rule], f, &sf) == 1) {
+		push_service(t, tp, 0);
+	}
+	if (t->mx && pi.name) {
+		free(tp->m_name);
+		free(tp->m_script);
+		free(tp->m_module);
+		tp->m_name = dup_or_null(pi.name);
+		tp->m_script = dup_or_null(pi.script);
+		tp->m_module = dup_or_null(pi.module);
+	}
+	pyinfo_free(&pi);
+}
+
 /* A tracked process exec'd: judged again; if it still matches, its series
  * goes on with the new exe and argv. */
 static void rejudge(struct tracker *t, struct tproc *tp)
@@ -533,6 +645,7 @@ static void rejudge(struct tracker *t, struct tproc *tp)
 		return;
 	}
 	tp->rule = r;
+	rename_after_exec(t, tp, &f);
 	free(sp->exe);
 	free(sp->argv);
 	sp->exe = dup_or_null(f.exe);
@@ -587,6 +700,8 @@ void tracker_reload(struct tracker *t, const struct config *cfg)
 	}
 	t->cfg = cfg;
 	t->need = rules_needs(cfg);
+	if (t->mx)
+		metrics_per_process(t->mx, cfg->per_process_metrics);
 	idmap_free(&t->rejected);
 	if (!v)
 		return;
@@ -691,7 +806,7 @@ void tracker_events(struct tracker *t)
 				break;
 			case DISCOVER_EXIT:
 				if (tp)
-					untrack(t, tp, ticker_now_real_s());
+					untrack_status(t, tp, ticker_now_real_s(), ev[i].status);
 				idmap_del(&t->rejected, ev[i].pid);
 				break;
 			}
@@ -735,7 +850,9 @@ static void sample_group(struct tracker *t, struct group *g, int64_t tick, int64
 		}
 	}
 	writer_push_samples(t->w, t->sb, n);
-	/* Processes found gone in this tick end here. */
+	/* Processes found gone in this tick end here, or, with the proc
+	 * connector, when their exit event comes (it tells how they ended),
+	 * which the kernel sends only after it made them zombies. */
 	if (n < alive)
 		for (size_t i = 0; i < sampler_count(g->sm); i++) {
 			struct sampler_proc *sp = sampler_get(g->sm, i);
@@ -744,7 +861,12 @@ static void sample_group(struct tracker *t, struct group *g, int64_t tick, int64
 			if (sp->alive || sp->end_reported)
 				continue;
 			tp = tp_of(t, sp->pid);
-			if (tp && tp->sp == sp) {
+			if (tp && tp->sp == sp && t->events_fd >= 0) {
+				if (!tp->gone_ns) {
+					tp->gone_ns = now_ns;
+					t->waiting++;
+				}
+			} else if (tp && tp->sp == sp) {
 				untrack(t, tp, ticker_now_real_s());
 			} else {
 				sp->end_reported = 1;
@@ -756,12 +878,35 @@ static void sample_group(struct tracker *t, struct group *g, int64_t tick, int64
 		sampler_forget(g->sm);
 }
 
+/* Ends the processes gone for longer than EXIT_WAIT_NS whose exit event
+ * never came (a connector that overflowed): how they ended is unknown. */
+#define EXIT_WAIT_NS (1000 * 1000 * 1000LL)
+static void end_waiting(struct tracker *t, int64_t now_ns)
+{
+	size_t i = 0, n = 0;
+	int64_t k, v;
+	struct tproc *late[64];
+
+	/* After a stall, the events may be there unread: they come first. */
+	tracker_events(t);
+	while (t->waiting && n < 64 && idmap_next(&t->procs, &i, &k, &v)) {
+		struct tproc *tp = (struct tproc *)(intptr_t)v;
+
+		if (tp->gone_ns && now_ns - tp->gone_ns >= EXIT_WAIT_NS)
+			late[n++] = tp;
+	}
+	for (i = 0; i < n; i++)
+		untrack(t, late[i], ticker_now_real_s());
+}
+
 void tracker_tick(struct tracker *t, int64_t now_ns)
 {
 	int64_t tick = tick_now(t, now_ns);
 
 	if (t->stacks)
 		dstacks_retry(t->stacks);
+	if (t->waiting)
+		end_waiting(t, now_ns);
 	for (size_t i = 0; i < t->ngroups; i++) {
 		struct group *g = t->groups[i];
 
@@ -790,19 +935,76 @@ int64_t tracker_next_due(const struct tracker *t)
 /* At most this many markers per wake-up: a flood never holds up a tick. */
 #define MARKS_PER_WAKE 256
 
-void tracker_marks(struct tracker *t, struct marksock *ms)
+/* What markers may cost, per sending process, per user and for all of
+ * them: a program marking every function call of a busy loop, or one
+ * sending 3000-byte labels as fast as it can, gets its burst and then this
+ * rate; a user starting many such programs, four times that; the rest is
+ * dropped and counted.  A day at the per-process rate is at most 2.6 GiB of
+ * labels, at the total rate 21 GiB: retention and the logged drops are the
+ * remaining defence. */
+static const struct budget_rate per_sender = {
+	.msgs_per_s = 100, .burst_msgs = 1000,
+	.bytes_per_s = 32 << 10, .burst_bytes = 256 << 10,
+};
+static const struct budget_rate per_user = {
+	.msgs_per_s = 400, .burst_msgs = 4000,
+	.bytes_per_s = 128 << 10, .burst_bytes = 1 << 20,
+};
+static const struct budget_rate all_senders = {
+	.msgs_per_s = 1000, .burst_msgs = 5000,
+	.bytes_per_s = 256 << 10, .burst_bytes = 1 << 20,
+};
+
+/* The budget of a user's processes together (one user starting many
+ * senders gets no more than this); NULL without memory.  Users are few:
+ * one entry each, kept while memtided runs. */
+static struct budget *user_budget(struct tracker *t, uid_t uid)
+{
+	struct budget *v;
+	int64_t i;
+
+	if (idmap_get(&t->uid_marks, (int64_t)uid + 1, &i))
+		return &t->ub[i];
+	if (!(v = realloc(t->ub, (t->nub + 1) * sizeof *v)))
+		return NULL;
+	t->ub = v;
+	t->ub[t->nub] = (struct budget){0};
+	if (idmap_put(&t->uid_marks, (int64_t)uid + 1, (int64_t)t->nub))
+		return NULL;
+	return &t->ub[t->nub++];
+}
+
+static void drop_mark(struct tracker *t, const struct marksock_event *ev)
+{
+	t->marks_dropped++;
+	t->dropper_pid = (int)ev->pid;
+	t->dropper_uid = ev->uid == (uid_t)-1 ? -1 : (long)ev->uid;
+}
+
+int tracker_marks(struct tracker *t, struct marksock *ms)
 {
 	struct marksock_event ev;
+	int64_t now = ticker_now_mono();
+	uint64_t dropped = t->marks_dropped;
 	int rc, n = 0;
 
 	while (n++ < MARKS_PER_WAKE && (rc = marksock_recv(ms, &ev)) == 1) {
 		struct wmsg m = {.type = W_MARK};
+		struct tproc *tp = tp_of(t, ev.pid);
+		struct budget *ub;
+		size_t len = strlen(ev.label) + (ev.outcome ? strlen(ev.outcome) : 0) + 64;
 
 		/* Only the processes memtided records may mark its history:
-		 * anyone may write to the socket. */
-		if (!tp_of(t, ev.pid)) {
-			log_debug("marker \"%s\" from untracked process %d ignored",
-				  ev.label, (int)ev.pid);
+		 * anyone may write to the socket.  The sender is who the
+		 * kernel says it is. */
+		if (!tp) {
+			log_debug("marker from untracked process %d ignored", (int)ev.pid);
+			continue;
+		}
+		if (!budget_take(&tp->marks, &per_sender, now, len) ||
+		    !(ub = user_budget(t, ev.uid)) || !budget_take(ub, &per_user, now, len) ||
+		    !budget_take(&t->marks, &all_senders, now, len)) {
+			drop_mark(t, &ev);
 			continue;
 		}
 		m.u.mark = ev;
@@ -811,8 +1013,46 @@ void tracker_marks(struct tracker *t, struct marksock *ms)
 		m.u.mark.outcome = ev.outcome ? strdup(ev.outcome) : NULL;
 		if (!(m.u.mark.label = strdup(ev.label))) {
 			free((char *)m.u.mark.outcome);
+			drop_mark(t, &ev);
 			continue;
 		}
+		if (writer_push_mark(t->w, &m)) {
+			free((char *)m.u.mark.label);
+			free((char *)m.u.mark.outcome);
+			drop_mark(t, &ev);
+		}
+	}
+	return (int)(t->marks_dropped - dropped);
+}
+
+uint64_t tracker_marks_dropped(const struct tracker *t)
+{
+	return t->marks_dropped;
+}
+
+void tracker_marks_dropper(const struct tracker *t, int *pid, long *uid)
+{
+	*pid = t->dropper_pid;
+	*uid = t->dropper_uid;
+}
+
+/* Reads the memory limits of every tracked process again and queues the
+ * changes: a limit may be set, raised or lifted while a process lives. */
+static void tracker_read_limits(struct tracker *t)
+{
+	size_t i = 0;
+	int64_t k, v;
+
+	while (idmap_next(&t->procs, &i, &k, &v)) {
+		struct tproc *tp = (struct tproc *)(intptr_t)v;
+		struct wmsg m = {.type = W_CGROUP};
+
+		if (!service_refresh(&tp->sv))
+			continue;
+		m.u.cg.local = tp->sp->id;
+		m.u.cg.limit = tp->sv.limit;
+		m.u.cg.high = tp->sv.high;
+		m.u.cg.t = ticker_now_real_s();
 		writer_push(t->w, &m);
 	}
 }
@@ -843,6 +1083,7 @@ void tracker_read_hwm(struct tracker *t)
 			writer_push(t->w, &m);
 		}
 	}
+	tracker_read_limits(t);
 }
 
 void tracker_end_all(struct tracker *t, double ended)

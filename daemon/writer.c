@@ -5,7 +5,10 @@
  * sample.  The writer commits at least once a second (a kill -9 loses at
  * most that), retries every 100 ms while the database refuses, and between
  * commits rolls old samples up in small batches.  Samples beyond max_queued
- * are dropped and counted; process records are never dropped.
+ * are dropped and counted; process records are never dropped.  Markers come
+ * from strangers: they count against max_queued too, and may take only a
+ * small share of it (MARK_SHARE, MARK_BYTES_MAX), so a flood of them never
+ * crowds out a sample nor holds more than a few MiB.
  */
 #include "daemon.h"
 
@@ -16,8 +19,10 @@
 #include "memtide/ticker.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -30,6 +35,9 @@
 #define BUSY_MS 200             /* SQLite's wait for a lock, per statement */
 #define MAINT_NS (60 * NS)      /* retention work at most this often when idle */
 #define ROLLUP_ROWS 20000       /* per transaction: whole minutes at 10 ms */
+#define MARK_SHARE 16           /* markers may fill 1/16 of max_queued */
+#define MARK_BYTES_MAX (4 << 20) /* and hold at most this much label text */
+#define TRIM_BYTES (1 << 20)    /* labels freed before memory goes back */
 
 struct writer {
 	struct marksock *ms; /* set before any W_MARK is queued */
@@ -42,6 +50,7 @@ struct writer {
 	size_t cap, head, n;
 	size_t samples;     /* samples queued or in flight (the bound) */
 	size_t max_samples;
+	size_t marks, mark_bytes; /* markers queued or in flight, their labels */
 	uint64_t dropped, written;
 	int stop, failing;
 	int64_t stop_deadline;
@@ -54,7 +63,8 @@ struct writer {
 	int64_t run;
 	struct idmap ids; /* local id -> proc.id */
 	struct wmsg *cur; /* the round in flight */
-	size_t cur_n, cur_samples;
+	size_t cur_n, cur_samples, cur_marks, cur_mark_bytes;
+	size_t freed_bytes; /* label bytes freed since the last malloc_trim */
 	struct store_sample *sb; /* translated samples not yet appended */
 	size_t sb_n;
 	int64_t next_maint;
@@ -81,6 +91,10 @@ static void free_msg(struct wmsg *m)
 		free((char *)p->rule);
 		free(m->u.proc);
 		m->u.proc = NULL;
+	} else if (m->type == W_CGROUP) {
+		free(m->u.cg.cgroup);
+		free(m->u.cg.group);
+		m->u.cg.cgroup = m->u.cg.group = NULL;
 	} else if (m->type == W_META) {
 		free(m->u.meta.exe);
 		free(m->u.meta.argv);
@@ -120,7 +134,8 @@ size_t writer_push_samples(struct writer *w, const struct store_sample *v, size_
 	for (size_t i = 0; i < n; i++) {
 		struct wmsg m = {.type = W_SAMPLE, .u.s = v[i]};
 
-		if (w->samples >= w->max_samples || (w->n == w->cap && grow(w))) {
+		if (w->samples + w->marks >= w->max_samples ||
+		    (w->n == w->cap && grow(w))) {
 			dropped++;
 			continue;
 		}
@@ -151,6 +166,34 @@ void writer_push(struct writer *w, const struct wmsg *m)
 			pthread_cond_signal(&w->cv);
 	}
 	pthread_mutex_unlock(&w->mu);
+}
+
+static size_t mark_bytes(const struct wmsg *m)
+{
+	const char *o = m->u.mark.outcome;
+
+	return strlen(m->u.mark.label) + 1 + (o ? strlen(o) + 1 : 0);
+}
+
+int writer_push_mark(struct writer *w, const struct wmsg *m)
+{
+	size_t bytes = mark_bytes(m);
+	int err = 0;
+
+	pthread_mutex_lock(&w->mu);
+	if (w->samples + w->marks >= w->max_samples ||
+	    w->marks >= w->max_samples / MARK_SHARE ||
+	    w->mark_bytes + bytes > MARK_BYTES_MAX || (w->n == w->cap && grow(w))) {
+		err = -ENOBUFS;
+	} else {
+		put(w, m);
+		w->marks++;
+		w->mark_bytes += bytes;
+		if (w->n == 1)
+			pthread_cond_signal(&w->cv);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return err;
 }
 
 void writer_set_marksock(struct writer *w, struct marksock *ms)
@@ -200,6 +243,24 @@ static int64_t map_local(void *ctx, int64_t local)
 	return local_to_db(ctx, local);
 }
 
+/* How a process ended, and an OOM kill as a marker the charts show. */
+static int write_exit(struct writer *w, int64_t id, const struct wmsg *m)
+{
+	struct store_mark mk = {.run = w->run, .start = m->u.exit.t, .end = -1,
+				.level = -1, .pid = m->u.exit.pid, .mem_start = -1,
+				.mem_end = -1};
+	char label[96];
+	int err;
+
+	if ((err = store_proc_exit(w->st, id, m->u.exit.status, m->u.exit.oom)))
+		return err;
+	if (!m->u.exit.oom)
+		return 0;
+	snprintf(label, sizeof label, "OOM kill (pid %d)", m->u.exit.pid);
+	mk.label = label;
+	return store_mark_add(w->st, &mk, NULL);
+}
+
 /* Executes one record; 0 or a store code. */
 static int exec_control(struct writer *w, struct wmsg *m)
 {
@@ -229,6 +290,19 @@ static int exec_control(struct writer *w, struct wmsg *m)
 		if (!(id = local_to_db(w, m->u.hwm.local)))
 			return 0;
 		return store_proc_hwm(w->st, id, m->u.hwm.bytes);
+	case W_EXIT:
+		if (!(id = local_to_db(w, m->u.exit.local)))
+			return 0;
+		return write_exit(w, id, m);
+	case W_CGROUP:
+		if (!(id = local_to_db(w, m->u.cg.local)))
+			return 0;
+		if (m->u.cg.first &&
+		    (err = store_proc_cgroup(w->st, id, m->u.cg.cgroup, m->u.cg.group)))
+			return err;
+		if (m->u.cg.first && !m->u.cg.limit && !m->u.cg.high)
+			return 0;
+		return store_proc_limit(w->st, id, m->u.cg.t, m->u.cg.limit, m->u.cg.high);
 	case W_MARK:
 		err = w->ms ? marksock_store(w->ms, w->st, w->run, &m->u.mark) : 0;
 		/* An end without its start (begun before memtided started) is
@@ -308,6 +382,14 @@ static int maintain(struct writer *w, int64_t raw_ns, int64_t rollup_ns)
 			return 1;
 	}
 	if (rollup_ns > 0) {
+		/* Markers annotate the history: they go with its oldest part. */
+		err = store_mark_expire(w->st, now - (double)rollup_ns / 1e9, ROLLUP_ROWS, &done);
+		if (err)
+			log_warning("expiring old markers: %s", sqlite3_errmsg(store_db(w->st)));
+		else if (done)
+			log_debug("expired %zu markers", done);
+		if (!err && done == ROLLUP_ROWS)
+			return 1;
 		err = rollup_expire(w->st, now - (double)rollup_ns / 1e9, ROLLUP_ROWS, &done);
 		if (err)
 			log_warning("expiring old rollups: %s", sqlite3_errmsg(store_db(w->st)));
@@ -350,10 +432,14 @@ static void *writer_main(void *arg)
 			if (w->stop && w->n == 0)
 				break;
 			w->cur_n = w->n < BATCH_MSGS ? w->n : BATCH_MSGS;
-			w->cur_samples = 0;
+			w->cur_samples = w->cur_marks = w->cur_mark_bytes = 0;
 			for (size_t i = 0; i < w->cur_n; i++) {
 				w->cur[i] = w->q[(w->head + i) % w->cap];
 				w->cur_samples += w->cur[i].type == W_SAMPLE;
+				if (w->cur[i].type == W_MARK) {
+					w->cur_marks++;
+					w->cur_mark_bytes += mark_bytes(&w->cur[i]);
+				}
 			}
 			w->head = (w->head + w->cur_n) % (w->cap ? w->cap : 1);
 			w->n -= w->cur_n;
@@ -362,6 +448,7 @@ static void *writer_main(void *arg)
 				free(w->q);
 				w->q = NULL;
 				w->cap = w->head = 0;
+				w->freed_bytes = TRIM_BYTES;
 			}
 		}
 		raw_ns = w->retention_ns;
@@ -391,7 +478,20 @@ static void *writer_main(void *arg)
 			w->failing = 0;
 			w->samples -= w->cur_samples;
 			w->written += w->cur_samples;
+			w->marks -= w->cur_marks;
+			w->mark_bytes -= w->cur_mark_bytes;
+			w->freed_bytes += w->cur_mark_bytes;
 			w->cur_n = 0;
+			/* Thousands of small labels freed leave the heap's top
+			 * pinned by a few live blocks: hand the free pages back
+			 * once the queue is empty again -- without the lock, so
+			 * that sampling never waits for it. */
+			if (w->n == 0 && w->freed_bytes >= TRIM_BYTES) {
+				w->freed_bytes = 0;
+				pthread_mutex_unlock(&w->mu);
+				malloc_trim(0);
+				pthread_mutex_lock(&w->mu);
+			}
 			last_commit = now;
 		}
 		if (!w->stop && w->n < COMMIT_MSGS && now >= w->next_maint) {

@@ -7,6 +7,7 @@
  */
 #include "memtide/config.h"
 
+#include "memtide/grouptpl.h"
 #include "memtide/httpd.h"
 
 #include "memtide/units.h"
@@ -25,7 +26,7 @@
 
 enum section { SEC_MAIN, SEC_TRACK };
 enum ctype { T_STRING, T_ADDR, T_DURATION, T_BOOL, T_REGEX, T_REGEX_LIST, T_USER, T_PID,
-	     T_LEVEL };
+	     T_LEVEL, T_SOCKET, T_TEMPLATE };
 
 /* One setting: where it lives, its type, default and bounds.  Durations
  * marked tick must be whole multiples of memtided's 10 ms tick. */
@@ -51,8 +52,9 @@ static const struct ckey keys[] = {
 	 M(rollup_retention_ns)},
 	{"log_level", SEC_MAIN, T_LEVEL, "info", 0, 0, 0, M(log_level)},
 	{"metrics", SEC_MAIN, T_ADDR, NULL, 0, 0, 0, M(metrics)},
-	{"markers", SEC_MAIN, T_STRING, NULL, 0, 0, 0, M(markers)},
+	{"markers", SEC_MAIN, T_SOCKET, NULL, 0, 0, 0, M(markers)},
 	{"redact", SEC_MAIN, T_REGEX_LIST, NULL, 0, 0, 0, M(redact)},
+	{"per_process_metrics", SEC_MAIN, T_BOOL, "no", 0, 0, 0, M(per_process_metrics)},
 	{"python", SEC_TRACK, T_BOOL, NULL, 0, 0, 0, R(python)},
 	{"cmdline", SEC_TRACK, T_REGEX, NULL, 0, 0, 0, R(cmdline)},
 	{"user", SEC_TRACK, T_USER, NULL, 0, 0, 0, R(uid)},
@@ -61,6 +63,8 @@ static const struct ckey keys[] = {
 	{"children", SEC_TRACK, T_BOOL, NULL, 0, 0, 0, R(children)},
 	{"interval", SEC_TRACK, T_DURATION, NULL, CONFIG_TICK_NS, 3600 * NS, 1, R(interval_ns)},
 	{"pss", SEC_TRACK, T_BOOL, NULL, 0, 0, 0, R(pss)},
+	{"cgroup", SEC_TRACK, T_REGEX, NULL, 0, 0, 0, R(cgroup)},
+	{"group", SEC_TRACK, T_TEMPLATE, NULL, 0, 0, 0, R(group)},
 	{"stacks", SEC_TRACK, T_BOOL, NULL, 0, 0, 0, R(stacks)},
 };
 
@@ -117,6 +121,10 @@ static void rule_free(struct config_rule *r)
 	free(r->cmdline);
 	free(r->user);
 	free(r->unit);
+	if (r->cgroup)
+		regfree(&r->cgroup_re);
+	free(r->cgroup);
+	free(r->group);
 }
 
 void config_free(struct config *c)
@@ -319,13 +327,31 @@ static int set_value(struct parser *p, const struct ckey *k, void *base, const c
 	int rc;
 
 	switch (k->type) {
+	case T_TEMPLATE:
+		if ((why = grouptpl_check(v)))
+			return bad(p, "bad %s '%s': %s", k->name, v, why);
+		goto string;
 	case T_ADDR:
 		if (httpd_check_addr(v) < 0)
 			return bad(p, "bad %s address '%s': give HOST:PORT with a numeric"
 				   " IPv4 host, [IPV6]:PORT, or a PORT on 127.0.0.1",
 				   k->name, v);
 		/* fall through */
+	case T_SOCKET:
+		/* Any user may bind a name in the abstract namespace first and
+		 * keep memtided from starting; a file in a directory only
+		 * memtided may write cannot be taken. */
+		if (k->type == T_SOCKET && v[0] == '@')
+			return bad(p, "%s '%s': the abstract namespace is refused (any user"
+				   " could bind the name first); give a path in memtided's"
+				   " runtime directory, such as /run/memtide/mark.sock",
+				   k->name, v);
+		if (k->type == T_SOCKET && v[0] != '/')
+			return bad(p, "%s '%s': give an absolute path, such as"
+				   " /run/memtide/mark.sock", k->name, v);
+		/* fall through */
 	case T_STRING:
+	string:
 		if (!*v)
 			return bad(p, "%s: empty value", k->name);
 		free(*(char **)field);
@@ -380,7 +406,9 @@ static int set_value(struct parser *p, const struct ckey *k, void *base, const c
 			regfree(&re);
 			return bad(p, "bad %s regex '%s': %s", k->name, v, msg);
 		}
-		if (k->sec == SEC_TRACK)
+		if (k->sec == SEC_TRACK && k->off == R(cgroup))
+			p->rule->cgroup_re = re;
+		else if (k->sec == SEC_TRACK)
 			p->rule->cmdline_re = re;
 		else
 			regfree(&re);

@@ -83,7 +83,9 @@ int discover_events_read(int fd, struct discover_event *v, size_t cap)
 	size_t k = 0;
 
 	while (k < cap) {
-		ssize_t n = recv(fd, buf, sizeof buf, 0);
+		struct sockaddr_nl from;
+		socklen_t flen = sizeof from;
+		ssize_t n = recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&from, &flen);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -92,6 +94,10 @@ int discover_events_read(int fd, struct discover_event *v, size_t cap)
 				break;
 			return -errno;
 		}
+		/* Only the kernel speaks for the proc connector: a process
+		 * could send this socket made-up forks and exits. */
+		if (flen < sizeof from || from.nl_family != AF_NETLINK || from.nl_pid != 0)
+			continue;
 		for (struct nlmsghdr *nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (size_t)n);
 		     nh = NLMSG_NEXT(nh, n)) {
 			struct cn_msg *cn = NLMSG_DATA(nh);
@@ -118,17 +124,18 @@ int discover_events_read(int fd, struct discover_event *v, size_t cap)
 					break;
 				v[k++] = (struct discover_event){DISCOVER_FORK,
 					ev->event_data.fork.child_tgid,
-					ev->event_data.fork.parent_tgid};
+					ev->event_data.fork.parent_tgid, -1};
 				break;
 			case PROC_EVENT_EXEC:
 				v[k++] = (struct discover_event){DISCOVER_EXEC,
-					ev->event_data.exec.process_tgid, 0};
+					ev->event_data.exec.process_tgid, 0, -1};
 				break;
 			case PROC_EVENT_EXIT:
 				if (ev->event_data.exit.process_pid != ev->event_data.exit.process_tgid)
 					break;
 				v[k++] = (struct discover_event){DISCOVER_EXIT,
-					ev->event_data.exit.process_tgid, 0};
+					ev->event_data.exit.process_tgid, 0,
+					(int)ev->event_data.exit.exit_code};
 				break;
 			default:
 				break;

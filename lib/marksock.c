@@ -258,6 +258,10 @@ int marksock_recv(struct marksock *m, struct marksock_event *ev)
 			m->dropped++;
 			continue;
 		}
+		/* Without credentials (it cannot happen with SO_PASSCRED) the
+		 * sender is nobody in particular, never uid 0. */
+		ev->pid = 0;
+		ev->uid = (uid_t)-1;
 		for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
 			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS) {
 				struct ucred u;
@@ -320,7 +324,8 @@ int marksock_store(struct marksock *m, struct store *s, int64_t run,
 		}
 		if (!ev->label || !*ev->label)
 			return -ENOENT;
-		return store_mark_end_label(s, run, ev->label, ev->t);
+		/* An unknown sender ((uid_t)-1) matches no marker's uid. */
+		return store_mark_end_label(s, run, ev->label, (long long)ev->uid, ev->t);
 	}
 	{
 		struct store_mark mk = {
@@ -334,7 +339,7 @@ int marksock_store(struct marksock *m, struct store *s, int64_t run,
 			.mem_end = -1,
 		};
 
-		if ((err = store_mark_add(s, &mk, &id)))
+		if ((err = store_mark_add(s, &mk, &id)) || (err = store_mark_uid(s, id, ev->uid == (uid_t)-1 ? -1 : (long long)ev->uid)))
 			return err;
 		if ((err = store_extras(s, run, 0, ev)))
 			return err;

@@ -18,6 +18,7 @@
 struct entry {
 	int pid;
 	uint64_t start_ticks;
+	size_t grp; /* index in metrics.groups */
 	char *rule, *name, *script, *module, *unit; /* escaped, or NULL */
 	int64_t rss_bytes, pss_bytes, limit_bytes;
 	double cpu_seconds, start_time;
@@ -25,8 +26,24 @@ struct entry {
 	double ended; /* Unix seconds, 0 while alive */
 };
 
+/* A group of processes (metrics.h): its counters outlive its members. */
+struct group {
+	char *raw;   /* the name as given */
+	char *label; /* bounded and escaped */
+	double cpu_ended; /* seconds of its ended members */
+	uint64_t exits[METRICS_NHOW];
+	/* Sums over the live members, made at each render. */
+	int64_t rss_bytes, pss_bytes, limit_bytes;
+	size_t procs;
+	int has_pss;
+	double cpu_seconds;
+};
+
 struct metrics {
 	double grace_s;
+	int per_process;
+	struct group *groups;
+	size_t ngroups;
 	struct entry *v;
 	size_t n, cap;
 	/* Open addressing over v: slot holds index + 1, 0 is empty.  Entries
@@ -77,6 +94,57 @@ char *metrics_escape(const char *s)
 	return b.p;
 }
 
+/* The value cut to METRICS_LABEL_MAX bytes, control characters (C0, DEL,
+ * C1) made spaces and invalid UTF-8 made U+FFFD: whatever a process puts
+ * in its argv, a label stays one short printable line. */
+static char *bound(const char *s)
+{
+	static const char ellipsis[] = "\xe2\x80\xa6";
+	const unsigned char *u = (const unsigned char *)(s ? s : "");
+	const unsigned char *end = u + strlen((const char *)u);
+	struct strbuf b = {0};
+	size_t cut = 0;
+
+	strbuf_add(&b, "", 0);
+	while (*u) {
+		size_t n = text_utf8_len(u, (size_t)(end - u));
+
+		if (b.len + (n ? n : 3) <= METRICS_LABEL_MAX - (sizeof ellipsis - 1))
+			cut = b.len + (n ? n : 3);
+		if (n == 1 && (*u < 0x20 || *u == 0x7f))
+			strbuf_add(&b, " ", 1);
+		else if (n == 2 && u[0] == 0xc2 && u[1] < 0xa0)
+			strbuf_add(&b, " ", 1);
+		else if (n)
+			strbuf_add(&b, (const char *)u, n);
+		else
+			strbuf_add(&b, "\xef\xbf\xbd", 3);
+		u += n ? n : 1;
+		if (b.len > METRICS_LABEL_MAX) {
+			b.len = cut;
+			strbuf_add(&b, ellipsis, sizeof ellipsis - 1);
+			break;
+		}
+	}
+	if (b.oom) {
+		free(b.p);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return b.p;
+}
+
+char *metrics_label(const char *s)
+{
+	char *b = bound(s), *e;
+
+	if (!b)
+		return NULL;
+	e = metrics_escape(b);
+	free(b);
+	return e;
+}
+
 static double clock_s(clockid_t clk)
 {
 	struct timespec ts;
@@ -95,6 +163,7 @@ int metrics_new(double grace_s, struct metrics **out)
 	if (!m)
 		return -ENOMEM;
 	m->grace_s = grace_s;
+	m->per_process = 1;
 	/* stat field 22 counts clock ticks on CLOCK_BOOTTIME. */
 	n = procfs_read("/proc", getpid(), "stat", buf, sizeof buf);
 	if (n > 0 && procfs_parse_stat(buf, (size_t)n, &st, NULL, 0) == 0)
@@ -120,9 +189,47 @@ void metrics_free(struct metrics *m)
 		return;
 	for (size_t i = 0; i < m->n; i++)
 		entry_free_labels(&m->v[i]);
+	for (size_t i = 0; i < m->ngroups; i++) {
+		free(m->groups[i].raw);
+		free(m->groups[i].label);
+	}
+	free(m->groups);
 	free(m->v);
 	free(m->slot);
 	free(m);
+}
+
+void metrics_per_process(struct metrics *m, int on)
+{
+	m->per_process = on;
+}
+
+/* The group named name, added when new; past METRICS_MAX_GROUPS, new names
+ * share one overflow group: a template over facts that strangers control
+ * cannot grow the page without bound.  Returns its index or -ENOMEM. */
+static long group_of(struct metrics *m, const char *name)
+{
+	struct group *v, *g;
+
+	for (size_t i = 0; i < m->ngroups; i++)
+		if (strcmp(m->groups[i].raw, name) == 0)
+			return (long)i;
+	if (m->ngroups >= METRICS_MAX_GROUPS) {
+		name = METRICS_OVERFLOW_GROUP;
+		for (size_t i = 0; i < m->ngroups; i++)
+			if (strcmp(m->groups[i].raw, name) == 0)
+				return (long)i;
+	}
+	if (!(v = realloc(m->groups, (m->ngroups + 1) * sizeof *v)))
+		return -ENOMEM;
+	m->groups = v;
+	g = &v[m->ngroups];
+	memset(g, 0, sizeof *g);
+	if (!(g->raw = strdup(name)) || !(g->label = metrics_label(name))) {
+		free(g->raw);
+		return -ENOMEM;
+	}
+	return (long)m->ngroups++;
 }
 
 size_t metrics_count(const struct metrics *m)
@@ -204,7 +311,7 @@ static int set_label(char **dst, const char *s, int keep_null)
 	if (*dst && strchr(s, '\\') == NULL && strchr(s, '"') == NULL &&
 	    strchr(s, '\n') == NULL && strcmp(*dst, s) == 0)
 		return 0;
-	e = metrics_escape(s);
+	e = metrics_label(s);
 	if (!e)
 		return -ENOMEM;
 	free(*dst);
@@ -231,8 +338,19 @@ static void compact(struct metrics *m, int (*drop)(const struct entry *, const v
 int metrics_set(struct metrics *m, const struct metrics_proc *p)
 {
 	struct entry *e = find(m, p->pid, p->start_ticks, 1);
+	const char *gname = p->group ? p->group : p->rule ? p->rule : "";
+	long grp;
 	int err = 0;
 
+	/* The group a process had is nearly always the one it has. */
+	if (e && e->start_ticks == p->start_ticks &&
+	    strcmp(m->groups[e->grp].raw, gname) == 0)
+		grp = (long)e->grp;
+	else if ((grp = group_of(m, gname)) < 0)
+		return (int)grp;
+	if (e && e->start_ticks != p->start_ticks && !e->ended)
+		/* Its exit was missed: its CPU stays in its group. */
+		m->groups[e->grp].cpu_ended += e->cpu_seconds;
 	if (e && e->start_ticks != p->start_ticks) {
 		/* A process whose pid was reused: the new one takes its
 		 * place, and its slot (the index hashes pids only). */
@@ -262,8 +380,16 @@ int metrics_set(struct metrics *m, const struct metrics_proc *p)
 		memset(e, 0, sizeof *e);
 		e->pid = p->pid;
 		e->start_ticks = p->start_ticks;
+		e->grp = (size_t)grp;
 		m->n++;
 		index_put(m, m->n - 1);
+	}
+	if (e->grp != (size_t)grp) {
+		/* Moved (an exec renamed it): the old group keeps the CPU
+		 * spent so far, so its counter never goes down. */
+		if (!e->ended)
+			m->groups[e->grp].cpu_ended += e->cpu_seconds;
+		e->grp = (size_t)grp;
 	}
 	if ((err = set_label(&e->rule, p->rule, 0)) ||
 	    (err = set_label(&e->name, p->name, 0)) ||
@@ -281,19 +407,29 @@ int metrics_set(struct metrics *m, const struct metrics_proc *p)
 	return 0;
 }
 
-void metrics_end(struct metrics *m, int pid, uint64_t start_ticks, double now)
+void metrics_exit(struct metrics *m, int pid, uint64_t start_ticks, double now,
+		  int how)
 {
 	struct entry *e = find(m, pid, start_ticks, 0);
 
-	if (e && !e->ended)
-		e->ended = now > 0 ? now : 1e-9;
+	if (!e || e->ended)
+		return;
+	e->ended = now > 0 ? now : 1e-9;
+	m->groups[e->grp].cpu_ended += e->cpu_seconds;
+	if (how >= 0 && how < METRICS_NHOW)
+		m->groups[e->grp].exits[how]++;
+}
+
+void metrics_end(struct metrics *m, int pid, uint64_t start_ticks, double now)
+{
+	metrics_exit(m, pid, start_ticks, now, -1);
 }
 
 static int drop_expired(const struct entry *e, const void *arg)
 {
 	const double *cutoff = arg;
 
-	return e->ended && e->ended < *cutoff;
+	return e->ended && e->ended <= *cutoff;
 }
 
 static void family(struct strbuf *b, const char *name, const char *type,
@@ -385,6 +521,116 @@ static void per_process(struct strbuf *b, const struct metrics *m, enum field f)
 	}
 }
 
+/* Sums the live members of every group. */
+static void group_sums(struct metrics *m)
+{
+	for (size_t i = 0; i < m->ngroups; i++) {
+		struct group *g = &m->groups[i];
+
+		g->rss_bytes = g->pss_bytes = g->limit_bytes = 0;
+		g->procs = 0;
+		g->has_pss = 0;
+		g->cpu_seconds = g->cpu_ended;
+	}
+	for (size_t i = 0; i < m->n; i++) {
+		const struct entry *e = &m->v[i];
+		struct group *g = &m->groups[e->grp];
+
+		if (e->ended)
+			continue;
+		g->procs++;
+		g->rss_bytes += e->rss_bytes;
+		if (e->pss_bytes >= 0) {
+			g->pss_bytes += e->pss_bytes;
+			g->has_pss = 1;
+		}
+		if (e->limit_bytes > g->limit_bytes)
+			g->limit_bytes = e->limit_bytes;
+		g->cpu_seconds += e->cpu_seconds;
+	}
+}
+
+static void group_sample(struct strbuf *b, const char *name, const struct group *g)
+{
+	strbuf_str(b, name);
+	strbuf_str(b, "{group=\"");
+	strbuf_str(b, g->label ? g->label : "");
+	strbuf_str(b, "\"} ");
+}
+
+static const char *const how_names[METRICS_NHOW] = {"exit", "signal", "oom"};
+
+/* The group families: a series per group, whatever its members do, so a
+ * sum over them is the service and churn adds no series. */
+static void groups(struct strbuf *b, struct metrics *m)
+{
+	int has_pss = 0, has_limit = 0;
+
+	group_sums(m);
+	for (size_t i = 0; i < m->ngroups; i++) {
+		has_pss |= m->groups[i].has_pss;
+		has_limit |= m->groups[i].limit_bytes > 0;
+	}
+	family(b, "memtide_group_processes", "gauge",
+	       "Live processes of a group.");
+	for (size_t i = 0; i < m->ngroups; i++) {
+		group_sample(b, "memtide_group_processes", &m->groups[i]);
+		strbuf_printf(b, "%zu\n", m->groups[i].procs);
+	}
+	family(b, "memtide_group_resident_memory_bytes", "gauge",
+	       "Resident set size of the live processes of a group in bytes.");
+	for (size_t i = 0; i < m->ngroups; i++) {
+		group_sample(b, "memtide_group_resident_memory_bytes", &m->groups[i]);
+		strbuf_printf(b, "%lld\n", (long long)m->groups[i].rss_bytes);
+	}
+	if (has_pss) {
+		family(b, "memtide_group_pss_bytes", "gauge",
+		       "Proportional set size of the live processes of a group whose"
+		       " PSS is read, in bytes.");
+		for (size_t i = 0; i < m->ngroups; i++) {
+			if (!m->groups[i].has_pss)
+				continue;
+			group_sample(b, "memtide_group_pss_bytes", &m->groups[i]);
+			strbuf_printf(b, "%lld\n", (long long)m->groups[i].pss_bytes);
+		}
+	}
+	if (has_limit) {
+		family(b, "memtide_group_memory_limit_bytes", "gauge",
+		       "The highest cgroup memory limit over a live process of a"
+		       " group in bytes.");
+		for (size_t i = 0; i < m->ngroups; i++) {
+			if (m->groups[i].limit_bytes <= 0)
+				continue;
+			group_sample(b, "memtide_group_memory_limit_bytes", &m->groups[i]);
+			strbuf_printf(b, "%lld\n", (long long)m->groups[i].limit_bytes);
+		}
+	}
+	family(b, "memtide_group_cpu_seconds_total", "counter",
+	       "User and system CPU time of the processes of a group, ended ones"
+	       " included, in seconds.");
+	for (size_t i = 0; i < m->ngroups; i++) {
+		group_sample(b, "memtide_group_cpu_seconds_total", &m->groups[i]);
+		strbuf_printf(b, "%.6f\n", m->groups[i].cpu_seconds);
+	}
+	family(b, "memtide_group_oom_kills_total", "counter",
+	       "Processes of a group killed by the kernel's OOM killer.");
+	for (size_t i = 0; i < m->ngroups; i++) {
+		group_sample(b, "memtide_group_oom_kills_total", &m->groups[i]);
+		strbuf_printf(b, "%llu\n",
+			   (unsigned long long)m->groups[i].exits[METRICS_HOW_OOM]);
+	}
+	family(b, "memtide_group_exits_total", "counter",
+	       "Processes of a group that ended, by how: exit (an exit status),"
+	       " signal (killed), oom (killed by the OOM killer).");
+	for (size_t i = 0; i < m->ngroups; i++)
+		for (int h = 0; h < METRICS_NHOW; h++) {
+			strbuf_str(b, "memtide_group_exits_total{group=\"");
+			strbuf_str(b, m->groups[i].label ? m->groups[i].label : "");
+			strbuf_printf(b, "\",how=\"%s\"} %llu\n", how_names[h],
+				   (unsigned long long)m->groups[i].exits[h]);
+		}
+}
+
 /* Open descriptors of this process: entries of /proc/self/fd but the one
  * the listing itself holds. */
 static long open_fds(void)
@@ -456,12 +702,19 @@ int metrics_render(struct metrics *m, const struct metrics_counters *c,
 		return -ENOMEM;
 	for (size_t i = 0; i < m->n; i++) {
 		live += !m->v[i].ended;
-		has_pss |= m->v[i].pss_bytes >= 0;
-		has_limit |= m->v[i].limit_bytes > 0;
+		/* Only what is on the page announces its family. */
+		if (m->per_process) {
+			has_pss |= m->v[i].pss_bytes >= 0;
+			has_limit |= m->v[i].limit_bytes > 0;
+		}
 	}
 	/* ~300 bytes a process and metric: one allocation for the page. */
-	strbuf_reserve(&b, 2048 + m->n * 5 * 300);
+	strbuf_reserve(&b, 4096 + m->ngroups * 10 * 200 +
+				   (m->per_process ? m->n * 5 * 300 : 0));
 
+	groups(&b, m);
+	if (!m->per_process)
+		goto counters;
 	family(&b, "memtide_process_resident_memory_bytes", "gauge",
 	       "Resident set size of a tracked process in bytes.");
 	per_process(&b, m, RSS);
@@ -485,6 +738,7 @@ int metrics_render(struct metrics *m, const struct metrics_counters *c,
 	       "Start time of a tracked process since unix epoch in seconds.");
 	per_process(&b, m, START);
 
+counters:
 	family(&b, "memtide_tracked_processes", "gauge",
 	       "Processes memtided is sampling now.");
 	strbuf_printf(&b, "memtide_tracked_processes %zu\n", live);
@@ -509,6 +763,14 @@ int metrics_render(struct metrics *m, const struct metrics_counters *c,
 	       " memtided could read them.");
 	strbuf_printf(&b, "memtide_processes_unseen_total %llu\n",
 		   (unsigned long long)c->processes_unseen);
+	family(&b, "memtide_markers_dropped_total", "counter",
+	       "Markers dropped: over their sending process's budget, or too many queued.");
+	strbuf_printf(&b, "memtide_markers_dropped_total %llu\n",
+		   (unsigned long long)c->markers_dropped);
+	family(&b, "memtide_metrics_clients_evicted_total", "counter",
+	       "Connections to this page closed to make room: every slot was taken.");
+	strbuf_printf(&b, "memtide_metrics_clients_evicted_total %llu\n",
+		   (unsigned long long)c->clients_evicted);
 	self(&b, m);
 
 	if (b.oom) {

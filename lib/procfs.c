@@ -374,11 +374,23 @@ void procfs_close(struct procfs_handle *h)
 	h->stat_fd = h->statm_fd = h->task_fd = -1;
 }
 
+/* /proc/PID/status "Uid:\treal\teffective\tsaved\tfs": the directory's
+ * owner is the effective uid (root for a setuid program alice started, or
+ * for any process that is not dumpable), so the real one is read here.  A
+ * status without the line (fixture trees) falls back to the owner. */
 long procfs_uid(const char *root, int pid)
 {
-	char path[4096];
+	char path[4096], buf[4096], *u;
 	struct stat st;
+	long n = procfs_read(root ? root : "/proc", pid, "status", buf, sizeof buf);
 
+	if (n > 0 && (u = strstr(buf, "\nUid:")) != NULL) {
+		char *end;
+		long uid = strtol(u + 5, &end, 10);
+
+		if (end != u + 5 && uid >= 0)
+			return uid;
+	}
 	snprintf(path, sizeof path, "%s/%d", root ? root : "/proc", pid);
 	return stat(path, &st) < 0 ? -1 : (long)st.st_uid;
 }

@@ -14,6 +14,10 @@
 
 struct rule {
 	regex_t re;
+	/* The next argument is "USER:PASSWORD" (curl -u): only what follows
+	 * its first colon is hidden, and only when there is a colon, so that
+	 * "python -u app.py" and "sudo -u bob" keep their arguments. */
+	int user_colon;
 };
 
 struct redact {
@@ -35,8 +39,14 @@ static const struct {
 	{KEYS "=(.*)", 1},
 	/* --KEY VALUE: the value is the next argument. */
 	{"^-{1,2}[[:alnum:]_.-]*" KEYS "()$", 1},
-	/* scheme://user:PASS@host */
-	{"://[^/@:[:space:]]*:([^/@[:space:]]*)@", 0},
+	/* scheme://user:PASS@host: the password ends at the last @ before the
+	 * path, since passwords hold '@' ("amqp://u:p@ss@host"). */
+	{"://[^/@:[:space:]]*:([^/[:space:]]*)@", 0},
+	/* KEY=VALUE where the key holds a secret word anywhere, environment
+	 * style: SECRET_KEY_BASE=..., DB_PASSWORD_PRIMARY=... */
+	{"^[A-Z0-9_]*(PASSWORD|PASSWD|SECRET|TOKEN|PRIVATE|CREDENTIAL)[A-Z0-9_]*=(.*)", 0},
+	/* JSON: {"password": "hunter2"}, {"api_token": 1234} */
+	{"\"[^\"]*" KEYS "\"[[:space:]]*:[[:space:]]*(\"([^\"]*)\"|[^\",}[:space:]]+)", 1},
 	/* HTTP headers given to curl, httpie, wget... */
 	{"(proxy-)?authorization:[[:space:]]*((bearer|basic|digest|token|negotiate)"
 	 "[[:space:]]+)?(.*)",
@@ -54,6 +64,9 @@ static const struct {
 	{"github_pat_[[:alnum:]_]{22,}", 0},
 	{"glpat-[[:alnum:]_-]{20}", 0},
 	{"xox[abprs]-[[:alnum:]-]{10,}", 0},
+	{"[rs]k_live_[[:alnum:]]{10,}", 0}, /* Stripe; no group: hidden whole */
+	{"[rs]k_test_[[:alnum:]]{10,}", 0},
+	{"sk-[[:alnum:]_-]{20,}", 0}, /* OpenAI, Anthropic */
 };
 
 int redact_new(struct redact **out)
@@ -90,6 +103,7 @@ static int add(struct redact *r, const char *ere, int flags, char *err, size_t e
 		r->v = v;
 		r->cap = cap;
 	}
+	r->v[r->n].user_colon = 0;
 	rc = regcomp(&r->v[r->n].re, ere, REG_EXTENDED | flags);
 	if (rc) {
 		if (err && err_len)
@@ -108,13 +122,18 @@ int redact_add(struct redact *r, const char *ere, char *err, size_t err_len)
 
 int redact_add_defaults(struct redact *r)
 {
+	int err;
+
 	for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++) {
-		int err = add(r, defaults[i].ere, defaults[i].icase ? REG_ICASE : 0,
-			      NULL, 0);
+		err = add(r, defaults[i].ere, defaults[i].icase ? REG_ICASE : 0, NULL, 0);
 
 		if (err)
 			return err;
 	}
+	/* curl's -u/--user and -U/--proxy-user USER:PASSWORD. */
+	if ((err = add(r, "^-(u|-user|U|-proxy-user)()$", 0, NULL, 0)))
+		return err;
+	r->v[r->n - 1].user_colon = 1;
 	return 0;
 }
 
@@ -172,9 +191,13 @@ static int redact_one(const struct redact *r, const char *a, struct strbuf *out,
 
 	strbuf_add(&cur, a, strlen(a));
 	for (size_t i = 0; r && i < r->n && !cur.oom; i++) {
+		int names = 0;
+
 		tmp.len = 0;
 		strbuf_add(&tmp, "", 0);
-		hidden += apply(&r->v[i].re, cur.p, &tmp, next);
+		hidden += apply(&r->v[i].re, cur.p, &tmp, &names);
+		if (names)
+			*next = r->v[i].user_colon ? 2 : 1;
 		{
 			struct strbuf t = cur;
 
@@ -189,6 +212,23 @@ static int redact_one(const struct redact *r, const char *a, struct strbuf *out,
 	free(cur.p);
 	free(tmp.p);
 	return hidden;
+}
+
+/* USER:PASSWORD (the argument after curl -u), already through the rules
+ * and appended to b from start: what follows the first colon becomes the
+ * mask.  Returns 1 when it hid something new. */
+static int hide_after_colon(struct strbuf *b, size_t start)
+{
+	char *colon = memchr(b->p + start, ':', b->len - start);
+	size_t m = strlen(REDACT_MASK);
+	int fresh;
+
+	if (!colon)
+		return 0;
+	fresh = (size_t)(b->p + b->len - colon - 1) != m || memcmp(colon + 1, REDACT_MASK, m) != 0;
+	b->len = (size_t)(colon + 1 - b->p);
+	strbuf_add(b, REDACT_MASK, m);
+	return fresh;
 }
 
 int redact_argv(const struct redact *r, const char *argv, size_t len, char **out,
@@ -206,8 +246,9 @@ int redact_argv(const struct redact *r, const char *argv, size_t len, char **out
 		const char *nul = memchr(argv + i, '\0', len - i);
 		size_t n = nul ? (size_t)(nul - (argv + i)) : len - i;
 		int names_next = 0;
+		size_t start = b.len;
 
-		if (next && n > 0) {
+		if (next == 1 && n > 0) {
 			strbuf_add(&b, REDACT_MASK, strlen(REDACT_MASK));
 			hidden++;
 		} else {
@@ -221,6 +262,8 @@ int redact_argv(const struct redact *r, const char *argv, size_t len, char **out
 			hidden += redact_one(r, arg, &b, &names_next);
 			free(arg);
 			arg = NULL;
+			if (next == 2 && !b.oom)
+				hidden += hide_after_colon(&b, start);
 		}
 		next = names_next;
 		i += n;

@@ -1,6 +1,7 @@
 /* rules.c - facts of a process and rule matching (see include/memtide/rules.h). */
 #include "memtide/rules.h"
 
+#include "memtide/cgroup.h"
 #include "memtide/procfs.h"
 #include "memtide/pyinfo.h"
 #include "memtide/text.h"
@@ -23,6 +24,8 @@ unsigned rules_needs(const struct config *c)
 			need |= RULES_NEED_UNIT;
 		if (c->rules[i].python >= 0)
 			need |= RULES_NEED_PYTHON;
+		if (c->rules[i].cgroup)
+			need |= RULES_NEED_CGROUP;
 	}
 	return need;
 }
@@ -67,7 +70,8 @@ void rules_facts_free(struct rules_facts *f)
 	free(f->exe);
 	free(f->cmdline);
 	free(f->unit);
-	f->exe = f->cmdline = f->unit = NULL;
+	free(f->cgroup);
+	f->exe = f->cmdline = f->unit = f->cgroup = NULL;
 }
 
 int rules_read_facts(const char *root, int pid, unsigned need, struct rules_facts *f)
@@ -123,6 +127,12 @@ int rules_complete(const char *root, struct rules_facts *f, unsigned need)
 			f->unit = strdup(unit);
 		free(cg);
 	}
+	if (need & RULES_NEED_CGROUP) {
+		struct cgroup_info ci;
+
+		if (cgroup_read(root, "/sys/fs/cgroup", f->pid, &ci) == 0)
+			f->cgroup = strdup(ci.path);
+	}
 	if ((need & RULES_NEED_PYTHON) && f->exe && !f->python) {
 		char *maps = procfs_read_all(root, f->pid, "maps", MAX_MAPS, &len);
 
@@ -149,6 +159,9 @@ static int rule_matches(const struct config_rule *r, const struct rules_facts *f
 	    (!f->unit || strcmp(r->unit, f->unit) != 0))
 		return 0;
 	if (r->cmdline && (!f->cmdline || regexec(&r->cmdline_re, f->cmdline, 0, NULL, 0)))
+		return 0;
+	if (r->cgroup && (f->have & RULES_NEED_CGROUP) &&
+	    (!f->cgroup || regexec(&r->cgroup_re, f->cgroup, 0, NULL, 0)))
 		return 0;
 	return 1;
 }

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 enum {
@@ -869,6 +870,7 @@ int store_run_delete(struct store *s, int64_t run)
 		"DELETE FROM sample_mem WHERE proc IN (SELECT id FROM proc WHERE run = ?1)",
 		"DELETE FROM sample_agg WHERE proc IN (SELECT id FROM proc WHERE run = ?1)",
 		"DELETE FROM rollup WHERE proc IN (SELECT id FROM proc WHERE run = ?1)",
+		"DELETE FROM proc_limit WHERE proc IN (SELECT id FROM proc WHERE run = ?1)",
 		"DELETE FROM charge WHERE proc IN (SELECT id FROM proc WHERE run = ?1)",
 		"DELETE FROM proc WHERE run = ?1",
 		"DELETE FROM run WHERE id = ?1",
@@ -948,25 +950,72 @@ int store_mark_end(struct store *s, int64_t mark, double end, int64_t mem_end)
 	return err;
 }
 
-int store_mark_end_label(struct store *s, int64_t run, const char *label, double end)
+int store_mark_end_label(struct store *s, int64_t run, const char *label,
+			 long long uid, double end)
 {
 	sqlite3_stmt *st;
 	int rc, err;
 
 	rc = sqlite3_prepare_v2(s->db,
 				"UPDATE mark SET end = ?3 WHERE id = (SELECT max(id) FROM mark"
-				" WHERE run = ?1 AND label = ?2 AND end IS NULL)",
+				" WHERE run = ?1 AND label = ?2 AND end IS NULL"
+				" AND (?4 IS NULL OR uid = ?4))",
 				-1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return fail(s, sql_code(rc), "ending marker");
 	sqlite3_bind_int64(st, 1, run);
 	sqlite3_bind_text(st, 2, label, -1, SQLITE_STATIC);
 	sqlite3_bind_double(st, 3, end);
+	if (uid >= 0)
+		sqlite3_bind_int64(st, 4, (sqlite3_int64)uid);
+	else
+		sqlite3_bind_null(st, 4);
 	err = step_done(s, st, "ending marker");
 	sqlite3_finalize(st);
 	if (err)
 		return err;
 	return sqlite3_changes(s->db) ? 0 : -ENOENT;
+}
+
+int store_mark_uid(struct store *s, int64_t mark, long long uid)
+{
+	sqlite3_stmt *st;
+	int rc, err;
+
+	if (uid < 0)
+		return 0;
+	rc = sqlite3_prepare_v2(s->db, "UPDATE mark SET uid = ?2 WHERE id = ?1", -1,
+				&st, NULL);
+	if (rc != SQLITE_OK)
+		return fail(s, sql_code(rc), "recording a marker's sender");
+	sqlite3_bind_int64(st, 1, mark);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)uid);
+	err = step_done(s, st, "recording a marker's sender");
+	sqlite3_finalize(st);
+	return err;
+}
+
+int store_mark_expire(struct store *s, double cutoff, size_t max_rows,
+		      size_t *deleted)
+{
+	sqlite3_stmt *st;
+	int rc, err;
+
+	*deleted = 0;
+	/* mark_start (v5) makes this a range scan, not a walk of every mark. */
+	rc = sqlite3_prepare_v2(s->db,
+				"DELETE FROM mark WHERE id IN (SELECT id FROM mark"
+				" WHERE start < ?1 LIMIT ?2)",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return fail(s, sql_code(rc), "expiring markers");
+	sqlite3_bind_double(st, 1, cutoff);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)max_rows);
+	err = step_done(s, st, "expiring markers");
+	sqlite3_finalize(st);
+	if (!err)
+		*deleted = (size_t)sqlite3_changes(s->db);
+	return err;
 }
 
 int store_mark_outcome(struct store *s, int64_t mark, int64_t mem_peak,
@@ -996,4 +1045,81 @@ int store_pid_hwm(struct store *s, int64_t run, int pid, int64_t hwm_bytes)
 	return exec_bound(s, "UPDATE proc SET hwm = max(coalesce(hwm, 0), ?3) WHERE id ="
 			     " (SELECT max(id) FROM proc WHERE run = ?1 AND pid = CAST(?2 AS INTEGER))",
 			  "recording high-water mark", run, pid, hwm_bytes);
+}
+
+/* ---- v5: how a process ended, its cgroup, group and memory limits. */
+
+static void bind_positive_or_null(sqlite3_stmt *st, int i, int64_t v)
+{
+	if (v > 0)
+		sqlite3_bind_int64(st, i, v);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+int store_proc_exit(struct store *s, int64_t proc, int status, int oom_killed)
+{
+	sqlite3_stmt *st;
+	int rc, err;
+
+	rc = sqlite3_prepare_v2(s->db,
+				"UPDATE proc SET exit_code = ?2, exit_signal = ?3,"
+				" oom_killed = ?4 WHERE id = ?1",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return fail(s, sql_code(rc), "recording how a process ended");
+	sqlite3_bind_int64(st, 1, proc);
+	if (status >= 0 && WIFEXITED(status))
+		sqlite3_bind_int(st, 2, WEXITSTATUS(status));
+	else if (status >= 0 && WIFSIGNALED(status))
+		sqlite3_bind_int(st, 3, WTERMSIG(status));
+	if (oom_killed >= 0)
+		sqlite3_bind_int(st, 4, oom_killed);
+	err = step_done(s, st, "recording how a process ended");
+	sqlite3_finalize(st);
+	return err;
+}
+
+int store_proc_cgroup(struct store *s, int64_t proc, const char *cgroup,
+		      const char *group)
+{
+	sqlite3_stmt *st;
+	int rc, err;
+
+	rc = sqlite3_prepare_v2(s->db, "UPDATE proc SET cgroup = ?2, grp = ?3 WHERE id = ?1",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return fail(s, sql_code(rc), "recording a process's cgroup");
+	sqlite3_bind_int64(st, 1, proc);
+	bind_text_or_null(st, 2, cgroup);
+	bind_text_or_null(st, 3, group);
+	err = step_done(s, st, "recording a process's cgroup");
+	sqlite3_finalize(st);
+	return err;
+}
+
+int store_proc_limit(struct store *s, int64_t proc, double t, int64_t limit,
+		     int64_t high)
+{
+	static const char *const sql[] = {
+		"INSERT OR REPLACE INTO proc_limit(proc, t, memory_limit, memory_high)"
+		" VALUES (?1, ?2, ?3, ?4)",
+		"UPDATE proc SET memory_limit = ?3, memory_high = ?4 WHERE id = ?1",
+	};
+	int err = 0;
+
+	for (size_t i = 0; i < 2 && !err; i++) {
+		sqlite3_stmt *st;
+		int rc = sqlite3_prepare_v2(s->db, sql[i], -1, &st, NULL);
+
+		if (rc != SQLITE_OK)
+			return fail(s, sql_code(rc), "recording a memory limit");
+		sqlite3_bind_int64(st, 1, proc);
+		sqlite3_bind_double(st, 2, t);
+		bind_positive_or_null(st, 3, limit);
+		bind_positive_or_null(st, 4, high);
+		err = step_done(s, st, "recording a memory limit");
+		sqlite3_finalize(st);
+	}
+	return err;
 }

@@ -107,3 +107,48 @@ char *text_argv(const char *argv, size_t len, int quote)
 	*o = '\0';
 	return out;
 }
+
+/* The escaped form of the character at p (at most n bytes) into o (room
+ * for 9 bytes: two \xNN and sprintf's NUL); *used gets how many bytes of p
+ * it covers.  C1 controls (U+0080-U+009F) are escaped too: a terminal obeys
+ * them as it does ESC. */
+static size_t escape_char(char *o, const unsigned char *p, size_t n, size_t *used)
+{
+	size_t u = text_utf8_len(p, n);
+
+	*used = 1;
+	if (p[0] == '\n')
+		return (size_t)sprintf(o, "\\n");
+	if (p[0] == '\t')
+		return (size_t)sprintf(o, "\\t");
+	if (p[0] < 0x20 || p[0] == 0x7f || !u)
+		return (size_t)sprintf(o, "\\x%02x", p[0]);
+	if (u == 2 && p[0] == 0xc2 && p[1] < 0xa0) {
+		*used = 2;
+		return (size_t)sprintf(o, "\\x%02x\\x%02x", p[0], p[1]);
+	}
+	memcpy(o, p, u);
+	*used = u;
+	return u;
+}
+
+size_t text_escape(char *out, size_t cap, const char *s, size_t len)
+{
+	size_t o = 0;
+
+	if (cap == 0)
+		return 0;
+	for (size_t i = 0; i < len;) {
+		char e[16];
+		size_t used, k = escape_char(e, (const unsigned char *)s + i, len - i, &used);
+
+		/* Never half an escape or half a character. */
+		if (o + k >= cap)
+			break;
+		memcpy(out + o, e, k);
+		o += k;
+		i += used;
+	}
+	out[o] = '\0';
+	return o;
+}

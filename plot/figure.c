@@ -3,6 +3,7 @@
 #include "stackspans.h"
 
 #include "label.h"
+#include "limits.h"
 #include "slope.h"
 #include "weigh.h"
 
@@ -736,6 +737,8 @@ int figure_build(struct figure *f, struct sqlite3 *db,
 			err = build_one(&b, c, m, i == 0);
 		else
 			err = build_overlay(&b, c, m, i == 0);
+		if (!err && nruns == 1 && c->value == CHART_BYTES && !o->stacked)
+			err = limits_add(c, db, &runs[0], b.absolute);
 		if (err)
 			goto out;
 		for (size_t s = 0; s < c->nseries; s++)

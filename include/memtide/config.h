@@ -11,6 +11,7 @@
  *     log_level = info       ; error, warning, notice, info, debug
  *     metrics = 127.0.0.1:9756  ; stored for the metrics endpoint
  *     redact = (--db-pw)=(.*)  ; repeatable: a rule hiding secrets (redact.h)
+ *     per_process_metrics = no  ; also one series per process (pid labels)
  *     [track "workers"]      ; a rule: every key present must match
  *     python = yes           ; exe basename python/pypy or libpython mapped
  *     cmdline = celery|gunicorn  ; POSIX ERE on argv joined by spaces
@@ -20,6 +21,9 @@
  *     children = yes         ; descendants of a match are tracked too
  *     interval = 200ms       ; this rule's sampling interval
  *     pss = yes              ; also read smaps_rollup (PSS, USS, swap)
+ *     cgroup = ^/kubepods    ; POSIX ERE on the cgroup path (cgroup.h)
+ *     group = {{.Script}}    ; the metrics group, a template (grouptpl.h);
+ *                            ; default: the rule's name
  *     stacks = yes           ; read Python stacks, charge growth to code
  *
  * Lines: "key = value", "[section]", blank, or a comment starting with ';'
@@ -64,6 +68,9 @@ struct config_rule {
 	int children;         /* 0 or 1 */
 	int64_t interval_ns;  /* 0: the [memtided] interval */
 	int pss;              /* 0 or 1 */
+	char *cgroup;         /* the ERE on the cgroup path, NULL unset */
+	regex_t cgroup_re;    /* compiled when cgroup is set */
+	char *group;          /* a group template (grouptpl.h), NULL: the name */
 	int stacks;           /* 0 or 1: Python stacks (stackwatch.h) */
 };
 
@@ -80,6 +87,7 @@ struct config {
 	char **redact;        /* EREs (checked to compile) hiding secrets in command
 			       * lines, after the default rules (redact.h) */
 	size_t nredact;
+	int per_process_metrics; /* 0 or 1: per-pid series on the metrics page */
 	struct config_rule *rules;
 	size_t nrules;        /* >= 1: the implicit "python" rule when none given */
 };

@@ -28,6 +28,10 @@ enum discover_type {
 struct discover_event {
 	enum discover_type type;
 	int pid, ppid;
+	/* DISCOVER_EXIT: how it ended, as a wait status (WIFEXITED,
+	 * WTERMSIG...), from the event's exit_code.  (The event's exit_signal
+	 * is the signal its parent is sent, SIGCHLD, not what killed it.) */
+	int status;
 };
 
 /* Subscribes to the proc connector.  Returns a non-blocking fd to poll, or

@@ -4,9 +4,12 @@
  * httpd_publish(); publishing swaps a pointer under a mutex and a client only
  * holds a reference to the page it is sending, so a slow or stalled client
  * never delays the publisher (memtided's sampler).  Up to HTTPD_MAX_CLIENTS
- * connections are served at once from one poll() loop, so a stalled client
- * does not hold up a scrape either; beyond that new connections wait in the
- * listen backlog.
+ * connections are served at once from one poll() loop.  Every input has a
+ * budget, since any local user can connect: connections are always
+ * accepted, and past HTTPD_MAX_CLIENTS the one that has been sending its
+ * request the longest is evicted (counted: httpd_evicted()); the request
+ * head must be in within HTTPD_HEAD_MS of connecting; its buffer exists
+ * only until the answer is decided.
  *
  * What it answers:
  *   GET /metrics (a query string is ignored)  200, the page, as
@@ -14,11 +17,16 @@
  *   GET before the first httpd_publish()      503
  *   any other method                          405, Allow: GET
  *   any other path                            404
+ *   a Host header other than the address bound or localhost (with or
+ *       without the port; bound to 0.0.0.0 or [::], any address literal):
+ *       421 -- a web page in a local browser reaching here through DNS
+ *       rebinding names its own site, never an address
  *   a request line or headers over HTTPD_MAX_REQUEST bytes   431
  *   anything unparsable                       400
  * then closes the connection (HTTP/1.0, no keep-alive).  A client that has
- * not sent its whole request, or not read the whole answer, timeout_ms
- * after it connected is disconnected.
+ * not sent its whole request HTTPD_HEAD_MS (or timeout_ms, if shorter)
+ * after it connected, or not read the whole answer timeout_ms after, is
+ * disconnected.
  *
  * Functions return 0 or -errno and never print.
  */
@@ -26,10 +34,12 @@
 #define MEMTIDE_HTTPD_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define HTTPD_MAX_REQUEST 8192
-#define HTTPD_MAX_CLIENTS 8
+#define HTTPD_MAX_CLIENTS 256
 #define HTTPD_TIMEOUT_MS 5000
+#define HTTPD_HEAD_MS 1000
 
 struct httpd;
 
@@ -44,6 +54,9 @@ int httpd_check_addr(const char *addr);
  * socket is bound before it returns, so -EADDRINUSE, -EACCES or -EINVAL
  * come from here.  Returns 0 and *out, or -errno. */
 int httpd_start(const char *addr, int timeout_ms, struct httpd **out);
+
+/* Connections evicted or refused because every slot was taken. */
+uint64_t httpd_evicted(struct httpd *h);
 
 /* The port actually bound (useful after port 0). */
 int httpd_port(const struct httpd *h);

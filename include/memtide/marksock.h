@@ -31,7 +31,9 @@
  *          when it has nothing to say), so the label is never taken for it.
  *   label  the rest of the datagram (spaces allowed; empty only for E)
  * An 'E' ends the span its sender began with that id; with id 0, the latest
- * open marker of the run with that label (memtide mark LABEL --end).
+ * open marker of the run with that label sent by the same user (memtide mark
+ * LABEL --end): a sender never ends another user's marker.  Sender pid and
+ * uid come from the kernel (SCM_CREDENTIALS), never from the message.
  *
  * In the store (mark table, marks view): B adds a marker with end NULL and
  * E sets its end; M adds a marker that keeps end NULL.  rss becomes
@@ -67,7 +69,7 @@ struct marksock_event {
 	uint64_t id;       /* 0: none */
 	int level;         /* -1: not known */
 	pid_t pid;         /* the sender, from the kernel; 0 when unknown */
-	uid_t uid;
+	uid_t uid;         /* the sender, from the kernel; (uid_t)-1 unknown */
 	const char *label; /* NUL-terminated, valid until the next receive */
 	/* The optional mem word; -1 / NULL when absent. */
 	int64_t rss, peak, hwm; /* bytes */
@@ -101,7 +103,8 @@ int marksock_recv(struct marksock *m, struct marksock_event *ev);
 /* Malformed or unstorable events since the socket was opened. */
 size_t marksock_dropped(const struct marksock *m);
 
-/* Stores one event in run: B and M add a marker, E ends one (see above).
+/* Stores one event in run: B and M add a marker (with the sender's uid), E
+ * ends one (see above).
  * Spans begun through m are remembered by (pid, id) until they end. */
 int marksock_store(struct marksock *m, struct store *s, int64_t run,
 		   const struct marksock_event *ev);

@@ -92,8 +92,9 @@ int procfs_sample(struct procfs_handle *h, struct procfs_reading *out);
 int procfs_sample_quick(struct procfs_handle *h, struct procfs_reading *out);
 void procfs_close(struct procfs_handle *h);
 
-/* The owner (real uid) of process pid below root (the owner of its /proc
- * directory), or -1 when it is gone. */
+/* The real uid of process pid below root (the Uid: line of its status;
+ * where there is none, the owner of its directory), or -1 when it is gone.
+ * The real uid is who started it: a setuid program keeps its user's. */
 long procfs_uid(const char *root, int pid);
 
 /* Clock ticks per second (sysconf(_SC_CLK_TCK)), cached. */

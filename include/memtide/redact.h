@@ -24,11 +24,18 @@
  * The default rules (redact_add_defaults, case-insensitive) cover
  * KEY=VALUE and --KEY VALUE where KEY ends in password, passwd, passphrase,
  * pwd, pass, secret, token, auth, api_key/apikey, access_key, secret_key,
- * private_key or credential(s); "://user:PASS@" (the user is kept);
+ * private_key or credential(s); environment-style KEY=VALUE whose
+ * upper-case key holds PASSWORD, PASSWD, SECRET, TOKEN, PRIVATE or
+ * CREDENTIAL anywhere (SECRET_KEY_BASE=...); JSON "KEY": "VALUE" or
+ * "KEY": 123 with such a key; curl's -u/--user and -U/--proxy-user
+ * USER:PASS (what follows the colon; an argument without one is kept, as in
+ * "python -u app.py"); "://user:PASS@" up to the last @ before the path
+ * (the user is kept);
  * "Authorization: Bearer|Basic ... VALUE", "Cookie: VALUE", "Bearer VALUE";
  * "X-Api-Key: VALUE"-style headers; openssl's "pass:VALUE"; and, matched
  * case-sensitively and hidden whole, AWS access key ids (AKIA..., ASIA...),
- * GitHub (ghp_...), GitLab (glpat-...) and Slack (xox?-...) tokens.  They err
+ * GitHub (ghp_...), GitLab (glpat-...), Slack (xox?-...), Stripe
+ * (sk_live_..., rk_test_...) and OpenAI-style (sk-...) keys.  They err
  * towards hiding: "--tokenizer=bert" is kept, "compass=3" loses its value.
  * Not covered: a password glued to a short option ("mysql -phunter2") and
  * secrets that look like nothing in particular.

@@ -22,17 +22,19 @@ struct rules_facts {
 	char *exe;            /* /proc/PID/exe target, malloc'd, or NULL */
 	char *cmdline;        /* argv joined by spaces (raw bytes), malloc'd */
 	char *unit;           /* systemd unit, malloc'd, or NULL */
+	char *cgroup;         /* cgroup path (cgroup.h), malloc'd, or NULL */
 	int python;           /* pyinfo_kind: 0 not, 1 exe, 2 embedded */
 	char interpreter[64]; /* of an embedded interpreter, from maps */
 	unsigned have;        /* RULES_NEED_* facts read so far */
 };
 
 /* What reading facts costs depends on the rules: the cgroup is read only
- * when a rule has unit =, maps only when one has python = and exe is not
+ * when a rule has unit = (cgroup = for its path), maps only when one has python = and exe is not
  * Python. */
 enum {
 	RULES_NEED_UNIT = 1,
 	RULES_NEED_PYTHON = 2,
+	RULES_NEED_CGROUP = 4,
 };
 unsigned rules_needs(const struct config *c);
 

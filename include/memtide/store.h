@@ -261,6 +261,19 @@ int store_proc_meta(struct store *s, int64_t proc, const char *exe,
 /* Records a kernel high-water mark (bytes) for a process; keeps the maximum. */
 int store_proc_hwm(struct store *s, int64_t proc, int64_t hwm_bytes);
 
+/* (v5) How a process ended: status is a wait status (WIFEXITED: exit_code,
+ * WIFSIGNALED: exit_signal; -1 unknown, both left NULL); oom_killed 1 when
+ * the kernel's OOM killer ended it, 0 not, -1 unknown (NULL). */
+int store_proc_exit(struct store *s, int64_t proc, int status, int oom_killed);
+/* (v5) Records a process's cgroup path and memtided group (NULL: none). */
+int store_proc_cgroup(struct store *s, int64_t proc, const char *cgroup,
+		      const char *group);
+/* (v5) Records the memory limit over a process from Unix time t on: a
+ * proc_limit row, and proc.memory_limit / memory_high (bytes; <= 0: none,
+ * NULL).  Callers record the first limit seen and each change. */
+int store_proc_limit(struct store *s, int64_t proc, double t, int64_t limit,
+		     int64_t high);
+
 /* Adds a marker; *id (may be NULL) receives mark.id. */
 int store_mark_add(struct store *s, const struct store_mark *m, int64_t *id);
 /* Adds a sample of proc in bucket to a, first writing a's bucket when
@@ -275,10 +288,20 @@ int store_agg_put(struct store *s, const struct store_agg *a);
 int store_mark_end(struct store *s, int64_t mark, double end, int64_t mem_end);
 
 /* Ends, at time end (Unix seconds), the latest marker of run with this
- * label that has no end yet.  Returns 0, -ENOENT when there is none, or
- * another negative code. */
+ * label that has no end yet and, when uid >= 0, that uid sent (a sender
+ * may end only its own; uid < 0: any, for a caller who may write the
+ * database anyway).  Returns 0, -ENOENT when there is none, or another
+ * negative code. */
 int store_mark_end_label(struct store *s, int64_t run, const char *label,
-			 double end);
+			 long long uid, double end);
+/* Records the uid (as the kernel reported it) that sent a marker; uid < 0
+ * leaves it unknown. */
+int store_mark_uid(struct store *s, int64_t mark, long long uid);
+/* Deletes at most max_rows markers (of any run) that started before cutoff
+ * (Unix seconds): markers expire with the history they annotate.  Returns 0
+ * and *deleted, or a negative code. */
+int store_mark_expire(struct store *s, double cutoff, size_t max_rows,
+		      size_t *deleted);
 /* Sets a marker's peak (bytes, -1: leave it) and outcome (NULL: leave
  * it): what its sender measured and said at its end. */
 int store_mark_outcome(struct store *s, int64_t mark, int64_t mem_peak,

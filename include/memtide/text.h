@@ -1,4 +1,5 @@
-/* text.h - the display form of command lines, and UTF-8 checks. */
+/* text.h - the display form of command lines and of other outside text,
+ * and UTF-8 checks. */
 #ifndef MEMTIDE_TEXT_H
 #define MEMTIDE_TEXT_H
 
@@ -21,5 +22,13 @@ size_t text_utf8_len(const unsigned char *p, size_t n);
 int text_ends_with(const char *s, size_t n, const char *suffix);
 /* The last component of path: what follows its last '/', or path. */
 const char *text_base_name(const char *path);
+
+/* Bytes from outside (a marker label, an exe path, a whole log line) made
+ * safe for a log or a terminal: newline and tab as \n and \t, other control
+ * bytes (C0, DEL, C1) and invalid UTF-8 as \xNN, so they can neither start
+ * a forged line nor steer a terminal.  Writes at most cap - 1 bytes of the
+ * escaped form of the len bytes at s into out, cut between characters, and a
+ * NUL (cap > 0).  Returns the bytes written, NUL not counted. */
+size_t text_escape(char *out, size_t cap, const char *s, size_t len);
 
 #endif

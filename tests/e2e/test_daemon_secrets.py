@@ -21,6 +21,7 @@ def test_secrets_never_reach_database_log_or_metrics(memtided, tmp_path, procs, 
     d = Daemon(memtided, tmp_path, procs, env, f"""\
 [memtided]
 metrics = 127.0.0.1:{port}
+per_process_metrics = yes
 redact = ^--corp-pin()$
 [track "t"]
 cmdline = secret-{tag}

@@ -1,6 +1,7 @@
 """The fleet examples of the README work: Prometheus accepts the scrape
-config and the alert rules, the rules fire on a leak and near a memory limit
-and stay quiet on a garbage collector's sawtooth (promtool's rule tests),
+config and the alert rules, the rules fire on a growing service, near a
+memory limit and on OOM kills, and stay quiet on a garbage collector's
+sawtooth (promtool's rule tests),
 and every metric the Grafana dashboard and the alerts query is one a real
 memtided serves."""
 import json
@@ -18,9 +19,9 @@ from test_daemon import Daemon, start_idle
 ROOT = Path(__file__).resolve().parents[2]
 PROM = ROOT / "examples" / "prometheus"
 DASHBOARD = ROOT / "examples" / "grafana" / "memtide-dashboard.json"
-# Served only where they apply: the limit where a cgroup v2 memory.max is
-# set (not on this cgroup v1 host), PSS where a rule has pss = yes.
-CONDITIONAL = {"memtide_process_memory_limit_bytes", "memtide_process_pss_bytes"}
+# Served only where they apply: the limit where a cgroup memory limit is
+# set (none over this test's processes), PSS where a rule has pss = yes.
+CONDITIONAL = {"memtide_group_memory_limit_bytes", "memtide_group_pss_bytes"}
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +33,7 @@ def test_scrape_config_and_rules_are_valid(promtool):
     r = subprocess.run([promtool, "check", "config", PROM / "prometheus.yml"],
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "SUCCESS: 5 rules found" in r.stdout
+    assert "SUCCESS: 6 rules found" in r.stdout
 
 
 def test_alert_rules_fire_on_a_leak_and_not_on_a_sawtooth(promtool):
@@ -75,12 +76,13 @@ interval = 100ms
                 page = r.read().decode()
         except OSError:
             return False
-        return "memtide_process_resident_memory_bytes{" in page
+        return 'memtide_group_resident_memory_bytes{group="t"}' in page
     wait_for(scraped, timeout=20)
     assert d.stop() == 0
     served = set(re.findall(r"^# TYPE (\S+) ", page, re.M))
     wanted = queried_metrics()
-    assert {"memtide_process_resident_memory_bytes", "memtide_process_cpu_seconds_total",
+    assert {"memtide_group_resident_memory_bytes", "memtide_group_cpu_seconds_total",
+            "memtide_group_oom_kills_total", "memtide_group_exits_total",
             "memtide_samples_dropped_total"} <= wanted
     missing = wanted - served - CONDITIONAL
     assert not missing, missing

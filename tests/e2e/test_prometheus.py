@@ -61,7 +61,7 @@ def test_prometheus_scrapes_memtided(memtided, prometheus, procs, env, tmp_path)
     db = tmp_path / "daemon.db"
     conf = tmp_path / "memtided.conf"
     conf.write_text(f"[memtided]\ninterval = 200ms\nscan = 200ms\n"
-                    f"metrics = 127.0.0.1:{mport}\n\n"
+                    f"metrics = 127.0.0.1:{mport}\nper_process_metrics = yes\n\n"
                     f"[track \"prom\"]\npid = {work.pid}\n")
     err = open(tmp_path / "memtided.err", "wb")
     daemon = procs.start([memtided, "-c", conf, "--db", db], env=env,

@@ -14,7 +14,7 @@ static const struct metrics_proc base = {
 
 static char *render(struct metrics *m, double now)
 {
-	struct metrics_counters c = {10, 8, 2, 4, 3};
+	struct metrics_counters c = {10, 8, 2, 4, 3, 5, 6};
 	char *page = NULL;
 	size_t len = 0;
 
@@ -88,6 +88,8 @@ TEST(metrics_render_one_process)
 	CHECK(strstr(page, "memtide_samples_dropped_total 2\n"));
 	CHECK(strstr(page, "memtide_samples_missed_total 4\n"));
 	CHECK(strstr(page, "memtide_processes_unseen_total 3\n"));
+	CHECK(strstr(page, "memtide_markers_dropped_total 5\n"));
+	CHECK(strstr(page, "memtide_metrics_clients_evicted_total 6\n"));
 	CHECK(strstr(page, "memtide_tracked_processes 1\n"));
 	CHECK(strstr(page, "\nprocess_resident_memory_bytes "));
 	CHECK(strstr(page, "\nprocess_cpu_seconds_total "));
@@ -236,4 +238,118 @@ TEST(metrics_memory_limit_only_where_set)
 	      strstr(page, "} 536870912\n"));
 	free(page);
 	metrics_free(m);
+}
+
+/* The value of the sample line that starts with prefix, or -1. */
+static double value_of(const char *page, const char *prefix)
+{
+	const char *p = strstr(page, prefix);
+
+	return p ? strtod(p + strlen(prefix), NULL) : -1;
+}
+
+/* Workers recycled 100 times: the group's sums count the live ones only,
+ * its CPU counter keeps the dead ones' time, exits are counted by how, and
+ * the page has as many lines after the churn as before it. */
+TEST(metrics_groups_add_up_under_churn)
+{
+	struct metrics *m;
+	struct metrics_proc p = base;
+	char *page;
+	size_t lines0 = 0;
+
+	CHECK(metrics_new(MEMTIDE_METRICS_GRACE_S, &m) == 0);
+	metrics_per_process(m, 0);
+	p.group = "shop";
+	for (int i = 0; i < 3; i++) {
+		p.pid = 100 + i;
+		CHECK(metrics_set(m, &p) == 0);
+	}
+	page = render(m, 1000);
+	CHECK(page && strstr(page, "memtide_group_resident_memory_bytes{group=\"shop\"} 3145728\n"));
+	CHECK(page && !strstr(page, "memtide_process_"));
+	for (const char *s = page; s && (s = strchr(s, '\n')); s++)
+		lines0++;
+	free(page);
+	for (int i = 3; i < 103; i++) {
+		/* The oldest worker ends; a new one takes its place. */
+		metrics_exit(m, 100 + i - 3, 7, 1000 + i,
+			     i % 10 == 0 ? METRICS_HOW_OOM
+			     : i % 2	 ? METRICS_HOW_EXIT
+					 : METRICS_HOW_SIGNAL);
+		p.pid = 100 + i;
+		CHECK(metrics_set(m, &p) == 0);
+		page = render(m, 1000 + i);
+		CHECK(page && strstr(page, "memtide_group_processes{group=\"shop\"} 3\n"));
+		CHECK(page && strstr(page, "memtide_group_resident_memory_bytes{group=\"shop\"} 3145728\n"));
+		free(page);
+	}
+	page = render(m, 2000);
+	CHECK(page != NULL);
+	if (page) {
+		size_t lines = 0;
+
+		for (const char *s = page; (s = strchr(s, '\n')); s++)
+			lines++;
+		CHECK_EQ_INT(lines, lines0);
+		/* 103 processes of 1.5 s each, ended or not. */
+		CHECK(value_of(page, "memtide_group_cpu_seconds_total{group=\"shop\"} ") == 154.5);
+		CHECK(value_of(page, "memtide_group_oom_kills_total{group=\"shop\"} ") == 10);
+		CHECK(value_of(page, "memtide_group_exits_total{group=\"shop\",how=\"oom\"} ") == 10);
+		CHECK(value_of(page, "memtide_group_exits_total{group=\"shop\",how=\"exit\"} ") == 50);
+		CHECK(value_of(page, "memtide_group_exits_total{group=\"shop\",how=\"signal\"} ") == 40);
+		CHECK(strstr(page, "memtide_tracked_processes 3\n"));
+	}
+	free(page);
+	metrics_free(m);
+}
+
+/* Without a group, the rule names it; with per-process series on, an ended
+ * process is gone from the very next page (grace 0). */
+TEST(metrics_default_group_and_no_dead_series)
+{
+	struct metrics *m;
+	struct metrics_proc a = base, b = base;
+	char *page;
+
+	CHECK(metrics_new(MEMTIDE_METRICS_GRACE_S, &m) == 0);
+	b.pid = 301;
+	b.limit_bytes = 1 << 30;
+	CHECK(metrics_set(m, &a) == 0);
+	CHECK(metrics_set(m, &b) == 0);
+	metrics_exit(m, 301, 7, 1000, METRICS_HOW_EXIT);
+	page = render(m, 1000);
+	CHECK(page && strstr(page, "memtide_group_processes{group=\"web\"} 1\n"));
+	CHECK(page && !strstr(page, "pid=\"301\""));
+	CHECK(page && count(page, "memtide_process_resident_memory_bytes{") == 1);
+	/* The limit of the one that ended is no more the group's. */
+	CHECK(page && !strstr(page, "memtide_group_memory_limit_bytes"));
+	free(page);
+	metrics_free(m);
+}
+
+/* Label values: at most 128 bytes, control characters made spaces, cut at
+ * a character boundary with an ellipsis. */
+TEST(metrics_label_values_are_bounded)
+{
+	char raw[400], *e;
+
+	memset(raw, 'a', sizeof raw);
+	raw[sizeof raw - 1] = '\0';
+	memcpy(raw + 124, "\xc3\xa9", 2); /* would end past byte 125 */
+	e = metrics_label(raw);
+	CHECK(e && strlen(e) == 127);
+	CHECK(e && strcmp(e + 124, "\xe2\x80\xa6") == 0);
+	free(e);
+	raw[124] = 'a';
+	raw[125] = 'a';
+	e = metrics_label(raw);
+	CHECK(e && strlen(e) == 128);
+	free(e);
+	e = metrics_label("python3 -c \"import x\nx.run()\"\t\x1b[31m\xc2\x85!");
+	CHECK_EQ_STR(e, "python3 -c \\\"import x x.run()\\\"  [31m !");
+	free(e);
+	e = metrics_label("short");
+	CHECK_EQ_STR(e, "short");
+	free(e);
 }

@@ -217,3 +217,53 @@ TEST(redact_many_matches_and_long_arguments)
 	free(big);
 	redact_free(r);
 }
+
+/* The gaps a review found (issue 15), as a table: each argv in, the argv
+ * stored, how many values hidden. */
+TEST(redact_review_cases)
+{
+	static const struct {
+		const char *in, *want;
+		int hidden;
+	} cases[] = {
+		{"curl|-u|alice:hunter2|https://x", "curl|-u|alice:***|https://x", 1},
+		{"curl|--user|alice:hunter2|https://x", "curl|--user|alice:***|https://x", 1},
+		{"curl|-U|proxy:pw|https://x", "curl|-U|proxy:***|https://x", 1},
+		{"curl|--proxy-user|p:a:b|x", "curl|--proxy-user|p:***|x", 1},
+		/* -u without a colon after it is not a password. */
+		{"python3|-u|app.py", "python3|-u|app.py", 0},
+		{"sudo|-u|bob|id", "sudo|-u|bob|id", 0},
+		{"mysql|-u|root", "mysql|-u|root", 0},
+		{"app|{\"password\":\"hunter2\"}", "app|{\"password\":\"***\"}", 1},
+		{"app|{\"user\": \"a\", \"db_password\" : \"x y\"}",
+		 "app|{\"user\": \"a\", \"db_password\" : \"***\"}", 1},
+		{"app|{\"api_token\": 12345}", "app|{\"api_token\": ***}", 1},
+		{"app|{\"name\":\"passive\"}", "app|{\"name\":\"passive\"}", 0},
+		{"env|SECRET_KEY_BASE=abc123|rails", "env|SECRET_KEY_BASE=***|rails", 1},
+		{"env|DB_PASSWORD_PRIMARY=x", "env|DB_PASSWORD_PRIMARY=***", 1},
+		{"env|GITHUB_TOKEN_RO=ghx", "env|GITHUB_TOKEN_RO=***", 1},
+		{"env|PATH=/usr/bin", "env|PATH=/usr/bin", 0},
+		{"stripe|--key|sk_live_51HxYzAbCdEfGh", "stripe|--key|***", 1},
+		{"x|rk_test_abcdefghijkl", "x|***", 1},
+		{"x|--openai=sk-proj-abcdefghijklmnopqrstuv", "x|--openai=***", 1},
+		{"celery|amqp://user:p@ss@host/vhost", "celery|amqp://user:***@host/vhost", 1},
+		{"x|amqp://user:p@ss@host", "x|amqp://user:***@host", 1},
+		{"x|https://host/a@b", "x|https://host/a@b", 0},
+	};
+	struct redact *r = defaults();
+
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+		EXPECT_ARGV(r, cases[i].in, cases[i].want, cases[i].hidden);
+	redact_free(r);
+}
+
+/* The user part of curl -u USER:PASS still goes through the other rules. */
+TEST(redact_user_colon_after_the_rules)
+{
+	struct redact *r = defaults();
+
+	EXPECT_ARGV(r, "curl|-u|AKIAIOSFODNN7EXAMPLE:pw|x", "curl|-u|***:***|x", 2);
+	/* Redacting the result again hides nothing new. */
+	EXPECT_ARGV(r, "curl|-u|alice:***|x", "curl|-u|alice:***|x", 0);
+	redact_free(r);
+}
