@@ -246,43 +246,28 @@ static int64_t scan_period(const struct config *cfg, int efd)
 	return efd >= 0 && cfg->scan_ns < EVENTS_SCAN_NS ? EVENTS_SCAN_NS : cfg->scan_ns;
 }
 
-int main(int argc, char **argv)
-{
-	struct opts o = {0};
-	struct config *cfg = calloc(1, sizeof *cfg);
-	struct store *st = NULL;
-	struct writer *w = NULL;
-	struct tracker *t = NULL;
-	struct exporter *ex = NULL;
-	struct marksock *ms = NULL;
-	struct sigaction sa;
-	sigset_t block, none;
-	char err[512], *command = NULL;
+/* Everything memtided holds while it runs. */
+struct daemon {
+	struct opts o;
+	struct config *cfg;
+	struct store *st;
+	struct writer *w;
+	struct tracker *t;
+	struct exporter *ex;
+	struct marksock *ms;
+	char *command;
 	const char *db;
-	int64_t run, t0, next_scan, next_status, next_wd, next_hwm, next_pub = INT64_MAX, wd_ns;
-	int64_t marks_rest = 0; /* the marker socket is not read before */
-	struct said said = {0};
-	uint64_t lost;
-	int rc, code = EXIT_FAIL, efd;
+	int64_t run;
+	int64_t t0; /* monotonic ns of the run's tick 0 (run.started) */
+	int efd;
+	struct said said;
+};
 
-	if (!cfg)
-		return EXIT_FAIL;
-	if ((rc = parse_opts(argc, argv, &o))) {
-		free(cfg);
-		return rc > 0 ? EXIT_OK : (fputs("Try 'memtided --help'.\n", stderr), EXIT_USAGE);
-	}
-	if ((rc = load_config(&o, cfg, err, sizeof err))) {
-		fprintf(stderr, "memtided: %s\n", rc == -ENOMEM ? "out of memory" : err);
-		free(cfg);
-		return EXIT_USAGE;
-	}
-	if (o.check) {
-		printf("%s: ok (%zu rule%s)\n", o.config, cfg->nrules, cfg->nrules == 1 ? "" : "s");
-		config_free(cfg);
-		free(cfg);
-		return EXIT_OK;
-	}
-	log_set_level(o.verbose ? CONFIG_LOG_DEBUG : cfg->log_level);
+/* Keeps memtided's memory and file limits fit for a long-running daemon. */
+static void set_process_limits(void)
+{
+	struct rlimit rl;
+
 	/* Large buffers (argv, maps) go back to the system when freed: a
 	 * long-running daemon keeps the RSS of what it holds now. */
 	mallopt(M_MMAP_THRESHOLD, 64 * 1024);
@@ -291,42 +276,19 @@ int main(int argc, char **argv)
 	/* Two files are kept open per tracked process (procfs.h), three
 	 * while it is being added: the usual soft limit of 1024 would stop
 	 * short of 500 processes. */
-	{
-		struct rlimit rl;
-
-		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-			rl.rlim_cur = rl.rlim_max;
-			setrlimit(RLIMIT_NOFILE, &rl);
-		}
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
 	}
+}
 
-	db = o.db ? o.db : cfg->database;
-	if ((rc = store_open(db, STORE_WRITE, &st))) {
-		log_error("cannot open database '%s': %s", db, store_errmsg(st));
-		goto out;
-	}
-	share_with_group(db);
-	if (asprintf(&command, "memtided -c %s", o.config) < 0)
-		command = NULL;
-	t0 = ticker_now_mono();
-	{
-		struct store_run sr = {
-			.kind = "daemon",
-			.command = command ? command : "memtided",
-			.started = (double)ticker_now_real() / 1e9,
-			.interval = (double)CONFIG_TICK_NS / 1e9,
-			.page_size = sysconf(_SC_PAGESIZE),
-			.backend = "rss",
-		};
+/* The signals are blocked everywhere -- the writer thread inherits that --
+ * and delivered only inside the main loop's ppoll(). */
+static void block_signals(void)
+{
+	struct sigaction sa;
+	sigset_t block;
 
-		if (store_run_begin(st, &sr, &run)) {
-			log_error("cannot start a run in '%s': %s", db, store_errmsg(st));
-			goto out;
-		}
-	}
-
-	/* The signals are blocked everywhere -- the writer thread inherits
-	 * that -- and delivered only inside ppoll() below. */
 	sigemptyset(&block);
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGINT);
@@ -339,85 +301,141 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&none);
+}
 
-	if ((rc = writer_start(st, run, MAX_QUEUED, &w))) {
+/* Opens the database and starts this session's run. */
+static int open_history(struct daemon *d)
+{
+	struct store_run sr = {
+		.kind = "daemon",
+		.interval = (double)CONFIG_TICK_NS / 1e9,
+		.page_size = sysconf(_SC_PAGESIZE),
+		.backend = "rss",
+	};
+
+	d->db = d->o.db ? d->o.db : d->cfg->database;
+	if (store_open(d->db, STORE_WRITE, &d->st)) {
+		log_error("cannot open database '%s': %s", d->db, store_errmsg(d->st));
+		return -1;
+	}
+	share_with_group(d->db);
+	if (asprintf(&d->command, "memtided -c %s", d->o.config) < 0)
+		d->command = NULL;
+	sr.command = d->command ? d->command : "memtided";
+	/* Tick 0 on both clocks at once: samples are placed by ticks since t0. */
+	d->t0 = ticker_now_mono();
+	sr.started = (double)ticker_now_real() / 1e9;
+	if (store_run_begin(d->st, &sr, &d->run)) {
+		log_error("cannot start a run in '%s': %s", d->db, store_errmsg(d->st));
+		return -1;
+	}
+	return 0;
+}
+
+/* Starts the writer, the tracker, the metrics server, the marker socket and
+ * the proc connector, then the first scan.  Returns 0, or -1 (logged). */
+static int start(struct daemon *d)
+{
+	char err[512];
+	int rc;
+
+	if (open_history(d))
+		return -1;
+	block_signals();
+	if ((rc = writer_start(d->st, d->run, MAX_QUEUED, &d->w))) {
 		log_error("cannot start the writer thread: %s", strerror(-rc));
-		goto out;
+		return -1;
 	}
-	writer_retention(w, cfg->retention_ns, cfg->rollup_retention_ns);
-	if ((rc = tracker_new(cfg, w, t0, &t))) {
+	writer_retention(d->w, d->cfg->retention_ns, d->cfg->rollup_retention_ns);
+	if ((rc = tracker_new(d->cfg, d->w, d->t0, &d->t))) {
 		log_error("out of memory");
-		goto out;
+		return -1;
 	}
-	if (cfg->metrics) {
-		if ((rc = exporter_start(cfg->metrics, &ex))) {
-			log_error("cannot serve metrics on %s: %s", cfg->metrics, strerror(-rc));
-			goto out;
+	if (d->cfg->metrics) {
+		if ((rc = exporter_start(d->cfg->metrics, &d->ex))) {
+			log_error("cannot serve metrics on %s: %s", d->cfg->metrics,
+				  strerror(-rc));
+			return -1;
 		}
-		tracker_set_metrics(t, exporter_metrics(ex));
-		log_info("serving metrics on %s (port %d)", cfg->metrics, exporter_port(ex));
+		tracker_set_metrics(d->t, exporter_metrics(d->ex));
+		log_info("serving metrics on %s (port %d)", d->cfg->metrics,
+			 exporter_port(d->ex));
 	}
-	if (cfg->markers) {
-		if ((rc = markers_open(cfg->markers, &ms, err, sizeof err))) {
-			log_error("cannot open the marker socket %s: %s", cfg->markers, err);
-			goto out;
+	if (d->cfg->markers) {
+		if ((rc = markers_open(d->cfg->markers, &d->ms, err, sizeof err))) {
+			log_error("cannot open the marker socket %s: %s", d->cfg->markers, err);
+			return -1;
 		}
-		writer_set_marksock(w, ms);
+		writer_set_marksock(d->w, d->ms);
 	}
-	efd = tracker_events_open(t);
-	if (efd < 0)
+	d->efd = tracker_events_open(d->t);
+	if (d->efd < 0)
 		log_notice("proc connector unavailable (%s): finding processes by /proc"
-			   " scans every %.1f s", strerror(-efd), (double)cfg->scan_ns / NS);
-	tracker_scan(t);
-	log_info("run %lld in %s: %zu rule%s, tracking %zu processes", (long long)run, db,
-		 cfg->nrules, cfg->nrules == 1 ? "" : "s", tracker_count(t));
+			   " scans every %.1f s", strerror(-d->efd),
+			   (double)d->cfg->scan_ns / NS);
+	tracker_scan(d->t);
+	log_info("run %lld in %s: %zu rule%s, tracking %zu processes", (long long)d->run,
+		 d->db, d->cfg->nrules, d->cfg->nrules == 1 ? "" : "s", tracker_count(d->t));
 	notify("READY=1\nMAINPID=%d", (int)getpid());
-	status(t, w, &said);
+	status(d->t, d->w, &d->said);
+	return 0;
+}
 
-	wd_ns = notify_watchdog_ns();
-	next_scan = ticker_now_mono() + scan_period(cfg, efd);
-	next_status = ticker_now_mono() + cfg->scan_ns;
-	next_wd = wd_ns ? ticker_now_mono() : INT64_MAX;
-	next_hwm = ticker_now_mono() + HWM_NS;
-	if (ex)
-		next_pub = ticker_now_mono();
+/* The main loop, until SIGTERM or SIGINT: wakes for whatever is due first
+ * (sampling, a scan, a status, the watchdog, the metrics page, VmHWM) or
+ * for a proc connector event or a marker. */
+static void loop(struct daemon *d)
+{
+	int64_t wd_ns = notify_watchdog_ns(), now = ticker_now_mono();
+	int64_t next_scan = now + scan_period(d->cfg, d->efd);
+	int64_t next_status = now + d->cfg->scan_ns;
+	int64_t next_wd = wd_ns ? now : INT64_MAX;
+	int64_t next_hwm = now + HWM_NS;
+	int64_t next_pub = d->ex ? now : INT64_MAX;
+	int64_t marks_rest = 0; /* the marker socket is not read before */
+	sigset_t none;
+
+	sigemptyset(&none);
 	while (!got_term) {
-		int64_t now = ticker_now_mono(), wake;
+		int64_t wake;
 		struct pollfd pfd[2] = {
-			{.fd = efd, .events = POLLIN},
-			{.fd = ms && now >= marks_rest ? marksock_fd(ms) : -1, .events = POLLIN}};
+			{.fd = d->efd, .events = POLLIN},
+			{.fd = -1, .events = POLLIN}};
 		struct timespec ts;
+		int rc;
 
+		now = ticker_now_mono();
+		if (d->ms && now >= marks_rest)
+			pfd[1].fd = marksock_fd(d->ms);
 		if (got_hup) {
 			got_hup = 0;
-			reload(&o, &cfg, t, w);
+			reload(&d->o, &d->cfg, d->t, d->w);
 			/* New rules may match processes already running. */
 			next_scan = now;
 		}
 		if (now >= next_scan) {
-			tracker_scan(t);
-			next_scan = now + scan_period(cfg, efd);
+			tracker_scan(d->t);
+			next_scan = now + scan_period(d->cfg, d->efd);
 		}
 		if (now >= next_status) {
-			status(t, w, &said);
-			next_status = now + cfg->scan_ns;
+			status(d->t, d->w, &d->said);
+			next_status = now + d->cfg->scan_ns;
 		}
-		tracker_tick(t, now);
+		tracker_tick(d->t, now);
 		if (now >= next_wd) {
 			notify("WATCHDOG=1");
 			next_wd = now + wd_ns;
 		}
 		if (now >= next_pub) {
-			exporter_publish(ex, w, tracker_missed(t), tracker_unseen(t),
-					 tracker_marks_dropped(t));
+			exporter_publish(d->ex, d->w, tracker_missed(d->t), tracker_unseen(d->t),
+					 tracker_marks_dropped(d->t));
 			next_pub = now + PUBLISH_NS;
 		}
 		if (now >= next_hwm) {
-			tracker_read_hwm(t);
+			tracker_read_hwm(d->t);
 			next_hwm = now + HWM_NS;
 		}
-		wake = min64(min64(tracker_next_due(t), min64(next_scan, next_status)),
+		wake = min64(min64(tracker_next_due(d->t), min64(next_scan, next_status)),
 			     min64(min64(next_wd, next_hwm), next_pub));
 		if (marks_rest > now)
 			wake = min64(wake, marks_rest);
@@ -428,32 +446,76 @@ int main(int argc, char **argv)
 		/* poll() skips the entries whose fd is -1. */
 		rc = ppoll(pfd, 2, &ts, &none);
 		if (rc > 0 && (pfd[0].revents & POLLIN))
-			tracker_events(t);
-		if (rc > 0 && (pfd[1].revents & POLLIN) && tracker_marks(t, ms) > 0)
+			tracker_events(d->t);
+		if (rc > 0 && (pfd[1].revents & POLLIN) && tracker_marks(d->t, d->ms) > 0)
 			marks_rest = ticker_now_mono() + MARKS_REST_NS;
 	}
+}
 
-	status(t, w, &said); /* what the last period missed */
+/* A clean stop: ends every process and writes what is queued, within
+ * STOP_GRACE_NS. */
+static void stop(struct daemon *d)
+{
+	uint64_t lost;
+
+	status(d->t, d->w, &d->said); /* what the last period missed */
 	notify("STOPPING=1");
 	log_info("stopping: writing what is queued");
-	tracker_stop_stacks(t);
-	tracker_end_all(t, (double)ticker_now_real() / 1e9);
-	lost = writer_stop(w, ticker_now_mono() + STOP_GRACE_NS,
+	tracker_stop_stacks(d->t);
+	tracker_end_all(d->t, (double)ticker_now_real() / 1e9);
+	lost = writer_stop(d->w, ticker_now_mono() + STOP_GRACE_NS,
 			   (double)ticker_now_real() / 1e9);
-	w = NULL;
+	d->w = NULL;
 	if (lost)
 		log_error("%llu samples could not be written before exiting",
 			  (unsigned long long)lost);
-	code = EXIT_OK;
-out:
-	if (w)
-		writer_stop(w, ticker_now_mono(), (double)ticker_now_real() / 1e9);
-	tracker_free(t);
-	marksock_close(ms); /* after the writer: it stores through ms */
-	exporter_stop(ex);
-	store_close(st);
-	free(command);
-	config_free(cfg);
-	free(cfg);
+}
+
+/* Releases what start() took, in the order that keeps it safe. */
+static void release(struct daemon *d)
+{
+	if (d->w)
+		writer_stop(d->w, ticker_now_mono(), (double)ticker_now_real() / 1e9);
+	tracker_free(d->t);
+	marksock_close(d->ms); /* after the writer: it stores through ms */
+	exporter_stop(d->ex);
+	store_close(d->st);
+	free(d->command);
+	config_free(d->cfg);
+	free(d->cfg);
+}
+
+int main(int argc, char **argv)
+{
+	struct daemon d = {.efd = -1};
+	char err[512];
+	int rc, code = EXIT_FAIL;
+
+	if (!(d.cfg = calloc(1, sizeof *d.cfg)))
+		return EXIT_FAIL;
+	if ((rc = parse_opts(argc, argv, &d.o))) {
+		free(d.cfg);
+		return rc > 0 ? EXIT_OK : (fputs("Try 'memtided --help'.\n", stderr), EXIT_USAGE);
+	}
+	if ((rc = load_config(&d.o, d.cfg, err, sizeof err))) {
+		fprintf(stderr, "memtided: %s\n", rc == -ENOMEM ? "out of memory" : err);
+		free(d.cfg);
+		return EXIT_USAGE;
+	}
+	if (d.o.check) {
+		printf("%s: ok (%zu rule%s)\n", d.o.config, d.cfg->nrules,
+		       d.cfg->nrules == 1 ? "" : "s");
+		config_free(d.cfg);
+		free(d.cfg);
+		return EXIT_OK;
+	}
+	log_set_level(d.o.verbose ? CONFIG_LOG_DEBUG : d.cfg->log_level);
+	set_process_limits();
+	if (start(&d) == 0) {
+		loop(&d);
+		stop(&d);
+		code = EXIT_OK;
+	}
+	release(&d);
 	return code;
 }

@@ -101,7 +101,11 @@ children = yes
     assert d.stop() == 0
     log = d.stderr()
     assert q1(d.db, "PRAGMA integrity_check") == "ok"
-    assert info["forks"] / info["seconds"] > 500, info  # a storm, not a drizzle
+    # A storm, not a drizzle.  How fast Python can fork is the machine's:
+    # this VM gave 1,655 forks/s on one day and 230-300/s on another with
+    # nothing else running (storm.py alone), so the floor is what every
+    # day gave; the accounting below is the test.
+    assert info["forks"] / info["seconds"] > 100, info
     # The long-lived process was sampled all along: on 2 cores a storm can
     # make memtided late, and then it says how many samples it missed.
     assert_steady(ticks_of(d, idle), 5, log)
