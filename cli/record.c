@@ -411,6 +411,17 @@ struct recording {
 	struct run_exits *ex;  /* cgroups, limits, how each ended (exits.c) */
 	struct sampler_proc *root;
 	int root_status;       /* wait4()'s, -1 until the command is reaped */
+	/* What record() sets up and tears down: */
+	int attach_pid;              /* memtide attach's target, 0 for run */
+	pid_t child;                 /* memtide run's command, 0 for attach */
+	struct sampler_proc *target; /* the command or attached process */
+	int status;                  /* the command's wait status, -1 */
+	struct rusage ru;            /* the command's, from wait4() */
+	struct own_peak own;
+	char *command;
+	struct marksock *marks; /* markers from the command (cli/mark.c) */
+	char mark_dir[160];
+	int interactive;
 };
 
 /* Gives the store every process the sampler has met since the last call,
@@ -627,243 +638,303 @@ static void take_tick(struct recording *r, int64_t tick, int64_t now_ns)
 	}
 }
 
-static int record(struct opts *o, char **cmd, int attach_pid)
+/* Opens the store and the sampler, starts the command (run) and finds the
+ * process to record.  Returns -1 to go on, else the exit code: 127 when
+ * the command could not start, EXIT_FAIL otherwise. */
+static int record_setup(struct recording *r, char **cmd)
 {
-	struct recording r = {.o = o, .page_size = sysconf(_SC_PAGESIZE),
-			      .root_status = -1};
-	struct sampler_proc *root = NULL;
-	struct rusage ru;
-	pid_t child = 0;
-	int status = -1, exit_code = EXIT_OK, err, interactive;
-	int64_t next_flush, next_status, next_scan, term_at = 0, kill_at = 0;
-	int64_t waited_peak = -1;
-	struct own_peak own = {0};
-	char *command = NULL;
-	struct marksock *marks = NULL; /* markers from the command (cli/mark.c) */
-	char mark_dir[160] = "";
+	struct opts *o = r->o;
+	int err;
 
-	memset(&ru, 0, sizeof ru);
-	if (!(r.st = cli_open_store(o->db, STORE_WRITE)))
+	if (!(r->st = cli_open_store(o->db, STORE_WRITE)))
 		return EXIT_FAIL;
-	if ((err = sampler_new("/proc", o->children, o->backend, &r.sm))) {
+	if ((err = sampler_new("/proc", o->children, o->backend, &r->sm))) {
 		cli_error("cannot start sampler: %s", strerror(-err));
-		store_close(r.st);
 		return EXIT_FAIL;
 	}
 	install_signals();
-	r.ex = run_exits_new();
-	if (!attach_pid) {
+	r->ex = run_exits_new();
+	if (!r->attach_pid) {
 		if (o->children)
 			/* Orphaned grandchildren come to us, not to init, and stay
 			 * recognisable as the command's descendants. */
 			prctl(PR_SET_CHILD_SUBREAPER, 1);
-		marks = mark_listen(mark_dir, sizeof mark_dir);
-		child = spawn(cmd);
-		if (child < 0) {
-			cli_error("cannot run '%s': %s", cmd[0], strerror((int)-child));
-			exit_code = 127;
-			goto out;
+		r->marks = mark_listen(r->mark_dir, sizeof r->mark_dir);
+		r->child = spawn(cmd);
+		if (r->child < 0) {
+			cli_error("cannot run '%s': %s", cmd[0], strerror((int)-r->child));
+			r->child = 0;
+			return 127;
 		}
-		sampler_set_adopter(r.sm, (int)getpid());
-		command = join_argv(cmd, o->rd);
+		sampler_set_adopter(r->sm, (int)getpid());
+		r->command = join_argv(cmd, o->rd);
 	}
-	err = sampler_add_root(r.sm, attach_pid ? attach_pid : child, &root);
-	r.root = child ? root : NULL;
-	if (err && child) {
+	err = sampler_add_root(r->sm, r->attach_pid ? r->attach_pid : r->child, &r->target);
+	r->root = r->child ? r->target : NULL;
+	if (err && r->child) {
 		/* The command already exited (or cannot be read): the run is
 		 * still recorded, with its exit status and kernel peak. */
-		root = NULL;
+		r->target = NULL;
 	} else if (err) {
 		if (err == -ESRCH)
-			cli_error("no process with pid %d", attach_pid);
+			cli_error("no process with pid %d", r->attach_pid);
 		else
-			cli_error("cannot read process %d: %s", attach_pid, strerror(-err));
-		exit_code = EXIT_FAIL;
-		goto out;
+			cli_error("cannot read process %d: %s", r->attach_pid, strerror(-err));
+		return EXIT_FAIL;
 	}
-	if (attach_pid && root->argv) {
+	if (r->attach_pid && r->target->argv) {
 		/* The run's title is the process's own command line. */
 		size_t len;
-		char *argv = hide(o->rd, root->argv, root->argv_len, &len);
+		char *argv = hide(o->rd, r->target->argv, r->target->argv_len, &len);
 
-		command = argv ? text_argv(argv, len, 1) : NULL;
+		r->command = argv ? text_argv(argv, len, 1) : NULL;
 		free(argv);
 	}
-	ticker_init(&r.tk, ticker_now_mono(), o->interval_ns);
-	r.started = ticker_now_real_s();
-	{
-		struct store_run sr = {
-			.kind = attach_pid ? "attach" : "run",
-			.command = command ? command : "?",
-			.label = o->label,
-			.started = r.started,
-			.interval = (double)o->interval_ns / 1e9,
-			.page_size = r.page_size,
-			.backend = o->backend == SAMPLER_PSS   ? "pss"
-				   : o->backend == SAMPLER_USS ? "uss"
-							       : "rss",
-		};
+	return -1;
+}
 
-		if ((err = store_run_begin(r.st, &sr, &r.run))) {
-			cli_error("cannot start a run in the database: %s",
-				  store_errmsg(r.st));
-			exit_code = EXIT_FAIL;
-			goto wait_child;
-		}
+/* Starts the clock, the run in the database and the stack reader.
+ * Returns 0, or -1 when the run cannot be stored (said). */
+static int record_begin(struct recording *r)
+{
+	struct opts *o = r->o;
+	struct store_run sr = {
+		.kind = r->attach_pid ? "attach" : "run",
+		.command = r->command ? r->command : "?",
+		.label = o->label,
+		.interval = (double)o->interval_ns / 1e9,
+		.page_size = r->page_size,
+		.backend = o->backend == SAMPLER_PSS   ? "pss"
+			   : o->backend == SAMPLER_USS ? "uss"
+						       : "rss",
+	};
+	int err;
+
+	ticker_init(&r->tk, ticker_now_mono(), o->interval_ns);
+	r->started = sr.started = ticker_now_real_s();
+	if ((err = store_run_begin(r->st, &sr, &r->run))) {
+		cli_error("cannot start a run in the database: %s", store_errmsg(r->st));
+		return -1;
 	}
 	if (o->stacks &&
-	    (err = cli_stacks_start(r.tk.t0_ns, o->interval_ns, attach_pid != 0,
-				    o->quiet, &r.stacks)))
+	    (err = cli_stacks_start(r->tk.t0_ns, o->interval_ns, r->attach_pid != 0,
+				    o->quiet, &r->stacks)))
 		cli_error("cannot start reading stacks: %s; recording without them",
 			  strerror(-err));
-	interactive = !o->quiet && isatty(2);
+	r->interactive = !o->quiet && isatty(2);
 	/* Sampling never waits for another writer's lock: a locked database
 	 * fails the write at once, the batch is kept and retried each second. */
-	sqlite3_busy_timeout(store_db(r.st), 1);
-	next_flush = r.tk.t0_ns + FLUSH_NS;
-	next_status = r.tk.t0_ns;
-	next_scan = r.tk.t0_ns;
+	sqlite3_busy_timeout(store_db(r->st), 1);
+	return 0;
+}
+
+/* Reaps the command and any orphan adopted under -C.  Returns 1 once the
+ * command has been reaped. */
+static int reap(struct recording *r)
+{
+	pid_t w;
+	int st;
+	struct rusage wru;
+
+	peaks_check_zombie(&r->own, r->child);
+	while ((w = wait4(-1, &st, WNOHANG, &wru)) > 0)
+		if (w == r->child) {
+			r->status = st;
+			r->ru = wru;
+		}
+	return r->status != -1;
+}
+
+/* Asks the command to stop at -t: SIGTERM, then SIGKILL after
+ * TERM_GRACE_NS.  term_at/kill_at: when each was sent, 0 before. */
+static void stop_at_timeout(struct recording *r, int64_t now, int64_t *term_at,
+			    int64_t *kill_at)
+{
+	if (!*term_at) {
+		*term_at = now;
+		kill(r->child, SIGTERM);
+	} else if (!*kill_at && now - *term_at >= TERM_GRACE_NS) {
+		*kill_at = now;
+		kill(r->child, SIGKILL);
+	}
+}
+
+/* Samples on the ticker's grid until the command ends (run), the process
+ * ends, a signal or -t (attach). */
+static void record_loop(struct recording *r)
+{
+	struct opts *o = r->o;
+	int64_t next_flush = r->tk.t0_ns + FLUSH_NS, next_status = r->tk.t0_ns;
+	int64_t next_scan = r->tk.t0_ns, term_at = 0, kill_at = 0;
+
 	for (;;) {
 		int64_t now, k;
-		int slept = ticker_sleep(&r.tk);
+		int slept = ticker_sleep(&r->tk);
 
 		if (got_signal) {
-			int sig = got_signal, fwd = forward_signal;
+			int fwd = forward_signal;
 
 			got_signal = forward_signal = 0;
-			if (attach_pid)
+			if (r->attach_pid)
 				break;
 			if (fwd)
-				kill(child, fwd);
-			(void)sig;
+				kill(r->child, fwd);
 		}
 		if (got_child || slept == 0) {
-			pid_t w;
-			int st;
-			struct rusage wru;
-
 			got_child = 0;
-			peaks_check_zombie(&own, child);
-			/* Reap the command and any orphan adopted under -C. */
-			while ((w = wait4(-1, &st, WNOHANG, &wru)) > 0)
-				if (w == child) {
-					status = st;
-					ru = wru;
-				}
-			if (status != -1)
+			if (reap(r))
 				break;
 		}
 		if (slept)
 			continue;
 		now = ticker_now_mono();
-		k = ticker_due(&r.tk, now);
+		k = ticker_due(&r->tk, now);
 		/* -t T takes the ticks due in [0, T): 1000 samples for
 		 * -T 0.01 -t 10, as mprof counts them. */
-		if (o->timeout_ns && ticker_deadline(&r.tk, k) - r.tk.t0_ns >= o->timeout_ns) {
-			if (attach_pid)
+		if (o->timeout_ns && ticker_deadline(&r->tk, k) - r->tk.t0_ns >= o->timeout_ns) {
+			if (r->attach_pid)
 				break;
-			if (!term_at) {
-				term_at = now;
-				kill(child, SIGTERM);
-			} else if (!kill_at && now - term_at >= TERM_GRACE_NS) {
-				kill_at = now;
-				kill(child, SIGKILL);
-			}
+			stop_at_timeout(r, now, &term_at, &kill_at);
 		}
 		if (o->children && now >= next_scan) {
-			sampler_scan(r.sm);
+			sampler_scan(r->sm);
 			next_scan = now + SCAN_NS;
 		}
 		/* New processes get their ids before their first sample;
 		 * those found gone now are recorded as ended next tick. */
-		if (sync_procs(&r, k, ticker_now_real_s()) && !r.b.failing) {
-			cli_error("cannot record processes: %s", store_errmsg(r.st));
-			r.b.failing = 1;
+		if (sync_procs(r, k, ticker_now_real_s()) && !r->b.failing) {
+			cli_error("cannot record processes: %s", store_errmsg(r->st));
+			r->b.failing = 1;
 		}
-		if (r.stacks)
-			cli_stacks_sync(r.stacks, r.sm, root);
-		take_tick(&r, k, now);
-		if (marks)
-			mark_drain(marks, r.st, r.run, MARKS_PER_TICK);
+		if (r->stacks)
+			cli_stacks_sync(r->stacks, r->sm, r->target);
+		take_tick(r, k, now);
+		if (r->marks)
+			mark_drain(r->marks, r->st, r->run, MARKS_PER_TICK);
 		if (now >= next_flush) {
-			run_exits_refresh(r.ex, r.st, ticker_now_real_s());
-			flush(&r);
+			run_exits_refresh(r->ex, r->st, ticker_now_real_s());
+			flush(r);
 			next_flush = now + FLUSH_NS;
 		}
-		if (interactive && now >= next_status) {
-			show_status(&r, now, 0);
+		if (r->interactive && now >= next_status) {
+			show_status(r, now, 0);
 			next_status = now + STATUS_NS;
 		}
-		ticker_advance(&r.tk, k);
-		if (attach_pid && !root->alive)
+		ticker_advance(&r->tk, k);
+		if (r->attach_pid && !r->target->alive)
 			break;
 	}
-	if (attach_pid)
-		sampler_read_hwm(r.sm);
-	sqlite3_busy_timeout(store_db(r.st), BUSY_WAIT_MS);
-	for (size_t i = 0; i < sampler_count(r.sm); i++) {
-		struct sampler_proc *p = sampler_get(r.sm, i);
+}
+
+/* Ends the recording: every process, the markers, the kernel peaks, the
+ * last batch, the stacks and the run, then the summary.  Returns EXIT_OK,
+ * or EXIT_FAIL when samples could not be saved. */
+static int record_end(struct recording *r)
+{
+	struct opts *o = r->o;
+	int64_t waited_peak;
+	int code = EXIT_OK, status = r->status;
+
+	if (r->attach_pid)
+		sampler_read_hwm(r->sm);
+	sqlite3_busy_timeout(store_db(r->st), BUSY_WAIT_MS);
+	for (size_t i = 0; i < sampler_count(r->sm); i++) {
+		struct sampler_proc *p = sampler_get(r->sm, i);
 
 		p->alive = 0; /* the recording ends for everyone still tracked */
 	}
-	r.root_status = status;
-	if (root && child && root->end_reported && status != -1) {
+	r->root_status = status;
+	if (r->target && r->child && r->target->end_reported && status != -1) {
 		int oom;
 
-		run_exits_ended(r.ex, r.st, r.run, root->id, status, ticker_now_real_s(), &oom);
+		run_exits_ended(r->ex, r->st, r->run, r->target->id, status,
+				ticker_now_real_s(), &oom);
 	}
-	sync_procs(&r, r.tk.tick, ticker_now_real_s());
-	if (marks)
-		mark_drain(marks, r.st, r.run, 1 << 20);
-	waited_peak = peaks_store(r.st, r.sm, root, &own,
-				  child && status != -1 ? (int64_t)ru.ru_maxrss : -1);
-	if (interactive)
-		show_status(&r, 0, 1);
-	while (pending(&r) && flush(&r) == -EBUSY)
+	sync_procs(r, r->tk.tick, ticker_now_real_s());
+	if (r->marks)
+		mark_drain(r->marks, r->st, r->run, 1 << 20);
+	waited_peak = peaks_store(r->st, r->sm, r->target, &r->own,
+				  r->child && status != -1 ? (int64_t)r->ru.ru_maxrss : -1);
+	if (r->interactive)
+		show_status(r, 0, 1);
+	while (pending(r) && flush(r) == -EBUSY)
 		;
-	if (r.stacks)
-		cli_stacks_finish(r.stacks, r.st);
-	if (r.b.n) {
-		cli_error("%zu samples could not be saved: %s", r.b.n, store_errmsg(r.st));
-		exit_code = EXIT_FAIL;
+	if (r->stacks)
+		cli_stacks_finish(r->stacks, r->st);
+	if (r->b.n) {
+		cli_error("%zu samples could not be saved: %s", r->b.n, store_errmsg(r->st));
+		code = EXIT_FAIL;
 	}
-	store_run_end(r.st, r.run, ticker_now_real_s(),
+	store_run_end(r->st, r->run, ticker_now_real_s(),
 		      status == -1	    ? -1
 		      : WIFEXITED(status) ? WEXITSTATUS(status)
 					  : 128 + WTERMSIG(status),
 		      -1);
 	if (!o->quiet) {
-		summary_print(r.st, r.run, stderr, 1);
+		summary_print(r->st, r->run, stderr, 1);
 		if (!o->children)
-			peaks_suggest_children(waited_peak, root);
-		if (r.tk.skipped)
+			peaks_suggest_children(waited_peak, r->target);
+		if (r->tk.skipped)
 			fprintf(stderr, "memtide: %lld ticks skipped: the machine was too "
 				"busy to sample every %.3f s\n",
-				(long long)r.tk.skipped, (double)o->interval_ns / 1e9);
+				(long long)r->tk.skipped, (double)o->interval_ns / 1e9);
 	}
-wait_child:
-	if (child && status == -1) {
+	return code;
+}
+
+/* The exit code of memtide run or attach: the command's own status once
+ * it is reaped (waiting for it when setting up the run failed), unless
+ * recording failed; then the budgets (run_extras_finish) may change it. */
+static int record_exit_code(struct recording *r, int code)
+{
+	if (r->child && r->status == -1) {
 		/* Setting up the run failed: the command still runs; wait for it
 		 * as its caller would. */
-		while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+		while (waitpid(r->child, &r->status, 0) < 0 && errno == EINTR)
 			;
 	}
-	if (child && status != -1 && exit_code == EXIT_OK)
-		exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-	if (r.run)
-		exit_code = run_extras_finish(&o->x, r.st, r.run, exit_code);
-out:
-	if (marks)
-		mark_unlisten(marks, mark_dir);
-	free(command);
-	free(r.rd);
-	free(r.b.v);
-	free(r.b.owner);
-	cli_stacks_free(r.stacks);
-	sampler_free(r.sm);
-	run_exits_free(r.ex);
-	store_close(r.st);
-	return exit_code;
+	if (r->child && r->status != -1 && code == EXIT_OK)
+		code = WIFEXITED(r->status) ? WEXITSTATUS(r->status)
+					    : 128 + WTERMSIG(r->status);
+	if (r->run)
+		code = run_extras_finish(&r->o->x, r->st, r->run, code);
+	return code;
+}
+
+static void record_free(struct recording *r)
+{
+	if (r->marks)
+		mark_unlisten(r->marks, r->mark_dir);
+	free(r->command);
+	free(r->rd);
+	free(r->b.v);
+	free(r->b.owner);
+	cli_stacks_free(r->stacks);
+	sampler_free(r->sm);
+	run_exits_free(r->ex);
+	store_close(r->st);
+}
+
+/* memtide run (cmd) or attach (attach_pid): setup, the sampling loop and
+ * the end of the run.  Returns the exit code. */
+static int record(struct opts *o, char **cmd, int attach_pid)
+{
+	struct recording r = {.o = o, .page_size = sysconf(_SC_PAGESIZE),
+			      .root_status = -1, .status = -1, .attach_pid = attach_pid};
+	int code = record_setup(&r, cmd);
+
+	if (code < 0) {
+		code = EXIT_OK;
+		if (record_begin(&r) == 0) {
+			record_loop(&r);
+			code = record_end(&r);
+		} else {
+			code = EXIT_FAIL;
+		}
+		code = record_exit_code(&r, code);
+	}
+	record_free(&r);
+	return code;
 }
 
 int cmd_run(int argc, char **argv)
