@@ -8,14 +8,13 @@
 #include "memtide/pyinfo.h"
 #include "memtide/stackstore.h"
 #include "memtide/stackwatch.h"
+#include "memtide/store.h"
 #include "memtide/units.h"
 
 #include <errno.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 struct cli_stacks {
@@ -58,10 +57,6 @@ static int embeds_python(int pid)
 	return yes;
 }
 
-/* A python just exec'd maps its libpython a moment later (a pyenv build):
- * an interpreter not found is looked for again until the process is this
- * old. */
-#define SETTLE_SEC 0.3
 
 /* The command as it is now: a pyenv shim or a wrapper script execs python
  * a moment after memtide started it, and the sampler re-reads exe only
@@ -82,11 +77,9 @@ static int exe_is_python_now(int pid)
 static void add(struct cli_stacks *c, struct sampler_proc *p)
 {
 	char text[160];
-	struct timespec now;
 	int err, final;
 
-	clock_gettime(CLOCK_REALTIME, &now);
-	final = (double)now.tv_sec + now.tv_nsec / 1e9 - p->started >= SETTLE_SEC;
+	final = stackwatch_settled(p->started);
 	err = stackwatch_add(c->w, p->pid, p->id, final, text, sizeof text);
 	if (err == -ENOTSUP && !final)
 		return;
@@ -154,7 +147,7 @@ void cli_stacks_finish(struct cli_stacks *c, struct store *st)
 	if (store_begin(st) == 0) {
 		if (stackwatch_drain(c->w, st) || store_commit(st)) {
 			fprintf(stderr, "memtide: cannot save the last stack charges: %s\n",
-				sqlite3_errmsg(store_db(st)));
+				store_errmsg(st));
 			store_rollback(st);
 		}
 	}

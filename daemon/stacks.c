@@ -4,18 +4,17 @@
  *
  * A python just started may not have mapped its libpython yet (a pyenv
  * build): such a process is tried again on the next ticks until it is
- * SETTLE_NS old, and only then said to be unreadable, once, in the log. */
+ * settled (stackwatch_settled()), and only then said to be unreadable,
+ * once, in the log. */
 #include "daemon.h"
 #include "dstacks.h"
 
 #include "memtide/stackwatch.h"
-#include "memtide/ticker.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define SETTLE_SEC 0.3
 
 struct waiting {
 	int pid;
@@ -51,8 +50,7 @@ int dstacks_new(struct writer *w, int64_t t0_ns, struct dstacks **out)
 static int try_add(struct dstacks *d, int pid, int64_t local, double started)
 {
 	char why[160];
-	double age = (double)ticker_now_real() / 1e9 - started;
-	int final = age >= SETTLE_SEC;
+	int final = stackwatch_settled(started);
 	int err = stackwatch_add(d->sw, pid, local, final, why, sizeof why);
 
 	if (err == 0) {

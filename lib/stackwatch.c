@@ -7,6 +7,7 @@
 #include "memtide/stackstore.h"
 #include "memtide/stacktab.h"
 #include "memtide/store.h"
+#include "memtide/ticker.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -78,14 +79,6 @@ struct stackwatch {
 	int line[STACKWATCH_MAX_DEPTH];
 	struct stackwatch_stats st;
 };
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 /* statm's second field, bytes. */
 static int read_rss(int fd, int64_t *bytes)
@@ -206,7 +199,7 @@ static void sample_one(struct stackwatch *w, struct sw_proc *p)
 		w->st.failed++;
 		return; /* the change waits for the next good sample */
 	}
-	t = now_ns();
+	t = ticker_now_mono();
 	if (same_as_last(p, w->frames, n)) {
 		stack = p->last_stack;
 		site = p->last_site;
@@ -254,7 +247,7 @@ static int64_t next_period(struct stackwatch *w, int64_t sweep_ns)
 static void *loop(void *arg)
 {
 	struct stackwatch *w = arg;
-	int64_t next = now_ns();
+	int64_t next = ticker_now_mono();
 
 	for (;;) {
 		struct timespec ts;
@@ -273,7 +266,7 @@ static void *loop(void *arg)
 		w->st.period_ns = w->period_ns;
 		pthread_mutex_unlock(&w->mu);
 		next += w->period_ns;
-		t = now_ns();
+		t = ticker_now_mono();
 		if (t > next) {
 			/* Late (a busy machine): the next grid point from now,
 			 * not a burst of catch-up samples. */
@@ -311,7 +304,7 @@ int stackwatch_new(int64_t t0_ns, int64_t interval_ns, int64_t period_ns,
 		free(w);
 		return err;
 	}
-	w->start_ns = now_ns();
+	w->start_ns = ticker_now_mono();
 	if ((err = pthread_create(&w->th, NULL, loop, w))) {
 		stacktab_free(w->tab);
 		free(w);
@@ -369,6 +362,11 @@ static struct sw_proc *find(struct stackwatch *w, int64_t proc)
 		if (w->p[i]->proc == proc)
 			return w->p[i];
 	return NULL;
+}
+
+int stackwatch_settled(double started)
+{
+	return ticker_now_real_s() - started >= 0.3;
 }
 
 int stackwatch_add(struct stackwatch *w, int pid, int64_t proc, int final,
@@ -586,7 +584,7 @@ void stackwatch_stats(struct stackwatch *w, struct stackwatch_stats *out)
 	if (w->started) {
 		if (w->cpu_clock != (clockid_t)-1 && clock_gettime(w->cpu_clock, &ts) == 0)
 			out->cpu_ns = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-		out->wall_ns = now_ns() - w->start_ns;
+		out->wall_ns = ticker_now_mono() - w->start_ns;
 	}
 	pthread_mutex_lock(&w->tab_mu);
 	out->memory = stacktab_memory(w->tab);

@@ -582,6 +582,25 @@ static int listed(const struct chart_series *s)
  * from here) lists the n series in legend order.  At most a quarter of the
  * canvas tall; the last entry then says how many more there are.  Asks
  * for its height in k->above_need. */
+/* One legend entry: series idx's label, or (idx < 0) how many were left
+ * out, fitted to max_w.  Returns its text, or NULL when out of room. */
+static struct chart_text *legend_entry(struct lay *k, long idx, size_t left_out,
+				       double size, double max_w)
+{
+	struct chart_text *t;
+	char more[64];
+	const char *s = more;
+
+	if (idx >= 0)
+		s = k->c->series[idx].label;
+	else
+		snprintf(more, sizeof more, "%zu more", left_out);
+	t = add_text(k, s, CHART_LEGEND, size, 0, idx >= 0 ? CHART_INK : CHART_MUTED);
+	if (t)
+		fit(k, t->text, sizeof t->text, size, 0, max_w);
+	return t;
+}
+
 static void layout_legend_above(struct lay *k, long *idx, size_t n)
 {
 	struct chart *c = k->c;
@@ -629,23 +648,11 @@ static void layout_legend_above(struct lay *k, long *idx, size_t n)
 		}
 	}
 	k->above_ok = k->above_ok && shown == n;
-	for (size_t i = 0; i < shown; i++) {
-		struct chart_text *t;
-		char more[64];
-		const char *s = more;
-
-		if (idx[i] >= 0)
-			s = c->series[idx[i]].label;
-		else
-			snprintf(more, sizeof more, "%zu more", n - shown + 1);
-		t = add_text(k, s, CHART_LEGEND, size, 0,
-			     idx[i] >= 0 ? CHART_INK : CHART_MUTED);
-		if (!t) {
+	for (size_t i = 0; i < shown; i++)
+		if (!legend_entry(k, idx[i], n - shown + 1, size, text_w)) {
 			free(idx);
 			return;
 		}
-		fit(k, t->text, sizeof t->text, size, 0, text_w);
-	}
 	if (cols > shown)
 		cols = shown;
 	L->legend = (struct chart_rect){
@@ -711,21 +718,12 @@ static void layout_legend(struct lay *k)
 	}
 	maxw = fmax(p->w * 0.4 - swatch - gap - 2 * pad, 4 * size);
 	for (size_t r = 0; r < rows; r++) {
-		struct chart_text *t;
-		char more[64];
-		const char *s = more;
+		struct chart_text *t = legend_entry(k, idx[r], n - rows + 1, size, maxw);
 
-		if (idx[r] >= 0)
-			s = c->series[idx[r]].label;
-		else
-			snprintf(more, sizeof more, "%zu more", n - rows + 1);
-		t = add_text(k, s, CHART_LEGEND, size, 0,
-			     idx[r] >= 0 ? CHART_INK : CHART_MUTED);
 		if (!t) {
 			free(idx);
 			return;
 		}
-		fit(k, t->text, sizeof t->text, size, 0, maxw);
 		text_w = fmax(text_w, width_of(k, t->text, size, 0));
 	}
 	w = ceil(pad + swatch + gap + text_w + pad);

@@ -53,6 +53,12 @@ void stackwatch_free(struct stackwatch *w);
 /* Stops the thread (no more samples) and charges what is still pending. */
 void stackwatch_stop(struct stackwatch *w);
 
+/* 1 when a process started at started (Unix seconds) is old enough for a
+ * failed stackwatch_add() to be final: a python just exec'd maps its
+ * libpython a moment later (a pyenv build), so an interpreter not found is
+ * looked for again until the process is 0.3 s old. */
+int stackwatch_settled(double started);
+
 /* Starts reading the stacks of pid, whose proc.id is proc.  Returns 0 with
  * the interpreter in text ("CPython 3.11.2"), or a negative errno with the
  * reason in text, one line (pystack_open(): -ESRCH, -EPERM with what to do,
