@@ -14,6 +14,13 @@
 
 struct rule {
 	regex_t re;
+	int compiled; /* re holds ere, compiled */
+	/* A default rule compiles at the first argument that holds one of its
+	 * needles: a match needs one, and most command lines hold none, so
+	 * they cost no regex memory (a few hundred KiB for all the rules). */
+	const char *ere;
+	int flags;
+	const char *needles; /* '|'-separated, any case; NULL: always applies */
 	/* The next argument is "USER:PASSWORD" (curl -u): only what follows
 	 * its first colon is hidden, and only when there is a colon, so that
 	 * "python -u app.py" and "sudo -u bob" keep their arguments. */
@@ -31,42 +38,48 @@ struct redact {
 	"(pass(word|wd|phrase)?|pwd|secret|token|auth|api[_-]?key|access[_-]?key|" \
 	"secret[_-]?key|private[_-]?key|credentials?)"
 
+/* Words every match of KEYS holds, one at least. */
+#define KEY_NEEDLES "pass|pwd|secret|token|auth|key|credential"
+
 static const struct {
 	const char *ere;
 	int icase;
+	const char *needles; /* see struct rule */
 } defaults[] = {
 	/* KEY=VALUE, in an option or an environment-style argument. */
-	{KEYS "=(.*)", 1},
+	{KEYS "=(.*)", 1, KEY_NEEDLES},
 	/* --KEY VALUE: the value is the next argument. */
-	{"^-{1,2}[[:alnum:]_.-]*" KEYS "()$", 1},
+	{"^-{1,2}[[:alnum:]_.-]*" KEYS "()$", 1, KEY_NEEDLES},
 	/* scheme://user:PASS@host: the password ends at the last @ before the
 	 * path, since passwords hold '@' ("amqp://u:p@ss@host"). */
-	{"://[^/@:[:space:]]*:([^/[:space:]]*)@", 0},
+	{"://[^/@:[:space:]]*:([^/[:space:]]*)@", 0, "://"},
 	/* KEY=VALUE where the key holds a secret word anywhere, environment
 	 * style: SECRET_KEY_BASE=..., DB_PASSWORD_PRIMARY=... */
-	{"^[A-Z0-9_]*(PASSWORD|PASSWD|SECRET|TOKEN|PRIVATE|CREDENTIAL)[A-Z0-9_]*=(.*)", 0},
+	{"^[A-Z0-9_]*(PASSWORD|PASSWD|SECRET|TOKEN|PRIVATE|CREDENTIAL)[A-Z0-9_]*=(.*)", 0,
+	 "pass|secret|token|private|credential"},
 	/* JSON: {"password": "hunter2"}, {"api_token": 1234} */
-	{"\"[^\"]*" KEYS "\"[[:space:]]*:[[:space:]]*(\"([^\"]*)\"|[^\",}[:space:]]+)", 1},
+	{"\"[^\"]*" KEYS "\"[[:space:]]*:[[:space:]]*(\"([^\"]*)\"|[^\",}[:space:]]+)", 1,
+	 KEY_NEEDLES},
 	/* HTTP headers given to curl, httpie, wget... */
 	{"(proxy-)?authorization:[[:space:]]*((bearer|basic|digest|token|negotiate)"
 	 "[[:space:]]+)?(.*)",
-	 1},
-	{"cookie:[[:space:]]*(.*)", 1},
+	 1, "authorization"},
+	{"cookie:[[:space:]]*(.*)", 1, "cookie"},
 	{"(api[_-]?key|auth[_-]?token|access[_-]?token|token|secret|password):"
 	 "[[:space:]]+(.*)",
-	 1},
-	{"bearer[[:space:]]+(.*)", 1},
+	 1, "key|auth|token|secret|pass"},
+	{"bearer[[:space:]]+(.*)", 1, "bearer"},
 	/* openssl -passin pass:VALUE */
-	{"(^|[^[:alnum:]])pass:(.*)", 0},
+	{"(^|[^[:alnum:]])pass:(.*)", 0, "pass:"},
 	/* Tokens recognisable by their form alone, hidden whole. */
-	{"A[KS]IA[0-9A-Z]{16}", 0},
-	{"gh[pousr]_[[:alnum:]]{36}", 0},
-	{"github_pat_[[:alnum:]_]{22,}", 0},
-	{"glpat-[[:alnum:]_-]{20}", 0},
-	{"xox[abprs]-[[:alnum:]-]{10,}", 0},
-	{"[rs]k_live_[[:alnum:]]{10,}", 0}, /* Stripe; no group: hidden whole */
-	{"[rs]k_test_[[:alnum:]]{10,}", 0},
-	{"sk-[[:alnum:]_-]{20,}", 0}, /* OpenAI, Anthropic */
+	{"A[KS]IA[0-9A-Z]{16}", 0, "akia|asia"},
+	{"gh[pousr]_[[:alnum:]]{36}", 0, "ghp_|gho_|ghu_|ghs_|ghr_"},
+	{"github_pat_[[:alnum:]_]{22,}", 0, "github_pat_"},
+	{"glpat-[[:alnum:]_-]{20}", 0, "glpat-"},
+	{"xox[abprs]-[[:alnum:]-]{10,}", 0, "xox"},
+	{"[rs]k_live_[[:alnum:]]{10,}", 0, "k_live_"}, /* Stripe; no group: hidden whole */
+	{"[rs]k_test_[[:alnum:]]{10,}", 0, "k_test_"},
+	{"sk-[[:alnum:]_-]{20,}", 0, "sk-"}, /* OpenAI, Anthropic */
 };
 
 int redact_new(struct redact **out)
@@ -80,7 +93,8 @@ void redact_free(struct redact *r)
 	if (!r)
 		return;
 	for (size_t i = 0; i < r->n; i++)
-		regfree(&r->v[i].re);
+		if (r->v[i].compiled)
+			regfree(&r->v[i].re);
 	free(r->v);
 	free(r);
 }
@@ -90,50 +104,105 @@ size_t redact_count(const struct redact *r)
 	return r ? r->n : 0;
 }
 
-static int add(struct redact *r, const char *ere, int flags, char *err, size_t err_len)
+size_t redact_compiled(const struct redact *r)
 {
-	int rc;
+	size_t n = 0;
+
+	for (size_t i = 0; r && i < r->n; i++)
+		n += r->v[i].compiled != 0;
+	return n;
+}
+
+/* Compiles rule w.  0, or -ENOMEM / -EINVAL with regerror()'s message in
+ * err (err_len bytes, err may be NULL). */
+static int compile(struct rule *w, char *err, size_t err_len)
+{
+	int rc = regcomp(&w->re, w->ere, REG_EXTENDED | w->flags);
+
+	if (rc) {
+		if (err && err_len)
+			regerror(rc, &w->re, err, err_len);
+		regfree(&w->re);
+		return rc == REG_ESPACE ? -ENOMEM : -EINVAL;
+	}
+	w->compiled = 1;
+	return 0;
+}
+
+/* Appends a rule; compiles it now unless needles defers it to its first
+ * use (the defaults, known to compile). */
+static struct rule *add(struct redact *r, const char *ere, int flags, const char *needles)
+{
+	struct rule *w;
 
 	if (r->n == r->cap) {
 		size_t cap = r->cap ? r->cap * 2 : 16;
 		struct rule *v = realloc(r->v, cap * sizeof *v);
 
 		if (!v)
-			return -ENOMEM;
+			return NULL;
 		r->v = v;
 		r->cap = cap;
 	}
-	r->v[r->n].user_colon = 0;
-	rc = regcomp(&r->v[r->n].re, ere, REG_EXTENDED | flags);
-	if (rc) {
-		if (err && err_len)
-			regerror(rc, &r->v[r->n].re, err, err_len);
-		regfree(&r->v[r->n].re);
-		return rc == REG_ESPACE ? -ENOMEM : -EINVAL;
-	}
-	r->n++;
-	return 0;
+	w = &r->v[r->n];
+	memset(w, 0, sizeof *w);
+	w->ere = ere;
+	w->flags = flags;
+	w->needles = needles;
+	return w;
 }
 
 int redact_add(struct redact *r, const char *ere, char *err, size_t err_len)
 {
-	return add(r, ere, 0, err, err_len);
+	struct rule *w = add(r, ere, 0, NULL);
+	int rc;
+
+	if (!w)
+		return -ENOMEM;
+	if ((rc = compile(w, err, err_len)))
+		return rc;
+	w->ere = NULL; /* the caller's string may not outlive the rule */
+	r->n++;
+	return 0;
 }
 
 int redact_add_defaults(struct redact *r)
 {
-	int err;
+	struct rule *w;
 
 	for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++) {
-		err = add(r, defaults[i].ere, defaults[i].icase ? REG_ICASE : 0, NULL, 0);
-
-		if (err)
-			return err;
+		if (!(w = add(r, defaults[i].ere, defaults[i].icase ? REG_ICASE : 0,
+			      defaults[i].needles)))
+			return -ENOMEM;
+		r->n++;
 	}
 	/* curl's -u/--user and -U/--proxy-user USER:PASSWORD. */
-	if ((err = add(r, "^-(u|-user|U|-proxy-user)()$", 0, NULL, 0)))
-		return err;
-	r->v[r->n - 1].user_colon = 1;
+	if (!(w = add(r, "^-(u|-user|U|-proxy-user)()$", 0, "-u")))
+		return -ENOMEM;
+	w->user_colon = 1;
+	r->n++;
+	return 0;
+}
+
+/* Whether a (NUL-terminated) holds one of the '|'-separated needles, in
+ * any case; no needles: yes. */
+static int has_needle(const char *needles, const char *a)
+{
+	char word[32];
+
+	if (!needles)
+		return 1;
+	while (*needles) {
+		size_t n = strcspn(needles, "|");
+
+		if (n < sizeof word) {
+			memcpy(word, needles, n);
+			word[n] = '\0';
+			if (strcasestr(a, word))
+				return 1;
+		}
+		needles += n + (needles[n] == '|');
+	}
 	return 0;
 }
 
@@ -191,13 +260,20 @@ static int redact_one(const struct redact *r, const char *a, struct strbuf *out,
 
 	strbuf_add(&cur, a, strlen(a));
 	for (size_t i = 0; r && i < r->n && !cur.oom; i++) {
+		struct rule *w = &r->v[i];
 		int names = 0;
 
+		if (!has_needle(w->needles, cur.p))
+			continue;
+		if (!w->compiled && compile(w, NULL, 0)) {
+			cur.oom = 1; /* a default that compiles: only memory fails */
+			break;
+		}
 		tmp.len = 0;
 		strbuf_add(&tmp, "", 0);
-		hidden += apply(&r->v[i].re, cur.p, &tmp, &names);
+		hidden += apply(&w->re, cur.p, &tmp, &names);
 		if (names)
-			*next = r->v[i].user_colon ? 2 : 1;
+			*next = w->user_colon ? 2 : 1;
 		{
 			struct strbuf t = cur;
 

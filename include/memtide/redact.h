@@ -67,6 +67,14 @@ int redact_add(struct redact *r, const char *ere, char *err, size_t err_len);
 /* The number of rules. */
 size_t redact_count(const struct redact *r);
 
+/* The number of rules compiled so far.  A default rule compiles at the
+ * first argument holding a word its matches need ("pass", "token", "://",
+ * "ghp_"...), so a command line with none of them costs no regex memory
+ * (all the defaults compiled and run hold some 300 KiB); a rule from
+ * redact_add compiles at once.  Because of that, a rule set is not to be
+ * used from two threads at once. */
+size_t redact_compiled(const struct redact *r);
+
 /* Redacts a NUL-separated argv of len bytes (a trailing NUL, as in
  * /proc/PID/cmdline, is kept as it is).  *out receives a malloc'd copy with
  * the secrets replaced by REDACT_MASK (always NUL-terminated one byte past

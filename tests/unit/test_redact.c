@@ -267,3 +267,44 @@ TEST(redact_user_colon_after_the_rules)
 	EXPECT_ARGV(r, "curl|-u|alice:***|x", "curl|-u|alice:***|x", 0);
 	redact_free(r);
 }
+
+/* A command line with no secret-looking word compiles none of the default
+ * rules: memtide attach on "python3 -c ..." keeps its peak RSS low. */
+TEST(redact_defaults_compile_when_needed)
+{
+	struct redact *r = defaults();
+	char err[64];
+
+	CHECK(r != NULL);
+	if (!r)
+		return;
+	CHECK_EQ_INT(redact_compiled(r), 0);
+	EXPECT_ARGV(r, "/usr/bin/python3|-c|import time; time.sleep(600)|",
+		    "/usr/bin/python3|-c|import time; time.sleep(600)|", 0);
+	EXPECT_ARGV(r, "make|-j2|CFLAGS=-O2 -g|check", "make|-j2|CFLAGS=-O2 -g|check", 0);
+	CHECK_EQ_INT(redact_compiled(r), 0);
+	/* "python -u": the curl -u rule alone, and the argument kept. */
+	EXPECT_ARGV(r, "python|-u|app.py", "python|-u|app.py", 0);
+	CHECK_EQ_INT(redact_compiled(r), 1);
+	/* Each secret still found on first sight of its word. */
+	EXPECT_ARGV(r, "app|--password|hunter2", "app|--password|***", 1);
+	EXPECT_ONE(r, "postgres://alice:hunter2@db/x", "postgres://alice:***@db/x");
+	EXPECT_ONE(r, "ghp_0123456789abcdefghijABCDEFGHIJ012345", "***");
+	CHECK(redact_compiled(r) > 1 && redact_compiled(r) < redact_count(r));
+	/* Every default compiles (one argument per word). */
+	{
+		int h;
+		char *got = argv_of(r, "pass|pwd|secret|token|auth|key|credential|://|"
+				    "private|authorization|cookie|bearer|pass:|akia|asia|"
+				    "ghp_|github_pat_|glpat-|xox|k_live_|k_test_|sk-|-u", &h);
+
+		CHECK(got != NULL);
+		free(got);
+	}
+	CHECK_EQ_INT(redact_compiled(r), redact_count(r));
+	/* A user's rule compiles at once, to report a bad one. */
+	CHECK_EQ_INT(redact_add(r, "[", err, sizeof err), -EINVAL);
+	CHECK_EQ_INT(redact_add(r, "^--dbpw=(.*)", err, sizeof err), 0);
+	CHECK_EQ_INT(redact_compiled(r), redact_count(r));
+	redact_free(r);
+}
