@@ -118,7 +118,7 @@ $(B)/man/%: man/%.scd
 DEB_PKGS := build-essential pkg-config libproc2-dev libsqlite3-dev libcairo2-dev \
 	sqlite3 python3 python3-pytest python3-psutil python3-memory-profiler \
 	python3-matplotlib scdoc mandoc prometheus clang austin prometheus-process-exporter \
-	python3-pytest-xdist libpython3.11-dev
+	python3-pytest-xdist libpython3.11-dev strace
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \

@@ -79,6 +79,7 @@ static void on_child(int sig)
 static void install_signals(void)
 {
 	struct sigaction sa;
+	sigset_t chld;
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_sigaction = on_signal;
@@ -90,6 +91,11 @@ static void install_signals(void)
 	sa.sa_handler = on_child;
 	sa.sa_flags = SA_NOCLDSTOP;
 	sigaction(SIGCHLD, &sa, NULL);
+	/* The loop reaps on SIGCHLD alone: one blocked by whoever started
+	 * memtide (the mask is inherited) would hide the command's end. */
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_UNBLOCK, &chld, NULL);
 }
 
 static const char run_usage[] =
@@ -780,7 +786,12 @@ static void record_loop(struct recording *r)
 			if (fwd)
 				kill(r->child, fwd);
 		}
-		if (got_child || slept == 0) {
+		/* Only SIGCHLD says there is something to reap: attach has no
+		 * child, and a command's zombie waits for its reaping, so a
+		 * wait4() (and the zombie's waitid) every tick found nothing.
+		 * The flag outlives a signal that came between this test and
+		 * the sleep: that exit is seen at the next tick. */
+		if (got_child) {
 			got_child = 0;
 			if (reap(r))
 				break;

@@ -109,6 +109,21 @@ def status_kib(text, field):
     raise KeyError(field)
 
 
+def syscalls(argv, tmp_path, env=None, timeout=60):
+    """Runs argv to completion under strace -f -c; returns (exit status,
+    {syscall name: calls}) over every thread and child."""
+    out = tmp_path / f"strace-{time.monotonic_ns()}.txt"
+    p = subprocess.run([installed("strace"), "-f", "-c", "-U", "name,calls",
+                        "-o", str(out), *map(str, argv)], env=env,
+                       stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
+    calls = {}
+    for line in out.read_text().splitlines():
+        f = line.split()
+        if len(f) == 2 and f[1].isdigit() and f[0] != "total":
+            calls[f[0]] = int(f[1])
+    return p.returncode, calls
+
+
 @pytest.fixture(scope="session")
 def build():
     """The build directory: $MEMTIDE_BUILD, else ../../build."""

@@ -4,7 +4,7 @@ import signal
 import subprocess
 import time
 
-from conftest import PY, alive, prog, q, q1, wait_for
+from conftest import PY, alive, prog, q, q1, syscalls, wait_for
 
 
 def start_sleeper(procs, tmp_path, sec):
@@ -89,3 +89,23 @@ def test_sigint_stops_attach_cleanly(mt_popen, db, procs, tmp_path):
     # The signal was memtide's: the target did not get it.
     time.sleep(0.1)
     assert target.poll() is None
+
+
+def per_tick(calls, samples):
+    """The system calls made at every sample (or more often)."""
+    return sorted(k for k, n in calls.items() if n >= 0.9 * samples)
+
+
+def test_attach_does_per_tick_only_the_reads_and_the_sleep(memtide, env, db, procs,
+                                                           tmp_path):
+    target, argv = start_sleeper(procs, tmp_path, 30)
+    rc, calls = syscalls([memtide, "attach", target.pid, "-T", 0.01, "-t", 2, "-q",
+                          "--db", db], tmp_path, env=env)
+    assert rc == 0, calls
+    samples = q1(db, "SELECT samples FROM runs")
+    assert samples >= 50, samples
+    # attach has no child to reap: no wait4() a tick.
+    assert calls.get("wait4", 0) == 0 and calls.get("waitid", 0) == 0, calls
+    # A tick: the sleep, statm, the CPU clock and the check that it is the
+    # same process; the flush each second and the start-up are not per tick.
+    assert len(per_tick(calls, samples)) <= 4, (samples, per_tick(calls, samples))
