@@ -19,6 +19,8 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 /* Events held in memory (about 100 bytes each).  When it is full the
  * thread stops reading: the kernel's queue fills and senders wait (at most
@@ -27,7 +29,7 @@
 /* A tick stores up to this many times the loop's own bound: a burst drains
  * in a few ticks, none of which it holds up long. */
 #define DRAIN_FACTOR 4
-#define POLL_MS 100         /* how soon the thread sees it must stop */
+#define FULL_MS 10          /* the queue is full: look again after */
 
 struct queued {
 	struct marksock_event ev;
@@ -38,12 +40,13 @@ static struct {
 	pthread_t thread;
 	int running;
 	volatile int stop;
+	int wake_fd; /* eventfd: stop now (the thread sleeps until a datagram) */
 	pthread_mutex_t lock;
 	struct queued *v;
 	size_t n, cap;
 	size_t dropped;
 	struct marksock *m;
-} q = {.lock = PTHREAD_MUTEX_INITIALIZER};
+} q = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake_fd = -1};
 
 static void push(const struct marksock_event *ev)
 {
@@ -76,7 +79,8 @@ static void push(const struct marksock_event *ev)
 
 static void *reader(void *arg)
 {
-	struct pollfd p = {.fd = marksock_fd(arg), .events = POLLIN};
+	struct pollfd p[2] = {{.fd = marksock_fd(arg), .events = POLLIN},
+			      {.fd = q.wake_fd, .events = POLLIN}};
 	struct marksock_event ev;
 
 	while (!q.stop) {
@@ -86,10 +90,11 @@ static void *reader(void *arg)
 		n = q.n;
 		pthread_mutex_unlock(&q.lock);
 		if (n >= QUEUE_MAX) {
-			poll(NULL, 0, POLL_MS / 10);
+			poll(NULL, 0, FULL_MS);
 			continue;
 		}
-		if (poll(&p, 1, POLL_MS) <= 0)
+		/* No timeout: an idle run has no wake-up but its ticks. */
+		if (poll(p, 2, -1) <= 0 || !p[0].revents)
 			continue;
 		while (n++ < QUEUE_MAX && marksock_recv(arg, &ev) == 1)
 			push(&ev);
@@ -103,19 +108,29 @@ void mark_reader_start(struct marksock *m)
 
 	q.m = m;
 	q.stop = 0;
+	/* Without the eventfd the thread would never see it must stop. */
+	if ((q.wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0)
+		return;
 	/* Signals stay with the main thread, whose loop handles them. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	q.running = pthread_create(&q.thread, NULL, reader, m) == 0;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!q.running) {
+		close(q.wake_fd);
+		q.wake_fd = -1;
+	}
 }
 
 static void join_reader(void)
 {
 	if (q.running) {
 		q.stop = 1;
+		eventfd_write(q.wake_fd, 1);
 		pthread_join(q.thread, NULL);
 		q.running = 0;
+		close(q.wake_fd);
+		q.wake_fd = -1;
 	}
 }
 

@@ -4,7 +4,7 @@ import subprocess
 
 import pytest
 
-from conftest import HERE, PY, q, q1
+from conftest import HERE, PY, q, q1, syscalls
 
 PYTHONPATH = str(HERE.parent.parent / "python")
 
@@ -151,3 +151,16 @@ def test_markers_are_exported_as_func_lines(mt, db, tmp_path, penv):
                                      "custom_label", "failing"]
     assert all(len(f) == 7 and float(f[3]) <= float(f[5]) for f in funcs)
     assert [f[6] for f in funcs] == ["0", "1", "1", "0", "0", "0"]
+
+
+def test_marker_reader_sleeps_until_a_marker(memtide, db, tmp_path, penv):
+    script = tmp_path / "idle.py"
+    script.write_text("import time, memtide\ntime.sleep(1)\nmemtide.moment('late')\n"
+                      "time.sleep(1)\n")
+    rc, calls = syscalls([memtide, "run", "--db", db, "-T", "0.5", "-q", PY, script],
+                         tmp_path, env=penv)
+    assert rc == 0, calls
+    assert [l for l, *_ in marks(db)] == ["late"]
+    # The thread reading the marker socket wakes for the marker and for the
+    # end of the run, not ten times a second to look for them.
+    assert calls.get("poll", 0) + calls.get("ppoll", 0) <= 5, calls
