@@ -83,6 +83,9 @@ struct store {
 	 * open transaction: a process's row is updated only when its peak
 	 * rises, not for every batch.  Cleared by any rollback. */
 	struct idmap peaks;
+	/* proc.id -> the hwm (bytes) last written, the same way: VmHWM is
+	 * read every second and a steady process's stays put. */
+	struct idmap hwms;
 	int64_t agg_ticks; /* of the run begun; 0: no sample_agg rows */
 	char msg[256];
 };
@@ -386,6 +389,7 @@ void store_close(struct store *s)
 		sqlite3_finalize(s->st[i]);
 	sqlite3_close(s->db);
 	idmap_free(&s->peaks);
+	idmap_free(&s->hwms);
 	free(s);
 }
 
@@ -503,6 +507,7 @@ int store_proc_add(struct store *s, const struct store_proc *p, int64_t *id)
 		*id = sqlite3_last_insert_rowid(s->db);
 		/* A deleted process's id may be given again. */
 		idmap_del(&s->peaks, *id);
+		idmap_del(&s->hwms, *id);
 	}
 	free(cmd);
 	return err;
@@ -552,13 +557,24 @@ static int exec_bound(struct store *s, const char *sql, const char *what,
 int store_proc_end(struct store *s, int64_t proc, double ended, int64_t last_tick)
 {
 	idmap_del(&s->peaks, proc);
+	idmap_del(&s->hwms, proc);
 	return step_bound(s, s->st[ST_PROC_END], "ending process", proc, ended, last_tick);
 }
 
 int store_proc_hwm(struct store *s, int64_t proc, int64_t hwm_bytes)
 {
-	return step_bound(s, s->st[ST_PROC_HWM], "recording high-water mark", proc, 0.0,
-			  hwm_bytes);
+	int64_t known;
+	int err;
+
+	/* The row keeps the maximum: a value no higher than one written
+	 * would change nothing, yet cost a transaction of its own. */
+	if (idmap_get(&s->hwms, proc, &known) && hwm_bytes <= known)
+		return 0;
+	err = step_bound(s, s->st[ST_PROC_HWM], "recording high-water mark", proc, 0.0,
+			 hwm_bytes);
+	if (!err)
+		idmap_put(&s->hwms, proc, hwm_bytes);
+	return err;
 }
 
 int store_run_skipped(struct store *s, int64_t run, int64_t skipped)
@@ -729,6 +745,7 @@ void store_rollback(struct store *s)
 	 * ROLLBACK fails, harmlessly. */
 	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	idmap_free(&s->peaks);
+	idmap_free(&s->hwms);
 }
 
 int store_commit(struct store *s)
@@ -888,6 +905,7 @@ int store_run_delete(struct store *s, int64_t run)
 	}
 	/* Its proc ids may be given again: forget their peaks. */
 	idmap_free(&s->peaks);
+	idmap_free(&s->hwms);
 	return exec_sql(s, "COMMIT", "deleting run");
 }
 

@@ -258,7 +258,9 @@ int store_proc_end(struct store *s, int64_t proc, double ended, int64_t last_tic
 /* Replaces a process's exe and argv (NUL-separated) after it exec'd. */
 int store_proc_meta(struct store *s, int64_t proc, const char *exe,
 		    const char *argv, size_t argv_len);
-/* Records a kernel high-water mark (bytes) for a process; keeps the maximum. */
+/* Records a kernel high-water mark (bytes) for a process; keeps the maximum.
+ * A value no higher than the last one this store wrote for it writes
+ * nothing (no row update, no transaction). */
 int store_proc_hwm(struct store *s, int64_t proc, int64_t hwm_bytes);
 
 /* (v5) How a process ended: status is a wait status (WIFEXITED: exit_code,

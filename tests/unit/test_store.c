@@ -332,3 +332,41 @@ TEST(default_path)
 	CHECK_EQ_STR(p, "/home/u/.local/share/memtide/memtide.db");
 	free(p);
 }
+
+/* VmHWM is stored every second while memtide run records: a steady
+ * process's unchanged peak writes nothing (no row update, no commit of its
+ * own), a higher one is written, and a rolled-back one is written again. */
+TEST(unchanged_hwm_writes_nothing)
+{
+	char *path = temp_db();
+	struct store *s;
+	int64_t run, a;
+	struct store_run r = {.kind = "attach", .command = "python3", .started = 1000.0,
+			      .interval = 0.1, .page_size = 4096, .backend = "rss"};
+	struct store_proc pa = {.pid = 10, .start_ticks = 5};
+	sqlite3 *db;
+	int before;
+
+	CHECK_EQ_INT(store_open(path, STORE_WRITE, &s), 0);
+	CHECK_EQ_INT(store_run_begin(s, &r, &run), 0);
+	pa.run = run;
+	CHECK_EQ_INT(store_proc_add(s, &pa, &a), 0);
+	db = store_db(s);
+	CHECK_EQ_INT(store_proc_hwm(s, a, 8 << 20), 0);
+	before = sqlite3_total_changes(db);
+	for (int i = 0; i < 5; i++)
+		CHECK_EQ_INT(store_proc_hwm(s, a, 8 << 20), 0);
+	CHECK_EQ_INT(store_proc_hwm(s, a, 4 << 20), 0);
+	CHECK_EQ_INT(sqlite3_total_changes(db), before);
+	CHECK_EQ_INT(store_proc_hwm(s, a, 9 << 20), 0);
+	CHECK_EQ_INT(sqlite3_total_changes(db), before + 1);
+	CHECK_EQ_INT(one_int(db, "SELECT hwm FROM proc"), 9 << 20);
+	CHECK_EQ_INT(store_begin(s), 0);
+	CHECK_EQ_INT(store_proc_hwm(s, a, 10 << 20), 0);
+	store_rollback(s);
+	CHECK_EQ_INT(one_int(db, "SELECT hwm FROM proc"), 9 << 20);
+	CHECK_EQ_INT(store_proc_hwm(s, a, 10 << 20), 0);
+	CHECK_EQ_INT(one_int(db, "SELECT hwm FROM proc"), 10 << 20);
+	store_close(s);
+	free(path);
+}
