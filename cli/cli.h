@@ -98,7 +98,8 @@ void run_exits_poll(struct run_exits *x);
  * limit.  0 or a store code. */
 int run_exits_seen(struct run_exits *x, struct store *st, int64_t proc, int pid,
 		   double t);
-/* Reads every live one's cgroup again, storing moves and limit changes. */
+/* Takes the pending exit events (run_exits_poll), then reads every live
+ * one's cgroup again, storing moves and limit changes.  Called each second. */
 int run_exits_refresh(struct run_exits *x, struct store *st, double t);
 /* proc ended at t with wait status status (-1: from its exit event, if
  * any): stores how, and an OOM kill as a marker and a line on stderr

@@ -61,11 +61,18 @@ void run_exits_free(struct run_exits *x)
 void run_exits_poll(struct run_exits *x)
 {
 	struct discover_event ev[256];
-	int n;
+	int n, overflowed = 0;
 
 	if (!x || x->fd < 0)
 		return;
-	while ((n = discover_events_read(x->fd, ev, 256)) > 0) {
+	for (;;) {
+		n = discover_events_read(x->fd, ev, 256);
+		/* The kernel dropped events while the socket was full (said
+		 * once): those that came after are still there. */
+		if (n == -ENOBUFS && !overflowed++)
+			continue;
+		if (n <= 0)
+			break;
 		/* The connector reports every process of the machine: only
 		 * the exits of those recorded are kept. */
 		for (int i = 0; i < n; i++) {
@@ -126,6 +133,11 @@ int run_exits_refresh(struct run_exits *x, struct store *st, double t)
 {
 	int err = 0;
 
+	/* Unread, the machine's forks, execs and exits fill the socket in
+	 * seconds on a busy host (a 1 MiB buffer, some 1,000 events), and
+	 * the kernel then drops the newest: the exit of the very process
+	 * recorded.  Read each second, it holds one second's. */
+	run_exits_poll(x);
 	for (size_t i = 0; x && i < x->n && !err; i++) {
 		struct watched *w = &x->v[i];
 		struct cgroup_info ci;

@@ -1,8 +1,11 @@
 """memtide attach: recording a process memtide did not start."""
+import os
 import shlex
 import signal
 import subprocess
 import time
+
+import pytest
 
 from conftest import PY, alive, prog, q, q1, syscalls, wait_for
 
@@ -109,3 +112,16 @@ def test_attach_does_per_tick_only_the_reads_and_the_sleep(memtide, env, db, pro
     # A tick: the sleep, statm, the CPU clock and the check that it is the
     # same process; the flush each second and the start-up are not per tick.
     assert len(per_tick(calls, samples)) <= 4, (samples, per_tick(calls, samples))
+
+
+def test_attach_keeps_the_exit_status_on_a_busy_machine(mt, db, procs, tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("exit statuses of processes not memtide's own come from the proc "
+                    "connector, root only")
+    target = procs.start([PY, "-c", "import sys, time; time.sleep(8); sys.exit(3)"])
+    # Thousands of forks and exits elsewhere while memtide records: more
+    # events than the connector's socket holds unread.
+    procs.start([PY, prog("storm.py"), 9, tmp_path / "storm.json"])
+    rc, out, err = mt("attach", target.pid, "-T", 0.1, "-q", "--db", db, timeout=60)
+    assert rc == 0, err
+    assert q(db, "SELECT exit_code, exit_signal FROM processes") == [(3, None)]
