@@ -7,9 +7,12 @@
 #include <linux/cn_proc.h>
 #include <linux/connector.h>
 #include <linux/netlink.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 int discover_scan(const char *root, void (*fn)(int pid, void *arg), void *arg)
@@ -36,18 +39,35 @@ int discover_scan(const char *root, void (*fn)(int pid, void *arg), void *arg)
 	return n;
 }
 
-/* One netlink message carrying one connector message. */
+/* One netlink message carrying one connector message: the operation
+ * alone, or (Linux 6.6+, struct proc_input) followed by the events wanted.
+ * Older kernels ignore a message of the second size, so it is sent only to
+ * those that know it. */
 struct cn_req {
 	struct nlmsghdr nl;
 	struct cn_msg cn;
-	enum proc_cn_mcast_op op;
+	uint32_t op;         /* enum proc_cn_mcast_op */
+	uint32_t event_type; /* a mask of PROC_EVENT_*: what to receive */
 } __attribute__((packed));
 
-int discover_events_open(void)
+/* Whether the running kernel filters connector events by type (6.6+). */
+static int kernel_filters_events(void)
+{
+	struct utsname u;
+	int major = 0, minor = 0;
+
+	if (uname(&u) < 0 || sscanf(u.release, "%d.%d", &major, &minor) != 2)
+		return 0;
+	return major > 6 || (major == 6 && minor >= 6);
+}
+
+/* Subscribes; event_type 0: every event, in the original 4-byte form. */
+static int events_open(uint32_t event_type)
 {
 	struct sockaddr_nl sa = {.nl_family = AF_NETLINK, .nl_groups = CN_IDX_PROC,
 				 .nl_pid = 0};
 	struct cn_req req;
+	size_t data = event_type ? 2 * sizeof(uint32_t) : sizeof(uint32_t);
 	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 			NETLINK_CONNECTOR), err;
 	int rcvbuf = 1 << 20;
@@ -61,20 +81,31 @@ int discover_events_open(void)
 	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
 		goto fail;
 	memset(&req, 0, sizeof req);
-	req.nl.nlmsg_len = sizeof req;
+	req.nl.nlmsg_len = (uint32_t)(NLMSG_LENGTH(sizeof req.cn) + data);
 	req.nl.nlmsg_type = NLMSG_DONE;
 	req.nl.nlmsg_pid = (unsigned)getpid();
 	req.cn.id.idx = CN_IDX_PROC;
 	req.cn.id.val = CN_VAL_PROC;
-	req.cn.len = sizeof req.op;
+	req.cn.len = (uint16_t)data;
 	req.op = PROC_CN_MCAST_LISTEN;
-	if (send(fd, &req, sizeof req, 0) < 0)
+	req.event_type = event_type;
+	if (send(fd, &req, req.nl.nlmsg_len, 0) < 0)
 		goto fail;
 	return fd;
 fail:
 	err = -errno;
 	close(fd);
 	return err;
+}
+
+int discover_events_open(void)
+{
+	return events_open(0);
+}
+
+int discover_events_open_exits(void)
+{
+	return events_open(kernel_filters_events() ? (uint32_t)PROC_EVENT_EXIT : 0);
 }
 
 int discover_events_read(int fd, struct discover_event *v, size_t cap)

@@ -37,6 +37,11 @@ struct discover_event {
 /* Subscribes to the proc connector.  Returns a non-blocking fd to poll, or
  * -errno (-EPERM without CAP_NET_ADMIN). */
 int discover_events_open(void);
+/* The same for a reader of exits alone (memtide run's record of how each
+ * process ended): on Linux 6.6+ the kernel then sends no fork, exec or
+ * other event, a third of the traffic of a busy machine, and the socket
+ * holds three times as long unread.  Older kernels send every event. */
+int discover_events_open_exits(void);
 /* Reads the pending events into v (room for cap).  Returns how many (0:
  * none pending), or -ENOBUFS when the kernel dropped some (the socket
  * overflowed: rescan), or another -errno. */
