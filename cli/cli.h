@@ -103,9 +103,10 @@ int run_exits_seen(struct run_exits *x, struct store *st, int64_t proc, int pid,
 int run_exits_refresh(struct run_exits *x, struct store *st, double t);
 /* proc ended at t with wait status status (-1: from its exit event, if
  * any): stores how, and an OOM kill as a marker and a line on stderr
- * (*oom = 1). */
+ * (*oom = 1).  wait: it was seen to end (not merely no longer recorded), so
+ * its exit event, a moment behind, is waited for up to 50 ms. */
 int run_exits_ended(struct run_exits *x, struct store *st, int64_t run, int64_t proc,
-		    int status, double t, int *oom);
+		    int status, int wait, double t, int *oom);
 
 /* Writes s as one CSV field (RFC 4180: quoted when it holds a comma, a
  * quote, CR or LF); NULL writes nothing. */

@@ -11,9 +11,11 @@
 #include "memtide/cgroup.h"
 #include "memtide/discover.h"
 #include "memtide/idmap.h"
+#include "memtide/ticker.h"
 #include "memtide/units.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +23,7 @@
 #include <sys/wait.h>
 
 #define CGROUPFS "/sys/fs/cgroup"
+#define EVENT_WAIT_MS 50 /* see await_exit */
 
 struct watched {
 	int64_t proc;
@@ -31,6 +34,7 @@ struct watched {
 
 struct run_exits {
 	int fd;               /* the proc connector, -1 without */
+	int overflowed;       /* it dropped events once: some exits are lost */
 	struct idmap by_pid;  /* pid of a live one -> index in v + 1 */
 	struct idmap by_proc; /* proc.id -> index in v + 1 */
 	struct watched *v;
@@ -43,7 +47,7 @@ struct run_exits *run_exits_new(void)
 
 	if (!x)
 		return NULL;
-	x->fd = discover_events_open();
+	x->fd = discover_events_open_exits();
 	return x;
 }
 
@@ -69,8 +73,10 @@ void run_exits_poll(struct run_exits *x)
 		n = discover_events_read(x->fd, ev, 256);
 		/* The kernel dropped events while the socket was full (said
 		 * once): those that came after are still there. */
-		if (n == -ENOBUFS && !overflowed++)
+		if (n == -ENOBUFS && !overflowed++) {
+			x->overflowed = 1;
 			continue;
+		}
 		if (n <= 0)
 			break;
 		/* The connector reports every process of the machine: only
@@ -86,6 +92,22 @@ void run_exits_poll(struct run_exits *x)
 		}
 		if (n < 256)
 			break;
+	}
+}
+
+/* The kernel frees a process's memory (its statm reads 0: the sampler
+ * calls it gone) a moment before it sends the exit event: waits for it
+ * that moment, EVENT_WAIT_MS at most, while no event was ever lost. */
+static void await_exit(struct run_exits *x, const struct watched *w)
+{
+	struct pollfd p = {.fd = x->fd, .events = POLLIN};
+	int64_t end = ticker_now_mono() + EVENT_WAIT_MS * 1000000LL, left;
+
+	while (!x->overflowed && x->fd >= 0 && w->status < 0 &&
+	       (left = end - ticker_now_mono()) > 0) {
+		if (poll(&p, 1, (int)(left / 1000000) + 1) <= 0)
+			break;
+		run_exits_poll(x);
 	}
 }
 
@@ -176,7 +198,7 @@ static int oom_killed(struct store *st, int64_t run, const struct watched *w, do
 }
 
 int run_exits_ended(struct run_exits *x, struct store *st, int64_t run, int64_t proc,
-		    int status, double t, int *oom)
+		    int status, int wait, double t, int *oom)
 {
 	int64_t i;
 	struct watched *w = NULL;
@@ -188,6 +210,8 @@ int run_exits_ended(struct run_exits *x, struct store *st, int64_t run, int64_t 
 	run_exits_poll(x);
 	if (idmap_get(&x->by_proc, proc, &i))
 		w = &x->v[i - 1];
+	if (wait && status < 0 && w && w->status < 0 && w->pid > 0)
+		await_exit(x, w);
 	if (status < 0 && w)
 		status = w->status;
 	if (w && w->pid)

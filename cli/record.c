@@ -425,6 +425,7 @@ struct recording {
 	struct rusage ru;            /* the command's, from wait4() */
 	struct own_peak own;
 	char *command;
+	int stopping;           /* record_end: those still alive merely stop being recorded */
 	struct marksock *marks; /* markers from the command (cli/mark.c) */
 	char mark_dir[160];
 	int interactive;
@@ -467,7 +468,7 @@ static int sync_procs(struct recording *r, int64_t tick, double now_real)
 			if ((p != r->root || r->root_status >= 0) &&
 			    (err = run_exits_ended(r->ex, r->st, r->run, p->id,
 						   p == r->root ? r->root_status : -1,
-						   now_real, &oom)))
+						   !r->stopping, now_real, &oom)))
 				return err;
 			if ((err = store_proc_end(r->st, p->id, now_real,
 						  p->last_tick < 0 ? tick : p->last_tick)))
@@ -849,6 +850,12 @@ static int record_end(struct recording *r)
 	if (r->attach_pid)
 		sampler_read_hwm(r->sm);
 	sqlite3_busy_timeout(store_db(r->st), BUSY_WAIT_MS);
+	/* The attached process seen to end at the last tick: its exit event
+	 * is waited for before everyone else merely stops being recorded.
+	 * (run's command ends through wait4, below.) */
+	if (r->attach_pid)
+		sync_procs(r, r->tk.tick, ticker_now_real_s());
+	r->stopping = 1;
 	for (size_t i = 0; i < sampler_count(r->sm); i++) {
 		struct sampler_proc *p = sampler_get(r->sm, i);
 
@@ -858,7 +865,7 @@ static int record_end(struct recording *r)
 	if (r->target && r->child && r->target->end_reported && status != -1) {
 		int oom;
 
-		run_exits_ended(r->ex, r->st, r->run, r->target->id, status,
+		run_exits_ended(r->ex, r->st, r->run, r->target->id, status, 0,
 				ticker_now_real_s(), &oom);
 	}
 	sync_procs(r, r->tk.tick, ticker_now_real_s());
