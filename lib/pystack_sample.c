@@ -16,10 +16,9 @@ enum { OWNED_BY_GENERATOR = 1, OWNED_BY_CSTACK = 3 };
 /* A page of the target copied during one sample: frames of 3.11+ lie
  * side by side in the thread's data stack, and the small reads of a sample
  * mostly fall in a few pages, so one read serves many. */
-#define PYSTACK_PAGE 4096
-#define PYSTACK_PAGES 4
 struct pystack_page {
 	uint64_t addr; /* 0: empty */
+	int used;      /* read from in this sample */
 	uint8_t data[PYSTACK_PAGE];
 };
 
@@ -29,10 +28,44 @@ struct pystack_page {
 static _Thread_local struct pystack_page pages[PYSTACK_PAGES];
 static _Thread_local unsigned next_page;
 
-static void pages_forget(void)
+/* Starts a sample by copying again, in one process_vm_readv, the pages
+ * the reader's last sample read (its runtime, thread state, frames and the
+ * code objects it checked): a program still in the same functions is then
+ * read with that one call.  A page that can no longer be read is left
+ * empty, and read (or failed) where the walk needs it. */
+static void pages_begin(struct pystack *r)
+{
+	uint8_t *buf[PYSTACK_PAGES];
+	unsigned got;
+
+	for (unsigned i = 0; i < PYSTACK_PAGES; i++) {
+		pages[i].addr = 0;
+		pages[i].used = 0;
+		buf[i] = pages[i].data;
+	}
+	got = pystack_peek_pages(r, r->warm, buf, r->nwarm);
+	for (unsigned i = 0; i < got; i++)
+		pages[i].addr = r->warm[i];
+	next_page = 0;
+}
+
+/* Keeps the pages this sample read for the next one. */
+static void pages_end(struct pystack *r)
+{
+	r->nwarm = 0;
+	for (unsigned i = 0; i < PYSTACK_PAGES; i++)
+		if (pages[i].addr && pages[i].used)
+			r->warm[r->nwarm++] = pages[i].addr;
+}
+
+/* The slot for a page not copied yet: one this sample has not read from
+ * (empty, or copied for nothing), else the next in turn. */
+static struct pystack_page *page_slot(void)
 {
 	for (unsigned i = 0; i < PYSTACK_PAGES; i++)
-		pages[i].addr = 0;
+		if (!pages[i].used)
+			return &pages[i];
+	return &pages[next_page++ % PYSTACK_PAGES];
 }
 
 /* A read within one sample: served from the pages copied so far in this
@@ -48,15 +81,18 @@ int pystack_sread(struct pystack *r, uint64_t addr, void *buf, size_t len)
 		return pystack_peek(r, addr, buf, len);
 	for (unsigned i = 0; i < PYSTACK_PAGES; i++)
 		if (pages[i].addr == page && page) {
+			pages[i].used = 1;
 			memcpy(buf, pages[i].data + (addr - page), len);
 			return 0;
 		}
-	p = &pages[next_page++ % PYSTACK_PAGES];
+	p = page_slot();
 	p->addr = 0;
+	p->used = 0;
 	err = pystack_peek(r, page, p->data, PYSTACK_PAGE);
 	if (err)
 		return err;
 	p->addr = page;
+	p->used = 1;
 	memcpy(buf, p->data + (addr - page), len);
 	return 0;
 }
@@ -352,19 +388,18 @@ int pystack_sample(struct pystack *r, struct pystack_frame *frames, int max, int
 	tlen += 8;
 	if (tlen > (long)sizeof tstate || max < 0)
 		return -EINVAL;
-	pages_forget();
+	pages_begin(r);
 	n = pick_thread(r, tstate, (size_t)tlen);
-	if (n == -ENOENT)
-		return 0; /* no interpreter or thread yet, or any more */
 	if (n == 0)
 		n = walk(r, tstate, frames, max);
-	if (n < 0)
-		return pystack_gone_or(r, n);
-	if (tid && L->tstate_native_id >= 0)
+	if (n >= 0 && tid && L->tstate_native_id >= 0)
 		*tid = pystack_int_at(tstate, L->tstate_native_id);
-	else if (tid)
+	else if (n >= 0 && tid)
 		*tid = thread_tid(r, tstate);
-	return n;
+	pages_end(r);
+	if (n == -ENOENT)
+		return 0; /* no interpreter or thread yet, or any more */
+	return n < 0 ? pystack_gone_or(r, n) : n;
 }
 
 size_t pystack_memory(const struct pystack *r)
