@@ -67,7 +67,7 @@ struct stackwatch {
 	int64_t t0_ns, interval_ns, start_ns;
 	int64_t tick_step; /* ticks summed into one charge row */
 	int64_t base_period_ns, period_ns; /* asked; now (see next_period) */
-	int64_t sweep_avg_ns;
+	int64_t cpu_then_ns; /* the thread's CPU clock at the last adjust_period() */
 	clockid_t cpu_clock;
 	struct sw_proc **p;
 	size_t n, cap;
@@ -226,22 +226,39 @@ static int64_t thread_cpu_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-/* The grid step after a sweep that cost sweep_ns of CPU: the base period,
- * or longer when reading every process would take more than
- * STACKWATCH_CPU_BUDGET of a core (memtided with stacks = yes on many
- * processes): fewer samples, never a busy core. */
-static int64_t next_period(struct stackwatch *w, int64_t sweep_ns)
-{
-	int64_t want;
+/* The thread's CPU clock is a system call (no vDSO for it), as dear as
+ * reading one stack: it is read once every this many sweeps. */
+#define SWEEPS_PER_CPU_READ 16
 
-	/* A moving average over about 16 sweeps. */
-	w->sweep_avg_ns += (sweep_ns - w->sweep_avg_ns) / 16;
-	want = (int64_t)((double)w->sweep_avg_ns / STACKWATCH_CPU_BUDGET);
+/* The grid step, given what the thread cost per sweep over the last
+ * SWEEPS_PER_CPU_READ sweeps (wake-ups included): the base period, or
+ * longer when that would take more than STACKWATCH_CPU_BUDGET of a core
+ * (memtided with stacks = yes on many processes): fewer samples, never a
+ * busy core. */
+static int64_t next_period(const struct stackwatch *w, int64_t sweep_ns)
+{
+	int64_t want = (int64_t)((double)sweep_ns / STACKWATCH_CPU_BUDGET);
+
 	if (want < w->base_period_ns)
 		want = w->base_period_ns;
 	if (want > STACKWATCH_MAX_PERIOD_NS)
 		want = STACKWATCH_MAX_PERIOD_NS;
 	return want;
+}
+
+/* Once every SWEEPS_PER_CPU_READ sweeps, the grid step from what they
+ * cost. */
+static void adjust_period(struct stackwatch *w)
+{
+	int64_t cpu;
+
+	if (w->st.sweeps % SWEEPS_PER_CPU_READ)
+		return;
+	cpu = thread_cpu_ns();
+	if (w->cpu_then_ns)
+		w->period_ns = next_period(w, (cpu - w->cpu_then_ns) / SWEEPS_PER_CPU_READ);
+	w->cpu_then_ns = cpu;
+	w->st.period_ns = w->period_ns;
 }
 
 static void *loop(void *arg)
@@ -251,7 +268,7 @@ static void *loop(void *arg)
 
 	for (;;) {
 		struct timespec ts;
-		int64_t t, cpu0 = thread_cpu_ns();
+		int64_t t;
 
 		pthread_mutex_lock(&w->mu);
 		if (w->stop) {
@@ -262,8 +279,7 @@ static void *loop(void *arg)
 		for (size_t i = 0; i < w->n; i++)
 			if (w->p[i]->state == SW_READING)
 				sample_one(w, w->p[i]);
-		w->period_ns = next_period(w, thread_cpu_ns() - cpu0);
-		w->st.period_ns = w->period_ns;
+		adjust_period(w);
 		pthread_mutex_unlock(&w->mu);
 		next += w->period_ns;
 		t = ticker_now_mono();

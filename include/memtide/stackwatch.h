@@ -4,11 +4,11 @@
  *
  * Why a grid of its own: at -T 0.1 one RSS sample covers 100 ms, in which a
  * program runs many functions; the tick cannot say which one grew memory.
- * Every period (STACKWATCH_PERIOD_NS, 2 ms; longer when one sweep over
+ * Every period (STACKWATCH_PERIOD_NS, 2 ms; longer when the sweeps over
  * many processes would cost more than STACKWATCH_CPU_BUDGET of a core)
  * the thread reads, per process,
- * the stack of the thread holding the GIL (pystack.h: a few small
- * process_vm_readv calls once code objects are cached) and, right after,
+ * the stack of the thread holding the GIL (pystack.h: mostly one
+ * process_vm_readv once code objects are cached) and, right after,
  * the RSS from a kept-open /proc/PID/statm (one pread, ~5 us).  Each RSS
  * change between two such samples is charged to the stacks of its two ends
  * (charge.h) and summed per -T tick of the run (tick = the tick whose
@@ -26,7 +26,8 @@
 #include <stdint.h>
 
 #define STACKWATCH_PERIOD_NS 2000000LL
-/* The reads of one sweep may take this share of a core at most: with many
+/* The thread may take this share of a core at most, wake-ups included
+ * (measured over 16 sweeps: its CPU clock is a system call): with many
  * processes the grid step grows (up to STACKWATCH_MAX_PERIOD_NS) instead. */
 #define STACKWATCH_CPU_BUDGET 0.10
 #define STACKWATCH_MAX_PERIOD_NS 50000000LL
