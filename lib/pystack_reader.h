@@ -61,6 +61,7 @@ struct pystack {
 	 * process_vm_readv at the start of the next (lib/pystack_sample.c):
 	 * a program that stays in a few functions is read in one call. */
 	uint64_t warm[PYSTACK_PAGES];
+	unsigned warm_idle[PYSTACK_PAGES]; /* samples since one read it */
 	unsigned nwarm;
 };
 

@@ -19,6 +19,7 @@ enum { OWNED_BY_GENERATOR = 1, OWNED_BY_CSTACK = 3 };
 struct pystack_page {
 	uint64_t addr; /* 0: empty */
 	int used;      /* read from in this sample */
+	unsigned idle; /* samples in a row before this one that did not */
 	uint8_t data[PYSTACK_PAGE];
 };
 
@@ -41,27 +42,42 @@ static void pages_begin(struct pystack *r)
 	for (unsigned i = 0; i < PYSTACK_PAGES; i++) {
 		pages[i].addr = 0;
 		pages[i].used = 0;
+		pages[i].idle = 0;
 		buf[i] = pages[i].data;
 	}
 	got = pystack_peek_pages(r, r->warm, buf, r->nwarm);
-	for (unsigned i = 0; i < got; i++)
+	for (unsigned i = 0; i < got; i++) {
 		pages[i].addr = r->warm[i];
+		pages[i].idle = r->warm_idle[i];
+	}
 	next_page = 0;
 }
 
-/* Keeps the pages this sample read for the next one. */
+/* Keeps for the next sample the pages this one read, and those the last
+ * PYSTACK_IDLE_KEPT ones read: each sample checks a different outer
+ * frame's code object (walk()), whose page comes back a sample or two
+ * later. */
+#define PYSTACK_IDLE_KEPT 2
+
 static void pages_end(struct pystack *r)
 {
 	r->nwarm = 0;
-	for (unsigned i = 0; i < PYSTACK_PAGES; i++)
-		if (pages[i].addr && pages[i].used)
-			r->warm[r->nwarm++] = pages[i].addr;
+	for (unsigned i = 0; i < PYSTACK_PAGES; i++) {
+		if (!pages[i].addr || (!pages[i].used && pages[i].idle >= PYSTACK_IDLE_KEPT))
+			continue;
+		r->warm[r->nwarm] = pages[i].addr;
+		r->warm_idle[r->nwarm++] = pages[i].used ? 0 : pages[i].idle + 1;
+	}
 }
 
-/* The slot for a page not copied yet: one this sample has not read from
- * (empty, or copied for nothing), else the next in turn. */
+/* The slot for a page not copied yet: an empty one, else one this sample
+ * has not read from yet (a page the last sample read, not needed so far),
+ * else the next in turn. */
 static struct pystack_page *page_slot(void)
 {
+	for (unsigned i = 0; i < PYSTACK_PAGES; i++)
+		if (!pages[i].addr)
+			return &pages[i];
 	for (unsigned i = 0; i < PYSTACK_PAGES; i++)
 		if (!pages[i].used)
 			return &pages[i];
@@ -88,6 +104,7 @@ int pystack_sread(struct pystack *r, uint64_t addr, void *buf, size_t len)
 	p = page_slot();
 	p->addr = 0;
 	p->used = 0;
+	p->idle = 0;
 	err = pystack_peek(r, page, p->data, PYSTACK_PAGE);
 	if (err)
 		return err;
