@@ -6,6 +6,8 @@
 #include "pystack_reader.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MAX_THREADS 4096       /* a longer thread list is a torn one */
@@ -25,9 +27,30 @@ struct pystack_page {
 
 /* The pages copied in the current sample: per thread rather than per
  * reader, as they live for one sample only and a daemon holds a reader per
- * process. */
-static _Thread_local struct pystack_page pages[PYSTACK_PAGES];
+ * process; allocated by a thread's first sample, not in every thread's
+ * TLS (memtide's other threads would each fault in 64 KiB of zeros), and
+ * freed when that thread exits. */
+static _Thread_local struct pystack_page *pages;
 static _Thread_local unsigned next_page;
+static pthread_once_t pages_once = PTHREAD_ONCE_INIT;
+static pthread_key_t pages_key;
+
+static void pages_key_make(void)
+{
+	pthread_key_create(&pages_key, free);
+}
+
+static int pages_alloc(void)
+{
+	if (pages)
+		return 0;
+	pthread_once(&pages_once, pages_key_make);
+	pages = calloc(PYSTACK_PAGES, sizeof *pages);
+	if (!pages)
+		return -ENOMEM;
+	pthread_setspecific(pages_key, pages);
+	return 0;
+}
 
 /* Starts a sample by copying again, in one process_vm_readv, the pages
  * the reader's last sample read (its runtime, thread state, frames and the
@@ -405,6 +428,8 @@ int pystack_sample(struct pystack *r, struct pystack_frame *frames, int max, int
 	tlen += 8;
 	if (tlen > (long)sizeof tstate || max < 0)
 		return -EINVAL;
+	if (pages_alloc())
+		return -ENOMEM;
 	pages_begin(r);
 	n = pick_thread(r, tstate, (size_t)tlen);
 	if (n == 0)

@@ -35,10 +35,12 @@
  * frame's in turn, against the cache (name, file, line table, first line,
  * the name's hash), so code compiled anew at a freed code object's address
  * is read again.  Frames of 3.12+'s C-stack shims and frames not yet
- * started are not reported, as in tracebacks.  Debug and free-threaded builds, and 3.14+, are refused.  A
- * reader is used by one thread at a time; its page copies are per thread
- * (64 KiB), outside pystack_memory().  Open a reader once the target runs
- * Python: just after fork, before exec, it is another program.
+ * started are not reported, as in tracebacks.  Debug and free-threaded
+ * builds, and 3.14+, are refused.  A reader is used by one thread at a
+ * time; its page copies are per thread (64 KiB, from the thread's first
+ * sample to its exit), outside pystack_memory().  Open a reader once the
+ * target runs Python: just after fork, before exec, it is another
+ * program.
  *
  * lib/pystack.c finds the interpreter, lib/pystack_sample.c walks it,
  * lib/pystack_code.c caches code objects and names, lib/pystack_layout.c
@@ -85,7 +87,8 @@ const char *pystack_version(const struct pystack *r);
  * the pthread_t, so the id is read from the thread's struct pthread).  Returns the number of frames (0: no Python frame is
  * running, e.g. the interpreter is starting or finalizing), or a negative
  * errno: -ESRCH the process is gone; -EAGAIN a torn read (try the next
- * sample); -EPERM access lost (the target changed its credentials). */
+ * sample); -EPERM access lost (the target changed its credentials);
+ * -ENOMEM no memory for the calling thread's page copies. */
 int pystack_sample(struct pystack *r, struct pystack_frame *frames, int max,
 		   int *tid);
 
