@@ -54,6 +54,7 @@ int pystack_peek(struct pystack *r, uint64_t addr, void *buf, size_t len)
 	/* A pointer into the first page is a torn read, not an address. */
 	if (addr < 4096)
 		return -EAGAIN;
+	r->reads++;
 	n = process_vm_readv(r->pid, &local, 1, &remote, 1, 0);
 	if (n == (ssize_t)len)
 		return 0;
@@ -74,8 +75,11 @@ unsigned pystack_peek_pages(struct pystack *r, const uint64_t *addr, uint8_t *co
 		local[i] = (struct iovec){ buf[i], PYSTACK_PAGE };
 		remote[i] = (struct iovec){ (void *)(uintptr_t)addr[i], PYSTACK_PAGE };
 	}
+	if (!n)
+		return 0;
+	r->reads++;
 	/* A partial read stops at a whole iovec, never inside one. */
-	got = n ? process_vm_readv(r->pid, local, n, remote, n, 0) : 0;
+	got = process_vm_readv(r->pid, local, n, remote, n, 0);
 	return got > 0 ? (unsigned)(got / PYSTACK_PAGE) : 0;
 }
 

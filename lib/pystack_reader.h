@@ -62,7 +62,8 @@ struct pystack {
 	 * a program that stays in a few functions is read in one call. */
 	uint64_t warm[PYSTACK_PAGES];
 	unsigned warm_idle[PYSTACK_PAGES]; /* samples since one read it */
-	unsigned nwarm;
+	unsigned nwarm;	/* process_vm_readv calls made (tests and benches read it). */
+	unsigned long reads;
 };
 
 #define PYSTACK_CODE_SLOTS 4096 /* at most; a program using more code

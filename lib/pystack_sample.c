@@ -108,16 +108,23 @@ static struct pystack_page *page_slot(void)
 }
 
 /* A read within one sample: served from the pages copied so far in this
- * sample, else the whole page is copied (a read across a page end is made
- * directly: the next page may not be mapped). */
+ * sample, else the whole page is copied.  A read across a page end is
+ * served by both pages (what it reads lies in both, so both are mapped);
+ * a read longer than a page (a line table) is made directly. */
 int pystack_sread(struct pystack *r, uint64_t addr, void *buf, size_t len)
 {
 	uint64_t page = addr & ~(uint64_t)(PYSTACK_PAGE - 1);
 	struct pystack_page *p;
 	int err;
 
-	if (addr - page + len > PYSTACK_PAGE)
+	if (len > PYSTACK_PAGE)
 		return pystack_peek(r, addr, buf, len);
+	if (addr - page + len > PYSTACK_PAGE) {
+		size_t head = (size_t)(page + PYSTACK_PAGE - addr);
+
+		err = pystack_sread(r, addr, buf, head);
+		return err ? err : pystack_sread(r, addr + head, (uint8_t *)buf + head, len - head);
+	}
 	for (unsigned i = 0; i < PYSTACK_PAGES; i++)
 		if (pages[i].addr == page && page) {
 			pages[i].used = 1;
