@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,6 +21,7 @@ struct entry {
 	uint64_t start_ticks;
 	size_t grp; /* index in metrics.groups */
 	char *rule, *name, *script, *module, *unit; /* escaped, or NULL */
+	uint64_t labels_of; /* hash of the raw values they were made from, 0: none */
 	int64_t rss_bytes, pss_bytes, limit_bytes;
 	double cpu_seconds, start_time;
 	int threads;
@@ -308,14 +310,52 @@ static int set_label(char **dst, const char *s, int keep_null)
 		}
 		s = "";
 	}
-	if (*dst && strchr(s, '\\') == NULL && strchr(s, '"') == NULL &&
-	    strchr(s, '\n') == NULL && strcmp(*dst, s) == 0)
-		return 0;
 	e = metrics_label(s);
 	if (!e)
 		return -ENOMEM;
 	free(*dst);
 	*dst = e;
+	return 0;
+}
+
+/* FNV-1a over the raw label values, each ended by a byte no value holds
+ * after its NUL (NULL and "" differ).  Never 0. */
+static uint64_t labels_hash(const struct metrics_proc *p)
+{
+	const char *v[] = {p->rule, p->name, p->script, p->module, p->unit};
+	uint64_t h = 1469598103934665603ULL;
+
+	for (size_t i = 0; i < sizeof v / sizeof *v; i++) {
+		for (const char *c = v[i] ? v[i] : ""; *c; c++)
+			h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+		h = (h ^ (v[i] ? 0x100u : 0x200u)) * 1099511628211ULL;
+	}
+	return h | 1;
+}
+
+/* The per-process labels, bounded and escaped: made again only when a raw
+ * value changed (an exec), not at every sample -- a command line with a
+ * newline or past the bound would otherwise be escaped and copied each
+ * time.  Not kept while per-process series are off. */
+static int set_labels(struct metrics *m, struct entry *e, const struct metrics_proc *p)
+{
+	uint64_t h;
+	int err;
+
+	if (!m->per_process) {
+		e->labels_of = 0;
+		return 0;
+	}
+	if ((h = labels_hash(p)) == e->labels_of)
+		return 0;
+	e->labels_of = 0;
+	if ((err = set_label(&e->rule, p->rule, 0)) ||
+	    (err = set_label(&e->name, p->name, 0)) ||
+	    (err = set_label(&e->script, p->script, 1)) ||
+	    (err = set_label(&e->module, p->module, 1)) ||
+	    (err = set_label(&e->unit, p->unit, 1)))
+		return err;
+	e->labels_of = h;
 	return 0;
 }
 
@@ -391,11 +431,7 @@ int metrics_set(struct metrics *m, const struct metrics_proc *p)
 			m->groups[e->grp].cpu_ended += e->cpu_seconds;
 		e->grp = (size_t)grp;
 	}
-	if ((err = set_label(&e->rule, p->rule, 0)) ||
-	    (err = set_label(&e->name, p->name, 0)) ||
-	    (err = set_label(&e->script, p->script, 1)) ||
-	    (err = set_label(&e->module, p->module, 1)) ||
-	    (err = set_label(&e->unit, p->unit, 1)))
+	if ((err = set_labels(m, e, p)))
 		return err;
 	e->rss_bytes = p->rss_bytes;
 	e->pss_bytes = p->pss_bytes;
@@ -472,6 +508,8 @@ static void per_process(struct strbuf *b, const struct metrics *m, enum field f)
 		const struct entry *e = &m->v[i];
 		const char *name = NULL;
 
+		if (!e->labels_of)
+			continue; /* per-process series just turned on */
 		switch (f) {
 		case RSS:
 			name = "memtide_process_resident_memory_bytes";
@@ -631,15 +669,21 @@ static void groups(struct strbuf *b, struct metrics *m)
 		}
 }
 
-/* Open descriptors of this process: entries of /proc/self/fd but the one
- * the listing itself holds. */
+/* Open descriptors of this process.  Linux 6.2 and later give their count
+ * as the size of /proc/self/fd, one stat instead of a listing that looks up
+ * every descriptor (memtided holds three for each process it tracks);
+ * older kernels say 0 there, and the entries are counted, but the one the
+ * listing itself holds. */
 static long open_fds(void)
 {
-	DIR *d = opendir("/proc/self/fd");
+	struct stat st;
+	DIR *d;
 	struct dirent *de;
 	long n = 0;
 
-	if (!d)
+	if (stat("/proc/self/fd", &st) == 0 && st.st_size > 0)
+		return (long)st.st_size;
+	if (!(d = opendir("/proc/self/fd")))
 		return -1;
 	while ((de = readdir(d)))
 		if (de->d_name[0] != '.')

@@ -266,6 +266,7 @@ int procfs_open(struct procfs_handle *h, const char *root, int pid)
 
 	h->pid = pid;
 	h->stat_fd = h->statm_fd = h->task_fd = -1;
+	h->quick_threads = -1;
 	if ((fd = open_at(root, pid, "stat")) < 0)
 		return fd;
 	h->stat_fd = fd;
@@ -354,12 +355,16 @@ int procfs_sample_quick(struct procfs_handle *h, struct procfs_reading *out)
 		return (int)n;
 	if (take_u64(&p, buf + n, &size) || take_u64(&p, buf + n, &rss) || size == 0)
 		return -ESRCH;
-	/* The task directory of a reaped process counts no threads. */
-	if (fstat(h->task_fd, &st) < 0 || st.st_nlink < 3)
-		return -ESRCH;
-	out->rss_pages = (int64_t)rss;
-	out->threads = (int)(st.st_nlink - 2);
 	out->cpu_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	if (h->quick_threads < 0 || out->cpu_ns != h->quick_cpu_ns) {
+		/* The task directory of a reaped process counts no threads. */
+		if (fstat(h->task_fd, &st) < 0 || st.st_nlink < 3)
+			return -ESRCH;
+		h->quick_threads = (int)(st.st_nlink - 2);
+		h->quick_cpu_ns = out->cpu_ns;
+	}
+	out->rss_pages = (int64_t)rss;
+	out->threads = h->quick_threads;
 	return 0;
 }
 

@@ -65,6 +65,9 @@ struct procfs_handle {
 	int stat_fd, statm_fd;
 	int task_fd;         /* /proc/PID/task, with the clock only; else -1 */
 	clockid_t cpu_clock; /* the process CPU clock, or -1: use stat ticks */
+	/* The last quick reading's CPU time and threads (threads -1: none). */
+	uint64_t quick_cpu_ns;
+	int quick_threads;
 };
 
 /* One reading of a process. */
@@ -84,7 +87,11 @@ int procfs_sample(struct procfs_handle *h, struct procfs_reading *out);
 /* The same without stat, for the steady state: the CPU clock, threads from
  * the link count of /proc/PID/task (2 + threads; no text formatted) and a
  * pread of statm -- about half the cost, stat being the dearest file of
- * the three.  Fills rss_pages, threads and cpu_ns only: identity needs no
+ * the three.  A process whose CPU clock has not moved since the last quick
+ * reading ran no thread, so none was created or ended: its thread count is
+ * the last one, and the task directory is not read (two syscalls, not
+ * three, for a sleeping process).  RSS is always read: reclaim and swap
+ * change it while the process sleeps.  Fills rss_pages, threads and cpu_ns only: identity needs no
  * check, a kept-open statm never reads another process.  Returns -ESRCH
  * when the process is gone or a zombie (statm all zeros), -ENOTSUP when
  * the handle cannot (not the real /proc): use procfs_sample().  Once it

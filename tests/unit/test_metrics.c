@@ -1,4 +1,5 @@
 /* test_metrics.c - the Prometheus page: escaping, series, grace period. */
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -352,4 +353,66 @@ TEST(metrics_label_values_are_bounded)
 	e = metrics_label("short");
 	CHECK_EQ_STR(e, "short");
 	free(e);
+}
+
+TEST(metrics_labels_follow_an_exec_and_per_process_turned_on)
+{
+	struct metrics *m;
+	struct metrics_proc p = base;
+	char *page;
+
+	CHECK(metrics_new(300, &m) == 0);
+	p.name = "python3 -c \"a\nb\"";
+	CHECK(metrics_set(m, &p) == 0);
+	CHECK(metrics_set(m, &p) == 0);
+	page = render(m, 1700000100);
+	CHECK(page && count(page, "name=\"python3 -c \\\"a b\\\"\"") >= 1);
+	free(page);
+	/* An exec renames it; a script label appears, and goes again. */
+	p.name = "worker";
+	p.script = "/srv/w.py";
+	CHECK(metrics_set(m, &p) == 0);
+	page = render(m, 1700000100);
+	CHECK(page && !strstr(page, "\\\"a b") && strstr(page, "name=\"worker\",script=\"/srv/w.py\""));
+	free(page);
+	p.script = NULL;
+	CHECK(metrics_set(m, &p) == 0);
+	page = render(m, 1700000100);
+	CHECK(page && !strstr(page, "script="));
+	free(page);
+	/* Off: no labels kept; on again, a process shows once its next sample
+	 * gave it labels, never with empty ones. */
+	metrics_per_process(m, 0);
+	CHECK(metrics_set(m, &p) == 0);
+	metrics_per_process(m, 1);
+	page = render(m, 1700000100);
+	CHECK(page && !strstr(page, "memtide_process_resident_memory_bytes{"));
+	free(page);
+	CHECK(metrics_set(m, &p) == 0);
+	page = render(m, 1700000100);
+	CHECK(page && strstr(page, "memtide_process_resident_memory_bytes{rule=\"web\",pid=\"300\","
+				   "name=\"worker\""));
+	free(page);
+	metrics_free(m);
+}
+
+TEST(metrics_open_fds_counts_this_process)
+{
+	struct metrics *m;
+	char *page, *at;
+	DIR *d;
+	struct dirent *de;
+	long listed = -1; /* the listing's own descriptor */
+
+	CHECK(metrics_new(300, &m) == 0);
+	CHECK((d = opendir("/proc/self/fd")) != NULL);
+	while (d && (de = readdir(d)))
+		listed += de->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	page = render(m, 1700000100);
+	at = page ? strstr(page, "\nprocess_open_fds ") : NULL;
+	CHECK(at && strtol(at + strlen("\nprocess_open_fds "), NULL, 10) == listed);
+	free(page);
+	metrics_free(m);
 }

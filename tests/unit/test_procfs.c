@@ -5,6 +5,8 @@
 #include "memtide/procfs.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -179,6 +181,64 @@ TEST(quick_sample_agrees_with_stat_and_ends_with_the_process)
 	CHECK_EQ_INT(procfs_sample_quick(&h, &quick), -ESRCH);
 	waitpid(pid, &status, 0);
 	CHECK_EQ_INT(procfs_sample_quick(&h, &quick), -ESRCH);
+	procfs_close(&h);
+}
+
+static void *idle_thread(void *arg)
+{
+	int fd = *(int *)arg;
+	char c;
+	ssize_t n = read(fd, &c, 1);
+
+	(void)n;
+	return NULL;
+}
+
+/* A child that starts a thread when told (a byte on go), ends it when told
+ * again, and says each step done (a byte on done). */
+static void threads_child(int go, int done)
+{
+	pthread_t t;
+	int quit[2];
+	char c;
+
+	if (pipe(quit) || read(go, &c, 1) != 1 ||
+	    pthread_create(&t, NULL, idle_thread, &quit[0]) || write(done, "s", 1) != 1 ||
+	    read(go, &c, 1) != 1 || write(quit[1], "q", 1) != 1 || pthread_join(t, NULL) ||
+	    write(done, "e", 1) != 1)
+		_exit(1);
+	pause();
+	_exit(0);
+}
+
+/* The thread count of a sleeping process is kept from the last reading;
+ * one that ran reads it again: a thread started, then ended, shows. */
+TEST(quick_sample_follows_threads_of_a_sleeping_process)
+{
+	struct procfs_handle h;
+	struct procfs_reading r;
+	int go[2], done[2], pid, status;
+	char c;
+
+	CHECK(pipe(go) == 0 && pipe(done) == 0);
+	if ((pid = fork()) == 0)
+		threads_child(go[0], done[1]);
+	CHECK(pid > 0);
+	CHECK_EQ_INT(procfs_open(&h, "/proc", pid), 0);
+	usleep(20000);
+	CHECK_EQ_INT(procfs_sample_quick(&h, &r), 0);
+	CHECK_EQ_INT(r.threads, 1);
+	CHECK_EQ_INT(procfs_sample_quick(&h, &r), 0);
+	CHECK_EQ_INT(r.threads, 1);
+	CHECK(write(go[1], "g", 1) == 1 && read(done[0], &c, 1) == 1);
+	CHECK_EQ_INT(procfs_sample_quick(&h, &r), 0);
+	CHECK_EQ_INT(r.threads, 2);
+	CHECK(write(go[1], "g", 1) == 1 && read(done[0], &c, 1) == 1);
+	CHECK_EQ_INT(procfs_sample_quick(&h, &r), 0);
+	CHECK_EQ_INT(r.threads, 1);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	CHECK_EQ_INT(procfs_sample_quick(&h, &r), -ESRCH);
 	procfs_close(&h);
 }
 
