@@ -63,6 +63,7 @@ struct sw_batch {
 struct stackwatch {
 	pthread_t th;
 	pthread_mutex_t mu, tab_mu;
+	pthread_cond_t work; /* a process to read was added, or stop */
 	int started, stop;
 	int64_t t0_ns, interval_ns, start_ns;
 	int64_t tick_step; /* ticks summed into one charge row */
@@ -261,6 +262,29 @@ static void adjust_period(struct stackwatch *w)
 	w->st.period_ns = w->period_ns;
 }
 
+/* 1 when a process is being read (the caller holds mu). */
+static int any_reading(const struct stackwatch *w)
+{
+	for (size_t i = 0; i < w->n; i++)
+		if (w->p[i]->state == SW_READING)
+			return 1;
+	return 0;
+}
+
+/* Waits, holding mu, while there is nothing to read: a recording of a
+ * program that is not Python, or not yet, and memtided with no process
+ * under a stacks rule, cost no wake-ups.  Returns 1 when it waited. */
+static int wait_for_work(struct stackwatch *w)
+{
+	int waited = 0;
+
+	while (!w->stop && !any_reading(w)) {
+		pthread_cond_wait(&w->work, &w->mu);
+		waited = 1;
+	}
+	return waited;
+}
+
 static void *loop(void *arg)
 {
 	struct stackwatch *w = arg;
@@ -271,6 +295,8 @@ static void *loop(void *arg)
 		int64_t t;
 
 		pthread_mutex_lock(&w->mu);
+		if (wait_for_work(w))
+			next = ticker_now_mono(); /* a grid from now: no point was missed */
 		if (w->stop) {
 			pthread_mutex_unlock(&w->mu);
 			break;
@@ -316,6 +342,7 @@ int stackwatch_new(int64_t t0_ns, int64_t interval_ns, int64_t period_ns,
 	w->cpu_clock = (clockid_t)-1;
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_mutex_init(&w->tab_mu, NULL);
+	pthread_cond_init(&w->work, NULL);
 	if ((err = stacktab_new(&w->tab))) {
 		free(w);
 		return err;
@@ -341,6 +368,7 @@ void stackwatch_stop(struct stackwatch *w)
 	stackwatch_stats(w, &w->st);
 	pthread_mutex_lock(&w->mu);
 	w->stop = 1;
+	pthread_cond_signal(&w->work);
 	pthread_mutex_unlock(&w->mu);
 	pthread_join(w->th, NULL);
 	w->started = 0;
@@ -369,6 +397,7 @@ void stackwatch_free(struct stackwatch *w)
 	stackstore_close(w->ss);
 	pthread_mutex_destroy(&w->mu);
 	pthread_mutex_destroy(&w->tab_mu);
+	pthread_cond_destroy(&w->work);
 	free(w);
 }
 
@@ -436,6 +465,8 @@ int stackwatch_add(struct stackwatch *w, int pid, int64_t proc, int final,
 		w->cap = cap;
 	}
 	w->p[w->n++] = p;
+	if (p->state == SW_READING)
+		pthread_cond_signal(&w->work);
 	pthread_mutex_unlock(&w->mu);
 	return err;
 }

@@ -26,8 +26,10 @@
  *
  * The caller (memtide run/attach, memtided) adds processes once they have a
  * proc.id and calls stackwatch_drain() with its other writes; the thread
- * finds for itself the processes that ended.  Thread-safe: every call takes
- * the watcher's lock, which the thread holds only during one sweep.
+ * finds for itself the processes that ended.  While no process is being
+ * read (none added yet, none Python, all ended) the thread sleeps until
+ * one is added: no wake-ups.  Thread-safe: every call takes the watcher's
+ * lock, which the thread holds only during one sweep.
  */
 #ifndef MEMTIDE_STACKWATCH_H
 #define MEMTIDE_STACKWATCH_H
@@ -104,7 +106,7 @@ int stackwatch_drain_mapped(struct stackwatch *w, struct store *s,
 struct stackwatch_stats {
 	int64_t samples;   /* stack samples taken (one process, one read) */
 	int64_t failed;    /* samples given up: a torn read, retried next */
-	int64_t sweeps;    /* wake-ups of the thread */
+	int64_t sweeps;    /* wake-ups of the thread, each with a process to read */
 	int64_t missed;    /* grid points skipped: the thread woke too late */
 	int64_t cpu_ns;    /* CPU time of the thread */
 	int64_t wall_ns;   /* since the thread started */
