@@ -93,6 +93,7 @@ struct tracker {
 	int dropper_pid;       /* the sender of the last marker dropped */
 	long dropper_uid;
 	long page_size;
+	struct forks forks; /* forks waiting for their exec (daemon.h) */
 };
 
 static struct tproc *tp_of(const struct tracker *t, int pid)
@@ -200,6 +201,7 @@ void tracker_free(struct tracker *t)
 	idmap_free(&t->rejected);
 	dstacks_free(t->stacks);
 	idmap_free(&t->seen);
+	forks_free(&t->forks);
 	for (size_t g = 0; g < t->ngroups; g++) {
 		sampler_free(t->groups[g]->sm);
 		free(t->groups[g]);
@@ -445,6 +447,28 @@ static void push_service(struct tracker *t, const struct tproc *tp, int limits)
 }
 
 /* Starts tracking a judged process under rule r. */
+/* Names a Python process from what is already read of it: its exe and its
+ * redacted argv (sp), and its kind (f); only environ is read here. */
+static void describe_python(const struct rules_facts *f, const struct sampler_proc *sp,
+			    struct pyinfo *pi)
+{
+	char sysroot[64], *env;
+	size_t env_len = 0;
+
+	memset(pi, 0, sizeof *pi);
+	if (!f->python || !sp->exe)
+		return;
+	/* Paths (a venv's pyvenv.cfg) as the process sees them: through its
+	 * root, which also reaches /home under ProtectHome=.  environ is
+	 * readable by the owner and root only; without it the venv comes
+	 * from the paths alone. */
+	snprintf(sysroot, sizeof sysroot, ROOT "/%d/root", f->pid);
+	env = procfs_read_all(ROOT, f->pid, "environ", MAX_ARGV, &env_len);
+	pyinfo_describe(sp->exe, sp->argv, sp->argv_len, env, env_len, f->python,
+			f->interpreter, sysroot, pi);
+	free(env);
+}
+
 static int track(struct tracker *t, const struct rules_facts *f, int r, int64_t now_ns)
 {
 	const struct config_rule *rule = &t->cfg->rules[r];
@@ -461,7 +485,7 @@ static int track(struct tracker *t, const struct rules_facts *f, int r, int64_t 
 	tick = tick_now(t, now_ns);
 	if (!(g = group_for(t, period, rule->pss, tick)))
 		return -ENOMEM;
-	if ((err = sampler_add_root(g->sm, f->pid, &sp)))
+	if ((err = sampler_add_known(g->sm, f->pid, f->exe, f->argv, f->argv_len, &sp)))
 		return err == -ENOMEM ? err : -ESRCH; /* gone since it was judged */
 	redact_proc_argv(t, sp);
 	if (sp->start_ticks != f->start_ticks) {
@@ -481,14 +505,7 @@ static int track(struct tracker *t, const struct rules_facts *f, int r, int64_t 
 	tp->g = g;
 	tp->sp = sp;
 	sp->id = ++t->next_local;
-	if (f->python) {
-		/* Paths (a venv's pyvenv.cfg) as the process sees them: through
-		 * its root, which also reaches /home under ProtectHome=. */
-		char sysroot[64];
-
-		snprintf(sysroot, sizeof sysroot, ROOT "/%d/root", f->pid);
-		pyinfo_read(ROOT, f->pid, sysroot, t->redact, &pi);
-	}
+	describe_python(f, sp, &pi);
 	{
 		struct service_facts sf = {pi.name, pi.script, pi.module};
 		struct tproc *pp = tp_of(t, f->ppid);
@@ -597,15 +614,10 @@ static int judge(struct tracker *t, int pid, int fresh)
 static void rename_after_exec(struct tracker *t, struct tproc *tp,
 			      const struct rules_facts *f)
 {
-	struct pyinfo pi = {0};
+	struct pyinfo pi;
 	struct service_facts sf;
 
-	if (f->python) {
-		char sysroot[64];
-
-		snprintf(sysroot, sizeof sysroot, ROOT "/%d/root", f->pid);
-		pyinfo_read(ROOT, f->pid, sysroot, t->redact, &pi);
-	}
+	describe_python(f, tp->sp, &pi);
 	sf = (struct service_facts){pi.name, pi.script, pi.module};
 	if (service_moved(&tp->sv, tp->pid) == 1) {
 		service_regroup(&tp->sv, &t->cfg->rules[tp->rule], f, &sf);
@@ -645,13 +657,13 @@ static void rejudge(struct tracker *t, struct tproc *tp)
 		return;
 	}
 	tp->rule = r;
-	rename_after_exec(t, tp, &f);
 	free(sp->exe);
 	free(sp->argv);
 	sp->exe = dup_or_null(f.exe);
 	sp->argv = procfs_read_all(ROOT, tp->pid, "cmdline", MAX_ARGV, &len);
 	sp->argv_len = sp->argv ? len : 0;
 	redact_proc_argv(t, sp);
+	rename_after_exec(t, tp, &f);
 	len = sp->argv_len;
 	m.u.meta.local = sp->id;
 	m.u.meta.exe = dup_or_null(sp->exe);
@@ -778,6 +790,48 @@ static int inherits_rejection(struct tracker *t, int pid, int ppid)
 	return 1;
 }
 
+/* Judges a fork whose wait ended, or that exec'd: gone before it could be
+ * read, it is counted unseen when it would have been tracked with its
+ * parent. */
+static void judge_fork(struct tracker *t, const struct fork_wait *fw)
+{
+	if (judge(t, fw->pid, 1) == -ESRCH && fw->follows)
+		t->unseen++;
+}
+
+static void on_fork_event(struct tracker *t, const struct discover_event *ev)
+{
+	struct fork_wait fw = {ev->pid, follows_parent(t, ev->ppid), 0};
+
+	if (inherits_rejection(t, ev->pid, ev->ppid))
+		return;
+	if (forks_put(&t->forks, ev->pid, fw.follows, ticker_now_mono()))
+		judge_fork(t, &fw); /* too many waiting: judged now */
+}
+
+static void on_exec_event(struct tracker *t, struct tproc *tp, int pid)
+{
+	struct fork_wait fw = {pid, 0, 0};
+
+	if (tp)
+		rejudge(t, tp);
+	else if (forks_take(&t->forks, pid, &fw))
+		judge_fork(t, &fw);
+	else
+		judge(t, pid, 1);
+}
+
+static void on_exit_event(struct tracker *t, struct tproc *tp, const struct discover_event *ev)
+{
+	struct fork_wait fw;
+
+	if (tp)
+		untrack_status(t, tp, ticker_now_real_s(), ev->status);
+	else if (forks_take(&t->forks, ev->pid, &fw) && fw.follows)
+		t->unseen++; /* ended while it waited for an exec */
+	idmap_del(&t->rejected, ev->pid);
+}
+
 void tracker_events(struct tracker *t)
 {
 	struct discover_event ev[256];
@@ -793,21 +847,13 @@ void tracker_events(struct tracker *t)
 				 * old one ended unseen. */
 				if (tp)
 					untrack(t, tp, ticker_now_real_s());
-				if (!inherits_rejection(t, ev[i].pid, ev[i].ppid) &&
-				    judge(t, ev[i].pid, 1) == -ESRCH &&
-				    follows_parent(t, ev[i].ppid))
-					t->unseen++;
+				on_fork_event(t, &ev[i]);
 				break;
 			case DISCOVER_EXEC:
-				if (tp)
-					rejudge(t, tp);
-				else
-					judge(t, ev[i].pid, 1);
+				on_exec_event(t, tp, ev[i].pid);
 				break;
 			case DISCOVER_EXIT:
-				if (tp)
-					untrack_status(t, tp, ticker_now_real_s(), ev[i].status);
-				idmap_del(&t->rejected, ev[i].pid);
+				on_exit_event(t, tp, &ev[i]);
 				break;
 			}
 		}
@@ -902,11 +948,14 @@ static void end_waiting(struct tracker *t, int64_t now_ns)
 void tracker_tick(struct tracker *t, int64_t now_ns)
 {
 	int64_t tick = tick_now(t, now_ns);
+	struct fork_wait fw;
 
 	if (t->stacks)
 		dstacks_retry(t->stacks);
 	if (t->waiting)
 		end_waiting(t, now_ns);
+	while (forks_due(&t->forks, now_ns, &fw))
+		judge_fork(t, &fw);
 	for (size_t i = 0; i < t->ngroups; i++) {
 		struct group *g = t->groups[i];
 
@@ -924,12 +973,13 @@ void tracker_tick(struct tracker *t, int64_t now_ns)
 
 int64_t tracker_next_due(const struct tracker *t)
 {
-	int64_t due = INT64_MAX;
+	int64_t due = INT64_MAX, forks = forks_next_due(&t->forks);
 
 	for (size_t i = 0; i < t->ngroups; i++)
 		if (sampler_alive(t->groups[i]->sm) && t->groups[i]->next_due < due)
 			due = t->groups[i]->next_due;
-	return due == INT64_MAX ? INT64_MAX : t->t0_ns + due * CONFIG_TICK_NS;
+	due = due == INT64_MAX ? INT64_MAX : t->t0_ns + due * CONFIG_TICK_NS;
+	return forks < due ? forks : due;
 }
 
 /* At most this many markers per wake-up: a flood never holds up a tick. */

@@ -69,9 +69,11 @@ void rules_facts_free(struct rules_facts *f)
 {
 	free(f->exe);
 	free(f->cmdline);
+	free(f->argv);
 	free(f->unit);
 	free(f->cgroup);
-	f->exe = f->cmdline = f->unit = f->cgroup = NULL;
+	f->exe = f->cmdline = f->argv = f->unit = f->cgroup = NULL;
+	f->argv_len = 0;
 }
 
 int rules_read_facts(const char *root, int pid, unsigned need, struct rules_facts *f)
@@ -100,8 +102,13 @@ int rules_read_facts(const char *root, int pid, unsigned need, struct rules_fact
 		if (!(f->exe = strdup(exe)))
 			return -ENOMEM;
 	}
-	if ((f->cmdline = procfs_read_all(root, pid, "cmdline", MAX_ARGV, &len))) {
-		/* Arguments joined by spaces, the trailing NUL dropped. */
+	if ((f->argv = procfs_read_all(root, pid, "cmdline", MAX_ARGV, &len))) {
+		/* Kept as read (the sampler takes it), and joined by spaces,
+		 * the trailing NUL dropped. */
+		f->argv_len = len;
+		if (!(f->cmdline = malloc(len + 1)))
+			return -ENOMEM;
+		memcpy(f->cmdline, f->argv, len);
 		while (len && f->cmdline[len - 1] == '\0')
 			len--;
 		for (size_t i = 0; i < len; i++)

@@ -185,8 +185,23 @@ static int push(struct sampler *s, struct sampler_proc *p)
 
 /* Opens and reads a process once, so that its first tick has a CPU baseline
  * and its identity is fixed by its start time before anything else. */
+/* exe and argv of a process the caller read already. */
+struct known_meta {
+	const char *exe, *argv;
+	size_t argv_len;
+};
+
+static void copy_meta(struct sampler_proc *p, const struct known_meta *k)
+{
+	p->exe = k->exe ? strdup(k->exe) : NULL;
+	if (k->argv && k->argv_len && (p->argv = malloc(k->argv_len))) {
+		memcpy(p->argv, k->argv, k->argv_len);
+		p->argv_len = k->argv_len;
+	}
+}
+
 static int track(struct sampler *s, int pid, struct sampler_proc *parent,
-		 struct sampler_proc **out)
+		 const struct known_meta *known_meta, struct sampler_proc **out)
 {
 	struct sampler_proc *p = calloc(1, sizeof *p);
 	struct procfs_reading r;
@@ -209,7 +224,10 @@ static int track(struct sampler *s, int pid, struct sampler_proc *parent,
 	p->rss_pages = r.rss_pages;
 	p->last_cpu_ns = r.cpu_ns;
 	p->last_mono_ns = ticker_now_mono();
-	read_meta(s, p);
+	if (known_meta)
+		copy_meta(p, known_meta);
+	else
+		read_meta(s, p);
 	if ((err = push(s, p)) < 0)
 		goto fail_close;
 	*out = p;
@@ -225,7 +243,15 @@ fail:
 
 int sampler_add_root(struct sampler *s, int pid, struct sampler_proc **out)
 {
-	return track(s, pid, NULL, out);
+	return track(s, pid, NULL, NULL, out);
+}
+
+int sampler_add_known(struct sampler *s, int pid, const char *exe, const char *argv,
+		      size_t argv_len, struct sampler_proc **out)
+{
+	struct known_meta k = {exe, argv, argv_len};
+
+	return track(s, pid, NULL, &k, out);
 }
 
 static struct sampler_proc *find_live(struct sampler *s, int pid)
@@ -279,7 +305,7 @@ int sampler_scan(struct sampler *s)
 				continue;
 			if (known(s, pid, began))
 				continue;
-			if (track(s, pid, parent, &p) == 0 && p->start_ticks == began) {
+			if (track(s, pid, parent, NULL, &p) == 0 && p->start_ticks == began) {
 				added++;
 				again = 1;
 			}

@@ -21,6 +21,8 @@ struct rules_facts {
 	long uid;             /* the owner of /proc/PID (its effective uid) */
 	char *exe;            /* /proc/PID/exe target, malloc'd, or NULL */
 	char *cmdline;        /* argv joined by spaces (raw bytes), malloc'd */
+	char *argv;           /* argv as read (NUL-separated), malloc'd, or NULL */
+	size_t argv_len;
 	char *unit;           /* systemd unit, malloc'd, or NULL */
 	char *cgroup;         /* cgroup path (cgroup.h), malloc'd, or NULL */
 	int python;           /* pyinfo_kind: 0 not, 1 exe, 2 embedded */

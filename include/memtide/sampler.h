@@ -69,6 +69,10 @@ void sampler_free(struct sampler *s);
  * Returns 0 and the entry, or -ESRCH when there is no such process, or
  * -EACCES. */
 int sampler_add_root(struct sampler *s, int pid, struct sampler_proc **out);
+/* The same with its exe and argv (NUL-separated, argv_len bytes) already
+ * read by the caller (either may be NULL): copied, not read again. */
+int sampler_add_known(struct sampler *s, int pid, const char *exe, const char *argv,
+		      size_t argv_len, struct sampler_proc **out);
 
 /* Treats processes whose parent is adopter as descendants too: memtide run
  * is a child subreaper, so orphaned grandchildren are reparented to it. */
