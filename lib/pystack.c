@@ -54,12 +54,33 @@ int pystack_peek(struct pystack *r, uint64_t addr, void *buf, size_t len)
 	/* A pointer into the first page is a torn read, not an address. */
 	if (addr < 4096)
 		return -EAGAIN;
+	r->reads++;
 	n = process_vm_readv(r->pid, &local, 1, &remote, 1, 0);
 	if (n == (ssize_t)len)
 		return 0;
 	if (n < 0 && (errno == ESRCH || errno == EPERM))
 		return -errno;
 	return -EAGAIN;
+}
+
+unsigned pystack_peek_pages(struct pystack *r, const uint64_t *addr, uint8_t *const *buf,
+			    unsigned n)
+{
+	struct iovec local[PYSTACK_PAGES], remote[PYSTACK_PAGES];
+	ssize_t got;
+
+	if (n > PYSTACK_PAGES)
+		n = PYSTACK_PAGES;
+	for (unsigned i = 0; i < n; i++) {
+		local[i] = (struct iovec){ buf[i], PYSTACK_PAGE };
+		remote[i] = (struct iovec){ (void *)(uintptr_t)addr[i], PYSTACK_PAGE };
+	}
+	if (!n)
+		return 0;
+	r->reads++;
+	/* A partial read stops at a whole iovec, never inside one. */
+	got = process_vm_readv(r->pid, local, n, remote, n, 0);
+	return got > 0 ? (unsigned)(got / PYSTACK_PAGE) : 0;
 }
 
 static int pidfd_alive(int pidfd)

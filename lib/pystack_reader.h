@@ -12,6 +12,11 @@
 #include <stdint.h>
 #include <string.h>
 
+/* A sample copies whole pages of the target (lib/pystack_sample.c): at
+ * most PYSTACK_PAGES of them, PYSTACK_PAGE bytes each. */
+#define PYSTACK_PAGE 4096
+#define PYSTACK_PAGES 16
+
 /* A code object seen before, by its address in the target. */
 struct pystack_code {
 	uint64_t addr; /* 0: an empty slot */
@@ -52,6 +57,13 @@ struct pystack {
 	long pthread_tid_at;
 	int tid_tries;
 	struct pystack_strings strings;
+	/* The pages the last sample read, copied again all in one
+	 * process_vm_readv at the start of the next (lib/pystack_sample.c):
+	 * a program that stays in a few functions is read in one call. */
+	uint64_t warm[PYSTACK_PAGES];
+	unsigned warm_idle[PYSTACK_PAGES]; /* samples since one read it */
+	unsigned nwarm;	/* process_vm_readv calls made (tests and benches read it). */
+	unsigned long reads;
 };
 
 #define PYSTACK_CODE_SLOTS 4096 /* at most; a program using more code
@@ -60,6 +72,12 @@ struct pystack {
 /* Reads len bytes at addr of the target: 0, -ESRCH (gone), -EPERM, or
  * -EAGAIN (unmapped or partial: a torn pointer). */
 int pystack_peek(struct pystack *r, uint64_t addr, void *buf, size_t len);
+
+/* Reads n pages of PYSTACK_PAGE bytes, at addr[i] of the target into
+ * buf[i], in one call, in order, up to the first that fails.  Returns how
+ * many were read (0 on any error: the reads that follow say which). */
+unsigned pystack_peek_pages(struct pystack *r, const uint64_t *addr, uint8_t *const *buf,
+			    unsigned n);
 
 /* -ESRCH when the target is gone, else err. */
 int pystack_gone_or(struct pystack *r, int err);

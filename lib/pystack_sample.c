@@ -6,6 +6,8 @@
 #include "pystack_reader.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MAX_THREADS 4096       /* a longer thread list is a torn one */
@@ -16,47 +18,128 @@ enum { OWNED_BY_GENERATOR = 1, OWNED_BY_CSTACK = 3 };
 /* A page of the target copied during one sample: frames of 3.11+ lie
  * side by side in the thread's data stack, and the small reads of a sample
  * mostly fall in a few pages, so one read serves many. */
-#define PYSTACK_PAGE 4096
-#define PYSTACK_PAGES 4
 struct pystack_page {
 	uint64_t addr; /* 0: empty */
+	int used;      /* read from in this sample */
+	unsigned idle; /* samples in a row before this one that did not */
 	uint8_t data[PYSTACK_PAGE];
 };
 
 /* The pages copied in the current sample: per thread rather than per
  * reader, as they live for one sample only and a daemon holds a reader per
- * process. */
-static _Thread_local struct pystack_page pages[PYSTACK_PAGES];
+ * process; allocated by a thread's first sample, not in every thread's
+ * TLS (memtide's other threads would each fault in 64 KiB of zeros), and
+ * freed when that thread exits. */
+static _Thread_local struct pystack_page *pages;
 static _Thread_local unsigned next_page;
+static pthread_once_t pages_once = PTHREAD_ONCE_INIT;
+static pthread_key_t pages_key;
 
-static void pages_forget(void)
+static void pages_key_make(void)
+{
+	pthread_key_create(&pages_key, free);
+}
+
+static int pages_alloc(void)
+{
+	if (pages)
+		return 0;
+	pthread_once(&pages_once, pages_key_make);
+	pages = calloc(PYSTACK_PAGES, sizeof *pages);
+	if (!pages)
+		return -ENOMEM;
+	pthread_setspecific(pages_key, pages);
+	return 0;
+}
+
+/* Starts a sample by copying again, in one process_vm_readv, the pages
+ * the reader's last sample read (its runtime, thread state, frames and the
+ * code objects it checked): a program still in the same functions is then
+ * read with that one call.  A page that can no longer be read is left
+ * empty, and read (or failed) where the walk needs it. */
+static void pages_begin(struct pystack *r)
+{
+	uint8_t *buf[PYSTACK_PAGES];
+	unsigned got;
+
+	for (unsigned i = 0; i < PYSTACK_PAGES; i++) {
+		pages[i].addr = 0;
+		pages[i].used = 0;
+		pages[i].idle = 0;
+		buf[i] = pages[i].data;
+	}
+	got = pystack_peek_pages(r, r->warm, buf, r->nwarm);
+	for (unsigned i = 0; i < got; i++) {
+		pages[i].addr = r->warm[i];
+		pages[i].idle = r->warm_idle[i];
+	}
+	next_page = 0;
+}
+
+/* Keeps for the next sample the pages this one read, and those the last
+ * PYSTACK_IDLE_KEPT ones read: each sample checks a different outer
+ * frame's code object (walk()), whose page comes back a sample or two
+ * later. */
+#define PYSTACK_IDLE_KEPT 2
+
+static void pages_end(struct pystack *r)
+{
+	r->nwarm = 0;
+	for (unsigned i = 0; i < PYSTACK_PAGES; i++) {
+		if (!pages[i].addr || (!pages[i].used && pages[i].idle >= PYSTACK_IDLE_KEPT))
+			continue;
+		r->warm[r->nwarm] = pages[i].addr;
+		r->warm_idle[r->nwarm++] = pages[i].used ? 0 : pages[i].idle + 1;
+	}
+}
+
+/* The slot for a page not copied yet: an empty one, else one this sample
+ * has not read from yet (a page the last sample read, not needed so far),
+ * else the next in turn. */
+static struct pystack_page *page_slot(void)
 {
 	for (unsigned i = 0; i < PYSTACK_PAGES; i++)
-		pages[i].addr = 0;
+		if (!pages[i].addr)
+			return &pages[i];
+	for (unsigned i = 0; i < PYSTACK_PAGES; i++)
+		if (!pages[i].used)
+			return &pages[i];
+	return &pages[next_page++ % PYSTACK_PAGES];
 }
 
 /* A read within one sample: served from the pages copied so far in this
- * sample, else the whole page is copied (a read across a page end is made
- * directly: the next page may not be mapped). */
+ * sample, else the whole page is copied.  A read across a page end is
+ * served by both pages (what it reads lies in both, so both are mapped);
+ * a read longer than a page (a line table) is made directly. */
 int pystack_sread(struct pystack *r, uint64_t addr, void *buf, size_t len)
 {
 	uint64_t page = addr & ~(uint64_t)(PYSTACK_PAGE - 1);
 	struct pystack_page *p;
 	int err;
 
-	if (addr - page + len > PYSTACK_PAGE)
+	if (len > PYSTACK_PAGE)
 		return pystack_peek(r, addr, buf, len);
+	if (addr - page + len > PYSTACK_PAGE) {
+		size_t head = (size_t)(page + PYSTACK_PAGE - addr);
+
+		err = pystack_sread(r, addr, buf, head);
+		return err ? err : pystack_sread(r, addr + head, (uint8_t *)buf + head, len - head);
+	}
 	for (unsigned i = 0; i < PYSTACK_PAGES; i++)
 		if (pages[i].addr == page && page) {
+			pages[i].used = 1;
 			memcpy(buf, pages[i].data + (addr - page), len);
 			return 0;
 		}
-	p = &pages[next_page++ % PYSTACK_PAGES];
+	p = page_slot();
 	p->addr = 0;
+	p->used = 0;
+	p->idle = 0;
 	err = pystack_peek(r, page, p->data, PYSTACK_PAGE);
 	if (err)
 		return err;
 	p->addr = page;
+	p->used = 1;
 	memcpy(buf, p->data + (addr - page), len);
 	return 0;
 }
@@ -352,19 +435,20 @@ int pystack_sample(struct pystack *r, struct pystack_frame *frames, int max, int
 	tlen += 8;
 	if (tlen > (long)sizeof tstate || max < 0)
 		return -EINVAL;
-	pages_forget();
+	if (pages_alloc())
+		return -ENOMEM;
+	pages_begin(r);
 	n = pick_thread(r, tstate, (size_t)tlen);
-	if (n == -ENOENT)
-		return 0; /* no interpreter or thread yet, or any more */
 	if (n == 0)
 		n = walk(r, tstate, frames, max);
-	if (n < 0)
-		return pystack_gone_or(r, n);
-	if (tid && L->tstate_native_id >= 0)
+	if (n >= 0 && tid && L->tstate_native_id >= 0)
 		*tid = pystack_int_at(tstate, L->tstate_native_id);
-	else if (tid)
+	else if (n >= 0 && tid)
 		*tid = thread_tid(r, tstate);
-	return n;
+	pages_end(r);
+	if (n == -ENOENT)
+		return 0; /* no interpreter or thread yet, or any more */
+	return n < 0 ? pystack_gone_or(r, n) : n;
 }
 
 size_t pystack_memory(const struct pystack *r)

@@ -63,11 +63,12 @@ struct sw_batch {
 struct stackwatch {
 	pthread_t th;
 	pthread_mutex_t mu, tab_mu;
+	pthread_cond_t work; /* a process to read was added, or stop */
 	int started, stop;
 	int64_t t0_ns, interval_ns, start_ns;
 	int64_t tick_step; /* ticks summed into one charge row */
 	int64_t base_period_ns, period_ns; /* asked; now (see next_period) */
-	int64_t sweep_avg_ns;
+	int64_t cpu_then_ns; /* the thread's CPU clock at the last adjust_period() */
 	clockid_t cpu_clock;
 	struct sw_proc **p;
 	size_t n, cap;
@@ -226,22 +227,62 @@ static int64_t thread_cpu_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-/* The grid step after a sweep that cost sweep_ns of CPU: the base period,
- * or longer when reading every process would take more than
- * STACKWATCH_CPU_BUDGET of a core (memtided with stacks = yes on many
- * processes): fewer samples, never a busy core. */
-static int64_t next_period(struct stackwatch *w, int64_t sweep_ns)
-{
-	int64_t want;
+/* The thread's CPU clock is a system call (no vDSO for it), as dear as
+ * reading one stack: it is read once every this many sweeps. */
+#define SWEEPS_PER_CPU_READ 16
 
-	/* A moving average over about 16 sweeps. */
-	w->sweep_avg_ns += (sweep_ns - w->sweep_avg_ns) / 16;
-	want = (int64_t)((double)w->sweep_avg_ns / STACKWATCH_CPU_BUDGET);
+/* The grid step, given what the thread cost per sweep over the last
+ * SWEEPS_PER_CPU_READ sweeps (wake-ups included): the base period, or
+ * longer when that would take more than STACKWATCH_CPU_BUDGET of a core
+ * (memtided with stacks = yes on many processes): fewer samples, never a
+ * busy core. */
+static int64_t next_period(const struct stackwatch *w, int64_t sweep_ns)
+{
+	int64_t want = (int64_t)((double)sweep_ns / STACKWATCH_CPU_BUDGET);
+
 	if (want < w->base_period_ns)
 		want = w->base_period_ns;
 	if (want > STACKWATCH_MAX_PERIOD_NS)
 		want = STACKWATCH_MAX_PERIOD_NS;
 	return want;
+}
+
+/* Once every SWEEPS_PER_CPU_READ sweeps, the grid step from what they
+ * cost. */
+static void adjust_period(struct stackwatch *w)
+{
+	int64_t cpu;
+
+	if (w->st.sweeps % SWEEPS_PER_CPU_READ)
+		return;
+	cpu = thread_cpu_ns();
+	if (w->cpu_then_ns)
+		w->period_ns = next_period(w, (cpu - w->cpu_then_ns) / SWEEPS_PER_CPU_READ);
+	w->cpu_then_ns = cpu;
+	w->st.period_ns = w->period_ns;
+}
+
+/* 1 when a process is being read (the caller holds mu). */
+static int any_reading(const struct stackwatch *w)
+{
+	for (size_t i = 0; i < w->n; i++)
+		if (w->p[i]->state == SW_READING)
+			return 1;
+	return 0;
+}
+
+/* Waits, holding mu, while there is nothing to read: a recording of a
+ * program that is not Python, or not yet, and memtided with no process
+ * under a stacks rule, cost no wake-ups.  Returns 1 when it waited. */
+static int wait_for_work(struct stackwatch *w)
+{
+	int waited = 0;
+
+	while (!w->stop && !any_reading(w)) {
+		pthread_cond_wait(&w->work, &w->mu);
+		waited = 1;
+	}
+	return waited;
 }
 
 static void *loop(void *arg)
@@ -251,9 +292,11 @@ static void *loop(void *arg)
 
 	for (;;) {
 		struct timespec ts;
-		int64_t t, cpu0 = thread_cpu_ns();
+		int64_t t;
 
 		pthread_mutex_lock(&w->mu);
+		if (wait_for_work(w))
+			next = ticker_now_mono(); /* a grid from now: no point was missed */
 		if (w->stop) {
 			pthread_mutex_unlock(&w->mu);
 			break;
@@ -262,8 +305,7 @@ static void *loop(void *arg)
 		for (size_t i = 0; i < w->n; i++)
 			if (w->p[i]->state == SW_READING)
 				sample_one(w, w->p[i]);
-		w->period_ns = next_period(w, thread_cpu_ns() - cpu0);
-		w->st.period_ns = w->period_ns;
+		adjust_period(w);
 		pthread_mutex_unlock(&w->mu);
 		next += w->period_ns;
 		t = ticker_now_mono();
@@ -300,6 +342,7 @@ int stackwatch_new(int64_t t0_ns, int64_t interval_ns, int64_t period_ns,
 	w->cpu_clock = (clockid_t)-1;
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_mutex_init(&w->tab_mu, NULL);
+	pthread_cond_init(&w->work, NULL);
 	if ((err = stacktab_new(&w->tab))) {
 		free(w);
 		return err;
@@ -325,6 +368,7 @@ void stackwatch_stop(struct stackwatch *w)
 	stackwatch_stats(w, &w->st);
 	pthread_mutex_lock(&w->mu);
 	w->stop = 1;
+	pthread_cond_signal(&w->work);
 	pthread_mutex_unlock(&w->mu);
 	pthread_join(w->th, NULL);
 	w->started = 0;
@@ -353,6 +397,7 @@ void stackwatch_free(struct stackwatch *w)
 	stackstore_close(w->ss);
 	pthread_mutex_destroy(&w->mu);
 	pthread_mutex_destroy(&w->tab_mu);
+	pthread_cond_destroy(&w->work);
 	free(w);
 }
 
@@ -420,6 +465,8 @@ int stackwatch_add(struct stackwatch *w, int pid, int64_t proc, int final,
 		w->cap = cap;
 	}
 	w->p[w->n++] = p;
+	if (p->state == SW_READING)
+		pthread_cond_signal(&w->work);
 	pthread_mutex_unlock(&w->mu);
 	return err;
 }

@@ -23,19 +23,24 @@
  *
  * Code objects are cached by address (up to 4096, then the cache starts
  * over), names and file names interned by content until pystack_close(),
- * and a sample copies whole pages of the target, reused within that
- * sample: a steady program costs a few reads per sample (13 to 20 µs of
- * CPU for 31 frames on 3.11 to 3.13 on a loaded 2-vCPU VM, 23 to 36 µs on
- * 3.8 to 3.10, whose frames are scattered objects).  The main
- * interpreter is read, not subinterpreters.  Each sample checks the innermost
- * frame's code object, and one outer frame's in turn, against the cache
- * (name, file, line table, first line, the name's hash), so code compiled
- * anew at a freed code object's address is read again.  Frames of 3.12+'s
- * C-stack shims and frames not yet started are not reported, as in
- * tracebacks.  Debug and free-threaded builds, and 3.14+, are refused.  A
- * reader is used by one thread at a time; its page copies are per thread
- * (16 KiB), outside pystack_memory().  Open a reader once the target runs
- * Python: just after fork, before exec, it is another program.
+ * and a sample copies whole pages of the target (up to 16), reused within
+ * that sample.  The pages one sample read are copied again, all in one
+ * process_vm_readv, when the next one starts: a program still in the same
+ * functions costs one read per sample, and one more for each page it has
+ * moved to (30 frames: 6 to 8 µs of CPU on 3.10 and 3.12 in a tight loop
+ * on a loaded 2-vCPU VM, against 21 to 41 µs when each page was read on
+ * its own; 3.8 to 3.10's frames are scattered objects, a page or so for
+ * every few frames).  The main interpreter is read, not subinterpreters.
+ * Each sample checks the innermost frame's code object, and one outer
+ * frame's in turn, against the cache (name, file, line table, first line,
+ * the name's hash), so code compiled anew at a freed code object's address
+ * is read again.  Frames of 3.12+'s C-stack shims and frames not yet
+ * started are not reported, as in tracebacks.  Debug and free-threaded
+ * builds, and 3.14+, are refused.  A reader is used by one thread at a
+ * time; its page copies are per thread (64 KiB, from the thread's first
+ * sample to its exit), outside pystack_memory().  Open a reader once the
+ * target runs Python: just after fork, before exec, it is another
+ * program.
  *
  * lib/pystack.c finds the interpreter, lib/pystack_sample.c walks it,
  * lib/pystack_code.c caches code objects and names, lib/pystack_layout.c
@@ -82,7 +87,8 @@ const char *pystack_version(const struct pystack *r);
  * the pthread_t, so the id is read from the thread's struct pthread).  Returns the number of frames (0: no Python frame is
  * running, e.g. the interpreter is starting or finalizing), or a negative
  * errno: -ESRCH the process is gone; -EAGAIN a torn read (try the next
- * sample); -EPERM access lost (the target changed its credentials). */
+ * sample); -EPERM access lost (the target changed its credentials);
+ * -ENOMEM no memory for the calling thread's page copies. */
 int pystack_sample(struct pystack *r, struct pystack_frame *frames, int max,
 		   int *tid);
 

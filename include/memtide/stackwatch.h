@@ -4,20 +4,32 @@
  *
  * Why a grid of its own: at -T 0.1 one RSS sample covers 100 ms, in which a
  * program runs many functions; the tick cannot say which one grew memory.
- * Every period (STACKWATCH_PERIOD_NS, 2 ms; longer when one sweep over
+ * Every period (STACKWATCH_PERIOD_NS, 2 ms; longer when the sweeps over
  * many processes would cost more than STACKWATCH_CPU_BUDGET of a core)
  * the thread reads, per process,
- * the stack of the thread holding the GIL (pystack.h: a few small
- * process_vm_readv calls once code objects are cached) and, right after,
+ * the stack of the thread holding the GIL (pystack.h: mostly one
+ * process_vm_readv once code objects are cached) and, right after,
  * the RSS from a kept-open /proc/PID/statm (one pread, ~5 us).  Each RSS
  * change between two such samples is charged to the stacks of its two ends
  * (charge.h) and summed per -T tick of the run (tick = the tick whose
  * sample closes the interval).  The target is never stopped.
  *
+ * What a sample costs (bench i, 2-vCPU VM): the timed wake-up, 15 to 40
+ * us of CPU by itself, which is the floor; then mostly the one read of
+ * the ten or so pages of the target a 3.10 sample touches (each page of
+ * another process costs a few us to reach after a sleep, however few of
+ * its bytes are copied) and the statm pread.  A process that did not run
+ * since the last sweep is read all the same: its CPU clock
+ * (clock_getcpuclockid()) cannot tell, since another process's clock moves
+ * only at a scheduler tick while it runs (4 ms at HZ=250: half the reads 2
+ * ms apart saw the clock of a process spinning all along unchanged).
+ *
  * The caller (memtide run/attach, memtided) adds processes once they have a
  * proc.id and calls stackwatch_drain() with its other writes; the thread
- * finds for itself the processes that ended.  Thread-safe: every call takes
- * the watcher's lock, which the thread holds only during one sweep.
+ * finds for itself the processes that ended.  While no process is being
+ * read (none added yet, none Python, all ended) the thread sleeps until
+ * one is added: no wake-ups.  Thread-safe: every call takes the watcher's
+ * lock, which the thread holds only during one sweep.
  */
 #ifndef MEMTIDE_STACKWATCH_H
 #define MEMTIDE_STACKWATCH_H
@@ -26,7 +38,8 @@
 #include <stdint.h>
 
 #define STACKWATCH_PERIOD_NS 2000000LL
-/* The reads of one sweep may take this share of a core at most: with many
+/* The thread may take this share of a core at most, wake-ups included
+ * (measured over 16 sweeps: its CPU clock is a system call): with many
  * processes the grid step grows (up to STACKWATCH_MAX_PERIOD_NS) instead. */
 #define STACKWATCH_CPU_BUDGET 0.10
 #define STACKWATCH_MAX_PERIOD_NS 50000000LL
@@ -93,7 +106,7 @@ int stackwatch_drain_mapped(struct stackwatch *w, struct store *s,
 struct stackwatch_stats {
 	int64_t samples;   /* stack samples taken (one process, one read) */
 	int64_t failed;    /* samples given up: a torn read, retried next */
-	int64_t sweeps;    /* wake-ups of the thread */
+	int64_t sweeps;    /* wake-ups of the thread, each with a process to read */
 	int64_t missed;    /* grid points skipped: the thread woke too late */
 	int64_t cpu_ns;    /* CPU time of the thread */
 	int64_t wall_ns;   /* since the thread started */

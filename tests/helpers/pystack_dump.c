@@ -13,7 +13,8 @@
  *       "samples N frames F eagain A other O" (F: samples with frames, O:
  *       any other error).
  *   pystack_dump --bench PID N      N samples back to back; prints the CPU
- *       time per sample (µs), frames, pystack_memory and own RSS (KiB).
+ *       time per sample (µs), frames, pystack_memory, own RSS (KiB) and
+ *       process_vm_readv calls per sample.
  *   pystack_dump --table 3.X        the built-in layout table of 3.X;
  *   pystack_dump --layout PID       the layout the reader uses for PID;
  *       both as "name value" lines, as tests/helpers/pystack_offsets.c. */
@@ -88,9 +89,11 @@ static int bench(int pid, int n)
 	struct pystack_frame frames[MAX_FRAMES];
 	struct pystack *r = open_or_die(pid);
 	int depth = 0, ok = 0;
+	unsigned long reads0;
 	double t0;
 
 	pystack_sample(r, frames, MAX_FRAMES, NULL); /* fills the caches */
+	reads0 = r->reads;
 	t0 = cpu_us();
 	for (int i = 0; i < n; i++) {
 		int k = pystack_sample(r, frames, MAX_FRAMES, NULL);
@@ -100,8 +103,10 @@ static int bench(int pid, int n)
 			ok++;
 		}
 	}
-	printf("cpu_us_per_sample %.2f frames %d ok %d of %d pystack_memory %zu rss_kib %ld\n",
-	       (cpu_us() - t0) / n, depth, ok, n, pystack_memory(r), own_rss_kib());
+	printf("cpu_us_per_sample %.2f frames %d ok %d of %d pystack_memory %zu rss_kib %ld "
+	       "reads_per_sample %.2f\n",
+	       (cpu_us() - t0) / n, depth, ok, n, pystack_memory(r), own_rss_kib(),
+	       (double)(r->reads - reads0) / n);
 	pystack_close(r);
 	return 0;
 }
