@@ -88,10 +88,12 @@ int procfs_sample(struct procfs_handle *h, struct procfs_reading *out);
  * the link count of /proc/PID/task (2 + threads; no text formatted) and a
  * pread of statm -- about half the cost, stat being the dearest file of
  * the three.  A process whose CPU clock has not moved since the last quick
- * reading ran no thread, so none was created or ended: its thread count is
- * the last one, and the task directory is not read (two syscalls, not
- * three, for a sleeping process).  RSS is always read: reclaim and swap
- * change it while the process sleeps.  Fills rss_pages, threads and cpu_ns only: identity needs no
+ * reading has not run since, so no thread was created or ended: its thread
+ * count is the last one, and the task directory is not read (two syscalls,
+ * not three, for a sleeping process).  The clock of another process moves
+ * at its scheduler ticks and switches, so a thread started within a tick
+ * (4 ms at HZ=250) of a process waking can show one reading late.  RSS is
+ * always read: reclaim and swap change it while the process sleeps.  Fills rss_pages, threads and cpu_ns only: identity needs no
  * check, a kept-open statm never reads another process.  Returns -ESRCH
  * when the process is gone or a zombie (statm all zeros), -ENOTSUP when
  * the handle cannot (not the real /proc): use procfs_sample().  Once it
