@@ -182,7 +182,8 @@ def section_fleet(ctx):
                   "maxrss_kib": res[k]["maxrss_kib"],
                   "series_min": min(s for s, _, _ in sc), "series_max": max(s for s, _, _ in sc),
                   "err_median_pct": statistics.median(errs) if errs else None,
-                  "err_max_pct": max(errs) if errs else None, "scrapes": len(sc)}
+                  "err_max_pct": max(errs) if errs else None, "scrapes": len(sc),
+                  "sums": [(v, t) for _, v, t in sc]}
         o = out[k]
         o["cpu_per_scrape_s"] = o["steady_cpu_s"] / len(sc)
         rows.append([k if k == "memtided" else "process-exporter",

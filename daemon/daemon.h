@@ -164,35 +164,43 @@ int service_refresh(struct service *sv);
  * cgroup's OOM-kill counter rose since sv was read. */
 int service_how(struct service *sv, int status);
 
-/* Forks waiting to be judged (daemon/forks.c).  A fork is nearly always
- * followed by an exec (subprocess, a shell, os.fork then os.execv): judged
- * at the fork, the child would be read twice, once as a copy of its parent
- * and again as what it execs, and a helper a service runs would leave a
- * series as the service's copy.  So a fork waits FORKS_WAIT_NS for its
- * exec, and is judged then, or at the end of the wait if none came (a fork
- * that stays a copy: multiprocessing, gunicorn's workers).  Python's
- * os.fork() takes 3.5-5 ms from the fork to the child running here; a
- * child living 20 ms is still read at 10. */
-#define FORKS_WAIT_NS (10 * 1000 * 1000LL)
-#define FORKS_MAX 4096 /* waiting at once; past it a fork is judged at once */
-struct fork_wait {
+/* Processes waiting for a moment to come (daemon/pidq.c): a pid, an int
+ * for the caller, and when it is due (monotonic ns). */
+#define PIDQ_MAX 4096 /* waiting at once; past it pidq_put() refuses */
+struct pidq_entry {
 	int pid;
-	int follows; /* its parent's rule has children = yes */
-	int64_t at_ns; /* monotonic time of the fork event */
+	int arg;
+	int64_t due_ns;
 };
-struct forks {
-	struct fork_wait *v;
+struct pidq {
+	struct pidq_entry *v;
 	size_t n, cap;
 };
-/* Queues pid.  Returns 0, or -ENOMEM / -ENOSPC (full): judge it now. */
-int forks_put(struct forks *f, int pid, int follows, int64_t now_ns);
+/* Queues pid.  Returns 0, or -ENOMEM / -ENOSPC (full). */
+int pidq_put(struct pidq *q, int pid, int arg, int64_t due_ns);
 /* Takes pid out of the queue: 1 with its entry in *out, 0 when not there. */
-int forks_take(struct forks *f, int pid, struct fork_wait *out);
-/* Takes the oldest entry whose wait has passed at now_ns: 1, or 0. */
-int forks_due(struct forks *f, int64_t now_ns, struct fork_wait *out);
-/* When the oldest entry's wait ends (monotonic ns); INT64_MAX when none. */
-int64_t forks_next_due(const struct forks *f);
-void forks_free(struct forks *f);
+int pidq_take(struct pidq *q, int pid, struct pidq_entry *out);
+/* Takes an entry due at now_ns: 1, or 0 when none is. */
+int pidq_due(struct pidq *q, int64_t now_ns, struct pidq_entry *out);
+/* When the first entry is due; INT64_MAX when none waits. */
+int64_t pidq_next_due(const struct pidq *q);
+void pidq_free(struct pidq *q);
+
+/* A fork is nearly always followed by an exec (subprocess, a shell,
+ * os.fork then os.execv): judged at the fork, the child would be read
+ * twice, once as a copy of its parent and again as what it execs, and a
+ * helper a service runs would leave a series as the service's copy.  So a
+ * fork waits FORKS_WAIT_NS for its exec, and is judged then, or at the end
+ * of the wait if none came (a fork that stays a copy: multiprocessing,
+ * gunicorn's workers).  Python's os.fork() takes 3.5-5 ms from the fork to
+ * the child running here; a child living 20 ms is still read at 10. */
+#define FORKS_WAIT_NS (10 * 1000 * 1000LL)
+/* A process found by an event (its fork or exec) is read at once, and
+ * again YOUNG_NS and 3 * YOUNG_NS later whatever its interval: found at its
+ * exec, a worker has not loaded anything yet, and a group's sum would count
+ * it at its first megabyte for a whole interval.  One a scan finds has run
+ * a while: its samples stay on its interval's grid. */
+#define YOUNG_NS (100 * 1000 * 1000LL)
 
 /* ---- track.c */
 struct tracker;

@@ -33,7 +33,7 @@
 #define EVENTS_SCAN_NS (60 * NS)
 #define STOP_GRACE_NS (NS * 8 / 10) /* SIGTERM to exit: under a second */
 #define MAX_QUEUED 131072        /* samples held while the database refuses */
-#define PUBLISH_NS (2 * NS)      /* the metrics page is at most this old */
+#define PUBLISH_NS NS            /* the metrics page is at most this old */
 /* After a read of markers that dropped some (a sender over its budget),
  * the socket rests this long: a flood then costs memtided a few thousand
  * reads a second, not one per datagram the sender can push. */

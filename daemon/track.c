@@ -93,7 +93,8 @@ struct tracker {
 	int dropper_pid;       /* the sender of the last marker dropped */
 	long dropper_uid;
 	long page_size;
-	struct forks forks; /* forks waiting for their exec (daemon.h) */
+	struct pidq forks; /* forks waiting for their exec (daemon.h); arg: follows */
+	struct pidq young; /* processes found, read again soon; arg: reads left */
 };
 
 static struct tproc *tp_of(const struct tracker *t, int pid)
@@ -201,7 +202,8 @@ void tracker_free(struct tracker *t)
 	idmap_free(&t->rejected);
 	dstacks_free(t->stacks);
 	idmap_free(&t->seen);
-	forks_free(&t->forks);
+	pidq_free(&t->forks);
+	pidq_free(&t->young);
 	for (size_t g = 0; g < t->ngroups; g++) {
 		sampler_free(t->groups[g]->sm);
 		free(t->groups[g]);
@@ -469,7 +471,10 @@ static void describe_python(const struct rules_facts *f, const struct sampler_pr
 	free(env);
 }
 
-static int track(struct tracker *t, const struct rules_facts *f, int r, int64_t now_ns)
+/* Tracks the process of facts f under rule r; fresh: an event says it is
+ * new (it is read again soon, daemon.h YOUNG_NS), not one a scan found. */
+static int track(struct tracker *t, const struct rules_facts *f, int r, int64_t now_ns,
+		 int fresh)
 {
 	const struct config_rule *rule = &t->cfg->rules[r];
 	int64_t period = config_rule_interval(t->cfg, rule) / CONFIG_TICK_NS, tick;
@@ -563,6 +568,8 @@ static int track(struct tracker *t, const struct rules_facts *f, int r, int64_t 
 		if (t->mx)
 			export_reading(t, tp, &rd);
 	}
+	if (fresh && period * CONFIG_TICK_NS > YOUNG_NS)
+		pidq_put(&t->young, f->pid, 2, now_ns + YOUNG_NS);
 	return 0;
 }
 
@@ -603,7 +610,7 @@ static int judge(struct tracker *t, int pid, int fresh)
 		reject(t, pid, fingerprint(f.start_ticks, f.exe, f.uid));
 	} else {
 		idmap_del(&t->rejected, pid);
-		err = track(t, &f, r, ticker_now_mono());
+		err = track(t, &f, r, ticker_now_mono(), fresh);
 	}
 	rules_facts_free(&f);
 	return err;
@@ -793,29 +800,29 @@ static int inherits_rejection(struct tracker *t, int pid, int ppid)
 /* Judges a fork whose wait ended, or that exec'd: gone before it could be
  * read, it is counted unseen when it would have been tracked with its
  * parent. */
-static void judge_fork(struct tracker *t, const struct fork_wait *fw)
+static void judge_fork(struct tracker *t, const struct pidq_entry *fw)
 {
-	if (judge(t, fw->pid, 1) == -ESRCH && fw->follows)
+	if (judge(t, fw->pid, 1) == -ESRCH && fw->arg)
 		t->unseen++;
 }
 
 static void on_fork_event(struct tracker *t, const struct discover_event *ev)
 {
-	struct fork_wait fw = {ev->pid, follows_parent(t, ev->ppid), 0};
+	struct pidq_entry fw = {ev->pid, follows_parent(t, ev->ppid), 0};
 
 	if (inherits_rejection(t, ev->pid, ev->ppid))
 		return;
-	if (forks_put(&t->forks, ev->pid, fw.follows, ticker_now_mono()))
+	if (pidq_put(&t->forks, ev->pid, fw.arg, ticker_now_mono() + FORKS_WAIT_NS))
 		judge_fork(t, &fw); /* too many waiting: judged now */
 }
 
 static void on_exec_event(struct tracker *t, struct tproc *tp, int pid)
 {
-	struct fork_wait fw = {pid, 0, 0};
+	struct pidq_entry fw = {pid, 0, 0};
 
 	if (tp)
 		rejudge(t, tp);
-	else if (forks_take(&t->forks, pid, &fw))
+	else if (pidq_take(&t->forks, pid, &fw))
 		judge_fork(t, &fw);
 	else
 		judge(t, pid, 1);
@@ -823,11 +830,11 @@ static void on_exec_event(struct tracker *t, struct tproc *tp, int pid)
 
 static void on_exit_event(struct tracker *t, struct tproc *tp, const struct discover_event *ev)
 {
-	struct fork_wait fw;
+	struct pidq_entry fw;
 
 	if (tp)
 		untrack_status(t, tp, ticker_now_real_s(), ev->status);
-	else if (forks_take(&t->forks, ev->pid, &fw) && fw.follows)
+	else if (pidq_take(&t->forks, ev->pid, &fw) && fw.arg)
 		t->unseen++; /* ended while it waited for an exec */
 	idmap_del(&t->rejected, ev->pid);
 }
@@ -945,17 +952,36 @@ static void end_waiting(struct tracker *t, int64_t now_ns)
 		untrack(t, late[i], ticker_now_real_s());
 }
 
+/* A process found a moment ago, read again (daemon.h, YOUNG_NS). */
+static void read_young(struct tracker *t, struct pidq_entry *e, int64_t tick, int64_t now_ns)
+{
+	struct tproc *tp = tp_of(t, e->pid);
+	struct sampler_reading rd;
+
+	if (!tp)
+		return; /* ended since */
+	if (sampler_tick_one(tp->g->sm, tp->sp, tick, now_ns, &rd)) {
+		push_sample(t, &rd, tick);
+		if (t->mx)
+			export_reading(t, tp, &rd);
+	}
+	if (--e->arg > 0)
+		pidq_put(&t->young, e->pid, e->arg, now_ns + 2 * YOUNG_NS);
+}
+
 void tracker_tick(struct tracker *t, int64_t now_ns)
 {
 	int64_t tick = tick_now(t, now_ns);
-	struct fork_wait fw;
+	struct pidq_entry fw;
 
 	if (t->stacks)
 		dstacks_retry(t->stacks);
 	if (t->waiting)
 		end_waiting(t, now_ns);
-	while (forks_due(&t->forks, now_ns, &fw))
+	while (pidq_due(&t->forks, now_ns, &fw))
 		judge_fork(t, &fw);
+	while (pidq_due(&t->young, now_ns, &fw))
+		read_young(t, &fw, tick, now_ns);
 	for (size_t i = 0; i < t->ngroups; i++) {
 		struct group *g = t->groups[i];
 
@@ -973,12 +999,15 @@ void tracker_tick(struct tracker *t, int64_t now_ns)
 
 int64_t tracker_next_due(const struct tracker *t)
 {
-	int64_t due = INT64_MAX, forks = forks_next_due(&t->forks);
+	int64_t due = INT64_MAX, forks = pidq_next_due(&t->forks);
+	int64_t young = pidq_next_due(&t->young);
 
 	for (size_t i = 0; i < t->ngroups; i++)
 		if (sampler_alive(t->groups[i]->sm) && t->groups[i]->next_due < due)
 			due = t->groups[i]->next_due;
 	due = due == INT64_MAX ? INT64_MAX : t->t0_ns + due * CONFIG_TICK_NS;
+	if (young < forks)
+		forks = young;
 	return forks < due ? forks : due;
 }
 

@@ -312,6 +312,31 @@ interval = 100ms
     assert "ended before" not in d.stderr()
 
 
+def test_a_process_found_is_read_again_soon_whatever_its_interval(memtided, tmp_path, procs, env):
+    """Found at its exec, a worker has loaded nothing yet; read again 100 ms
+    and 300 ms later, its memory shows before its first interval ends -- a
+    worker living less than an interval is not recorded at its first
+    megabyte."""
+    tag = uuid.uuid4().hex[:8]
+    d = Daemon(memtided, tmp_path, procs, env, f"""\
+[track "young"]
+cmdline = young-{tag}
+interval = 10s
+""").start()
+    code = "b = bytearray(48 << 20); b[::4096] = b'x' * len(b[::4096]); import time; time.sleep(0.8)"
+    p = procs.start([PY, "-c", code, f"young-{tag}"])
+    assert p.wait(timeout=30) == 0
+    wait_for(lambda: d.rows("SELECT 1 FROM processes WHERE pid = ? AND ended IS NOT NULL",
+                            (p.pid,)), timeout=15)
+    assert d.stop() == 0
+    n, peak = d.rows("SELECT count(*), max(s.rss) FROM samples s JOIN processes p USING (proc)"
+                     " WHERE p.pid = ?", (p.pid,))[0]
+    # At its exec, and 100 and 300 ms later (and at a tick of its 10 s
+    # grid, if one fell in its 0.8 s).
+    assert n >= 3, n
+    assert peak >= 48 << 20, peak
+
+
 def test_sighup_with_a_broken_config_keeps_the_old_one(memtided, tmp_path, procs, env):
     tag = uuid.uuid4().hex[:8]
     a = start_idle(procs, tmp_path, "a", f"hup-a-{tag}")
