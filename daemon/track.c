@@ -360,6 +360,19 @@ static void push_sample(struct tracker *t, const struct sampler_reading *r, int6
 
 /* Queues how a process ended (wait status status) and says so in the log
  * when the OOM killer ended it; returns the METRICS_HOW_* or -1. */
+/* One reading of tp out of its group's turn (found just now, or young),
+ * queued and on the metrics page like the group's. */
+static void read_now(struct tracker *t, struct tproc *tp, int64_t tick, int64_t now_ns)
+{
+	struct sampler_reading rd;
+
+	if (sampler_tick_one(tp->g->sm, tp->sp, tick, now_ns, &rd)) {
+		push_sample(t, &rd, tick);
+		if (t->mx)
+			export_reading(t, tp, &rd);
+	}
+}
+
 static int record_exit(struct tracker *t, struct tproc *tp, int status, double ended)
 {
 	struct wmsg m = {.type = W_EXIT};
@@ -483,7 +496,6 @@ static int track(struct tracker *t, const struct rules_facts *f, int r, int64_t 
 	struct tproc *tp, *parent;
 	struct wproc *wp;
 	struct pyinfo pi = {0};
-	struct sampler_reading rd;
 	struct wmsg m = {.type = W_PROC};
 	int err;
 
@@ -563,11 +575,7 @@ static int track(struct tracker *t, const struct rules_facts *f, int r, int64_t 
 	    (t->stacks || dstacks_new(t->w, t->t0_ns, &t->stacks) == 0))
 		dstacks_add(t->stacks, f->pid, sp->id, sp->started);
 	/* A first sample now: a child that lives 20 ms has one. */
-	if (sampler_tick_one(g->sm, sp, tick, now_ns, &rd)) {
-		push_sample(t, &rd, tick);
-		if (t->mx)
-			export_reading(t, tp, &rd);
-	}
+	read_now(t, tp, tick, now_ns);
 	if (fresh && period * CONFIG_TICK_NS > YOUNG_NS)
 		pidq_put(&t->young, f->pid, 2, now_ns + YOUNG_NS);
 	return 0;
@@ -956,15 +964,10 @@ static void end_waiting(struct tracker *t, int64_t now_ns)
 static void read_young(struct tracker *t, struct pidq_entry *e, int64_t tick, int64_t now_ns)
 {
 	struct tproc *tp = tp_of(t, e->pid);
-	struct sampler_reading rd;
 
 	if (!tp)
 		return; /* ended since */
-	if (sampler_tick_one(tp->g->sm, tp->sp, tick, now_ns, &rd)) {
-		push_sample(t, &rd, tick);
-		if (t->mx)
-			export_reading(t, tp, &rd);
-	}
+	read_now(t, tp, tick, now_ns);
 	if (--e->arg > 0)
 		pidq_put(&t->young, e->pid, e->arg, now_ns + 2 * YOUNG_NS);
 }
