@@ -89,16 +89,22 @@ static int resolve(struct charger *c, int64_t ev_to)
 	return charge(c, c->pending.tick, c->pending.from, d - to_part);
 }
 
+void charger_late(struct charger *c)
+{
+	c->late = 1;
+}
+
 int charger_sample(struct charger *c, int64_t tick, int64_t rss_bytes,
 		   uint32_t stack, uint32_t site)
 {
 	struct charge_row *r = row_of(c, tick, stack);
 	int64_t d;
-	int same, err;
+	int same, late = c->late, err;
 
 	if (!r)
 		return -ENOMEM;
 	r->n++;
+	c->late = 0;
 	if (!c->have_prev) {
 		c->have_prev = 1;
 		c->prev_rss = rss_bytes;
@@ -113,6 +119,11 @@ int charger_sample(struct charger *c, int64_t tick, int64_t rss_bytes,
 		return err;
 	if (stack == c->prev_stack) {
 		if ((err = charge(c, tick, stack, d)))
+			return err;
+	} else if (late && !same && c->unsampled_stack) {
+		/* Whatever ran between the two ends is unknown: neither
+		 * end's, and no evidence for the next interval's split. */
+		if ((err = charge(c, tick, c->unsampled_stack, d)))
 			return err;
 	} else if (d != 0) {
 		c->have_pending = 1;

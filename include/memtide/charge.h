@@ -19,6 +19,16 @@
  * So the change of an ambiguous interval is charged one sample later, to the
  * tick it happened in.
  *
+ * All this holds for an interval as long as the grid.  A longer one (the
+ * sampler was starved on a busy machine, or reads failed) may hide whole
+ * calls that neither end saw: a 50 ms gap from cpu() to cpu() called from
+ * the next line of a loop hides the allocating call between them.  So the
+ * change of a late interval (charger_late()) whose ends are in different
+ * sites is nobody's: it goes to c->unsampled_stack, "not sampled", never to
+ * a line that may not have made it.  Ends in the same site (the same
+ * function called from the same place) are taken to have run all along,
+ * and are charged as above.
+ *
  * Charges are summed per (tick, stack): tick is the -T tick whose sample
  * closes the interval; n counts the stack samples of that stack in the
  * tick, so a stack that ran without moving memory still shows (n > 0,
@@ -39,6 +49,10 @@ struct charge_row {
 };
 
 struct charger {
+	/* Set by the caller: the stack charged with the change of a late
+	 * interval whose ends differ (0: none set, charged as any other). */
+	uint32_t unsampled_stack;
+	int late; /* the interval the next sample closes is late */
 	int have_prev, prev_same, have_pending;
 	int64_t prev_rss, prev_delta; /* bytes */
 	uint32_t prev_stack, prev_site;
@@ -61,6 +75,12 @@ void charger_free(struct charger *c);
  * still its own evidence.  Returns 0 or -ENOMEM. */
 int charger_sample(struct charger *c, int64_t tick, int64_t rss_bytes,
 		   uint32_t stack, uint32_t site);
+
+/* The interval that the next charger_sample() closes is longer than the
+ * grid promised (a grid point passed without a sample): code that ran in it
+ * may show at neither end.  Its change, when the two ends are in different
+ * sites, goes to c->unsampled_stack; it is no evidence for either end. */
+void charger_late(struct charger *c);
 
 /* The process ended or is no longer read: charges the interval still
  * waiting for its next one. */

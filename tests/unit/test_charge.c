@@ -159,6 +159,86 @@ TEST(charge_delayed_to_its_tick)
 	charger_free(&c);
 }
 
+/* The sequence of a starved sampler, as traced under load (where_grow.py):
+ * cpu() called from main's line 62 (stack 62), 52 ms without a sample in
+ * which grow_a() made 4 MiB, then cpu() from line 60 (stack 60); later 52
+ * ms from cpu() at 60 to grow_b() (stack 36) seen once as it ended, 8 MiB.
+ * Each end was seen quiet in its own intervals, and split halves went to
+ * the two cpu() lines, which grew nothing.  Late, ends in different sites:
+ * all of it to "not sampled" (99); same stack or same site: as before. */
+static void starved(struct charger *c, int mark_late)
+{
+	int64_t rss = 10 * MiB;
+
+	for (int i = 0; i < 4; i++)
+		charger_sample(c, 1, rss, 62, 62);
+	if (mark_late)
+		charger_late(c);
+	rss += 4 * MiB; /* grow_a, unseen */
+	for (int i = 0; i < 4; i++)
+		charger_sample(c, 2, rss, 60, 60);
+	if (mark_late)
+		charger_late(c);
+	rss += 8 * MiB; /* grow_b, seen at its end */
+	charger_sample(c, 3, rss, 36, 36);
+	charger_sample(c, 3, rss, 36, 36);
+	if (mark_late)
+		charger_late(c);
+	rss += MiB; /* grow_b again, seen at both ends: its own */
+	charger_sample(c, 4, rss, 36, 36);
+	charger_sample(c, 4, rss, 60, 60);
+	charger_finish(c);
+}
+
+TEST(charge_late_interval_is_not_sampled)
+{
+	struct charger c = {.unsampled_stack = 99};
+	int64_t g, r, n;
+
+	starved(&c, 0); /* what was charged before charger_late() */
+	totals(&c, 62, &g, &r, &n);
+	CHECK_EQ_INT(g, 2 * MiB);
+	totals(&c, 60, &g, &r, &n);
+	CHECK_EQ_INT(g, 2 * MiB + 4 * MiB);
+	charger_free(&c);
+
+	c = (struct charger){.unsampled_stack = 99};
+	starved(&c, 1);
+	totals(&c, 62, &g, &r, &n);
+	CHECK_EQ_INT(g, 0);
+	totals(&c, 60, &g, &r, &n);
+	CHECK_EQ_INT(g, 0);
+	totals(&c, 36, &g, &r, &n);
+	CHECK_EQ_INT(g, MiB);
+	totals(&c, 99, &g, &r, &n);
+	CHECK_EQ_INT(g, 12 * MiB);
+	CHECK_EQ_INT(n, 0);
+	charger_free(&c);
+}
+
+/* Late but in one site (a function's loop, called from one place): the
+ * ends are taken to have run all along, and split by their evidence. */
+TEST(charge_late_in_one_site_is_split_as_usual)
+{
+	struct charger c = {.unsampled_stack = 99};
+	int64_t g, g2, r, n, rss = 0;
+
+	for (int i = 0; i < 3; i++)
+		charger_sample(&c, 1, rss += MiB, 1, 7);
+	charger_late(&c);
+	charger_sample(&c, 1, rss += 3 * MiB, 2, 7);
+	charger_sample(&c, 1, rss += MiB, 2, 7);
+	charger_finish(&c);
+	totals(&c, 99, &g, &r, &n);
+	CHECK_EQ_INT(g, 0);
+	totals(&c, 1, &g, &r, &n);
+	totals(&c, 2, &g2, &r, &n);
+	/* Each grew 1 MiB in its own neighbouring interval: halves of 3. */
+	CHECK_EQ_INT(g, 2 * MiB + 3 * MiB / 2);
+	CHECK_EQ_INT(g2, 3 * MiB / 2 + MiB);
+	charger_free(&c);
+}
+
 TEST(stacktab_interns_once)
 {
 	struct stacktab *t;
