@@ -127,11 +127,22 @@ int cli_stacks_drain(struct cli_stacks *c, struct store *st)
 	return stackwatch_drain(c->w, st);
 }
 
+/* ", N late" when some intervals were longer than two grid steps (their
+ * changes may be charged to "(not sampled)"), else "". */
+static const char *late_note(const struct stackwatch_stats *s, char *buf, size_t len)
+{
+	if (!s->late)
+		return "";
+	snprintf(buf, len, ", %lld intervals late (a busy machine: see (not sampled))",
+		 (long long)s->late);
+	return buf;
+}
+
 void cli_stacks_finish(struct cli_stacks *c, struct store *st)
 {
 	struct stackwatch_stats s;
 	struct stackstore *ss;
-	char mem[32];
+	char mem[32], late[96];
 
 	stackwatch_stop(c->w);
 	if (c->root && !idmap_get(&c->tried, c->root, NULL)) {
@@ -155,11 +166,11 @@ void cli_stacks_finish(struct cli_stacks *c, struct store *st)
 	if (!c->quiet && s.samples) {
 		units_format_bytes((int64_t)s.memory, mem, sizeof mem);
 		fprintf(stderr, "memtide: stacks: %lld samples every %.0f ms, %.1f us CPU "
-			"each (%.2f%% of a core), deepest %d frames, reader %s\n",
+			"each (%.2f%% of a core), deepest %d frames, reader %s%s\n",
 			(long long)s.samples, (double)s.period_ns / 1e6,
 			(double)s.cpu_ns / 1e3 / (double)s.samples,
 			s.wall_ns ? 100.0 * (double)s.cpu_ns / (double)s.wall_ns : 0.0,
-			s.max_depth, mem);
+			s.max_depth, mem, late_note(&s, late, sizeof late));
 	}
 }
 

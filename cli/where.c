@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "memtide/where.h"
 
+#include "memtide/stackwatch.h"
 #include "memtide/units.h"
 
 #include "../plot/when.h"
@@ -145,6 +146,16 @@ static int parse(int argc, char **argv, struct where_query *q, enum out_fmt *fmt
 	return 0;
 }
 
+/* 1 when a row is the pseudo-function of changes the sampler did not see
+ * (stackwatch.h), which the table then explains. */
+static int shows_not_sampled(const struct where_rows *w)
+{
+	for (size_t i = 0; i < w->n; i++)
+		if (!w->row[i].file[0] && strcmp(w->row[i].function, STACKWATCH_NOT_SAMPLED) == 0)
+			return 1;
+	return 0;
+}
+
 static void print_table(const struct where_rows *w, const struct where_query *q)
 {
 	char g[32], r[32], place[4096];
@@ -167,6 +178,10 @@ static void print_table(const struct where_rows *w, const struct where_query *q)
 	units_format_bytes(w->total_grown, g, sizeof g);
 	units_format_bytes(w->total_released, r, sizeof r);
 	printf("%10s %10s %5.1f%%  (all code, self)\n", g, r, 100.0);
+	if (shows_not_sampled(w))
+		printf("\n%s: changes between two stack samples too far apart (a busy\n"
+		       "machine held the sampler back) to tell which code ran between them.\n",
+		       STACKWATCH_NOT_SAMPLED);
 }
 
 static void print_peak(const struct where_peak *p)

@@ -34,6 +34,7 @@ struct sw_proc {
 	struct charger ch;
 	char text[160];   /* proc.stacks */
 	int text_dirty;
+	int64_t last_t_ns; /* CLOCK_MONOTONIC of the last good sample, 0: none */
 	int64_t peak_rss; /* bytes, at the stack samples */
 	uint32_t peak_stack;
 	int peak_dirty;
@@ -73,6 +74,7 @@ struct stackwatch {
 	struct sw_proc **p;
 	size_t n, cap;
 	struct stacktab *tab;
+	uint32_t unsampled_stack; /* STACKWATCH_NOT_SAMPLED's stack in tab */
 	struct stackstore *ss;
 	struct store *ss_of;
 	struct pystack_frame frames[STACKWATCH_MAX_DEPTH];
@@ -184,6 +186,11 @@ static void remember(struct sw_proc *p, const struct pystack_frame *f, int n,
 	p->last_site = site;
 }
 
+/* An interval between two samples of a process longer than this many grid
+ * steps missed a grid point: a call as long as two steps may lie in it
+ * unseen (charger_late()). */
+#define LATE_PERIODS 2
+
 static void sample_one(struct stackwatch *w, struct sw_proc *p)
 {
 	int n = pystack_sample(p->r, w->frames, STACKWATCH_MAX_DEPTH, NULL);
@@ -211,6 +218,11 @@ static void sample_one(struct stackwatch *w, struct sw_proc *p)
 		return;
 	}
 	w->st.samples++;
+	if (p->last_t_ns && t - p->last_t_ns > LATE_PERIODS * w->period_ns) {
+		w->st.late++;
+		charger_late(&p->ch);
+	}
+	p->last_t_ns = t;
 	charger_sample(&p->ch, tick_at(w, t), rss, stack, site);
 	if (rss > p->peak_rss) {
 		p->peak_rss = rss;
@@ -325,6 +337,16 @@ static void *loop(void *arg)
 	return NULL;
 }
 
+/* The one-frame stack STACKWATCH_NOT_SAMPLED, interned once for every
+ * process. */
+static int intern_unsampled(struct stackwatch *w)
+{
+	const char *fn = STACKWATCH_NOT_SAMPLED, *file = "";
+	int line = 0;
+
+	return stacktab_intern(w->tab, &fn, &file, &line, 1, &w->unsampled_stack);
+}
+
 int stackwatch_new(int64_t t0_ns, int64_t interval_ns, int64_t period_ns,
 		   struct stackwatch **out)
 {
@@ -343,7 +365,8 @@ int stackwatch_new(int64_t t0_ns, int64_t interval_ns, int64_t period_ns,
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_mutex_init(&w->tab_mu, NULL);
 	pthread_cond_init(&w->work, NULL);
-	if ((err = stacktab_new(&w->tab))) {
+	if ((err = stacktab_new(&w->tab)) || (err = intern_unsampled(w))) {
+		stacktab_free(w->tab);
 		free(w);
 		return err;
 	}
@@ -427,6 +450,7 @@ int stackwatch_add(struct stackwatch *w, int pid, int64_t proc, int final,
 	p->pid = pid;
 	p->proc = proc;
 	p->statm_fd = -1;
+	p->ch.unsampled_stack = w->unsampled_stack;
 	/* Opening reads ELF symbols and maps (milliseconds): outside the
 	 * lock, so the sweeps go on meanwhile. */
 	err = pystack_open(pid, &r, p->text, sizeof p->text);

@@ -12,7 +12,10 @@
  * the RSS from a kept-open /proc/PID/statm (one pread, ~5 us).  Each RSS
  * change between two such samples is charged to the stacks of its two ends
  * (charge.h) and summed per -T tick of the run (tick = the tick whose
- * sample closes the interval).  The target is never stopped.
+ * sample closes the interval).  An interval longer than two grid steps
+ * (the thread starved on a busy machine, or reads that failed) whose ends
+ * differ may hide a whole call: its change goes to the one-frame stack
+ * "(not sampled)", not to either end.  The target is never stopped.
  *
  * What a sample costs (bench i, 2-vCPU VM): the timed wake-up, 15 to 40
  * us of CPU by itself, which is the floor; then mostly the one read of
@@ -44,6 +47,10 @@
 #define STACKWATCH_CPU_BUDGET 0.10
 #define STACKWATCH_MAX_PERIOD_NS 50000000LL
 #define STACKWATCH_MAX_DEPTH 128 /* frames kept per stack, innermost first */
+/* The function of the one-frame stack (file "", line 0) charged with the
+ * change of an interval the thread was too late to see: shown as what it
+ * is, never given to a line that may not have made it. */
+#define STACKWATCH_NOT_SAMPLED "(not sampled)"
 
 struct store;
 struct stackwatch;
@@ -108,6 +115,10 @@ struct stackwatch_stats {
 	int64_t failed;    /* samples given up: a torn read, retried next */
 	int64_t sweeps;    /* wake-ups of the thread, each with a process to read */
 	int64_t missed;    /* grid points skipped: the thread woke too late */
+	int64_t late;      /* intervals of a process longer than two grid
+			    * steps (missed points, failed reads): where
+			    * the stack changed, their change is charged
+			    * to "(not sampled)" (charge.h) */
 	int64_t cpu_ns;    /* CPU time of the thread */
 	int64_t wall_ns;   /* since the thread started */
 	size_t memory;     /* bytes held: readers' caches and the stack table */
