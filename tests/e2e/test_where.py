@@ -21,6 +21,9 @@ import pytest
 from conftest import PY, prog, q, q1, wait_for
 
 MiB = 1 << 20
+# The row of changes the stack sampler was too late to place (a busy
+# machine held it back): file "", line 0.
+NOT_SAMPLED = "(not sampled)"
 
 
 def pythons():
@@ -66,15 +69,25 @@ def assert_allocations_charged(rows, got):
     """At least 90 % of what grow_a and grow_b allocated is charged to their
     lines, and most of each to its own (a busy machine, or a sanitizer
     build, can delay a stack sample past the start or end of a call: that
-    share goes next door)."""
+    share goes next door).  A sampler held back longer than two steps of
+    its grid cannot tell which code ran: that share is "(not sampled)" and
+    counts with the lines' (it can be most of it on a starved machine), but
+    the program's other lines get less than 10 %: a late sample never hands
+    an allocation to the code around it."""
     total = charged_total = 0
+    unsampled = charged(rows, NOT_SAMPLED, "")
     for name in ("grow_a", "grow_b"):
         w = got[name]
         mine = charged(rows, name, w["file"], w["line"])
-        assert mine >= 0.6 * w["bytes"], (name, mine / w["bytes"], elsewhere(rows, got))
+        assert mine + unsampled >= 0.6 * w["bytes"], \
+            (name, mine / w["bytes"], elsewhere(rows, got))
         total += w["bytes"]
         charged_total += mine
-    assert charged_total >= 0.9 * total, (charged_total / total, elsewhere(rows, got))
+    assert charged_total + unsampled >= 0.9 * total, \
+        (charged_total / total, unsampled / total, elsewhere(rows, got))
+    file = got["grow_a"]["file"]
+    others = sum(r["grown_bytes"] for r in rows if r["file"] == file) - charged_total
+    assert others < 0.1 * total, (others / total, elsewhere(rows, got))
 
 
 def record(mt, db, py, *args, interval=0.1, children=False):
@@ -98,11 +111,13 @@ def test_growth_charged_to_the_right_lines(mt, db, py, interval):
     # Release is kept apart from growth.  Freeing (munmap) takes a
     # millisecond or two, often less than the 2 ms stack grid: when no
     # sample lands in release() its change goes to the code on either side
-    # of it, in the same file.  So: all of it released, in this program,
-    # and none of it counted as growth.
+    # of it, in the same file (or, when the sampler was held back, to
+    # "(not sampled)").  So: all of it released, in this program, and none
+    # of it counted as growth.
     rel = got["release"]
-    assert sum(r["released_bytes"] for r in rows
-               if r["file"] == rel["file"]) >= 0.9 * rel["bytes"], rows[:6]
+    assert sum(r["released_bytes"] for r in rows if r["file"] == rel["file"]) + \
+        charged(rows, NOT_SAMPLED, "", what="released_bytes") >= 0.9 * rel["bytes"], \
+        elsewhere(rows, got, "released_bytes")
     assert charged(rows, "release", rel["file"]) < 64 << 10  # a page or two of noise
     # The stack at the peak is recorded, innermost first, ending in <module>.
     frames = q(db, "SELECT function FROM peak_stacks ORDER BY level")
