@@ -127,7 +127,7 @@ int cli_stacks_drain(struct cli_stacks *c, struct store *st)
 	return stackwatch_drain(c->w, st);
 }
 
-/* ", N late" when some intervals were longer than two grid steps (their
+/* ", N late" when some intervals were late (STACKWATCH_LATE_NS: their
  * changes may be charged to "(not sampled)"), else "". */
 static const char *late_note(const struct stackwatch_stats *s, char *buf, size_t len)
 {

@@ -186,10 +186,14 @@ static void remember(struct sw_proc *p, const struct pystack_frame *f, int n,
 	p->last_site = site;
 }
 
-/* An interval between two samples of a process longer than this many grid
- * steps missed a grid point: a call as long as two steps may lie in it
- * unseen (charger_late()). */
-#define LATE_PERIODS 2
+/* 1 when an interval of gap_ns between two samples of a process is late
+ * (stackwatch.h): a call may lie in it unseen (charger_late()). */
+static int is_late(const struct stackwatch *w, int64_t gap_ns)
+{
+	int64_t late_ns = 2 * w->period_ns;
+
+	return gap_ns > (late_ns > STACKWATCH_LATE_NS ? late_ns : STACKWATCH_LATE_NS);
+}
 
 static void sample_one(struct stackwatch *w, struct sw_proc *p)
 {
@@ -218,7 +222,7 @@ static void sample_one(struct stackwatch *w, struct sw_proc *p)
 		return;
 	}
 	w->st.samples++;
-	if (p->last_t_ns && t - p->last_t_ns > LATE_PERIODS * w->period_ns) {
+	if (p->last_t_ns && is_late(w, t - p->last_t_ns)) {
 		w->st.late++;
 		charger_late(&p->ch);
 	}

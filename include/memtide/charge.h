@@ -76,9 +76,9 @@ void charger_free(struct charger *c);
 int charger_sample(struct charger *c, int64_t tick, int64_t rss_bytes,
 		   uint32_t stack, uint32_t site);
 
-/* The interval that the next charger_sample() closes is longer than the
- * grid promised (a grid point passed without a sample): code that ran in it
- * may show at neither end.  Its change, when the two ends are in different
+/* The interval that the next charger_sample() closes is late: so long
+ * (the caller says how long is: stackwatch.h) that code that ran in it may
+ * show at neither end.  Its change, when the two ends are in different
  * sites, goes to c->unsampled_stack; it is no evidence for either end. */
 void charger_late(struct charger *c);
 

@@ -12,10 +12,11 @@
  * the RSS from a kept-open /proc/PID/statm (one pread, ~5 us).  Each RSS
  * change between two such samples is charged to the stacks of its two ends
  * (charge.h) and summed per -T tick of the run (tick = the tick whose
- * sample closes the interval).  An interval longer than two grid steps
- * (the thread starved on a busy machine, or reads that failed) whose ends
- * differ may hide a whole call: its change goes to the one-frame stack
- * "(not sampled)", not to either end.  The target is never stopped.
+ * sample closes the interval).  An interval that is late, longer than
+ * STACKWATCH_LATE_NS or two grid steps, whichever is longer (the thread
+ * starved on a busy machine, or reads that failed), whose ends differ may
+ * hide a whole call: its change goes to the one-frame stack "(not
+ * sampled)", not to either end.  The target is never stopped.
  *
  * What a sample costs (bench i, 2-vCPU VM): the timed wake-up, 15 to 40
  * us of CPU by itself, which is the floor; then mostly the one read of
@@ -47,6 +48,13 @@
 #define STACKWATCH_CPU_BUDGET 0.10
 #define STACKWATCH_MAX_PERIOD_NS 50000000LL
 #define STACKWATCH_MAX_DEPTH 128 /* frames kept per stack, innermost first */
+/* An interval between two samples of a process is late past this, or past
+ * two grid steps when that is longer.  Shorter delays are a scheduler's
+ * ordinary ones: on a busy 2-core machine (the target's own threads
+ * competing with the sampler for the cores) 4 to 6 ms come and go, and a
+ * call hidden in one is short; the starved sampler of a loaded CI machine
+ * left 50 ms gaps, longer than whole 10-30 ms allocating calls. */
+#define STACKWATCH_LATE_NS 10000000LL
 /* The function of the one-frame stack (file "", line 0) charged with the
  * change of an interval the thread was too late to see: shown as what it
  * is, never given to a line that may not have made it. */
@@ -115,10 +123,10 @@ struct stackwatch_stats {
 	int64_t failed;    /* samples given up: a torn read, retried next */
 	int64_t sweeps;    /* wake-ups of the thread, each with a process to read */
 	int64_t missed;    /* grid points skipped: the thread woke too late */
-	int64_t late;      /* intervals of a process longer than two grid
-			    * steps (missed points, failed reads): where
-			    * the stack changed, their change is charged
-			    * to "(not sampled)" (charge.h) */
+	int64_t late;      /* late intervals of a process (see
+			    * STACKWATCH_LATE_NS): where the stack
+			    * changed, their change is charged to "(not
+			    * sampled)" (charge.h) */
 	int64_t cpu_ns;    /* CPU time of the thread */
 	int64_t wall_ns;   /* since the thread started */
 	size_t memory;     /* bytes held: readers' caches and the stack table */

@@ -69,8 +69,8 @@ def assert_allocations_charged(rows, got):
     """At least 90 % of what grow_a and grow_b allocated is charged to their
     lines, and most of each to its own (a busy machine, or a sanitizer
     build, can delay a stack sample past the start or end of a call: that
-    share goes next door).  A sampler held back longer than two steps of
-    its grid cannot tell which code ran: that share is "(not sampled)" and
+    share goes next door).  A sampler held back longer than 10 ms (two
+    steps of its grid when longer) cannot tell which code ran: that share is "(not sampled)" and
     counts with the lines' (it can be most of it on a starved machine), but
     the program's other lines get less than 10 %: a late sample never hands
     an allocation to the code around it."""
