@@ -27,7 +27,8 @@
  * sites is nobody's: it goes to c->unsampled_stack, "not sampled", never to
  * a line that may not have made it.  Ends in the same site (the same
  * function called from the same place) are taken to have run all along,
- * and are charged as above.
+ * and are charged as above: a loop that came back to that place within the
+ * gap (a gap longer than the loop's turn) still hides what it did between.
  *
  * Charges are summed per (tick, stack): tick is the -T tick whose sample
  * closes the interval; n counts the stack samples of that stack in the
