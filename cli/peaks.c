@@ -22,17 +22,14 @@
 void peaks_check_zombie(struct own_peak *o, int pid)
 {
 	siginfo_t si = {0};
-	char buf[1024];
 	struct procfs_stat ps;
-	long n;
 
 	if (o->known || pid <= 0)
 		return;
 	if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0 ||
 	    si.si_pid != pid)
 		return;
-	n = procfs_read("/proc", pid, "stat", buf, sizeof buf - 1);
-	if (n <= 0 || procfs_parse_stat(buf, (size_t)n, &ps, NULL, 0))
+	if (procfs_read_stat("/proc", pid, &ps))
 		return;
 	o->known = 1;
 	o->waited = ps.cminflt || ps.cmajflt;

@@ -33,7 +33,12 @@
 #define EVENTS_SCAN_NS (60 * NS)
 #define STOP_GRACE_NS (NS * 8 / 10) /* SIGTERM to exit: under a second */
 #define MAX_QUEUED 131072        /* samples held while the database refuses */
-#define PUBLISH_NS NS            /* the metrics page is at most this old */
+/* The metrics page is at most this old.  It is made on the sampling grid
+ * (whole PUBLISH_NS since tick 0), right after the ticks due then, so a
+ * group whose interval divides it is counted as it is, not as it was up to
+ * an interval ago: workers growing 100 MiB/s made a page 100 ms stale read
+ * 13 % under /proc. */
+#define PUBLISH_NS NS
 /* After a read of markers that dropped some (a sender over its budget),
  * the socket rests this long: a flood then costs memtided a few thousand
  * reads a second, not one per datagram the sender can push. */
@@ -234,6 +239,12 @@ static void reload(const struct opts *o, struct config **cfg, struct tracker *t,
 	notify("READY=1");
 }
 
+/* The first point of the grid t0 + k * period after now. */
+static int64_t next_on_grid(int64_t t0, int64_t now, int64_t period)
+{
+	return t0 + ((now - t0) / period + 1) * period;
+}
+
 static int64_t min64(int64_t a, int64_t b)
 {
 	return a < b ? a : b;
@@ -421,6 +432,11 @@ static void loop(struct daemon *d)
 			status(d->t, d->w, &d->said);
 			next_status = now + d->cfg->scan_ns;
 		}
+		/* What the proc connector already holds is read before a tick
+		 * or a page: a fork is not judged without the exec queued
+		 * behind it, nor a process read or counted that has ended. */
+		if (d->efd >= 0 && (now >= next_pub || tracker_next_due(d->t) <= now))
+			tracker_events(d->t);
 		tracker_tick(d->t, now);
 		if (now >= next_wd) {
 			notify("WATCHDOG=1");
@@ -429,7 +445,7 @@ static void loop(struct daemon *d)
 		if (now >= next_pub) {
 			exporter_publish(d->ex, d->w, tracker_missed(d->t), tracker_unseen(d->t),
 					 tracker_marks_dropped(d->t));
-			next_pub = now + PUBLISH_NS;
+			next_pub = next_on_grid(d->t0, now, PUBLISH_NS);
 		}
 		if (now >= next_hwm) {
 			tracker_read_hwm(d->t);

@@ -8,7 +8,7 @@
 
 #include "daemon.h"
 
-int pidq_put(struct pidq *q, int pid, int arg, int64_t due_ns)
+int pidq_put(struct pidq *q, struct pidq_entry e)
 {
 	if (q->n == PIDQ_MAX)
 		return -ENOSPC;
@@ -21,7 +21,7 @@ int pidq_put(struct pidq *q, int pid, int arg, int64_t due_ns)
 		q->v = v;
 		q->cap = cap;
 	}
-	q->v[q->n++] = (struct pidq_entry){pid, arg, due_ns};
+	q->v[q->n++] = e;
 	return 0;
 }
 

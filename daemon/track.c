@@ -279,12 +279,12 @@ static int64_t fingerprint(uint64_t start_ticks, const char *exe, long uid)
 
 static int64_t quick_fingerprint(int pid)
 {
-	char buf[1024], path[64], exe[4096];
+	char path[64], exe[4096];
 	struct procfs_stat st;
-	long n = procfs_read(ROOT, pid, "stat", buf, sizeof buf), uid;
+	long uid;
 	ssize_t e;
 
-	if (n <= 0 || procfs_parse_stat(buf, (size_t)n, &st, NULL, 0))
+	if (procfs_read_stat(ROOT, pid, &st))
 		return 0;
 	snprintf(path, sizeof path, ROOT "/%d/exe", pid);
 	e = readlink(path, exe, sizeof exe - 1);
@@ -577,7 +577,7 @@ static int track(struct tracker *t, const struct rules_facts *f, int r, int64_t 
 	/* A first sample now: a child that lives 20 ms has one. */
 	read_now(t, tp, tick, now_ns);
 	if (fresh && period * CONFIG_TICK_NS > YOUNG_NS)
-		pidq_put(&t->young, f->pid, 2, now_ns + YOUNG_NS);
+		pidq_put(&t->young, (struct pidq_entry){f->pid, 2, now_ns + YOUNG_NS, now_ns});
 	return 0;
 }
 
@@ -816,17 +816,32 @@ static void judge_fork(struct tracker *t, const struct pidq_entry *fw)
 
 static void on_fork_event(struct tracker *t, const struct discover_event *ev)
 {
-	struct pidq_entry fw = {ev->pid, follows_parent(t, ev->ppid), 0};
+	int64_t now = ticker_now_mono();
+	struct pidq_entry fw = {ev->pid, follows_parent(t, ev->ppid), now + FORKS_WAIT_NS, now};
 
 	if (inherits_rejection(t, ev->pid, ev->ppid))
 		return;
-	if (pidq_put(&t->forks, ev->pid, fw.arg, ticker_now_mono() + FORKS_WAIT_NS))
+	if (pidq_put(&t->forks, fw))
 		judge_fork(t, &fw); /* too many waiting: judged now */
+}
+
+/* Whether a fork whose wait ended waits again (daemon.h FORKS_WAIT_MAX_NS):
+ * it is still on its way to an exec, not settled asleep as a copy. */
+static int waits_again(struct tracker *t, const struct pidq_entry *fw, int64_t now_ns)
+{
+	struct procfs_stat st;
+	struct pidq_entry again = *fw;
+
+	if (now_ns - fw->since_ns + FORKS_WAIT_NS > FORKS_WAIT_MAX_NS ||
+	    procfs_read_stat(ROOT, fw->pid, &st) || (st.state != 'R' && st.state != 'D'))
+		return 0;
+	again.due_ns = now_ns + FORKS_WAIT_NS;
+	return pidq_put(&t->forks, again) == 0;
 }
 
 static void on_exec_event(struct tracker *t, struct tproc *tp, int pid)
 {
-	struct pidq_entry fw = {pid, 0, 0};
+	struct pidq_entry fw = {pid, 0, 0, 0};
 
 	if (tp)
 		rejudge(t, tp);
@@ -969,7 +984,8 @@ static void read_young(struct tracker *t, struct pidq_entry *e, int64_t tick, in
 		return; /* ended since */
 	read_now(t, tp, tick, now_ns);
 	if (--e->arg > 0)
-		pidq_put(&t->young, e->pid, e->arg, now_ns + 2 * YOUNG_NS);
+		pidq_put(&t->young, (struct pidq_entry){e->pid, e->arg, now_ns + 2 * YOUNG_NS,
+							e->since_ns});
 }
 
 void tracker_tick(struct tracker *t, int64_t now_ns)
@@ -982,7 +998,8 @@ void tracker_tick(struct tracker *t, int64_t now_ns)
 	if (t->waiting)
 		end_waiting(t, now_ns);
 	while (pidq_due(&t->forks, now_ns, &fw))
-		judge_fork(t, &fw);
+		if (!waits_again(t, &fw, now_ns))
+			judge_fork(t, &fw);
 	while (pidq_due(&t->young, now_ns, &fw))
 		read_young(t, &fw, tick, now_ns);
 	for (size_t i = 0; i < t->ngroups; i++) {

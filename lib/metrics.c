@@ -159,16 +159,13 @@ int metrics_new(double grace_s, struct metrics **out)
 {
 	struct metrics *m = calloc(1, sizeof *m);
 	struct procfs_stat st;
-	char buf[1024];
-	long n;
 
 	if (!m)
 		return -ENOMEM;
 	m->grace_s = grace_s;
 	m->per_process = 1;
 	/* stat field 22 counts clock ticks on CLOCK_BOOTTIME. */
-	n = procfs_read("/proc", getpid(), "stat", buf, sizeof buf);
-	if (n > 0 && procfs_parse_stat(buf, (size_t)n, &st, NULL, 0) == 0)
+	if (procfs_read_stat("/proc", getpid(), &st) == 0)
 		m->self_start = clock_s(CLOCK_REALTIME) -
 				clock_s(CLOCK_BOOTTIME) +
 				(double)st.start_ticks / (double)procfs_hz();

@@ -216,6 +216,16 @@ long procfs_read(const char *root, int pid, const char *name, char *buf,
 	return (long)got;
 }
 
+int procfs_read_stat(const char *root, int pid, struct procfs_stat *out)
+{
+	char buf[1024];
+	long n = procfs_read(root, pid, "stat", buf, sizeof buf);
+
+	if (n <= 0)
+		return n < 0 ? (int)n : -ESRCH;
+	return procfs_parse_stat(buf, (size_t)n, out, NULL, 0) ? -EINVAL : 0;
+}
+
 char *procfs_read_all(const char *root, int pid, const char *name, size_t max,
 		      size_t *len)
 {

@@ -15,14 +15,11 @@
  * -errno: -ENOENT once it is gone. */
 static int start_of(int pid, uint64_t *start)
 {
-	char buf[1024];
 	struct procfs_stat ps;
-	long n = procfs_read("/proc", pid, "stat", buf, sizeof buf - 1);
+	int err = procfs_read_stat("/proc", pid, &ps);
 
-	if (n <= 0)
-		return n < 0 ? (int)n : -ENOENT;
-	if (procfs_parse_stat(buf, (size_t)n, &ps, NULL, 0))
-		return -EINVAL;
+	if (err)
+		return err == -ESRCH ? -ENOENT : err;
 	*start = ps.start_ticks;
 	return 0;
 }

@@ -52,6 +52,10 @@ int procfs_parse_rollup(const char *buf, size_t len, struct procfs_rollup *out);
 long procfs_read(const char *root, int pid, const char *name, char *buf,
 		 size_t size);
 
+/* Reads and parses ROOT/PID/stat.  Returns 0, -ESRCH when the process is
+ * gone, -EINVAL when the file does not parse, or -errno. */
+int procfs_read_stat(const char *root, int pid, struct procfs_stat *out);
+
 /* Reads a whole /proc file of unknown size (cmdline, environ, maps) into a
  * malloc'd buffer (NUL-terminated), growing from 4 KiB up to max bytes; a
  * longer file is cut there.  Returns it with *len, or NULL with errno

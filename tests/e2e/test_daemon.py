@@ -304,11 +304,11 @@ interval = 100ms
     got = tracked(d)
     assert got[svc][0] == "svc"
     # Judged at the fork, 40 of these (the os.fork ones at least) had a
-    # series as the service's copy.  A child whose exec comes more than
-    # 10 ms after its fork (a starved CPU) is judged as the copy it still
-    # is: a few on a busy machine, never half.
+    # series as the service's copy.  With one wait of 10 ms, a starved CPU
+    # (one CPU hog beside the test) still left 7 to 36 of the 80.  A child
+    # still running toward its exec waits again (up to 100 ms): none.
     copies = [p for p in helpers if p in got]
-    assert len(copies) <= len(helpers) // 4, (len(copies), len(helpers))
+    assert len(copies) <= len(helpers) // 20, (len(copies), len(helpers))
     assert "ended before" not in d.stderr()
 
 
