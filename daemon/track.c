@@ -461,7 +461,6 @@ static void push_service(struct tracker *t, const struct tproc *tp, int limits)
 	writer_push(t->w, &m);
 }
 
-/* Starts tracking a judged process under rule r. */
 /* Names a Python process from what is already read of it: its exe and its
  * redacted argv (sp), and its kind (f); only environ is read here. */
 static void describe_python(const struct rules_facts *f, const struct sampler_proc *sp,
@@ -624,10 +623,10 @@ static int judge(struct tracker *t, int pid, int fresh)
 	return err;
 }
 
-/* What a process is called changes with an exec (a fork of a master
- * becomes a worker): its names on the metrics page and its group. */
-static void rename_after_exec(struct tracker *t, struct tproc *tp,
-			      const struct rules_facts *f)
+/* What a process is called, from facts read again: after an exec (a fork
+ * of a master becomes a worker) or a reload (its rule's group = changed),
+ * its names on the metrics page and its group. */
+static void rename_proc(struct tracker *t, struct tproc *tp, const struct rules_facts *f)
 {
 	struct pyinfo pi;
 	struct service_facts sf;
@@ -678,7 +677,7 @@ static void rejudge(struct tracker *t, struct tproc *tp)
 	sp->argv = procfs_read_all(ROOT, tp->pid, "cmdline", MAX_ARGV, &len);
 	sp->argv_len = sp->argv ? len : 0;
 	redact_proc_argv(t, sp);
-	rename_after_exec(t, tp, &f);
+	rename_proc(t, tp, &f);
 	len = sp->argv_len;
 	m.u.meta.local = sp->id;
 	m.u.meta.exe = dup_or_null(sp->exe);
@@ -756,6 +755,7 @@ void tracker_reload(struct tracker *t, const struct config *cfg)
 			v[i] = NULL;
 		} else {
 			v[i]->rule = r;
+			rename_proc(t, v[i], &f);
 		}
 		rules_facts_free(&f);
 	}

@@ -7,9 +7,10 @@ While it runs, the test reads the truth from /proc every ~5 ms (the statm
 of the workers the recycler lists).  Then:
 - every value Prometheus scraped of the workers' group (and of the sum over
   the rule's groups) lies within what /proc held over the 3 s before the
-  scrape, 2 % given either way (memtided publishes a page every 2 s, of
-  samples taken every 100 ms, and the total moves by a worker at each
-  birth and death): one dead worker summed would be 25 MiB over the top;
+  scrape, 2 % given either way (memtided publishes a page every second,
+  right after the samples due then, and the total moves by a worker at
+  each birth and death): one dead worker summed would be 25 MiB over the
+  top;
 - the number of samples of every scrape stays the same however many
   workers came and went, and the group's CPU counter never goes down;
 - the exits are counted by how, as the recycler counted them;
@@ -222,3 +223,40 @@ group = "{{{{.Script}}}}{{{{.Module}}}}"
     wait_for(lambda: (p := page_of(mport)) and f'pid="{w.pid}"' not in p
              and value(p, f'memtide_group_processes{{group="{workers_group}"}}') == 0, timeout=20)
     assert d.stop() == 0
+
+
+def test_a_reload_regroups_running_processes(memtided, procs, env, tmp_path):
+    """A new group = template (SIGHUP) moves the processes already running:
+    their memory leaves the old group and is counted in the new one, on the
+    page and in the processes view."""
+    tag = f"regroup-{uuid.uuid4().hex[:8]}"
+    mport = free_port()
+    conf = f"""\
+[memtided]
+metrics = 127.0.0.1:{mport}
+interval = 100ms
+[track "svc"]
+cmdline = {tag}
+interval = 100ms
+group = "@PREFIX@{{{{.Module}}}}"
+"""
+    d = Daemon(memtided, tmp_path, procs, env, conf.replace("@PREFIX@", "")).start()
+    w = procs.start([PY, "-m", "recycler_worker", "600", "2", tag], cwd=PROGRAMS)
+    old, new = "recycler_worker", "shop-recycler_worker"
+    wait_for(lambda: (value(page_of(mport), f'memtide_group_resident_memory_bytes{{group="{old}"}}')
+                      or 0) > 16 * MiB, timeout=20)
+    d.conf.write_text(conf.replace("@PREFIX@", "shop-"))
+    d.p.send_signal(signal.SIGHUP)
+
+    def moved():
+        page = page_of(mport)
+        held = value(page, f'memtide_group_resident_memory_bytes{{group="{new}"}}')
+        return page if held and held > 16 * MiB else None
+    page = wait_for(moved, timeout=20)
+    assert value(page, f'memtide_group_processes{{group="{new}"}}') == 1
+    assert value(page, f'memtide_group_processes{{group="{old}"}}') in (0, None)
+    assert value(page, f'memtide_group_resident_memory_bytes{{group="{old}"}}') in (0, None)
+    w.kill()
+    w.wait()
+    assert d.stop() == 0
+    assert d.rows("SELECT group_name FROM processes WHERE pid = ?", (w.pid,)) == [(new,)]
