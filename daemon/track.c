@@ -563,13 +563,14 @@ static int track(struct tracker *t, const struct rules_facts *f, int r, int64_t 
 		memcpy((char *)wp->p.argv, sp->argv, sp->argv_len);
 		wp->p.argv_len = sp->argv_len;
 	}
+	/* Said before the writer takes pi's strings (and frees them). */
+	log_debug("tracking process %d (%s) under rule \"%s\"", f->pid,
+		  pi.name ? pi.name : sp->exe ? sp->exe : "?", rule->name);
 	m.u.proc = wp;
 	writer_push(t->w, &m);
 	push_service(t, tp, 1);
 	idmap_put(&t->procs, f->pid, (int64_t)(intptr_t)tp);
 	t->tracked++;
-	log_debug("tracking process %d (%s) under rule \"%s\"", f->pid,
-		  pi.name ? pi.name : sp->exe ? sp->exe : "?", rule->name);
 	if (rule->stacks && f->python &&
 	    (t->stacks || dstacks_new(t->w, t->t0_ns, &t->stacks) == 0))
 		dstacks_add(t->stacks, f->pid, sp->id, sp->started);

@@ -129,7 +129,9 @@ cmdline = {tag}
 interval = 100ms
 group = "{{{{.Script}}}}{{{{.Module}}}}"
 """
-    d = Daemon(memtided, tmp_path, procs, env, conf.replace("@PER_PROCESS@", "")).start()
+    # -v: its debug lines for a hundred processes come and gone are checked
+    # too (under ASan one read a name the writer thread had freed).
+    d = Daemon(memtided, tmp_path, procs, env, conf.replace("@PER_PROCESS@", "")).start("-v")
     pport = prometheus_for(mport)
     pidfile = tmp_path / "workers.pids"
     master = procs.start([PY, prog("recycler.py"), str(CHURN_S), str(WORKERS), tag],
@@ -199,6 +201,8 @@ group = "{{{{.Script}}}}{{{{.Module}}}}"
     assert value(page, f'memtide_group_resident_memory_bytes{{group="{workers_group}"}}') == 0
     assert value(page, f'memtide_group_processes{{group="{master_group}"}}') == 0
     assert "pid=" not in page
+    said = {int(p) for p in re.findall(r"tracking process (\d+) \(", d.stderr())}
+    assert worker_pids <= said, sorted(worker_pids - said)
 
     # Per-process series on: a hostile command line stays one short
     # printable label, and the series leaves with the process.
