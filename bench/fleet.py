@@ -13,6 +13,14 @@ marked process).  Measured: CPU seconds of each (whole run, and after both
 first showed all 1000), peak RSS, series per scrape, and the error of the
 summed resident memory against /proc, median and worst.
 
+The CPU target compares CPU per scrape answered (CPU after warm-up over
+the scrapes done).  process-exporter spends about half a CPU-second on a
+scrape of 1000 processes; on this 2-core VM it then often cannot answer
+one every second (17 to 28 of 30, from run to run), and its CPU over the
+30 s falls with the scrapes it missed: the ratio of the two totals moved
+from 16x to 23x with that count alone.  The ratio of totals is reported
+beside it.
+
 Reads run.py's helpers through __main__: run it through bench/run.py
 (--only g).
 """
@@ -198,9 +206,11 @@ def section_fleet(ctx):
                              "CPU whole run", "peak RSS",
                              "series/scrape", "sum error median", "sum error worst", "scrapes"]))
     m, e = out["memtided"], out["exporter"]
-    r = run.ratio(e["steady_cpu_s"], m["steady_cpu_s"])
-    ctx.target("g. process-exporter / memtided CPU, %d processes scraped each 1 s" % PROCS,
+    r = run.ratio(e["cpu_per_scrape_s"], m["cpu_per_scrape_s"])
+    ctx.target("g. process-exporter / memtided CPU per scrape, %d processes, 1 s" % PROCS,
                "%.1fx" % r, ">= 20x", r >= 20)
+    ctx.target("g. the same, CPU over the %.0f s whatever the scrapes done (report)" % dt,
+               "%.1fx" % run.ratio(e["steady_cpu_s"], m["steady_cpu_s"]), "(report)", None)
     ctx.target("g. process-exporter scrapes done of %.0f (a slow one delays the next)" % dt,
                "%d" % e["scrapes"], "(report)", None)
     ctx.target("g. memtided series vs process-exporter's, same grouping",
