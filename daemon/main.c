@@ -38,9 +38,8 @@
  * group whose interval divides it is counted as it is, not as it was up to
  * an interval ago: workers growing 100 MiB/s made a page 100 ms stale read
  * 13 % under /proc.  Between two, a change (a worker born, gone, or read
- * anew) is on the page at the next point of the REPUBLISH_NS grid, again
- * right after the ticks due then: a page up to a second old had summed
- * workers that had ended since, 1.5 % over /proc on bench g. */
+ * anew) is on the page within REPUBLISH_NS: a page up to a second old had
+ * summed workers that had ended since, 1.5 % over /proc on bench g. */
 #define PUBLISH_NS NS
 #define REPUBLISH_NS (NS / 10)
 /* After a read of markers that dropped some (a sender over its budget),
@@ -457,7 +456,7 @@ static void loop(struct daemon *d)
 			next_hwm = now + HWM_NS;
 		}
 		if (exporter_stale(d->ex))
-			next_pub = min64(next_pub, next_on_grid(d->t0, last_pub, REPUBLISH_NS));
+			next_pub = min64(next_pub, last_pub + REPUBLISH_NS);
 		wake = min64(min64(tracker_next_due(d->t), min64(next_scan, next_status)),
 			     min64(min64(next_wd, next_hwm), next_pub));
 		if (marks_rest > now)
