@@ -188,15 +188,16 @@ group = "{{{{.Script}}}}{{{{.Module}}}}"
     cpu = scraped(f'memtide_group_cpu_seconds_total{{group="{workers_group}"}}')
     assert cpu[-1][1] > cpu[0][1]
 
-    # Exits by how, as the recycler saw them (the page at most 2 s late).
+    # Exits by how, as the recycler saw them, and the recycler's own (it
+    # ends last: a page can hold its workers' exits and not yet its own).
     def exits_counted():
         page = page_of(mport)
         got = {h: value(page, f'memtide_group_exits_total{{group="{workers_group}",how="{h}"}}')
                for h in ("exit", "signal", "oom")}
-        return got if got == {"exit": counts["exit"], "signal": counts["signal"], "oom": 0} \
-            else None
-    assert wait_for(exits_counted, timeout=20), (counts, page_of(mport))
-    page = page_of(mport)
+        ended = value(page, f'memtide_group_exits_total{{group="{master_group}",how="exit"}}')
+        return page if got == {"exit": counts["exit"], "signal": counts["signal"], "oom": 0} \
+            and ended == 1 else None
+    page = wait_for(exits_counted, timeout=20)
     assert value(page, f'memtide_group_processes{{group="{workers_group}"}}') == 0
     assert value(page, f'memtide_group_resident_memory_bytes{{group="{workers_group}"}}') == 0
     assert value(page, f'memtide_group_processes{{group="{master_group}"}}') == 0
