@@ -78,18 +78,14 @@ void rules_facts_free(struct rules_facts *f)
 
 int rules_read_facts(const char *root, int pid, unsigned need, struct rules_facts *f)
 {
-	char buf[1024], path[256], exe[4096];
+	char path[256], exe[4096];
 	struct procfs_stat st;
 	size_t len;
 	ssize_t n;
-	long r;
 
 	memset(f, 0, sizeof *f);
 	f->pid = pid;
-	if ((r = procfs_read(root, pid, "stat", buf, sizeof buf)) <= 0)
-		return -ESRCH;
-	if (procfs_parse_stat(buf, (size_t)r, &st, NULL, 0) || st.state == 'Z' ||
-	    st.state == 'X')
+	if (procfs_read_stat(root, pid, &st) || st.state == 'Z' || st.state == 'X')
 		return -ESRCH;
 	f->ppid = st.ppid;
 	f->start_ticks = st.start_ticks;
