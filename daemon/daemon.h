@@ -125,6 +125,9 @@ int exporter_port(const struct exporter *e);
 /* Renders the page now and makes it the one served. */
 void exporter_publish(struct exporter *e, struct writer *w, uint64_t missed,
 		      uint64_t unseen, uint64_t marks_dropped);
+/* Whether what the page shows changed since it was rendered (a process
+ * came, went or was read anew; CPU counters aside). */
+int exporter_stale(const struct exporter *e);
 void exporter_stop(struct exporter *e);
 
 /* ---- service.c: a tracked process as part of a service. */

@@ -19,6 +19,7 @@
 struct exporter {
 	struct metrics *m;
 	struct httpd *h;
+	uint64_t shown; /* metrics_changes() at the last render */
 };
 
 int exporter_start(const char *addr, struct exporter **out)
@@ -56,6 +57,7 @@ void exporter_publish(struct exporter *e, struct writer *w, uint64_t missed,
 	char *page;
 	size_t len;
 
+	e->shown = metrics_changes(e->m);
 	writer_get_stats(w, &ws);
 	c = (struct metrics_counters){
 		.samples_taken = ws.written + ws.queued + ws.dropped,
@@ -69,6 +71,11 @@ void exporter_publish(struct exporter *e, struct writer *w, uint64_t missed,
 	if (metrics_render(e->m, &c, (double)ticker_now_real() / 1e9, &page, &len) ||
 	    httpd_publish(e->h, page, len))
 		log_warning("out of memory: the metrics page is not updated");
+}
+
+int exporter_stale(const struct exporter *e)
+{
+	return e && metrics_changes(e->m) != e->shown;
 }
 
 void exporter_stop(struct exporter *e)

@@ -53,6 +53,7 @@ struct metrics {
 	size_t *slot;
 	size_t nslot; /* a power of two, at least 2 * cap */
 	double self_start; /* Unix seconds */
+	uint64_t changes;  /* metrics_changes() */
 };
 
 char *metrics_escape(const char *s)
@@ -231,6 +232,11 @@ static long group_of(struct metrics *m, const char *name)
 	return (long)m->ngroups++;
 }
 
+uint64_t metrics_changes(const struct metrics *m)
+{
+	return m->changes;
+}
+
 size_t metrics_count(const struct metrics *m)
 {
 	return m->n;
@@ -377,7 +383,7 @@ int metrics_set(struct metrics *m, const struct metrics_proc *p)
 	struct entry *e = find(m, p->pid, p->start_ticks, 1);
 	const char *gname = p->group ? p->group : p->rule ? p->rule : "";
 	long grp;
-	int err = 0;
+	int err = 0, changed = !e || e->start_ticks != p->start_ticks || e->ended;
 
 	/* The group a process had is nearly always the one it has. */
 	if (e && e->start_ticks == p->start_ticks &&
@@ -427,9 +433,13 @@ int metrics_set(struct metrics *m, const struct metrics_proc *p)
 		if (!e->ended)
 			m->groups[e->grp].cpu_ended += e->cpu_seconds;
 		e->grp = (size_t)grp;
+		changed = 1;
 	}
 	if ((err = set_labels(m, e, p)))
 		return err;
+	if (changed || e->rss_bytes != p->rss_bytes || e->pss_bytes != p->pss_bytes ||
+	    e->limit_bytes != p->limit_bytes || e->threads != p->threads)
+		m->changes++;
 	e->rss_bytes = p->rss_bytes;
 	e->pss_bytes = p->pss_bytes;
 	e->limit_bytes = p->limit_bytes;
@@ -447,6 +457,7 @@ void metrics_exit(struct metrics *m, int pid, uint64_t start_ticks, double now,
 
 	if (!e || e->ended)
 		return;
+	m->changes++;
 	e->ended = now > 0 ? now : 1e-9;
 	m->groups[e->grp].cpu_ended += e->cpu_seconds;
 	if (how >= 0 && how < METRICS_NHOW)

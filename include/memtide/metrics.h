@@ -123,6 +123,12 @@ void metrics_end(struct metrics *m, int pid, uint64_t start_ticks, double now);
 /* Live plus ended-within-grace entries. */
 size_t metrics_count(const struct metrics *m);
 
+/* A count of the changes to what the page shows: a process added, moved to
+ * another group, ended, or its memory, limit or threads changed (CPU time
+ * alone is not counted).  The same count as at a render: that page is
+ * still true but for CPU counters. */
+uint64_t metrics_changes(const struct metrics *m);
+
 /* Drops the entries ended more than the grace period before now (Unix
  * seconds), then writes the page: *out receives a malloc'd buffer (the
  * caller frees it, or hands it to httpd_publish()) of *len bytes, also

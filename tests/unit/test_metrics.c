@@ -150,6 +150,39 @@ TEST(metrics_ended_processes_leave_after_grace)
 	metrics_free(m);
 }
 
+/* What memtided re-renders the page for: a process come, gone, moved or
+ * read with other memory; not a reading that only moved CPU time. */
+TEST(metrics_changes_count_what_the_page_shows)
+{
+	struct metrics *m;
+	struct metrics_proc p = base;
+	uint64_t c;
+
+	CHECK(metrics_new(300, &m) == 0);
+	c = metrics_changes(m);
+	CHECK(metrics_set(m, &p) == 0);
+	CHECK(metrics_changes(m) == c + 1); /* came */
+	c = metrics_changes(m);
+	p.cpu_seconds += 0.25;
+	CHECK(metrics_set(m, &p) == 0);
+	CHECK(metrics_changes(m) == c); /* CPU alone */
+	p.rss_bytes += 4096;
+	CHECK(metrics_set(m, &p) == 0);
+	CHECK(metrics_changes(m) == c + 1);
+	c = metrics_changes(m);
+	p.group = "other";
+	CHECK(metrics_set(m, &p) == 0);
+	CHECK(metrics_changes(m) == c + 1); /* moved */
+	c = metrics_changes(m);
+	metrics_exit(m, p.pid, p.start_ticks, 1000, METRICS_HOW_EXIT);
+	CHECK(metrics_changes(m) == c + 1); /* gone */
+	c = metrics_changes(m);
+	metrics_exit(m, p.pid, p.start_ticks, 1001, METRICS_HOW_EXIT);
+	metrics_exit(m, 999, 1, 1001, METRICS_HOW_EXIT); /* unknown */
+	CHECK(metrics_changes(m) == c);
+	metrics_free(m);
+}
+
 TEST(metrics_reused_pid_replaces_the_ended_process)
 {
 	struct metrics *m;
