@@ -42,7 +42,7 @@
  * right after the ticks due then: a page up to a second old had summed
  * workers that had ended since, 1.5 % over /proc on bench g. */
 #define PUBLISH_NS NS
-#define REPUBLISH_NS (NS / 10)
+#define REPUBLISH_NS YOUNG_NS /* young processes are read on it */
 /* After a read of markers that dropped some (a sender over its budget),
  * the socket rests this long: a flood then costs memtided a few thousand
  * reads a second, not one per datagram the sender can push. */
@@ -241,12 +241,6 @@ static void reload(const struct opts *o, struct config **cfg, struct tracker *t,
 	*cfg = c;
 	log_info("configuration reloaded: %zu rule%s", c->nrules, c->nrules == 1 ? "" : "s");
 	notify("READY=1");
-}
-
-/* The first point of the grid t0 + k * period after now. */
-static int64_t next_on_grid(int64_t t0, int64_t now, int64_t period)
-{
-	return t0 + ((now - t0) / period + 1) * period;
 }
 
 static int64_t min64(int64_t a, int64_t b)
@@ -449,7 +443,7 @@ static void loop(struct daemon *d)
 		if (now >= next_pub) {
 			exporter_publish(d->ex, d->w, tracker_missed(d->t), tracker_unseen(d->t),
 					 tracker_marks_dropped(d->t));
-			next_pub = next_on_grid(d->t0, now, PUBLISH_NS);
+			next_pub = ticker_next_on_grid(d->t0, now, PUBLISH_NS);
 			last_pub = now;
 		}
 		if (now >= next_hwm) {
@@ -457,7 +451,7 @@ static void loop(struct daemon *d)
 			next_hwm = now + HWM_NS;
 		}
 		if (exporter_stale(d->ex))
-			next_pub = min64(next_pub, next_on_grid(d->t0, last_pub, REPUBLISH_NS));
+			next_pub = min64(next_pub, ticker_next_on_grid(d->t0, last_pub, REPUBLISH_NS));
 		wake = min64(min64(tracker_next_due(d->t), min64(next_scan, next_status)),
 			     min64(min64(next_wd, next_hwm), next_pub));
 		if (marks_rest > now)

@@ -94,7 +94,7 @@ struct tracker {
 	long dropper_uid;
 	long page_size;
 	struct pidq forks; /* forks waiting for their exec (daemon.h); arg: follows */
-	struct pidq young; /* processes found, read again soon; arg: reads left */
+	struct pidq young; /* processes found, read again soon (arg unused) */
 };
 
 static struct tproc *tp_of(const struct tracker *t, int pid)
@@ -577,7 +577,8 @@ static int track(struct tracker *t, const struct rules_facts *f, int r, int64_t 
 	/* A first sample now: a child that lives 20 ms has one. */
 	read_now(t, tp, tick, now_ns);
 	if (fresh && period * CONFIG_TICK_NS > YOUNG_NS)
-		pidq_put(&t->young, (struct pidq_entry){f->pid, 2, now_ns + YOUNG_NS, now_ns});
+		pidq_put(&t->young, (struct pidq_entry){
+			f->pid, 0, ticker_next_on_grid(t->t0_ns, now_ns, YOUNG_NS), now_ns});
 	return 0;
 }
 
@@ -976,17 +977,18 @@ static void end_waiting(struct tracker *t, int64_t now_ns)
 		untrack(t, late[i], ticker_now_real_s());
 }
 
-/* A process found a moment ago, read again (daemon.h, YOUNG_NS). */
+/* A process found a moment ago, read again (daemon.h, YOUNG_NS) until it
+ * is YOUNG_FOR_NS old. */
 static void read_young(struct tracker *t, struct pidq_entry *e, int64_t tick, int64_t now_ns)
 {
 	struct tproc *tp = tp_of(t, e->pid);
+	int64_t next = ticker_next_on_grid(t->t0_ns, now_ns, YOUNG_NS);
 
 	if (!tp)
 		return; /* ended since */
 	read_now(t, tp, tick, now_ns);
-	if (--e->arg > 0)
-		pidq_put(&t->young, (struct pidq_entry){e->pid, e->arg, now_ns + 2 * YOUNG_NS,
-							e->since_ns});
+	if (next - e->since_ns < YOUNG_FOR_NS)
+		pidq_put(&t->young, (struct pidq_entry){e->pid, 0, next, e->since_ns});
 }
 
 void tracker_tick(struct tracker *t, int64_t now_ns)

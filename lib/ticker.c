@@ -17,6 +17,11 @@ int64_t ticker_deadline(const struct ticker *t, int64_t k)
 	return t->t0_ns + k * t->interval_ns;
 }
 
+int64_t ticker_next_on_grid(int64_t t0_ns, int64_t now_ns, int64_t period_ns)
+{
+	return t0_ns + ((now_ns - t0_ns) / period_ns + 1) * period_ns;
+}
+
 int64_t ticker_due(struct ticker *t, int64_t now_ns)
 {
 	int64_t latest;

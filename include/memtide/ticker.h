@@ -24,6 +24,8 @@ int64_t ticker_deadline(const struct ticker *t, int64_t k);
  * skipped (counted in t->skipped) and the latest due tick is taken.
  * Returns the tick to sample. */
 int64_t ticker_due(struct ticker *t, int64_t now_ns);
+/* The first point of the grid t0_ns + k * period_ns after now_ns. */
+int64_t ticker_next_on_grid(int64_t t0_ns, int64_t now_ns, int64_t period_ns);
 /* Moves on after tick k was taken. */
 void ticker_advance(struct ticker *t, int64_t k);
 /* Sleeps until the deadline of t->tick or until a signal arrives.  Returns 0

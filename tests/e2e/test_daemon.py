@@ -330,27 +330,32 @@ interval = 100ms
 
 
 def test_a_process_found_is_read_again_soon_whatever_its_interval(memtided, tmp_path, procs, env):
-    """Found at its exec, a worker has loaded nothing yet; read again 100 ms
-    and 300 ms later, its memory shows before its first interval ends -- a
-    worker living less than an interval is not recorded at its first
-    megabyte."""
+    """Found at its exec, a worker has loaded nothing yet; read again at
+    every tenth of a second of its first second (the grid the metrics page
+    is made again on), its memory shows before its first interval ends -- a
+    worker living less than an interval is not recorded, nor summed on the
+    page, at its first megabyte."""
     tag = uuid.uuid4().hex[:8]
     d = Daemon(memtided, tmp_path, procs, env, f"""\
 [track "young"]
 cmdline = young-{tag}
 interval = 10s
 """).start()
-    code = "b = bytearray(48 << 20); b[::4096] = b'x' * len(b[::4096]); import time; time.sleep(0.8)"
+    code = "b = bytearray(48 << 20); b[::4096] = b'x' * len(b[::4096]); import time; time.sleep(1.5)"
     p = procs.start([PY, "-c", code, f"young-{tag}"])
     assert p.wait(timeout=30) == 0
     wait_for(lambda: d.rows("SELECT 1 FROM processes WHERE pid = ? AND ended IS NOT NULL",
                             (p.pid,)), timeout=15)
     assert d.stop() == 0
-    n, peak = d.rows("SELECT count(*), max(s.rss) FROM samples s JOIN processes p USING (proc)"
-                     " WHERE p.pid = ?", (p.pid,))[0]
-    # At its exec, and 100 and 300 ms later (and at a tick of its 10 s
-    # grid, if one fell in its 0.8 s).
-    assert n >= 3, n
+    t = [r[0] for r in d.rows("SELECT s.t FROM samples s JOIN processes p USING (proc)"
+                              " WHERE p.pid = ? ORDER BY s.t", (p.pid,))]
+    peak = d.rows("SELECT max(s.rss) FROM samples s JOIN processes p USING (proc)"
+                  " WHERE p.pid = ?", (p.pid,))[0][0]
+    # At its exec, then up to 10 points of the 100 ms grid in its first
+    # second (and a tick of its 10 s grid, if one fell in its 1.5 s); a
+    # busy CPU may wake memtided past a few, not most.
+    young = [x for x in t if x - t[0] < 1.0]
+    assert len(young) >= 6, t
     assert peak >= 48 << 20, peak
 
 
