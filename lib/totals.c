@@ -20,10 +20,6 @@ const char *totals_metric_name(enum totals_metric m)
 	return m == TOTALS_PSS ? "PSS" : m == TOTALS_USS ? "USS" : "RSS";
 }
 
-struct held {
-	int64_t proc, v, due;
-};
-
 /* The rows of run's processes in tick order: proc, tick, bytes, the
  * seconds a value stands, run.interval, the process's last tick. */
 static const char *const held_sql[] = {
@@ -52,11 +48,68 @@ static const char *const held_sql[] = {
 		" AND m.uss IS NOT NULL ORDER BY m.tick",
 };
 
+struct totals_held_row {
+	int64_t series, v, until;
+};
+
+int totals_held_add(struct totals_held *t, int64_t series, int64_t tick, int64_t v,
+		    int64_t until)
+{
+	size_t i;
+
+	if (tick != t->key) {
+		/* The sum stands once every row of a tick is in. */
+		if (t->sum > t->best)
+			t->best = t->sum;
+		t->key = tick;
+		for (i = 0; i < t->n; i++)
+			if (t->h[i].until <= tick) {
+				t->sum -= t->h[i].v;
+				t->h[i].v = 0;
+				t->h[i].until = INT64_MAX;
+			}
+	}
+	for (i = 0; i < t->n && t->h[i].series != series; i++)
+		;
+	if (i == t->n) {
+		if (t->n == t->cap) {
+			size_t c = t->cap ? t->cap * 2 : 16;
+			struct totals_held_row *nh = realloc(t->h, c * sizeof *nh);
+
+			if (!nh)
+				return -ENOMEM;
+			t->h = nh;
+			t->cap = c;
+		}
+		t->h[t->n++] = (struct totals_held_row){series, 0, INT64_MAX};
+	}
+	t->sum += v - t->h[i].v;
+	t->h[i].v = v;
+	t->h[i].until = until;
+	return 0;
+}
+
+int64_t totals_held_end(struct totals_held *t)
+{
+	if (t->sum > t->best)
+		t->best = t->sum;
+	free(t->h);
+	t->h = NULL;
+	t->n = t->cap = 0;
+	return t->best;
+}
+
+int64_t totals_held_until(int64_t tick, double hold_s, double interval_s)
+{
+	double x = hold_s / interval_s;
+	int64_t c = (int64_t)x;
+
+	return tick + c + ((double)c < x);
+}
+
 int totals_held_peak(sqlite3 *db, int64_t run, enum totals_metric m, int64_t *peak)
 {
-	struct held *h = NULL;
-	size_t n = 0, cap = 0;
-	int64_t sum = 0, best = 0, key = INT64_MIN;
+	struct totals_held t = TOTALS_HELD_INIT;
 	sqlite3_stmt *st;
 	int rc, err = 0;
 
@@ -65,55 +118,20 @@ int totals_held_peak(sqlite3 *db, int64_t run, enum totals_metric m, int64_t *pe
 		return -EIO;
 	sqlite3_bind_int64(st, 1, run);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t proc = sqlite3_column_int64(st, 0), tick = sqlite3_column_int64(st, 1);
-		int64_t v = sqlite3_column_int64(st, 2);
-		size_t i;
+		int64_t tick = sqlite3_column_int64(st, 1);
+		int64_t until = tick == sqlite3_column_int64(st, 5)
+					? totals_held_until(tick, sqlite3_column_double(st, 3),
+							    sqlite3_column_double(st, 4))
+					: INT64_MAX;
 
-		if (tick != key) {
-			/* The sum stands once every row of a tick is in. */
-			if (sum > best)
-				best = sum;
-			key = tick;
-			for (i = 0; i < n; i++)
-				if (h[i].due <= key) {
-					sum -= h[i].v;
-					h[i].v = 0;
-					h[i].due = INT64_MAX;
-				}
-		}
-		for (i = 0; i < n && h[i].proc != proc; i++)
-			;
-		if (i == n) {
-			if (n == cap) {
-				size_t c = cap ? cap * 2 : 16;
-				struct held *nh = realloc(h, c * sizeof *nh);
-
-				if (!nh) {
-					err = -ENOMEM;
-					break;
-				}
-				h = nh;
-				cap = c;
-			}
-			h[n++] = (struct held){proc, 0, INT64_MAX};
-		}
-		sum += v - h[i].v;
-		h[i].v = v;
-		if (tick == sqlite3_column_int64(st, 5)) {
-			/* ceil(), in the chart's arithmetic (plot/data_read.c) */
-			double x = sqlite3_column_double(st, 3) / sqlite3_column_double(st, 4);
-			int64_t c = (int64_t)x;
-
-			h[i].due = tick + c + ((double)c < x);
-		}
+		if ((err = totals_held_add(&t, sqlite3_column_int64(st, 0), tick,
+					   sqlite3_column_int64(st, 2), until)))
+			break;
 	}
-	if (sum > best)
-		best = sum;
 	sqlite3_finalize(st);
-	free(h);
+	*peak = totals_held_end(&t);
 	if (err)
 		return err;
-	*peak = best;
 	return rc == SQLITE_DONE ? 0 : -EIO;
 }
 

@@ -5,6 +5,7 @@
 #ifndef MEMTIDE_TOTALS_H
 #define MEMTIDE_TOTALS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct sqlite3;
@@ -25,6 +26,27 @@ const char *totals_metric_name(enum totals_metric m);
  * is not added again.  0 when there is nothing.  Returns 0 or -EIO. */
 int totals_held_peak(struct sqlite3 *db, int64_t run, enum totals_metric m,
 		     int64_t *peak);
+
+/* The same peak from rows in memory (memtide import holds the rows it has
+ * just written; reading a million back, sorted, was 40 % of its time).
+ * Rows go in tick order, with the tick their value stops standing at
+ * (totals_held_until() for a series' last row, else INT64_MAX); rows of
+ * one tick in any order. */
+struct totals_held {
+	struct totals_held_row *h; /* the latest row of each series */
+	size_t n, cap;
+	int64_t sum, best, key;
+};
+#define TOTALS_HELD_INIT {NULL, 0, 0, 0, 0, INT64_MIN}
+/* Returns 0 or -ENOMEM. */
+int totals_held_add(struct totals_held *t, int64_t series, int64_t tick, int64_t v,
+		    int64_t until);
+/* The peak (bytes); frees what t holds. */
+int64_t totals_held_end(struct totals_held *t);
+/* The tick a series' last value, at tick, stops standing at: hold_s
+ * seconds later, in ticks of interval_s rounded up (the chart's
+ * arithmetic, plot/data_read.c). */
+int64_t totals_held_until(int64_t tick, double hold_s, double interval_s);
 
 /* What memtide says of one run. */
 struct totals_run {
