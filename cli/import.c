@@ -46,6 +46,7 @@ struct series {
 	struct point *v;
 	size_t n, cap;
 	int64_t proc;
+	int64_t gap; /* 1e-4 s: the widest between two samples (write_series) */
 };
 
 struct func {
@@ -459,6 +460,7 @@ static int write_series(struct writer *w, struct series *s, int64_t run,
 	}
 	*peak = mx;
 	*last = tick;
+	s->gap = gap;
 	sqlite3_bind_int64(st, 1, run);
 	sqlite3_bind_int64(st, 2, s->child < 0 ? 0 : s->child);
 	if (parent)
@@ -571,6 +573,81 @@ static int mark_includes_children(struct writer *w, int64_t proc)
 	return rc;
 }
 
+/* A series' place in held_peak()'s merge: its next row. */
+struct head {
+	int64_t tick;
+	size_t s, k;
+	struct ticker_state ts;
+};
+
+static int head_before(const struct head *a, const struct head *b)
+{
+	return a->tick < b->tick;
+}
+
+/* Restores the heap order of h[0..n) below i. */
+static void sift_down(struct head *h, size_t n, size_t i)
+{
+	for (;;) {
+		size_t c = 2 * i + 1;
+		struct head x;
+
+		if (c >= n)
+			return;
+		if (c + 1 < n && head_before(&h[c + 1], &h[c]))
+			c++;
+		if (!head_before(&h[c], &h[i]))
+			return;
+		x = h[i];
+		h[i] = h[c];
+		h[c] = x;
+		i = c;
+	}
+}
+
+/* The peak of the total as the chart draws it (totals_held_peak()), from
+ * the series written (write_series() set their gaps): rows merged in tick
+ * order from memory, not read back and sorted. */
+static int held_peak(const struct parsed *p, int64_t t0, int64_t *peak)
+{
+	struct totals_held th = TOTALS_HELD_INIT;
+	struct head *h = malloc(p->nser * sizeof *h);
+	size_t n = 0;
+	int err = 0;
+
+	if (!h)
+		return -ENOMEM;
+	for (size_t i = 0; i < p->nser; i++)
+		if (p->ser[i].n) {
+			h[n] = (struct head){0, i, 0, {-1, 0}};
+			next_tick(&h[n].ts, &p->ser[i].v[0], t0, &h[n].tick);
+			n++;
+		}
+	for (size_t i = n; i-- > 0;)
+		sift_down(h, n, i);
+	while (n && !err) {
+		struct head *x = &h[0];
+		const struct series *s = &p->ser[x->s];
+		int64_t until = INT64_MAX;
+
+		if (x->k + 1 == s->n) {
+			double gap_s = (double)s->gap / 1e4;
+
+			until = totals_held_until(x->tick, gap_s > IMPORT_TICK_S ? gap_s : IMPORT_TICK_S,
+						  IMPORT_TICK_S);
+		}
+		err = totals_held_add(&th, (int64_t)x->s, x->tick, s->v[x->k].bytes, until);
+		if (++x->k < s->n)
+			next_tick(&x->ts, &s->v[x->k], t0, &x->tick);
+		else
+			h[0] = h[--n];
+		sift_down(h, n, 0);
+	}
+	free(h);
+	*peak = totals_held_end(&th);
+	return err;
+}
+
 /* Writes a parsed file as a new run in one transaction; *run receives its
  * id.  Prints its own error. */
 static int write_run(struct writer *w, struct parsed *p, const struct opts *o,
@@ -620,11 +697,17 @@ static int write_run(struct writer *w, struct parsed *p, const struct opts *o,
 	err = -EIO;
 	if (write_marks(w, p, *run) || (p->ts && write_marks(w, p->ts, *run)))
 		goto out;
-	if (p->ser[0].n && p->nser > 1 && mem_includes_children(p) &&
-	    mark_includes_children(w, p->ser[0].proc))
-		goto out;
-	if (p->ser[0].n && p->nser > 1 && totals_held_peak(w->db, *run, TOTALS_RSS, &peak))
-		goto out;
+	if (p->ser[0].n && p->nser > 1) {
+		if (mem_includes_children(p)) {
+			/* MEM counts the children: the total is MEM. */
+			if (mark_includes_children(w, p->ser[0].proc))
+				goto out;
+			peak = mem_peak;
+		} else if ((err = held_peak(p, t0, &peak))) {
+			goto out;
+		}
+		err = -EIO;
+	}
 	sqlite3_bind_int64(w->st[ST_RUN_END], 1, *run);
 	sqlite3_bind_int64(w->st[ST_RUN_END], 2, (sqlite3_int64)p->samples);
 	sqlite3_bind_int64(w->st[ST_RUN_END], 3, last);
