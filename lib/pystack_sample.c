@@ -6,6 +6,7 @@
 #include "pystack_reader.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,6 +192,10 @@ static int step_frame_object(struct pystack *r, uint64_t addr, struct step *s)
 	s->code = pystack_ptr_at(buf, L->frame_code);
 	s->next = pystack_ptr_at(buf, L->frame_back);
 	lasti = pystack_int_at(buf, L->frame_lasti);
+	/* No code object is a gigabyte long: a frame freed or reused as it
+	 * was read (UBSan saw 1926398000 * 2 overflow under test_where). */
+	if (lasti > INT_MAX / 2)
+		return -EAGAIN;
 	/* 3.10 counts code units of 2 bytes; -1 before the first one. */
 	s->lasti_bytes = r->minor == 10 ? (lasti < 0 ? -1 : lasti * 2) : lasti;
 	if (s->lasti_bytes < 0)
