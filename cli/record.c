@@ -832,6 +832,9 @@ static void record_loop(struct recording *r)
 			show_status(r, now, 0);
 			next_status = now + STATUS_NS;
 		}
+		if (r->stacks)
+			cli_stacks_find_root(r->stacks, r->target,
+					     ticker_deadline(&r->tk, k + 1));
 		ticker_advance(&r->tk, k);
 		if (r->attach_pid && !r->target->alive)
 			break;

@@ -9,12 +9,14 @@
 #include "memtide/stackstore.h"
 #include "memtide/stackwatch.h"
 #include "memtide/store.h"
+#include "memtide/ticker.h"
 #include "memtide/units.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 struct cli_stacks {
@@ -119,6 +121,22 @@ void cli_stacks_sync(struct cli_stacks *c, struct sampler *sm,
 				snprintf(c->root_why, sizeof c->root_why,
 					 "not a Python interpreter (%.120s)", c->root_exe);
 		}
+	}
+}
+
+void cli_stacks_find_root(struct cli_stacks *c, struct sampler_proc *root, int64_t deadline_ns)
+{
+	const struct timespec step = {0, CLI_STACKS_RETRY_NS};
+
+	if (!root || !root->id || c->attach)
+		return;
+	while (root->alive && !idmap_get(&c->tried, root->id, NULL) &&
+	       !stackwatch_settled(root->started) &&
+	       ticker_now_mono() + CLI_STACKS_RETRY_NS < deadline_ns) {
+		if (nanosleep(&step, NULL))
+			return; /* a signal: the caller sees to it */
+		if (exe_is_python_now(root->pid))
+			add(c, root);
 	}
 }
 
